@@ -1,0 +1,47 @@
+import { Command, CommanderError } from 'commander';
+import chalk from 'chalk';
+import { createRequire } from 'node:module';
+import { EXIT, LabError } from './errors.js';
+import { registerInstall } from './commands/install.js';
+import { registerService } from './commands/service.js';
+
+const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
+
+/** Builds the commander program; each command file wires its own flags and action. */
+export function buildProgram(): Command {
+  const program = new Command('labctl')
+    .description('Reproduces the Lab 3 MTA exercise with a real Exim built from source')
+    .version(pkg.version, '-V, --version', 'print the labctl version')
+    .option('--debug', 'print stack traces on errors')
+    .showHelpAfterError('(run labctl <command> --help for its flags)');
+  registerInstall(program);
+  registerService(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    process.exitCode = reportError(err, argv.includes('--debug'));
+  }
+}
+
+function reportError(err: unknown, debug: boolean): number {
+  if (err instanceof CommanderError) {
+    // Help and version exit through here with code 0; commander already printed the message.
+    return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  if (err instanceof LabError) {
+    console.error(chalk.red(`labctl: ${err.message}`));
+    if (err.hint) console.error(`  ${err.hint}`);
+    if (debug) console.error(err.stack);
+    return err.exitCode;
+  }
+  console.error(chalk.red(`labctl: unexpected error: ${err instanceof Error ? err.message : String(err)}`));
+  if (debug && err instanceof Error) console.error(err.stack);
+  else console.error('  run again with --debug for the stack trace');
+  return EXIT.failure;
+}

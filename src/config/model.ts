@@ -1,0 +1,40 @@
+/**
+ * The lab model: one typed description of a mail host, used by `labctl configure`, `labctl dns`,
+ * `labctl verify` and the two-host lab. Validation lives in validate.ts; defaults in defaults().
+ */
+export type TlsMode = 'off' | 'starttls' | 'starttls+smtps' | 'required';
+
+export interface Partner {
+  /** The partner's domain this host is backup MX (preference 20) for, e.g. st18.sne24.ru. */
+  domain: string;
+  /** The partner's own mail host (its MX 10), e.g. mail.st18.sne24.ru. */
+  mailHost: string;
+  /** The partner mail host's address, for DNS records and the lab. */
+  address?: string;
+}
+
+export interface HostModel {
+  domain: string;
+  /** Default mail.<domain>. */
+  mailHost: string;
+  /** The mail host's address, used for the A record and SPF. */
+  address?: string;
+  /** Local users that receive mail; default ['exim-test'] as in the write-up. */
+  users: string[];
+  /** Who receives postmaster@<domain>; default the first local user. */
+  postmaster: string;
+  /** Domains this host is backup MX for. */
+  backupFor: Partner[];
+  /** Hosts that back this domain up (their MX 20 records in this domain's zone). */
+  backupMx: string[];
+  tls: TlsMode;
+  dkimSelector: string;
+  /** The SPF TXT value, default 'v=spf1 mx -all'. */
+  spfPolicy: string;
+  /** Queue runner interval for the daemon's -q option, e.g. '1m' (lab mode) or '30m'. */
+  queueInterval: string;
+  /** The retry rule's timing part, e.g. 'F,1h,1m; G,16h,1h,1.5; F,4d,6h'. */
+  retryRule: string;
+  /** Optional DMARC policy (p=none|quarantine|reject); no record when undefined. */
+  dmarcPolicy?: 'none' | 'quarantine' | 'reject';
+}

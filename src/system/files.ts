@@ -1,0 +1,68 @@
+import { promises as fs, constants } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p, constants.F_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function readIfExists(p: string): Promise<string | undefined> {
+  try {
+    return await fs.readFile(p, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export interface WriteOptions {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+}
+
+/** A temporary path beside `target`, on the same file system so a rename is atomic. */
+export function siblingTemp(target: string, tag = 'new'): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${tag}-${randomBytes(4).toString('hex')}`);
+}
+
+/** Writes `target` whole or not at all: temp file beside it, fsync, then rename over it. */
+export async function writeAtomic(target: string, data: string | Buffer, opts: WriteOptions = {}): Promise<void> {
+  await fs.mkdir(path.dirname(target), { recursive: true });
+  const tmp = siblingTemp(target);
+  try {
+    const fh = await fs.open(tmp, 'w', opts.mode ?? 0o644);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    if (opts.mode !== undefined) await fs.chmod(tmp, opts.mode);
+    if (opts.uid !== undefined || opts.gid !== undefined) await fs.chown(tmp, opts.uid ?? -1, opts.gid ?? -1);
+    await fs.rename(tmp, target);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Writes only when the content differs; returns whether it changed anything. */
+export async function writeIfChanged(target: string, data: string, opts: WriteOptions = {}): Promise<boolean> {
+  if ((await readIfExists(target)) === data) return false;
+  await writeAtomic(target, data, opts);
+  return true;
+}
+
+export async function readJson<T>(p: string): Promise<T | undefined> {
+  const text = await readIfExists(p);
+  return text === undefined ? undefined : (JSON.parse(text) as T);
+}
+
+export const writeJson = (p: string, value: unknown, opts?: WriteOptions) =>
+  writeAtomic(p, JSON.stringify(value, null, 2) + '\n', opts);

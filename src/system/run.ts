@@ -1,0 +1,61 @@
+import { execa, type Options } from 'execa';
+import { LabError } from '../errors.js';
+
+export interface RunResult {
+  command: string;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  input?: string;
+  cwd?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  /** Do not throw on a non-zero exit; the caller reads exitCode. */
+  allowFailure?: boolean;
+}
+
+/** Shell-like rendering of a command, for plans, logs and evidence. */
+export function showCommand(file: string, args: readonly string[]): string {
+  const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  return [file, ...args].map(quote).join(' ');
+}
+
+/** Runs a program (never through a shell) and collects its output. */
+export async function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const command = showCommand(file, args);
+  const options: Options = {
+    input: opts.input,
+    cwd: opts.cwd,
+    env: opts.env,
+    timeout: opts.timeoutMs,
+    reject: false,
+    stripFinalNewline: true,
+    stdin: opts.input === undefined ? 'ignore' : undefined,
+  };
+  const result = await execa(file, args, options);
+  if (result.failed && result.exitCode === undefined) {
+    const why = result.timedOut ? `timed out after ${opts.timeoutMs} ms` : String(result.originalMessage ?? result.message);
+    if (opts.allowFailure) return { command, exitCode: -1, stdout: String(result.stdout ?? ''), stderr: why };
+    throw new LabError(`${command}: ${why}`);
+  }
+  const out: RunResult = {
+    command,
+    exitCode: result.exitCode ?? -1,
+    stdout: String(result.stdout ?? ''),
+    stderr: String(result.stderr ?? ''),
+  };
+  if (out.exitCode !== 0 && !opts.allowFailure) {
+    const detail = (out.stderr || out.stdout).trim().split('\n').slice(-3).join(' | ');
+    throw new LabError(`${command} exited with ${out.exitCode}${detail ? `: ${detail}` : ''}`);
+  }
+  return out;
+}
+
+/** True when a program can be found on PATH. */
+export async function which(program: string): Promise<string | undefined> {
+  const r = await run('sh', ['-c', 'command -v "$1"', 'sh', program], { allowFailure: true });
+  return r.exitCode === 0 ? r.stdout.trim() : undefined;
+}

@@ -1,0 +1,154 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { LabError } from '../errors.js';
+import { EXIM_DEFAULTS, paths } from '../paths.js';
+import { exists, readJson, writeJson } from './files.js';
+import { run } from './run.js';
+
+/**
+ * Starts, stops and reloads the Exim daemon the same way whether systemd is PID 1 (systemctl on
+ * the unit labctl installed) or not (containers, our CI machines: the daemon is started directly
+ * and tracked through its pid file).
+ */
+export interface ServiceSettings {
+  binary: string;
+  /** The queue runner interval for -q, e.g. '30m' or '1m' in lab mode. */
+  queueInterval: string;
+  pidFile: string;
+}
+
+export type ServiceAction = 'start' | 'stop' | 'restart' | 'reload' | 'status';
+
+export interface ServiceStatus {
+  running: boolean;
+  pid?: number;
+  manager: 'systemd' | 'pidfile';
+}
+
+const settingsFile = () => path.join(paths.stateDir, 'service.json');
+
+export const DEFAULT_SERVICE: ServiceSettings = {
+  binary: `${EXIM_DEFAULTS.binDirectory}/exim`,
+  queueInterval: '30m',
+  pidFile: '/run/exim.pid',
+};
+
+export async function loadServiceSettings(): Promise<ServiceSettings> {
+  return { ...DEFAULT_SERVICE, ...((await readJson<Partial<ServiceSettings>>(settingsFile())) ?? {}) };
+}
+
+export async function saveServiceSettings(s: ServiceSettings): Promise<void> {
+  await writeJson(settingsFile(), s);
+}
+
+export async function systemdRunning(): Promise<boolean> {
+  return exists('/run/systemd/system');
+}
+
+export const UNIT_NAME = 'exim.service';
+
+async function readPid(pidFile: string): Promise<number | undefined> {
+  const text = await fs.readFile(pidFile, 'utf8').catch(() => undefined);
+  const pid = text ? Number.parseInt(text.trim(), 10) : NaN;
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(cond: () => Promise<boolean> | boolean, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await cond()) return true;
+    await sleep(50);
+  }
+  return cond();
+}
+
+export async function serviceStatus(s?: ServiceSettings): Promise<ServiceStatus> {
+  const settings = s ?? (await loadServiceSettings());
+  if (await systemdRunning()) {
+    const r = await run('systemctl', ['show', '-p', 'MainPID', '--value', UNIT_NAME], { allowFailure: true });
+    const pid = Number.parseInt(r.stdout.trim(), 10);
+    return { running: pid > 0, pid: pid > 0 ? pid : undefined, manager: 'systemd' };
+  }
+  const pid = await readPid(settings.pidFile);
+  return pid && alive(pid) ? { running: true, pid, manager: 'pidfile' } : { running: false, manager: 'pidfile' };
+}
+
+async function startDirect(s: ServiceSettings): Promise<ServiceStatus> {
+  const current = await serviceStatus(s);
+  if (current.running) return current;
+  await fs.mkdir(path.dirname(s.pidFile), { recursive: true });
+  await fs.rm(s.pidFile, { force: true });
+  // Without systemd, `exim -bd` detaches by itself and writes its pid to -oP.
+  const r = await run(s.binary, ['-bd', `-q${s.queueInterval}`, '-oP', s.pidFile], { allowFailure: true, timeoutMs: 15000 });
+  const started = await waitFor(async () => (await serviceStatus(s)).running, 5000);
+  if (!started) {
+    const why = (r.stderr || r.stdout).trim() || 'no pid file written';
+    throw new LabError(`the Exim daemon did not start: ${why}`, `see ${EXIM_DEFAULTS.spoolDirectory}/log/paniclog and mainlog`);
+  }
+  return serviceStatus(s);
+}
+
+async function stopDirect(s: ServiceSettings): Promise<ServiceStatus> {
+  const pid = await readPid(s.pidFile);
+  if (pid && alive(pid)) {
+    process.kill(pid, 'SIGTERM');
+    if (!(await waitFor(() => !alive(pid), 5000))) {
+      process.kill(pid, 'SIGKILL');
+      await waitFor(() => !alive(pid), 2000);
+    }
+  }
+  await fs.rm(s.pidFile, { force: true });
+  return { running: false, manager: 'pidfile' };
+}
+
+/**
+ * Reload: SIGHUP makes Exim re-exec itself with the new configuration under the same pid.
+ * A HUP with a broken configuration kills the daemon, so callers check the file first; this
+ * function confirms the daemon is still there afterwards and throws if not.
+ */
+async function reloadDirect(s: ServiceSettings): Promise<ServiceStatus> {
+  const before = await serviceStatus(s);
+  if (!before.running || !before.pid) return startDirect(s);
+  process.kill(before.pid, 'SIGHUP');
+  await sleep(500);
+  const after = await serviceStatus(s);
+  if (!after.running) throw new LabError('the Exim daemon exited after reload (SIGHUP)', 'check the configuration with exim -bV');
+  return after;
+}
+
+export async function serviceControl(action: ServiceAction, s?: ServiceSettings): Promise<ServiceStatus> {
+  const settings = s ?? (await loadServiceSettings());
+  if (await systemdRunning()) {
+    if (action !== 'status') await run('systemctl', [action, UNIT_NAME]);
+    if (action === 'reload') {
+      await sleep(500);
+      const st = await serviceStatus(settings);
+      if (!st.running) throw new LabError('the Exim daemon exited after reload', `see journalctl -u ${UNIT_NAME}`);
+    }
+    return serviceStatus(settings);
+  }
+  switch (action) {
+    case 'start':
+      return startDirect(settings);
+    case 'stop':
+      return stopDirect(settings);
+    case 'restart':
+      await stopDirect(settings);
+      return startDirect(settings);
+    case 'reload':
+      return reloadDirect(settings);
+    case 'status':
+      return serviceStatus(settings);
+  }
+}
