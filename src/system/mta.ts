@@ -1,0 +1,45 @@
+import { promises as fs } from 'node:fs';
+import { installedPackages, packageOwning } from './apt.js';
+import { run } from './run.js';
+
+/** Debian packages that provide a mail transfer agent (write-up 1a). */
+export const MTA_PACKAGES = ['exim4*', 'postfix', 'sendmail*', 'opensmtpd', 'nullmailer', 'msmtp-mta'];
+
+export interface ForeignMta {
+  /** Debian packages found installed. */
+  packages: string[];
+  /** /usr/sbin/sendmail when it is not labctl's Exim, with the package owning it if any. */
+  sendmail?: { target: string; owner?: string };
+  /** A listener on port 25 that is not labctl's Exim. */
+  listener?: { process: string; pid?: number; exe?: string };
+}
+
+export interface MtaScan extends ForeignMta {
+  found: boolean;
+  /** Human lines for the report: what was looked at and what was found. */
+  lines: string[];
+}
+
+/** Looks for another MTA; `ourBinary` (labctl's exim) is not counted. */
+export async function scanForMta(ourBinary: string): Promise<MtaScan> {
+  const result: ForeignMta = { packages: await installedPackages(MTA_PACKAGES) };
+  const lines = [`packages (${MTA_PACKAGES.join(', ')}): ${result.packages.join(', ') || 'none installed'}`];
+
+  const target = await fs.realpath('/usr/sbin/sendmail').catch(() => undefined);
+  if (target && target !== ourBinary) {
+    result.sendmail = { target, owner: await packageOwning('/usr/sbin/sendmail') };
+    lines.push(`/usr/sbin/sendmail: ${target}${result.sendmail.owner ? ` (package ${result.sendmail.owner})` : ''}`);
+  } else lines.push(`/usr/sbin/sendmail: ${target ? `labctl's exim` : 'absent'}`);
+
+  const ss = await run('ss', ['-H', '-ltnp', 'sport = :25'], { allowFailure: true });
+  const listeners = ss.stdout.split('\n').filter(Boolean);
+  for (const l of listeners) {
+    const m = /users:\(\("([^"]+)",pid=(\d+)/.exec(l);
+    const pid = m ? Number(m[2]) : undefined;
+    const exe = pid ? await fs.readlink(`/proc/${pid}/exe`).catch(() => undefined) : undefined;
+    if (exe === ourBinary) continue;
+    result.listener = { process: m?.[1] ?? 'unknown process', pid, exe };
+  }
+  lines.push(`port 25: ${result.listener ? `${result.listener.process}${result.listener.pid ? ` (pid ${result.listener.pid})` : ''}` : listeners.length ? `labctl's exim` : 'nothing listening'}`);
+  return { ...result, found: !!(result.packages.length || result.sendmail || result.listener), lines };
+}

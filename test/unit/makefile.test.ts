@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { applySettings, labSettings, renderMakefile, unifiedDiff } from '../../src/build/makefile.js';
+
+const EDITME = [
+  '# Exim build settings',
+  'BIN_DIRECTORY=/usr/exim/bin',
+  'CONFIGURE_FILE=/usr/exim/configure',
+  'EXIM_USER=',
+  '# EXIM_USER=ref:exim',
+  '# USE_OPENSSL=yes',
+  '# TLS_LIBS=-lssl -lcrypto',
+  '# TLS_LIBS=-lgnutls',
+  '# SUPPORT_SPF=yes',
+  '# LDFLAGS += -lopendmarc',
+  '# LDFLAGS += -lspf2',
+  '',
+].join('\n');
+
+const base = { eximUser: 'exim', binDirectory: '/usr/exim/bin', configureFile: '/usr/exim/configure', spf: false };
+
+describe('Local/Makefile', () => {
+  it('applies the lab settings in place, keeping EDITME around them', () => {
+    const lines = applySettings(EDITME, labSettings(base));
+    expect(lines).toEqual([
+      '# Exim build settings',
+      'BIN_DIRECTORY=/usr/exim/bin',
+      'CONFIGURE_FILE=/usr/exim/configure',
+      'EXIM_USER=exim',
+      '# EXIM_USER=ref:exim',
+      'USE_OPENSSL=yes',
+      'TLS_LIBS=-lssl -lcrypto',
+      '# TLS_LIBS=-lgnutls',
+      '# SUPPORT_SPF=yes',
+      '# LDFLAGS += -lopendmarc',
+      '# LDFLAGS += -lspf2',
+    ]);
+  });
+
+  it('turns on SPF with libspf2 only when asked', () => {
+    const lines = applySettings(EDITME, labSettings({ ...base, spf: true }));
+    expect(lines).toContain('SUPPORT_SPF=yes');
+    expect(lines).toContain('LDFLAGS += -lspf2');
+    expect(lines).toContain('# LDFLAGS += -lopendmarc');
+  });
+
+  it('honours other paths and appends settings EDITME lacks', () => {
+    const lines = applySettings('# nothing here\n', labSettings({ ...base, binDirectory: '/opt/exim/bin' }));
+    expect(lines.slice(-6)).toEqual([
+      '# Added by labctl install',
+      'BIN_DIRECTORY=/opt/exim/bin',
+      'CONFIGURE_FILE=/usr/exim/configure',
+      'EXIM_USER=exim',
+      'USE_OPENSSL=yes',
+      'TLS_LIBS=-lssl -lcrypto',
+    ]);
+  });
+
+  it('renders the template with a header naming the settings', async () => {
+    const text = await renderMakefile(EDITME, '4.96', base);
+    expect(text).toMatch(/^# Local\/Makefile for Exim 4\.96/);
+    expect(text).toContain('#   TLS_LIBS=-lssl -lcrypto');
+    expect(text).toContain('\nEXIM_USER=exim\n');
+  });
+
+  it('diffs EDITME against the rendered lines', () => {
+    const after = applySettings(EDITME, labSettings(base)).join('\n') + '\n';
+    const diff = unifiedDiff(EDITME, after, 'src/EDITME', 'Local/Makefile');
+    expect(diff).toContain('-EXIM_USER=\n+EXIM_USER=exim');
+    expect(diff).toContain('-# USE_OPENSSL=yes\n-# TLS_LIBS=-lssl -lcrypto\n+USE_OPENSSL=yes\n+TLS_LIBS=-lssl -lcrypto');
+    expect(diff).not.toMatch(/^[-+]BIN_DIRECTORY/m);
+    expect(unifiedDiff('a\n', 'a\n', 'x', 'y')).toBe('--- x\n+++ y\n');
+  });
+});
