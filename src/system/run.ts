@@ -59,3 +59,29 @@ export async function which(program: string): Promise<string | undefined> {
   const r = await run('sh', ['-c', 'command -v "$1"', 'sh', program], { allowFailure: true });
   return r.exitCode === 0 ? r.stdout.trim() : undefined;
 }
+
+/**
+ * Runs a long program (make) with its combined output appended to a log file; each output line
+ * is also handed to `onLine` (for a live status line). Throws with the exit code on failure.
+ */
+export async function runLogged(
+  file: string,
+  args: readonly string[],
+  opts: { cwd: string; logFile: string; onLine?: (line: string) => void; env?: Record<string, string> },
+): Promise<void> {
+  const { createWriteStream } = await import('node:fs');
+  const log = createWriteStream(opts.logFile, { flags: 'a' });
+  log.write(`$ ${showCommand(file, args)}   (in ${opts.cwd})\n`);
+  const child = execa(file, args, { cwd: opts.cwd, env: opts.env, all: true, reject: false, stdin: 'ignore', buffer: false });
+  let pending = '';
+  child.all?.on('data', (chunk: Buffer) => {
+    log.write(chunk);
+    pending += chunk.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const l of lines) if (l.trim()) opts.onLine?.(l);
+  });
+  const result = await child;
+  await new Promise<void>((resolve) => log.end(resolve));
+  if (result.exitCode !== 0) throw new LabError(`${showCommand(file, args)} failed with exit code ${result.exitCode ?? 'unknown'}`);
+}
