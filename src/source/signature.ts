@@ -1,0 +1,205 @@
+/**
+ * Verifies a release tarball against its detached armored signature (write-up 1b, 1c): the
+ * signature must verify with a key from the maintainers' keyring, and that key (or its primary
+ * key, when a subkey signed) must be one of the trusted fingerprints: labctl's pinned ones plus
+ * any given with --trust. Fails closed with one clear line naming the reason.
+ */
+import { promises as fs } from 'node:fs';
+import * as openpgp from 'openpgp';
+import { LabError } from '../errors.js';
+import { normalizeFingerprint } from './pinned.js';
+
+export interface SignatureRecord {
+  /** The signing key's primary user ID, e.g. `Jeremy Harris <jgh@exim.org>`. */
+  signer: string;
+  primaryFingerprint: string;
+  /** Equal to primaryFingerprint unless a subkey made the signature. */
+  signingKeyFingerprint: string;
+  bySubkey: boolean;
+  /** Signature creation time, ISO 8601. */
+  created: string;
+  /** Which trusted fingerprint matched (the primary's, or a pinned subkey's). */
+  trustedAs: string;
+  /** Primary fingerprints of every key in the keyring, for the record. */
+  keyringFingerprints: string[];
+}
+
+/** Why a signature was refused; lets callers react (e.g. refresh a stale keyring) and tests assert. */
+export type SignatureFailure =
+  | 'missing'
+  | 'garbled'
+  | 'keyring'
+  | 'future'
+  | 'unknown-key'
+  | 'unpinned'
+  | 'revoked'
+  | 'digest'
+  | 'invalid';
+
+export class SignatureError extends LabError {
+  constructor(
+    readonly reason: SignatureFailure,
+    message: string,
+    hint?: string,
+  ) {
+    super(message, hint);
+  }
+}
+
+export interface VerifyOptions {
+  /** The signed file's contents, or its path. */
+  data: Buffer | Uint8Array | string;
+  /** The `.asc` text; undefined or empty means it is missing. */
+  signatureArmored: string | undefined;
+  keyringArmored: string;
+  /** Pinned fingerprints plus --trust ones; compared case-insensitively without spaces. */
+  trusted: readonly string[];
+  /** The current time (tests fix it). */
+  now?: Date;
+  /** How to name the inputs in messages (file names or URLs). */
+  names?: { data?: string; signature?: string; keyring?: string };
+}
+
+const iso = (d: Date) => d.toISOString().replace('.000Z', 'Z');
+
+async function signerName(key: openpgp.Key, at: Date): Promise<string> {
+  try {
+    const primary = await key.getPrimaryUser(at);
+    const id = primary.user.userID?.userID;
+    if (id) return id;
+  } catch {
+    // An expired or oddly certified key still has user IDs worth showing.
+  }
+  return key.getUserIDs()[0] ?? '(no user ID)';
+}
+
+const REVOCATION_REASONS: Record<number, string> = {
+  0: 'no reason given',
+  1: 'key superseded',
+  2: 'key compromised',
+  3: 'key retired',
+};
+
+async function revocation(key: openpgp.Key, signingKey: openpgp.Key | openpgp.Subkey, now: Date): Promise<string | undefined> {
+  const describe = (sigs: openpgp.SignaturePacket[]) => {
+    const flag = sigs.find((s) => s.reasonForRevocationFlag != null)?.reasonForRevocationFlag;
+    return flag == null ? 'revoked' : `revoked: ${REVOCATION_REASONS[flag] ?? `reason ${flag}`}`;
+  };
+  if (await key.isRevoked(undefined, undefined, now)) return describe(key.revocationSignatures);
+  if (signingKey !== key) {
+    const sub = signingKey as openpgp.Subkey;
+    // Passing no signature asks "is any valid revocation present", as for the primary key.
+    if (await sub.isRevoked(undefined as unknown as openpgp.SignaturePacket, undefined as unknown as openpgp.PublicKeyPacket, now)) {
+      return `subkey ${sub.getFingerprint().toUpperCase()} ${describe(sub.revocationSignatures)}`;
+    }
+  }
+  return undefined;
+}
+
+/** Verifies one detached signature; returns who signed and when, or throws a LabError. */
+export async function verifySignature(opts: VerifyOptions): Promise<SignatureRecord> {
+  const now = opts.now ?? new Date();
+  const sigName = opts.names?.signature ?? 'the signature';
+  const dataName = opts.names?.data ?? (typeof opts.data === 'string' ? opts.data : 'the file');
+  const keyringName = opts.names?.keyring ?? 'the keyring';
+  const trusted = new Set(opts.trusted.map(normalizeFingerprint));
+
+  if (!opts.signatureArmored || !opts.signatureArmored.trim()) {
+    throw new SignatureError('missing', `signature ${sigName} is missing or empty`, 'the mirror must provide a .asc beside each tarball');
+  }
+  let signature: openpgp.Signature;
+  try {
+    signature = await openpgp.readSignature({ armoredSignature: opts.signatureArmored });
+  } catch (err) {
+    throw new SignatureError('garbled', `signature ${sigName} is not a valid armored OpenPGP signature (${firstLine(err)})`);
+  }
+  const packets = [...signature.packets];
+  if (packets.length === 0) throw new SignatureError('garbled', `signature ${sigName} holds no signature packet`);
+
+  let keys: openpgp.Key[];
+  try {
+    keys = await openpgp.readKeys({ armoredKeys: opts.keyringArmored });
+  } catch (err) {
+    throw new SignatureError('keyring', `keyring ${keyringName} is not a valid OpenPGP keyring (${firstLine(err)})`);
+  }
+  const keyringFingerprints = keys.map((k) => k.getFingerprint().toUpperCase());
+
+  const bytes = typeof opts.data === 'string' ? await fs.readFile(opts.data) : opts.data;
+  const message = await openpgp.createMessage({ binary: bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes) });
+
+  // Several signature packets are allowed; the first that passes every check wins, otherwise
+  // the first failure is reported.
+  let firstError: SignatureError | undefined;
+  for (const packet of packets) {
+    try {
+      return await checkOne(packet);
+    } catch (err) {
+      if (!(err instanceof SignatureError)) throw err;
+      firstError ??= err;
+    }
+  }
+  throw firstError!;
+
+  async function checkOne(packet: openpgp.SignaturePacket): Promise<SignatureRecord> {
+    const created = packet.created;
+    if (!created) throw new SignatureError('invalid', `signature ${sigName} has no creation time`);
+    if (created.getTime() > now.getTime()) {
+      throw new SignatureError('future', `signature ${sigName} is dated ${iso(created)}, in the future (now ${iso(now)})`, "check this machine's clock; a release cannot have been signed in the future");
+    }
+    const issuer = packet.issuerFingerprint
+      ? Buffer.from(packet.issuerFingerprint).toString('hex').toUpperCase()
+      : packet.issuerKeyID.toHex().toUpperCase();
+    const key = keys.find((k) => k.getKeys(packet.issuerKeyID).length > 0);
+    if (!key) {
+      throw new SignatureError('unknown-key',
+        `signature ${sigName} was made by key ${issuer}, which is not in ${keyringName}`,
+        'use the maintainers\' keyring from the mirror\'s parent directory, or --keyring FILE',
+      );
+    }
+    const signingKey = key.getKeys(packet.issuerKeyID)[0];
+    const primaryFingerprint = key.getFingerprint().toUpperCase();
+    const signingKeyFingerprint = signingKey.getFingerprint().toUpperCase();
+    const name = await signerName(key, created);
+    const trustedAs = [primaryFingerprint, signingKeyFingerprint].find((f) => trusted.has(f));
+    if (!trustedAs) {
+      throw new SignatureError('unpinned',
+        `signing key ${primaryFingerprint} (${name}) is not one of labctl's pinned Exim maintainer keys`,
+        `if you have checked that this key belongs to an Exim maintainer, run again with --trust ${primaryFingerprint}`,
+      );
+    }
+    const revoked = await revocation(key, signingKey, now);
+    if (revoked) throw new SignatureError('revoked', `signing key ${primaryFingerprint} (${name}) is ${revoked}; refusing its signature`);
+
+    const single = new openpgp.PacketList<openpgp.SignaturePacket>();
+    single.push(packet);
+    const result = await openpgp.verify({
+      message,
+      signature: new openpgp.Signature(single),
+      verificationKeys: [key],
+      date: now,
+      format: 'binary',
+    });
+    try {
+      await result.signatures[0].verified;
+    } catch (err) {
+      const why = firstLine(err);
+      if (/digest did not match|verification failed/i.test(why)) {
+        throw new SignatureError('digest', `${dataName} does not match its signature ${sigName} (digest mismatch): the file was changed or corrupted`);
+      }
+      throw new SignatureError('invalid', `signature ${sigName} by ${primaryFingerprint} (${name}) is not valid: ${why}`);
+    }
+    return {
+      signer: name,
+      primaryFingerprint,
+      signingKeyFingerprint,
+      bySubkey: signingKeyFingerprint !== primaryFingerprint,
+      created: iso(created),
+      trustedAs,
+      keyringFingerprints,
+    };
+  }
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+}
