@@ -118,7 +118,7 @@ export async function verifySignature(opts: VerifyOptions): Promise<SignatureRec
 
   let keys: openpgp.Key[];
   try {
-    keys = await openpgp.readKeys({ armoredKeys: opts.keyringArmored });
+    keys = await readKeyring(opts.keyringArmored);
   } catch (err) {
     throw new SignatureError('keyring', `keyring ${keyringName} is not a valid OpenPGP keyring (${firstLine(err)})`);
   }
@@ -198,6 +198,13 @@ export async function verifySignature(opts: VerifyOptions): Promise<SignatureRec
       keyringFingerprints,
     };
   }
+}
+
+/** Reads every key of a keyring, also when it is several armored blocks concatenated. */
+async function readKeyring(text: string): Promise<openpgp.Key[]> {
+  const blocks = text.match(/-----BEGIN PGP PUBLIC KEY BLOCK-----[\s\S]*?-----END PGP PUBLIC KEY BLOCK-----/g);
+  if (!blocks || blocks.length < 2) return openpgp.readKeys({ armoredKeys: text });
+  return (await Promise.all(blocks.map((armoredKeys) => openpgp.readKeys({ armoredKeys })))).flat();
 }
 
 function firstLine(err: unknown): string {
