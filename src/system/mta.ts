@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { installedPackages, packageOwning } from './apt.js';
 import { run } from './run.js';
 
@@ -22,11 +23,14 @@ export interface MtaScan extends ForeignMta {
 
 /** Looks for another MTA; `ourBinary` (labctl's exim) is not counted. */
 export async function scanForMta(ourBinary: string): Promise<MtaScan> {
+  // make install points exim at a versioned binary (exim-4.96-2); an older one may still run.
+  const binDir = path.dirname(await fs.realpath(ourBinary).catch(() => ourBinary));
+  const isOurs = (p: string | undefined) => !!p && path.dirname(p) === binDir && path.basename(p).startsWith('exim');
   const result: ForeignMta = { packages: await installedPackages(MTA_PACKAGES) };
   const lines = [`packages (${MTA_PACKAGES.join(', ')}): ${result.packages.join(', ') || 'none installed'}`];
 
   const target = await fs.realpath('/usr/sbin/sendmail').catch(() => undefined);
-  if (target && target !== ourBinary) {
+  if (target && !isOurs(target)) {
     result.sendmail = { target, owner: await packageOwning('/usr/sbin/sendmail') };
     lines.push(`/usr/sbin/sendmail: ${target}${result.sendmail.owner ? ` (package ${result.sendmail.owner})` : ''}`);
   } else lines.push(`/usr/sbin/sendmail: ${target ? `labctl's exim` : 'absent'}`);
@@ -36,8 +40,8 @@ export async function scanForMta(ourBinary: string): Promise<MtaScan> {
   for (const l of listeners) {
     const m = /users:\(\("([^"]+)",pid=(\d+)/.exec(l);
     const pid = m ? Number(m[2]) : undefined;
-    const exe = pid ? await fs.readlink(`/proc/${pid}/exe`).catch(() => undefined) : undefined;
-    if (exe === ourBinary) continue;
+    const exe = pid ? (await fs.readlink(`/proc/${pid}/exe`).catch(() => undefined))?.replace(/ \(deleted\)$/, '') : undefined;
+    if (isOurs(exe)) continue;
     result.listener = { process: m?.[1] ?? 'unknown process', pid, exe };
   }
   lines.push(`port 25: ${result.listener ? `${result.listener.process}${result.listener.pid ? ` (pid ${result.listener.pid})` : ''}` : listeners.length ? `labctl's exim` : 'nothing listening'}`);

@@ -18,6 +18,8 @@ export interface StepOutcome {
   status: Exclude<StepStatus, 'failed'>;
   detail?: string;
   data?: Record<string, unknown>;
+  /** The step's own measure of its duration, when its work ran inside another step. */
+  ms?: number;
 }
 
 const LABEL: Record<StepStatus, string> = {
@@ -53,7 +55,7 @@ export class StepRunner {
     const started = performance.now();
     try {
       const outcome = await fn();
-      this.record({ id, title, ...outcome, ms: performance.now() - started });
+      this.record({ id, title, ...outcome, ms: outcome.ms ?? performance.now() - started });
       return outcome;
     } catch (err) {
       this.record({ id, title, status: 'failed', detail: errorMessage(err), ms: performance.now() - started });

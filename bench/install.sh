@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Benchmark for labctl install (issue: install). As root, after `npm run build`. Prints:
+#   1. labctl install cold (download cached, nothing built) vs a raw `make -j<cores> && make install`
+#      on a fresh copy of the same tree and Local/Makefile, as a ratio (goal <= 1.3);
+#   2. the warm rerun (goal <= 2 s);
+#   3. signature verification by labctl (OpenPGP.js) vs `gpg --verify` on the same files (goal <= 2).
+# Usage: bench/install.sh MIRROR_DIR_OR_URL     (e.g. the exim4/ directory of scripts/mirror-from-debian.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mirror=${1:?usage: bench/install.sh MIRROR (the directory or URL holding exim-<v>.tar.xz)}
+cores=$(nproc)
+now() { date +%s.%N; }
+elapsed() { echo "$(now) - $1" | bc; }
+
+# Make sure the cache holds the download, so "cold" measures extract + build + install + start.
+./bin/labctl install --mirror "$mirror" --yes --json >/dev/null
+
+state=${LABCTL_STATE_DIR:-/var/lib/labctl}
+build=${LABCTL_BUILD_DIR:-$state/build}
+rm -f "$state/install.json"
+rm -rf "$build"/exim-*
+t=$(now); ./bin/labctl install --mirror "$mirror" --yes --json >/dev/null; cold=$(elapsed "$t")
+
+t=$(now); ./bin/labctl install --mirror "$mirror" --yes --json >/dev/null; warm=$(elapsed "$t")
+
+src=$(ls -d "$build"/exim-*/ | head -n 1)
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+tarball=$(ls "${LABCTL_CACHE_DIR:-/var/cache/labctl}"/exim-*.tar.* | grep -v '\.asc$' | head -n 1)
+tar -xf "$tarball" -C "$tmp"
+raw_src=$(ls -d "$tmp"/exim-*/)
+cp "$src/Local/Makefile" "$raw_src/Local/Makefile"
+t=$(now); (cd "$raw_src" && make -j"$cores" >/dev/null 2>&1 && make install >/dev/null 2>&1); raw=$(elapsed "$t")
+
+# Signature: labctl's verifier (the same function install uses) vs gpg with the keyring imported.
+keyring=$(ls "${LABCTL_CACHE_DIR:-/var/cache/labctl}"/*Keyring*.asc | head -n 1)
+sigms=$(node --input-type=module -e "
+  import { verifySignature } from './dist/source/signature.js';
+  import { trustedFingerprints } from './dist/source/pinned.js';
+  import { readFileSync } from 'node:fs';
+  const [data, sig, keys] = ['$tarball', '$tarball.asc', '$keyring'].map((f) => readFileSync(f));
+  const t = performance.now();
+  await verifySignature({ data, signatureArmored: sig.toString(), keyringArmored: keys.toString(), trusted: trustedFingerprints() });
+  console.log((performance.now() - t).toFixed(1));")
+export GNUPGHOME="$tmp/gnupg"; mkdir -m 700 "$GNUPGHOME"
+gpg -q --import "$keyring" 2>/dev/null
+t=$(now); gpg -q --verify "$tarball.asc" "$tarball" 2>/dev/null; gpgs=$(elapsed "$t")
+gpgms=$(echo "$gpgs * 1000" | bc)
+
+printf 'cold labctl install (cached download): %6.1f s\n' "$cold"
+printf 'raw make -j%s && make install:         %6.1f s\n' "$cores" "$raw"
+printf 'ratio cold/raw:                         %6.2f   (goal <= 1.3)\n' "$(echo "$cold / $raw" | bc -l)"
+printf 'warm rerun:                             %6.2f s (goal <= 2)\n' "$warm"
+printf 'signature: labctl %s ms, gpg --verify %.1f ms, ratio %.2f (goal <= 2)\n' "$sigms" "$gpgms" "$(echo "$sigms / $gpgms" | bc -l)"

@@ -1,0 +1,109 @@
+import type { Command } from 'commander';
+import { confirm } from '@inquirer/prompts';
+import { install, installPlan, showMakefile, type InstallOptions } from '../build/installer.js';
+import { isQueueInterval } from '../build/service-unit.js';
+import { usageError } from '../errors.js';
+import { EXIM_DEFAULTS, paths } from '../paths.js';
+import { DEFAULT_MIRROR } from '../source/mirror.js';
+import { parseTrustedFingerprint, trustedFingerprints } from '../source/pinned.js';
+import { isValidVersion } from '../source/versions.js';
+import { StepRunner } from '../ui/steps.js';
+
+interface InstallFlags {
+  mirror: string;
+  version?: string;
+  cache: string;
+  keyring?: string;
+  trust: string[];
+  binDirectory: string;
+  configureFile: string;
+  eximUser: string;
+  with: string[];
+  queueInterval: string;
+  labMode?: boolean;
+  removeExisting?: boolean;
+  yes?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+  showMakefile?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+const FEATURES = ['spf'];
+
+function toOptions(f: InstallFlags): InstallOptions {
+  if (f.version !== undefined && !isValidVersion(f.version)) throw usageError(`--version "${f.version}" is not an Exim version`, 'use a release number such as 4.96 or 4.98.2');
+  for (const w of f.with) if (!FEATURES.includes(w)) throw usageError(`--with ${w}: unknown feature`, `known: ${FEATURES.join(', ')}`);
+  const queueInterval = f.labMode ? '1m' : f.queueInterval;
+  if (!isQueueInterval(queueInterval)) throw usageError(`--queue-interval "${queueInterval}" is not an interval`, 'use a number and a unit, e.g. 30m, 1m or 90s');
+  for (const [flag, p] of [['--bin-directory', f.binDirectory], ['--configure-file', f.configureFile]] as const) {
+    if (!p.startsWith('/') || /[\s$'"\\]/.test(p)) throw usageError(`${flag} "${p}" must be an absolute path without spaces or quotes`);
+  }
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(f.eximUser)) throw usageError(`--exim-user "${f.eximUser}" is not a valid user name`);
+  const interactive = !!process.stdin.isTTY && !f.yes;
+  return {
+    mirror: f.mirror,
+    version: f.version,
+    cacheDir: f.cache,
+    keyringFile: f.keyring,
+    trusted: trustedFingerprints(f.trust.map(parseTrustedFingerprint)),
+    binDirectory: f.binDirectory,
+    configureFile: f.configureFile,
+    eximUser: f.eximUser,
+    spf: f.with.includes('spf'),
+    queueInterval,
+    removeExisting: !!f.removeExisting,
+    yes: !!f.yes,
+    confirm: async (message) => {
+      if (!interactive) throw usageError('another MTA must be removed and there is no terminal to confirm it', 'add --yes to remove it without asking');
+      return confirm({ message, default: false });
+    },
+    json: !!f.json,
+  };
+}
+
+export function registerInstall(program: Command): void {
+  program
+    .command('install')
+    .description('download, verify, build and install Exim from source, and start it (write-up Task 1)')
+    .option('--mirror <url>', 'directory holding the release tarballs: https://, http://, file:// or a plain path; the keyring is read from its parent', DEFAULT_MIRROR)
+    .option('--version <x.y[.z]>', 'Exim release to install (default: newest in the mirror and its fixes/, release candidates skipped)')
+    .option('--cache <dir>', 'download cache; files are reused while their signature verifies', paths.cacheDir)
+    .option('--keyring <file>', 'maintainers keyring to verify against (default: Exim-Maintainers-Keyring.asc from the mirror\'s parent)')
+    .option('--trust <fingerprint>', 'also accept a signing key with this primary fingerprint (repeatable)', collect, [])
+    .option('--bin-directory <dir>', 'BIN_DIRECTORY for the build', EXIM_DEFAULTS.binDirectory)
+    .option('--configure-file <file>', 'CONFIGURE_FILE for the build', EXIM_DEFAULTS.configureFile)
+    .option('--exim-user <name>', 'EXIM_USER: the system user (and group) Exim runs as', EXIM_DEFAULTS.user)
+    .option('--with <feature>', 'build an optional feature: spf (SUPPORT_SPF with libspf2) (repeatable)', collect, [])
+    .option('--queue-interval <interval>', 'queue runner interval for the daemon (-q)', '30m')
+    .option('--lab-mode', 'short queue runs for the lab (-q1m)')
+    .option('--remove-existing', 'remove a pre-installed MTA with apt-get (asks first unless --yes)')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--show-makefile', 'print the effective Local/Makefile settings and their diff against EDITME, then stop')
+    .option('--dry-run', 'print the plan (URLs, paths, commands, files) and change nothing; no root needed')
+    .option('--json', 'print the step results as JSON')
+    .action(async (flags: InstallFlags) => {
+      const o = toOptions(flags);
+      if (flags.dryRun) {
+        const plan = await installPlan(o);
+        console.log(flags.json ? JSON.stringify({ dryRun: true, plan }, null, 2) : plan.map((l) => `- ${l}`).join('\n'));
+        return;
+      }
+      const steps = new StepRunner(!!flags.json);
+      if (flags.showMakefile) {
+        console.log(await showMakefile(o, steps));
+        return;
+      }
+      try {
+        const state = await install(o, steps);
+        if (flags.json) console.log(JSON.stringify({ ok: true, version: state.version, signature: state.signature, steps: steps.results }, null, 2));
+        else {
+          const changed = steps.results.some((r) => r.status === 'done');
+          console.log(changed ? `Exim ${state.version} is installed and running.` : `Nothing to do: Exim ${state.version} is installed and running.`);
+        }
+      } catch (err) {
+        if (flags.json) console.log(JSON.stringify({ ok: false, error: err instanceof Error ? err.message : String(err), steps: steps.results }, null, 2));
+        throw err;
+      }
+    });
+}
