@@ -91,13 +91,21 @@ async function unpack(file: string, compression: Compression, cwd: string): Prom
     },
   });
   await new Promise<void>((resolve, reject) => {
+    let failure: unknown;
+    const closed = new Promise<void>((done) => unpacker.on('close', () => done()));
     const failed = (err: unknown) => {
+      if (failure !== undefined) return;
+      failure = err;
+      source.unpipe(unpacker);
       source.destroy();
-      reject(err);
+      unpacker.end();
+      // Let writes already under way settle (briefly) before the caller removes the directory.
+      const settle = new Promise<void>((done) => setTimeout(done, 250).unref());
+      void Promise.race([closed, settle]).then(() => reject(err));
     };
     unpacker.on('error', failed);
-    unpacker.on('close', () => resolve());
     source.on('error', failed);
+    void closed.then(() => (failure === undefined ? resolve() : undefined));
     source.pipe(unpacker);
   });
   if (refused) throw new LabError(`${path.basename(file)}: ${refused}`, 'the tarball is not a plain source release; nothing was extracted');
@@ -130,7 +138,9 @@ export async function extractTarballDetailed(file: string, destDir: string): Pro
       await unpack(file, compression, tmp);
     } catch (err) {
       if (err instanceof LabError) throw err;
-      throw new LabError(`extracting ${path.basename(file)} failed: ${errorMessage(err).split('\n')[0]}`);
+      const raw = errorMessage(err).split('\n')[0];
+      const why = /get_next_output|error code \d+/.test(raw) ? `the xz data is corrupt or truncated (${raw})` : raw;
+      throw new LabError(`extracting ${path.basename(file)} failed: ${why}`);
     }
     const top = await fs.readdir(tmp, { withFileTypes: true });
     if (top.length !== 1 || !top[0].isDirectory()) {
@@ -150,6 +160,6 @@ export async function extractTarballDetailed(file: string, destDir: string): Pro
     }
     return { sourceDir: target, compression, ms: performance.now() - started };
   } finally {
-    await fs.rm(tmp, { recursive: true, force: true });
+    await fs.rm(tmp, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   }
 }

@@ -1,0 +1,176 @@
+import { mkdir, readFile, readdir, readlink, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Header } from 'tar';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LabError } from '../../../src/errors.js';
+import { detectCompression, escapeReason, extractTarball } from '../../../src/source/extract.js';
+import { exists } from '../../../src/system/files.js';
+import { run } from '../../../src/system/run.js';
+import { scratch } from './helpers.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+async function tmp(): Promise<string> {
+  const s = await scratch('extract');
+  cleanups.push(s.cleanup);
+  return s.dir;
+}
+
+interface RawEntry {
+  path: string;
+  type?: 'File' | 'Directory' | 'SymbolicLink' | 'Link';
+  body?: string;
+  linkpath?: string;
+}
+
+/** A gzipped tar built header by header, so entries can say things `tar -c` never would. */
+function rawTarGz(entries: RawEntry[]): Buffer {
+  const blocks: Buffer[] = [];
+  for (const e of entries) {
+    const body = Buffer.from(e.body ?? '');
+    const type = e.type ?? 'File';
+    const h = new Header({
+      path: e.path,
+      type,
+      linkpath: e.linkpath,
+      size: type === 'File' ? body.length : 0,
+      mode: type === 'Directory' ? 0o755 : 0o644,
+      mtime: new Date('2022-06-25T00:00:00Z'),
+      uid: 0,
+      gid: 0,
+    });
+    const header = Buffer.alloc(512);
+    h.encode(header, 0);
+    blocks.push(header);
+    if (type === 'File' && body.length) {
+      blocks.push(body, Buffer.alloc((512 - (body.length % 512)) % 512));
+    }
+  }
+  blocks.push(Buffer.alloc(1024));
+  return gzipSync(Buffer.concat(blocks));
+}
+
+/** A small source tree like a release's: one top-level directory, a subdirectory, a symlink inside. */
+async function sourceTree(root: string): Promise<void> {
+  const top = path.join(root, 'exim-4.96');
+  await mkdir(path.join(top, 'src'), { recursive: true });
+  await writeFile(path.join(top, 'README'), 'Exim README\n');
+  await writeFile(path.join(top, 'src', 'EDITME'), 'BIN_DIRECTORY=/usr/exim/bin\n'.repeat(200));
+  await symlink('src/EDITME', path.join(top, 'EDITME.link'));
+}
+
+describe('extractTarball', () => {
+  for (const [format, flag] of [
+    ['xz', '-cJf'],
+    ['bz2', '-cjf'],
+    ['gz', '-czf'],
+  ] as const) {
+    it(`extracts a .tar.${format} made by the system tar`, async () => {
+      const dir = await tmp();
+      await sourceTree(path.join(dir, 'tree'));
+      const tarball = path.join(dir, `exim-4.96.tar.${format}`);
+      await run('tar', [flag, tarball, '-C', path.join(dir, 'tree'), 'exim-4.96']);
+      expect(await detectCompression(tarball)).toBe(format);
+      const build = path.join(dir, 'build');
+      const top = await extractTarball(tarball, build);
+      expect(top).toBe(path.join(build, 'exim-4.96'));
+      expect(await readFile(path.join(top, 'src', 'EDITME'), 'utf8')).toBe('BIN_DIRECTORY=/usr/exim/bin\n'.repeat(200));
+      expect(await readFile(path.join(top, 'README'), 'utf8')).toBe('Exim README\n');
+      expect(await readlink(path.join(top, 'EDITME.link'))).toBe('src/EDITME');
+      // No temporary directory is left beside the target.
+      expect(await readdir(dir)).toEqual(expect.arrayContaining(['build', 'tree']));
+      expect((await readdir(dir)).filter((n) => n.startsWith('.'))).toEqual([]);
+    });
+  }
+
+  it('replaces a previous extraction of the same release', async () => {
+    const dir = await tmp();
+    await sourceTree(path.join(dir, 'tree'));
+    const tarball = path.join(dir, 'exim-4.96.tar.gz');
+    await run('tar', ['-czf', tarball, '-C', path.join(dir, 'tree'), 'exim-4.96']);
+    const build = path.join(dir, 'build');
+    const top = await extractTarball(tarball, build);
+    await writeFile(path.join(top, 'stale.o'), 'old build output');
+    await extractTarball(tarball, build);
+    expect(await exists(path.join(top, 'stale.o'))).toBe(false);
+    expect(await exists(path.join(top, 'README'))).toBe(true);
+    expect(await readdir(build)).toEqual(['exim-4.96']);
+  });
+
+  const evil: Array<[string, RawEntry, RegExp]> = [
+    ['an absolute path', { path: '/tmp/labctl-evil-abs', body: 'pwned' }, /"\/tmp\/labctl-evil-abs": absolute path/],
+    ['a .. path', { path: 'exim-4.96/../../evil', body: 'pwned' }, /"exim-4\.96\/\.\.\/\.\.\/evil": path contains '\.\.'/],
+    ['a symlink pointing outside', { path: 'exim-4.96/escape', type: 'SymbolicLink', linkpath: '../../outside' }, /symlink pointing outside \(\.\.\/\.\.\/outside\)/],
+    ['an absolute symlink', { path: 'exim-4.96/passwd', type: 'SymbolicLink', linkpath: '/etc/passwd' }, /symlink to an absolute path \(\/etc\/passwd\)/],
+    ['a hard link pointing outside', { path: 'exim-4.96/hard', type: 'Link', linkpath: '../secret' }, /hard link pointing outside \(\.\.\/secret\)/],
+  ];
+  for (const [what, entry, message] of evil) {
+    it(`refuses ${what} and leaves nothing in the target`, async () => {
+      const dir = await tmp();
+      const tarball = path.join(dir, 'exim-4.96.tar.gz');
+      await writeFile(
+        tarball,
+        rawTarGz([
+          { path: 'exim-4.96/', type: 'Directory' },
+          { path: 'exim-4.96/README', body: 'fine' },
+          entry,
+          { path: 'exim-4.96/src/EDITME', body: 'fine too' },
+        ]),
+      );
+      const build = path.join(dir, 'work', 'build');
+      const err = await extractTarball(tarball, build).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(LabError);
+      expect((err as Error).message).toMatch(message);
+      expect((err as Error).message).toContain('exim-4.96.tar.gz');
+      expect(await exists(build)).toBe(false);
+      expect(await readdir(path.join(dir, 'work'))).toEqual([]);
+      expect(await exists(path.join(dir, 'evil'))).toBe(false);
+      expect(await exists('/tmp/labctl-evil-abs')).toBe(false);
+    });
+  }
+
+  it('keeps an existing extraction untouched when a new tarball is refused', async () => {
+    const dir = await tmp();
+    const build = path.join(dir, 'build');
+    await mkdir(path.join(build, 'exim-4.96'), { recursive: true });
+    await writeFile(path.join(build, 'exim-4.96', 'README'), 'previous');
+    const tarball = path.join(dir, 'exim-4.96.tar.gz');
+    await writeFile(tarball, rawTarGz([{ path: 'exim-4.96/README', body: 'new' }, { path: '../x', body: 'bad' }]));
+    await expect(extractTarball(tarball, build)).rejects.toThrow(/refusing tar entry/);
+    expect(await readFile(path.join(build, 'exim-4.96', 'README'), 'utf8')).toBe('previous');
+    expect(await readdir(build)).toEqual(['exim-4.96']);
+  });
+
+  it('refuses a file that is not a compressed tarball, and a truncated one', async () => {
+    const dir = await tmp();
+    const html = path.join(dir, 'exim-4.96.tar.xz');
+    await writeFile(html, '<html>404 Not Found</html>');
+    await expect(extractTarball(html, path.join(dir, 'b1'))).rejects.toThrow(/not a tar archive/);
+    await sourceTree(path.join(dir, 'tree'));
+    const good = path.join(dir, 'good.tar.xz');
+    await run('tar', ['-cJf', good, '-C', path.join(dir, 'tree'), 'exim-4.96']);
+    const cut = path.join(dir, 'cut.tar.xz');
+    const bytes = await readFile(good);
+    await writeFile(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    await expect(extractTarball(cut, path.join(dir, 'b2'))).rejects.toThrow(LabError);
+    expect(await exists(path.join(dir, 'b2'))).toBe(false);
+  });
+});
+
+describe('escapeReason', () => {
+  it('allows links that stay inside', () => {
+    expect(escapeReason('exim-4.96/a/link', 'SymbolicLink', '../b/file')).toBeUndefined();
+    expect(escapeReason('exim-4.96/hard', 'Link', 'exim-4.96/README')).toBeUndefined();
+    expect(escapeReason('exim-4.96/src/x.c', 'File')).toBeUndefined();
+  });
+  it('names the way out', () => {
+    expect(escapeReason('exim-4.96/link', 'SymbolicLink', '../../x')).toMatch(/pointing outside/);
+    expect(escapeReason('a/../../b', 'File')).toMatch(/'\.\.'/);
+  });
+});
