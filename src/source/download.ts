@@ -28,6 +28,8 @@ export interface DownloadOptions {
   timeoutMs?: number;
   maxRedirects?: number;
   onProgress?: (p: DownloadProgress) => void;
+  /** CA certificates (PEM) to trust for https instead of the built-in ones (a lab's own mirror, tests). */
+  ca?: string | Buffer;
 }
 
 export interface DownloadResult {
@@ -95,8 +97,13 @@ async function openHttp(start: string, opts: DownloadOptions): Promise<Opened> {
   for (let redirects = 0; ; redirects++) {
     const url = current;
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      const get = url.protocol === 'https:' ? https.get : http.get;
-      const req = get(url, { timeout: timeoutMs, headers: { 'user-agent': 'labctl', 'accept-encoding': 'identity' } });
+      const headers = { 'user-agent': 'labctl', 'accept-encoding': 'identity' };
+      // One fresh connection per request (agent: false): a handful of files, and no idle
+      // keep-alive sockets collecting timeout listeners or holding the process open.
+      const req =
+        url.protocol === 'https:'
+          ? https.get(url, { agent: false, timeout: timeoutMs, headers, ...(opts.ca ? { ca: opts.ca } : {}) })
+          : http.get(url, { agent: false, timeout: timeoutMs, headers });
       req.on('response', resolve);
       req.on('timeout', () => req.destroy(timeoutError()));
       req.on('error', (err: NodeJS.ErrnoException) => reject(fail(url.href, networkReason(err, url, timeoutMs))));

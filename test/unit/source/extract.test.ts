@@ -158,7 +158,7 @@ describe('extractTarball', () => {
     const cut = path.join(dir, 'cut.tar.xz');
     const bytes = await readFile(good);
     await writeFile(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
-    await expect(extractTarball(cut, path.join(dir, 'b2'))).rejects.toThrow(LabError);
+    await expect(extractTarball(cut, path.join(dir, 'b2'))).rejects.toThrow(/extracting cut.tar.xz failed: the xz data is corrupt or truncated/);
     expect(await exists(path.join(dir, 'b2'))).toBe(false);
   });
 });
