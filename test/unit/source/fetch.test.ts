@@ -166,6 +166,20 @@ describe('fetchVerifiedSource', () => {
     expect(await exists(path.join(cache, 'exim-4.97.1.tar.xz'))).toBe(false);
   });
 
+  it('fetches the keyring again when the cached one lacks the signing key', async () => {
+    const m = await makeMirror();
+    const cache = await cacheDir();
+    await mkdir(cache, { recursive: true });
+    const other = await makeKey('Someone Else');
+    await writeFile(path.join(cache, 'Exim-Maintainers-Keyring.asc'), other.publicArmored);
+    const lines: string[] = [];
+    const r = await fetchVerifiedSource({ mirror: m.url, cacheDir: cache, trusted: [key.fingerprint], now: NOW, log: (l) => lines.push(l) });
+    expect(r.signature.primaryFingerprint).toBe(key.fingerprint);
+    expect(r.downloaded).toContain(r.keyringUrl);
+    expect(lines.some((l) => /not in the cached keyring/.test(l))).toBe(true);
+    expect(await readFile(path.join(cache, 'Exim-Maintainers-Keyring.asc'), 'utf8')).toBe(key.publicArmored);
+  });
+
   it('uses --keyring FILE and a plain directory mirror', async () => {
     const m = await makeMirror();
     const cache = await cacheDir();
