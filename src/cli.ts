@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { EXIT, LabError } from './errors.js';
 import { registerInstall } from './commands/install.js';
 import { registerService } from './commands/service.js';
+import { registerReport } from './commands/report.js';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run labctl <command> --help for its flags)');
   registerInstall(program);
   registerService(program);
+  registerReport(program);
   return program;
 }
 

@@ -1,0 +1,132 @@
+/**
+ * The lab report as data: sections following the write-up's tasks, items built from evidence
+ * records, and blocks that the Markdown and HTML renderers draw. Nothing here knows about
+ * Markdown or HTML.
+ */
+import type { EvidenceRecord } from '../evidence/store.js';
+import type { Topology } from './topology.js';
+import type { DrillTimeline } from './timeline.js';
+
+/** What an item shows: a check or step result, or `missing` when the store has no record. */
+export type ItemStatus = 'pass' | 'fail' | 'warn' | 'skip' | 'missing' | 'info';
+
+export type Block =
+  | { kind: 'paragraph'; text: string }
+  | { kind: 'list'; items: string[] }
+  /** `mono`: values are machine text (fingerprints, Message-IDs, addresses), shown monospace. */
+  | { kind: 'table'; caption?: string; headers: string[]; rows: string[][]; mono?: boolean }
+  /** Monospace evidence: command output, transcript, headers, log lines, a unit file. */
+  | { kind: 'code'; label: string; text: string; command?: string; exitCode?: number }
+  | { kind: 'topology'; topology: Topology }
+  | { kind: 'timeline'; timeline: DrillTimeline };
+
+/** One earlier run of the same item (shown with `--history`). */
+export interface PastRun {
+  at: string;
+  status: ItemStatus;
+  summary?: string;
+  host?: string;
+}
+
+export interface ReportItem {
+  /** area/id of the record(s) it came from, e.g. verify/6-starttls. */
+  key: string;
+  title: string;
+  status: ItemStatus;
+  summary?: string;
+  host?: string;
+  at?: string;
+  ms?: number;
+  /** For a missing item: the command that produces its evidence. */
+  command?: string;
+  blocks: Block[];
+  history: PastRun[];
+}
+
+export interface ReportSection {
+  /** Anchor, e.g. task-1-installation. */
+  id: string;
+  title: string;
+  /** Text written by labctl around the evidence (explanations, answers). */
+  intro: Block[];
+  items: ReportItem[];
+  subsections: ReportSection[];
+}
+
+export interface ReportCounts {
+  pass: number;
+  fail: number;
+  warn: number;
+  skip: number;
+  missing: number;
+  info: number;
+}
+
+export interface Report {
+  title: string;
+  generatedAt: string;
+  /** The lab host the report is about, when `--host` chose one. */
+  host?: string;
+  /** How many records the report was built from. */
+  recordCount: number;
+  sections: ReportSection[];
+  counts: ReportCounts;
+  /** Items that have no evidence, with the command to produce each. */
+  missing: { key: string; title: string; command: string }[];
+}
+
+export type { EvidenceRecord };
+
+/** Maps the producers' status words (steps: done/ok/skipped/failed; checks: pass/fail/warn/skip). */
+export function normalizeStatus(status: string | undefined): ItemStatus {
+  switch ((status ?? '').toLowerCase()) {
+    case 'pass':
+    case 'passed':
+    case 'ok':
+    case 'done':
+    case 'success':
+    case 'changed':
+    case 'up':
+    case 'running':
+      return 'pass';
+    case 'fail':
+    case 'failed':
+    case 'error':
+      return 'fail';
+    case 'warn':
+    case 'warning':
+      return 'warn';
+    case 'skip':
+    case 'skipped':
+    case 'planned':
+      return 'skip';
+    case 'missing':
+      return 'missing';
+    default:
+      return 'info';
+  }
+}
+
+export const STATUS_LABEL: Record<ItemStatus, string> = {
+  pass: 'pass',
+  fail: 'FAIL',
+  warn: 'warn',
+  skip: 'skipped',
+  missing: 'missing',
+  info: 'recorded',
+};
+
+/** Every section and subsection, depth first (the headings a reader sees). */
+export function allSections(report: Report): ReportSection[] {
+  const out: ReportSection[] = [];
+  const walk = (s: ReportSection) => {
+    out.push(s);
+    s.subsections.forEach(walk);
+  };
+  report.sections.forEach(walk);
+  return out;
+}
+
+export function allItems(report: Report): ReportItem[] {
+  return allSections(report).flatMap((s) => s.items);
+}
