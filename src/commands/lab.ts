@@ -1,0 +1,155 @@
+import type { Command } from 'commander';
+import chalk from 'chalk';
+import { EXIT, LabError, usageError } from '../errors.js';
+import { backupMxDrill } from '../lab/drill-backup.js';
+import { tlsDrill } from '../lab/drill-tls.js';
+import { describeLeftovers, findLeftovers, labDown } from '../lab/down.js';
+import { execInLab } from '../lab/exec.js';
+import { labSend } from '../lab/send.js';
+import { loadState } from '../lab/state.js';
+import { labStatus, printStatus } from '../lab/status.js';
+import { loadLabSpec } from '../lab/topology.js';
+import { labUp } from '../lab/up.js';
+import { StepRunner, formatMs } from '../ui/steps.js';
+
+/** `labctl lab ...`: the two-host backup-MX lab with its own DNS server, on one machine. */
+async function requireState() {
+  const state = await loadState();
+  if (!state) throw new LabError('the lab is not up', 'run labctl lab up first');
+  return state;
+}
+
+function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 100000) throw usageError(`${flag}: "${value}" is not a whole number from 1 to 100000`);
+  return n;
+}
+
+export function registerLab(program: Command): void {
+  const lab = program.command('lab').description('the two-host backup-MX lab (namespaces, BIND, one Exim per host view)');
+
+  lab
+    .command('up')
+    .description('build the lab: namespaces, DNS server, mail hosts configured like `labctl configure`, daemons')
+    .option('--config <file>', 'lab topology (YAML or JSON); default st14 + st18, each the other\'s backup MX')
+    .action(async (o: { config?: string }) => {
+      const spec = await loadLabSpec(o.config);
+      const started = performance.now();
+      const steps = new StepRunner();
+      const r = await labUp(spec, steps);
+      if (r.already) console.log('lab: already up with this topology, nothing to do (labctl lab status shows it)');
+      else console.log(`lab: up in ${formatMs(performance.now() - started)}`);
+    });
+
+  lab
+    .command('down')
+    .description('remove every namespace, bridge, mount, process and file the lab made (safe to run twice)')
+    .action(async () => {
+      const started = performance.now();
+      const r = await labDown();
+      const what = r.namespaces.length || r.killed || r.removedDir ? `removed ${r.namespaces.length} namespaces, stopped ${r.killed} processes` : 'nothing was up';
+      console.log(`lab: down in ${formatMs(performance.now() - started)} (${what}); nothing left behind`);
+    });
+
+  lab
+    .command('leftovers')
+    .description('list anything a lab left behind (namespaces, /etc/netns files, processes, mounts, files); exit 1 if any')
+    .action(async () => {
+      const left = describeLeftovers(await findLeftovers());
+      for (const l of left) console.log(l);
+      if (left.length) process.exitCode = EXIT.failure;
+      else console.log('lab: nothing left behind');
+    });
+
+  lab
+    .command('status')
+    .description('hosts, addresses, daemons and queue sizes')
+    .option('--json', 'print the status as JSON')
+    .action(async (o: { json?: boolean }) => {
+      const state = await loadState();
+      if (!state) {
+        if (o.json) console.log(JSON.stringify({ up: false }));
+        else console.log('lab: not up');
+        process.exitCode = EXIT.failure;
+        return;
+      }
+      const st = await labStatus(state);
+      if (o.json) console.log(JSON.stringify(st, null, 2));
+      else printStatus(st);
+      if (!st.healthy) process.exitCode = EXIT.failure;
+    });
+
+  lab
+    .command('exec')
+    .description('run a command (default: a shell) in a lab host\'s view')
+    .argument('<host>', 'st14, st18, client or dns')
+    .argument('[command...]', 'the command, after --')
+    .action(async (host: string, command: string[]) => {
+      const state = await requireState();
+      process.exitCode = await execInLab(state, host, command);
+    });
+
+  lab
+    .command('send')
+    .description('send mail from inside a lab host (client: by MX lookup; mail hosts: through their own Exim)')
+    .requiredOption('--from <host>', 'st14, st18 or client')
+    .requiredOption('--to <address>', 'recipient, e.g. ahmed@st14.sne24.ru')
+    .option('--count <n>', 'how many messages', '1')
+    .option('--sender <address>', 'envelope and From: address (default a user of another lab domain)')
+    .option('--json', 'print one JSON record per message')
+    .action(async (o: { from: string; to: string; count: string; sender?: string; json?: boolean }) => {
+      const state = await requireState();
+      if (!/^[^@\s]+@[^@\s]+$/.test(o.to)) throw usageError(`--to: "${o.to}" is not an address`);
+      const r = await labSend(state, o.from, { to: o.to, count: positiveInt('--count', o.count), from: o.sender });
+      const ok = r.records.filter((x) => x.ok).length;
+      if (o.json) for (const rec of r.records) console.log(JSON.stringify(rec));
+      else {
+        for (const rec of r.records.filter((x) => !x.ok)) console.log(chalk.red(`${rec.messageId}: ${rec.error}`));
+        console.log(`lab send: ${ok}/${r.records.length} accepted${r.records[0]?.mx ? ` (first by ${r.records[0].mx})` : ''}; Message-IDs ${r.runId}-N`);
+      }
+      if (ok !== r.records.length) process.exitCode = EXIT.failure;
+    });
+
+  const drill = lab.command('drill').description('scripted exercises of the write-up: backup-mx (4b-5c), tls (Task 3 and 7)');
+
+  drill
+    .command('backup-mx')
+    .description('stop st14, send N messages by MX lookup, show them held on st18, bring st14 back, count what arrives')
+    .option('--messages <n>', 'how many messages', '10')
+    .option('--force', 'deliver with exim -qff on the backup (5c) instead of waiting for the retry rule (4c)')
+    .option('--json', 'print exactly {"sent","heldOnBackup","delivered","lost","duplicates","heldSeconds","recoverySeconds"}')
+    .action(async (o: { messages: string; force?: boolean; json?: boolean }) => {
+      const state = await requireState();
+      const n = positiveInt('--messages', o.messages);
+      const r = await backupMxDrill(state, { messages: n, force: Boolean(o.force), log: o.json ? undefined : (l) => console.log(chalk.dim(`  ${l}`)) });
+      const f = r.figures;
+      if (o.json) console.log(JSON.stringify(f));
+      else {
+        console.log(`backup-mx drill (${r.forced ? 'forced, -qff' : 'retry rule + queue runner'}): ${r.primary} down, ${r.backup} as backup`);
+        console.log(`  sent ${f.sent}, held on ${r.backup} ${f.heldOnBackup}, delivered ${f.delivered}, lost ${f.lost}, duplicates ${f.duplicates}`);
+        console.log(`  held ${f.heldSeconds} s, recovered ${f.recoverySeconds} s after ${r.primary} returned; backup accepted ${r.acceptRate} msg/s`);
+        console.log(`  phases: ${Object.entries(r.phases).map(([k, v]) => `${k} ${v} s`).join(', ')}`);
+      }
+      if (f.lost > 0 || f.duplicates > 0) {
+        if (!o.json) console.error(chalk.red(`labctl: backup-mx drill failed: ${f.lost} lost, ${f.duplicates} duplicated`));
+        process.exitCode = EXIT.failure;
+      }
+    });
+
+  drill
+    .command('tls')
+    .description('STARTTLS verified against the lab CA, SMTPS on 465, TLS-required mode, DKIM and SPF between the hosts')
+    .option('--json', 'print the results as JSON')
+    .action(async (o: { json?: boolean }) => {
+      const state = await requireState();
+      const r = await tlsDrill(state, { log: o.json ? undefined : (l) => console.log(chalk.dim(`  ${l}`)) });
+      if (o.json) console.log(JSON.stringify(r.json));
+      else {
+        for (const c of r.checks) {
+          const mark = c.ok ? chalk.green('pass') : chalk.red('FAIL');
+          console.log(`${mark}  ${c.id.padEnd(22)} ${c.summary}`);
+        }
+      }
+      if (!r.checks.every((c) => c.ok)) process.exitCode = EXIT.failure;
+    });
+}

@@ -1,0 +1,122 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import ejs from 'ejs';
+import { LabError } from '../errors.js';
+import { inNamespace } from '../system/netns.js';
+import { runningPid, terminate, waitUntil } from '../system/procs.js';
+import { run } from '../system/run.js';
+import { labTemplatesDir } from './templates.js';
+import { labPaths, names, type LabSpec } from './topology.js';
+
+/**
+ * The lab's DNS server: BIND9 in its own namespace with its own named.conf and working
+ * directory, authoritative for every lab domain (records from config/dns.ts, the same ones
+ * `labctl dns` prints) and for the lab's reverse zone.
+ */
+export interface LabZone {
+  name: string;
+  /** Records below SOA/NS, in zone-file syntax. */
+  body: string;
+  /** Whether the zone holds the name server's own A record. */
+  nsInZone: boolean;
+  ns: string;
+}
+
+export const dnsFiles = () => ({
+  dir: labPaths.dns,
+  conf: path.join(labPaths.dns, 'named.conf'),
+  pid: path.join(labPaths.dns, 'named.pid'),
+  log: path.join(labPaths.dns, 'named.log'),
+  zone: (name: string) => path.join(labPaths.dns, `${name}.zone`),
+});
+
+export function reverseZoneName(subnet: string): string {
+  const [a, b, c] = subnet.split('/')[0]!.split('.');
+  return `${c}.${b}.${a}.in-addr.arpa`;
+}
+
+export function reverseZoneBody(entries: { address: string; name: string }[]): string {
+  return entries.map((e) => `${e.address.split('.')[3]} IN PTR ${e.name}.`).join('\n') + '\n';
+}
+
+/** Serial: seconds since 2020, fits in 32 bits and grows each `lab up`. */
+const serial = () => Math.floor((Date.now() - Date.UTC(2020, 0, 1)) / 1000);
+
+export async function writeDnsServer(spec: LabSpec, zones: LabZone[]): Promise<void> {
+  const f = dnsFiles();
+  await fs.mkdir(f.dir, { recursive: true, mode: 0o755 });
+  for (const z of zones) {
+    const text = await ejs.renderFile(path.join(labTemplatesDir, 'zone.ejs'), {
+      origin: z.name,
+      ns: z.ns,
+      nsAddress: spec.dnsAddress,
+      nsInZone: z.nsInZone,
+      serial: serial(),
+      body: z.body,
+    });
+    await fs.writeFile(f.zone(z.name), text);
+  }
+  const conf = await ejs.renderFile(path.join(labTemplatesDir, 'named.conf.ejs'), {
+    dir: f.dir,
+    listen: spec.dnsAddress,
+    zones: zones.map((z) => ({ name: z.name, file: f.zone(z.name) })),
+  });
+  await fs.writeFile(f.conf, conf);
+  // Check what we wrote with BIND's own tools, inside the lab (never the machine's resolver).
+  const conf_ = await inNamespace(names.dnsNs, 'named-checkconf', [f.conf], { allowFailure: true });
+  if (conf_.exitCode !== 0) throw new LabError(`dns: named-checkconf refused ${f.conf}: ${(conf_.stdout + conf_.stderr).trim()}`);
+  for (const z of zones) {
+    const r = await inNamespace(names.dnsNs, 'named-checkzone', ['-q', z.name, f.zone(z.name)], { allowFailure: true });
+    if (r.exitCode !== 0) {
+      const why = (await inNamespace(names.dnsNs, 'named-checkzone', [z.name, f.zone(z.name)], { allowFailure: true })).stdout;
+      throw new LabError(`dns: named-checkzone refused zone ${z.name}: ${why.trim()}`);
+    }
+  }
+}
+
+export const dnsServerPid = () => runningPid(dnsFiles().pid);
+
+export async function startDnsServer(spec: LabSpec): Promise<number> {
+  const f = dnsFiles();
+  const already = await dnsServerPid();
+  if (already) return already;
+  await fs.rm(f.pid, { force: true });
+  // named forks into the background itself once its sockets are bound.
+  const r = await inNamespace(names.dnsNs, 'named', ['-c', f.conf, '-4'], { allowFailure: true, timeoutMs: 15000 });
+  const started = await waitUntil(async () => (await dnsServerPid()) !== undefined && (await answers(spec)), 10000, 100);
+  if (!started) {
+    const log = await fs.readFile(f.log, 'utf8').catch(() => '');
+    const why = (r.stderr || r.stdout || log.split('\n').slice(-5).join(' | ')).trim();
+    throw new LabError(`dns: named did not start in ${names.dnsNs}: ${why || 'no answer on port 53'}`, `see ${f.log}`);
+  }
+  return (await dnsServerPid())!;
+}
+
+export async function stopDnsServer(): Promise<boolean> {
+  const pid = await dnsServerPid();
+  if (!pid) return false;
+  await terminate([pid], 3000);
+  return true;
+}
+
+/** True when the lab's DNS server answers a query for the first lab domain (asked from inside the lab). */
+export async function answers(spec: LabSpec, fromNs: string = names.clientNs, timeoutS = 1): Promise<boolean> {
+  const domain = spec.hosts[0]!.domain;
+  const r = await run(
+    'ip',
+    ['netns', 'exec', fromNs, 'dig', `@${spec.dnsAddress}`, '+norecurse', `+time=${timeoutS}`, '+tries=1', '+short', 'SOA', domain],
+    { allowFailure: true, timeoutMs: (timeoutS + 2) * 1000 },
+  );
+  return r.exitCode === 0 && r.stdout.trim().length > 0;
+}
+
+/** Asks the lab DNS server from inside a lab namespace; the answer lines (dig +short). */
+export async function query(spec: LabSpec, type: string, name: string, fromNs: string = names.clientNs): Promise<string[]> {
+  const r = await run(
+    'ip',
+    ['netns', 'exec', fromNs, 'dig', `@${spec.dnsAddress}`, '+norecurse', '+time=1', '+tries=2', '+short', type, name],
+    { allowFailure: true, timeoutMs: 6000 },
+  );
+  if (r.exitCode !== 0) throw new LabError(`dns: no answer from the lab DNS server ${spec.dnsAddress} for ${type} ${name}: ${(r.stdout + r.stderr).trim()}`);
+  return r.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+}

@@ -1,0 +1,113 @@
+import { promises as fs } from 'node:fs';
+import { LabError } from '../errors.js';
+import {
+  deleteNamespace,
+  listNamespaceEtc,
+  listNamespaces,
+  namespacePids,
+  removeNamespaceEtc,
+} from '../system/netns.js';
+import { alive, terminate } from '../system/procs.js';
+import { run } from '../system/run.js';
+import { LAB_PREFIX, labPaths, names } from './topology.js';
+
+/**
+ * Tearing the lab down, from whatever state it is in: after a clean `lab up`, a half-finished
+ * one, or a `kill -9` of any daemon. Everything is found by name (the `labctl-` prefix, the lab
+ * directory), not from the state file, so it also works when that file is gone.
+ */
+export interface Leftovers {
+  namespaces: string[];
+  etcNetns: string[];
+  processes: { pid: number; command: string }[];
+  mounts: string[];
+  files: string[];
+}
+
+const isLab = (name: string) => name.startsWith(LAB_PREFIX);
+
+async function readText(file: string): Promise<string> {
+  return fs.readFile(file, 'utf8').catch(() => '');
+}
+
+/**
+ * Processes that belong to the lab: every process in a lab network namespace, plus any process
+ * whose mounts or command line refer to the lab directory (a host view whose namespace name is
+ * already gone still has its bind mounts from there).
+ */
+async function labProcesses(): Promise<{ pid: number; command: string }[]> {
+  const found = new Map<number, string>();
+  const cmd = async (pid: number) => (await readText(`/proc/${pid}/cmdline`)).split('\0').filter(Boolean).join(' ');
+  for (const ns of (await listNamespaces()).filter(isLab)) {
+    for (const pid of await namespacePids(ns)) found.set(pid, await cmd(pid));
+  }
+  const dir = labPaths.root;
+  const self = process.pid;
+  for (const entry of await fs.readdir('/proc').catch(() => [] as string[])) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === self || found.has(pid)) continue;
+    const command = await cmd(pid);
+    if (!command) continue; // kernel threads
+    const mounts = await readText(`/proc/${pid}/mountinfo`);
+    // A process of a host view has the lab directory bind-mounted; only our own children use it.
+    const mountsLab = mounts.split('\n').some((l) => l.split(' ')[3]?.startsWith(dir));
+    if (mountsLab || command.includes(`${dir}/`)) found.set(pid, command);
+  }
+  return [...found].filter(([pid]) => alive(pid)).map(([pid, command]) => ({ pid, command }));
+}
+
+/** Mounts in this (the root) mount namespace that belong to the lab. */
+async function labMounts(): Promise<string[]> {
+  const info = await readText('/proc/self/mountinfo');
+  return info
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((mp) => mp.startsWith(`/run/netns/${LAB_PREFIX}`) || mp.startsWith(labPaths.root));
+}
+
+export async function findLeftovers(): Promise<Leftovers> {
+  const files = (await fs.stat(labPaths.root).then(() => true, () => false)) ? [labPaths.root] : [];
+  return {
+    namespaces: (await listNamespaces()).filter(isLab),
+    etcNetns: (await listNamespaceEtc()).filter(isLab).map((n) => `/etc/netns/${n}`),
+    processes: await labProcesses(),
+    mounts: await labMounts(),
+    files,
+  };
+}
+
+export function describeLeftovers(l: Leftovers): string[] {
+  return [
+    ...l.namespaces.map((n) => `network namespace ${n}`),
+    ...l.etcNetns.map((f) => `file ${f}`),
+    ...l.processes.map((p) => `process ${p.pid} (${p.command.slice(0, 80)})`),
+    ...l.mounts.map((m) => `mount ${m}`),
+    ...l.files.map((f) => `directory ${f}`),
+  ];
+}
+
+export interface DownReport {
+  killed: number;
+  namespaces: string[];
+  removedEtc: string[];
+  removedDir: boolean;
+}
+
+export async function labDown(): Promise<DownReport> {
+  const before = await findLeftovers();
+  // Processes first: a namespace with processes in it outlives its name.
+  const killed = await terminate(before.processes.map((p) => p.pid), 2000);
+  // The switch last, so veth peers go with the hosts first (either order works; this is tidier).
+  const order = [...before.namespaces].sort((a, b) => Number(a === names.switchNs) - Number(b === names.switchNs));
+  for (const ns of order) await deleteNamespace(ns);
+  const removedEtc: string[] = [];
+  for (const ns of (await listNamespaceEtc()).filter(isLab)) if (await removeNamespaceEtc(ns)) removedEtc.push(ns);
+  for (const mp of await labMounts()) await run('umount', ['-l', mp], { allowFailure: true });
+  const removedDir = before.files.length > 0;
+  await fs.rm(labPaths.root, { recursive: true, force: true });
+
+  const after = await findLeftovers();
+  const left = describeLeftovers(after);
+  if (left.length) throw new LabError(`lab down left things behind: ${left.join('; ')}`, 'run labctl lab down again; report it if it persists');
+  return { killed: killed.length, namespaces: order, removedEtc, removedDir };
+}

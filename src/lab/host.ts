@@ -1,0 +1,196 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { HostModel } from '../config/model.js';
+import { validateModel } from '../config/validate.js';
+import { renderConfigure } from '../config/render.js';
+import { LabError } from '../errors.js';
+import { EXIM_DEFAULTS } from '../paths.js';
+import { writeNamespaceEtc } from '../system/netns.js';
+import { run } from '../system/run.js';
+import { hostKeys, type HostKeyFiles } from './keys.js';
+import { backupTargets, labPaths, mailHostName, names, type LabMailHostSpec, type LabSpec } from './topology.js';
+import { eximInView } from './view.js';
+
+/**
+ * One mail host of the lab: its model (the same HostModel `labctl configure` validates), its
+ * configure file rendered by the same template, and the files its view needs: users, aliases,
+ * resolver, mailboxes and home directories. Nothing here touches the root namespace's Exim files.
+ */
+export interface PreparedHost {
+  spec: LabMailHostSpec;
+  model: HostModel;
+  keys: HostKeyFiles;
+  users: LabUser[];
+}
+
+export interface LabUser {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
+/** First uid/gid of lab users; each host gets a block of ten, far from system and login ids. */
+const LAB_UID_BASE = 41400;
+
+export function labUsers(spec: LabSpec, host: LabMailHostSpec): LabUser[] {
+  const index = spec.hosts.findIndex((h) => h.name === host.name);
+  return host.users.map((name, j) => ({ name, uid: LAB_UID_BASE + index * 10 + j, gid: LAB_UID_BASE + index * 10 + j }));
+}
+
+/** The model of a lab host: partners, addresses and lab timing filled in from the topology. */
+export function labModel(spec: LabSpec, host: LabMailHostSpec, tls: HostModel['tls'] = 'starttls+smtps'): HostModel {
+  const backs = spec.hosts.filter((other) => other.name !== host.name && backupTargets(spec, other).some((t) => t.name === host.name));
+  return validateModel({
+    domain: host.domain,
+    mailHost: mailHostName(host),
+    address: host.address,
+    users: host.users,
+    backupFor: backupTargets(spec, host).map((p) => ({ domain: p.domain, mailHost: mailHostName(p), address: p.address })),
+    backupMx: backs.map(mailHostName),
+    tls,
+    queueInterval: spec.queueInterval,
+    retryRule: spec.retryRule,
+  });
+}
+
+/**
+ * The one main option the lab sets beyond the configure template (until the template has it):
+ * a backup flushing its queue sends many messages down one connection, and by default Exim
+ * queues the 11th and later ones for its own next queue run, up to a minute later, instead of
+ * delivering them at once. Nothing else is changed; the rest is the template's text verbatim.
+ */
+export function withLabOverrides(text: string): string {
+  if (/^smtp_accept_queue_per_connection\s*=/m.test(text)) return text;
+  const option = [
+    '',
+    '# labctl lab: deliver every message of a connection at once (a backup flushing its queue',
+    '# sends them all down one); Exim would queue the 11th and later for the next queue run.',
+    'smtp_accept_queue_per_connection = 0',
+  ].join('\n');
+  const at = /^keep_environment\s*=.*$/m.exec(text);
+  if (!at) throw new LabError('the rendered configure has no keep_environment line to place the lab option after');
+  return text.slice(0, at.index + at[0].length) + option + text.slice(at.index + at[0].length);
+}
+
+export async function renderLabConfigure(model: HostModel, host: LabMailHostSpec, keys: HostKeyFiles): Promise<string> {
+  const p = labPaths.host(host.name);
+  return withLabOverrides(await renderConfigure(model, {
+    tlsCertificate: keys.certificate,
+    tlsPrivateKey: keys.privateKey,
+    dkimPrivateKey: keys.dkimPrivateKey,
+    tlsVerifyCertificates: keys.caCertificate,
+    aliasesFile: p.aliases,
+    spoolDirectory: p.spool,
+    logFilePath: path.join(p.log, '%slog'),
+  }));
+}
+
+/**
+ * Rewrites a host's configure file in place (same inode: the daemons' bind mounts keep seeing
+ * it). Never by rename: a file bind mount pins the inode it was made on.
+ */
+export async function writeInPlace(file: string, text: string): Promise<void> {
+  const fh = await fs.open(file, 'a+', 0o644);
+  try {
+    await fh.truncate(0);
+    await fh.write(text, 0);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await fs.chmod(file, 0o644);
+}
+
+async function idOf(kind: 'passwd' | 'group', name: string): Promise<number> {
+  const r = await run('getent', [kind, name], { allowFailure: true });
+  const id = Number(r.stdout.split(':')[2]);
+  if (r.exitCode !== 0 || !Number.isInteger(id)) throw new LabError(`the ${kind === 'passwd' ? 'user' : 'group'} "${name}" does not exist`, 'run labctl install first (it creates the exim user)');
+  return id;
+}
+
+/** The /etc files the host's namespace overlays: the machine's own, plus the host's lab users. */
+async function etcFiles(spec: LabSpec, host: LabMailHostSpec, users: LabUser[]): Promise<Record<string, string>> {
+  const passwd = await fs.readFile('/etc/passwd', 'utf8');
+  const group = await fs.readFile('/etc/group', 'utf8');
+  const taken = (text: string, name: string) => text.split('\n').some((l) => l.split(':')[0] === name);
+  const strip = (s: string) => s.replace(/\n*$/, '\n');
+  const userLines = users
+    .filter((u) => !taken(passwd, u.name))
+    .map((u) => `${u.name}:x:${u.uid}:${u.gid}:labctl lab user:/home/${u.name}:/bin/sh\n`)
+    .join('');
+  const groupLines = users
+    .filter((u) => !taken(group, u.name))
+    .map((u) => `${u.name}:x:${u.gid}:\n`)
+    .join('');
+  return {
+    'resolv.conf': `# labctl lab: the lab's own DNS server, nothing else\nnameserver ${spec.dnsAddress}\noptions timeout:1 attempts:2\n`,
+    hosts: `127.0.0.1\tlocalhost\n${host.address}\t${mailHostName(host)} ${host.name}\n`,
+    passwd: strip(passwd) + userLines,
+    group: strip(group) + groupLines,
+  };
+}
+
+function aliasesText(model: HostModel): string {
+  return [
+    '# labctl lab: aliases of this lab host (write-up 3c: postmaster goes to the local user)',
+    'mailer-daemon: postmaster',
+    `postmaster: ${model.postmaster}`,
+    'root: postmaster',
+    'abuse: postmaster',
+    'hostmaster: postmaster',
+    '',
+  ].join('\n');
+}
+
+/** Creates the host's directories and files and renders its configure file. */
+export async function prepareHost(spec: LabSpec, host: LabMailHostSpec): Promise<PreparedHost> {
+  const p = labPaths.host(host.name);
+  const eximUid = await idOf('passwd', EXIM_DEFAULTS.user);
+  const eximGid = await idOf('group', EXIM_DEFAULTS.group);
+  const mailGid = await idOf('group', 'mail');
+  const users = labUsers(spec, host);
+  const model = labModel(spec, host);
+
+  await fs.mkdir(p.root, { recursive: true, mode: 0o755 });
+  for (const dir of [p.spool, p.log]) {
+    await fs.mkdir(dir, { recursive: true, mode: 0o750 });
+    await fs.chown(dir, eximUid, eximGid);
+  }
+  // /var/mail as Debian has it (root:mail 2775): delivery as the user with group mail makes lock files.
+  await fs.mkdir(p.mail, { recursive: true });
+  await fs.chown(p.mail, 0, mailGid);
+  await fs.chmod(p.mail, 0o2775);
+  await fs.mkdir(p.home, { recursive: true, mode: 0o755 });
+  for (const u of users) {
+    // A local user needs a home directory in the host's view, or routing defers.
+    const home = path.join(p.home, u.name);
+    await fs.mkdir(home, { recursive: true, mode: 0o750 });
+    await fs.chown(home, u.uid, u.gid);
+  }
+  await writeNamespaceEtc(names.hostNs(host.name), await etcFiles(spec, host, users));
+  await fs.writeFile(p.aliases, aliasesText(model), { mode: 0o644 });
+
+  const keys = await hostKeys(spec, host, model);
+  const text = await renderLabConfigure(model, host, keys);
+  await writeInPlace(p.configure, text);
+  await checkHostConfigure(host, model);
+  return { spec: host, model, keys, users };
+}
+
+/**
+ * Exim's own verdict on the host's configure, in the host's view (no -C: the file is
+ * bind-mounted where the binary looks): syntax, then routing of postmaster and a local user.
+ */
+export async function checkHostConfigure(host: LabMailHostSpec, model: HostModel): Promise<void> {
+  const name = mailHostName(host);
+  const bv = await eximInView(host, name, ['-bV'], { allowFailure: true, timeoutMs: 15000 });
+  if (bv.exitCode !== 0) {
+    throw new LabError(`${host.name}: Exim refuses the rendered configure: ${(bv.stderr || bv.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  for (const address of [`postmaster@${model.domain}`, `${model.users[0]}@${model.domain}`]) {
+    const bt = await eximInView(host, name, ['-bt', address], { allowFailure: true, timeoutMs: 15000 });
+    if (bt.exitCode !== 0 || !/local_delivery/.test(bt.stdout)) {
+      throw new LabError(`${host.name}: ${address} does not route to local delivery: ${(bt.stdout + bt.stderr).trim().split('\n').slice(-3).join(' | ')}`);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { headerValue, splitMbox } from '../system/mailbox.js';
+import { labPaths, type LabMailHostSpec } from './topology.js';
+
+/**
+ * Reading a lab host's main log and mailboxes from outside its view: they are plain files under
+ * the lab directory, so no namespace needs entering to read them.
+ */
+export interface LogEntry {
+  /** Epoch ms of the line's timestamp (Exim logs local time, whole seconds). */
+  at: number;
+  line: string;
+}
+
+export async function mainlog(host: LabMailHostSpec): Promise<string> {
+  return fs.readFile(labPaths.host(host.name).mainlog, 'utf8').catch(() => '');
+}
+
+const STAMP = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{3}))? /;
+
+export function parseStamp(line: string): number | undefined {
+  const m = STAMP.exec(line);
+  if (!m) return undefined;
+  const t = new Date(`${m[1]}T${m[2]}`).getTime();
+  return Number.isNaN(t) ? undefined : t + Number(m[3] ?? 0);
+}
+
+/** Main log lines mentioning any of the given substrings (e.g. the run id), with timestamps. */
+export function grepLog(text: string, needle: string): LogEntry[] {
+  return text
+    .split('\n')
+    .filter((l) => l.includes(needle))
+    .map((line) => ({ at: parseStamp(line) ?? 0, line }));
+}
+
+/** Reception lines ("<=") keyed by the Message-ID they log (id=...), first one wins. */
+export function receptions(text: string, idPrefix: string): Map<string, LogEntry> {
+  const out = new Map<string, LogEntry>();
+  for (const line of text.split('\n')) {
+    if (!line.includes(' <= ')) continue;
+    const id = / id=(\S+)/.exec(line)?.[1];
+    if (!id || !id.startsWith(idPrefix) || out.has(id)) continue;
+    out.set(id, { at: parseStamp(line) ?? 0, line });
+  }
+  return out;
+}
+
+/** Mail log lines since a byte offset: lets a drill look only at what happened during it. */
+export async function logSize(host: LabMailHostSpec): Promise<number> {
+  return (await fs.stat(labPaths.host(host.name).mainlog).catch(() => ({ size: 0 }))).size;
+}
+
+export async function mainlogSince(host: LabMailHostSpec, offset: number): Promise<string> {
+  const text = await mainlog(host);
+  return Buffer.from(text, 'utf8').subarray(offset).toString('utf8');
+}
+
+export const mailboxPath = (host: LabMailHostSpec, user: string) => path.join(labPaths.host(host.name).mail, user);
+
+/** Message-IDs (without brackets) in a user's mailbox that start with `idPrefix`, in order, repeats kept. */
+export async function mailboxIds(host: LabMailHostSpec, user: string, idPrefix: string): Promise<string[]> {
+  const text = await fs.readFile(mailboxPath(host, user), 'utf8').catch(() => '');
+  return splitMbox(text)
+    .map((m) => headerValue(m.headers, 'Message-ID')?.replace(/^<|>$/g, '') ?? '')
+    .filter((id) => id.startsWith(idPrefix));
+}
+
+/** The full message (headers and body) whose Message-ID starts with `idPrefix`, if delivered. */
+export async function mailboxMessage(host: LabMailHostSpec, user: string, idPrefix: string): Promise<{ headers: string; body: string } | undefined> {
+  const text = await fs.readFile(mailboxPath(host, user), 'utf8').catch(() => '');
+  return splitMbox(text).find((m) => (headerValue(m.headers, 'Message-ID') ?? '').replace(/^</, '').startsWith(idPrefix));
+}

@@ -1,0 +1,150 @@
+import { promises as fs } from 'node:fs';
+import { dnsRecords, renderZoneFragment } from '../config/dns.js';
+import { errorMessage, EXIT, LabError } from '../errors.js';
+import { saveEvidence } from '../evidence/store.js';
+import { addBridge, addNamespace, connectToBridge, namespaceExists, writeNamespaceEtc } from '../system/netns.js';
+import { which } from '../system/run.js';
+import type { StepRunner } from '../ui/steps.js';
+import { daemonPid, listeningPorts, startDaemon } from './daemon.js';
+import { dnsServerPid, reverseZoneBody, reverseZoneName, startDnsServer, writeDnsServer, type LabZone } from './dns.js';
+import { findLeftovers, describeLeftovers, labDown } from './down.js';
+import { prepareHost, type PreparedHost } from './host.js';
+import { dkimPublicKeyPem } from './keys.js';
+import { loadState, saveState, type LabState } from './state.js';
+import { labPaths, mailHostName, members, names, prefixLength, type LabSpec } from './topology.js';
+import { EXIM_BIN } from './view.js';
+
+/**
+ * `labctl lab up`: namespaces and bridge, the DNS server, each mail host configured by the
+ * configure model and template, the daemons. On any failure the host at fault is named and
+ * everything the lab made so far is removed again.
+ */
+export type UpResult = { already: true; state: LabState } | { already: false; state: LabState; hosts: PreparedHost[] };
+
+async function preflight(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new LabError('labctl lab needs root (namespaces, mounts, port 25)', 'run it with sudo', EXIT.preflight);
+  const missing: string[] = [];
+  for (const [prog, pkg] of [['ip', 'iproute2'], ['unshare', 'util-linux'], ['named', 'bind9'], ['dig', 'bind9-dnsutils'], ['named-checkzone', 'bind9-utils']] as const) {
+    if (!(await which(prog))) missing.push(`${prog} (${pkg})`);
+  }
+  if (!(await fs.stat(EXIM_BIN).then(() => true, () => false))) missing.push(`${EXIM_BIN} (labctl install)`);
+  if (missing.length) throw new LabError(`missing for the lab: ${missing.join(', ')}`, 'apt-get install bind9 bind9-dnsutils, and run labctl install', EXIT.preflight);
+}
+
+/** Whether the lab described by the state file is fully running. */
+export async function labHealthy(state: LabState): Promise<string[]> {
+  const problems: string[] = [];
+  for (const m of members(state.spec)) if (!(await namespaceExists(m.ns))) problems.push(`namespace ${m.ns} missing`);
+  if (!(await dnsServerPid())) problems.push('named is not running');
+  for (const h of state.spec.hosts) if (!(await daemonPid(h))) problems.push(`${h.name}: Exim daemon not running`);
+  return problems;
+}
+
+function sameTopology(a: LabSpec, b: LabSpec): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+async function buildNetwork(spec: LabSpec): Promise<void> {
+  await addNamespace(names.switchNs);
+  await addBridge(names.switchNs, names.bridge);
+  for (const m of members(spec)) {
+    await addNamespace(m.ns);
+    await connectToBridge({
+      switchNs: names.switchNs,
+      bridge: names.bridge,
+      switchSide: names.switchPort(m.name),
+      hostNs: m.ns,
+      hostSide: names.hostIf,
+      cidr: `${m.address}/${prefixLength(spec)}`,
+    });
+  }
+  // The client only needs a resolver; mail hosts get theirs with the rest of their view.
+  await writeNamespaceEtc(names.clientNs, {
+    'resolv.conf': `# labctl lab: the lab's own DNS server, nothing else\nnameserver ${spec.dnsAddress}\noptions timeout:1 attempts:2\n`,
+  });
+}
+
+async function zones(spec: LabSpec, hosts: PreparedHost[]): Promise<LabZone[]> {
+  const out: LabZone[] = [];
+  for (const h of hosts) {
+    const records = dnsRecords(h.model, { dkimPublicKeyPem: await dkimPublicKeyPem(h.keys) });
+    out.push({ name: h.model.domain, ns: `ns.${h.model.domain}`, nsInZone: true, body: renderZoneFragment(records) });
+  }
+  out.push({
+    name: reverseZoneName(spec.subnet),
+    ns: `ns.${spec.hosts[0]!.domain}`,
+    nsInZone: false,
+    body: reverseZoneBody([
+      ...spec.hosts.map((h) => ({ address: h.address, name: mailHostName(h) })),
+      { address: spec.dnsAddress, name: `ns.${spec.hosts[0]!.domain}` },
+    ]),
+  });
+  return out;
+}
+
+export async function labUp(spec: LabSpec, steps: StepRunner): Promise<UpResult> {
+  await preflight();
+  const state = await loadState();
+  if (state) {
+    const problems = await labHealthy(state);
+    if (problems.length === 0 && sameTopology(state.spec, spec)) return { already: true, state };
+    if (problems.length === 0) throw new LabError('a lab with a different topology is already up', 'run labctl lab down first');
+    throw new LabError(`the lab is partly up (${problems.join('; ')})`, 'run labctl lab down, then labctl lab up');
+  }
+  const left = describeLeftovers(await findLeftovers());
+  if (left.length) throw new LabError(`remains of an earlier lab are still there: ${left.slice(0, 3).join('; ')}${left.length > 3 ? ' ...' : ''}`, 'run labctl lab down first');
+
+  try {
+    await steps.step('network', 'namespaces, bridge, addresses', async () => {
+      await buildNetwork(spec);
+      return { status: 'done', detail: `${members(spec).length} hosts on ${spec.subnet}` };
+    });
+    const hosts: PreparedHost[] = [];
+    for (const h of spec.hosts) {
+      await steps.step(`host-${h.name}`, `${h.name}: configure (model + template)`, async () => {
+        hosts.push(await prepareHost(spec, h));
+        return { status: 'done', detail: `${mailHostName(h)} ${h.address}` };
+      });
+    }
+    await steps.step('dns', 'dns: BIND authoritative server', async () => {
+      const z = await zones(spec, hosts);
+      await writeDnsServer(spec, z);
+      const pid = await startDnsServer(spec);
+      return { status: 'done', detail: `named pid ${pid} on ${spec.dnsAddress}, ${z.length} zones` };
+    });
+    for (const h of spec.hosts) {
+      await steps.step(`daemon-${h.name}`, `${h.name}: Exim daemon`, async () => {
+        const pid = await startDaemon(h, spec.queueInterval);
+        return { status: 'done', detail: `pid ${pid}, ports ${(await listeningPorts(h)).join(',')}` };
+      });
+    }
+    const newState: LabState = {
+      spec,
+      upAt: new Date().toISOString(),
+      hosts: Object.fromEntries(
+        hosts.map((h) => [
+          h.spec.name,
+          { mailHost: h.model.mailHost, domain: h.model.domain, users: h.model.users, postmaster: h.model.postmaster, dkimSelector: h.model.dkimSelector },
+        ]),
+      ),
+      caCertificate: hosts[0]!.keys.caCertificate,
+    };
+    await saveState(newState);
+    await saveEvidence({
+      area: 'lab',
+      id: 'topology',
+      title: 'lab topology',
+      status: 'up',
+      summary: `${spec.hosts.map((h) => `${h.name} ${h.address}`).join(', ')}; dns ${spec.dnsAddress}; client ${spec.clientAddress}`,
+      at: newState.upAt,
+      evidence: [{ kind: 'data', label: 'topology', data: { spec, hosts: newState.hosts, namespaces: members(spec).map((m) => m.ns) } }],
+    });
+    return { already: false, state: newState, hosts };
+  } catch (err) {
+    // Leave nothing half-made behind; the error names the host or part that failed.
+    await labDown().catch((e) => console.error(`labctl: cleanup after a failed lab up also failed: ${errorMessage(e)}`));
+    throw err instanceof LabError ? err : new LabError(`lab up failed: ${errorMessage(err)}`);
+  }
+}
+
+export { labPaths };

@@ -1,0 +1,63 @@
+import { promises as fs, readFileSync } from 'node:fs';
+
+/** Small process helpers: pid files, liveness, signalling with a deadline. */
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** True while the process exists and is not a zombie waiting for an init that never reaps. */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+export async function readPidFile(file: string): Promise<number | undefined> {
+  const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+  const pid = text ? Number.parseInt(text.trim(), 10) : NaN;
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** The pid from a pid file when that process is running. */
+export async function runningPid(file: string): Promise<number | undefined> {
+  const pid = await readPidFile(file);
+  return pid !== undefined && alive(pid) ? pid : undefined;
+}
+
+export async function processCommand(pid: number): Promise<string> {
+  const raw = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return raw.split('\0').filter(Boolean).join(' ');
+}
+
+export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 50): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await cond()) return true;
+    await sleep(stepMs);
+  }
+  return cond();
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+/** SIGTERM, then SIGKILL for whatever is still there after `graceMs`. Returns what was signalled. */
+export async function terminate(pids: number[], graceMs = 2000): Promise<number[]> {
+  const live = pids.filter(alive);
+  for (const pid of live) signal(pid, 'SIGTERM');
+  await waitUntil(() => live.every((p) => !alive(p)), graceMs);
+  for (const pid of live.filter(alive)) signal(pid, 'SIGKILL');
+  await waitUntil(() => live.every((p) => !alive(p)), 2000);
+  return live;
+}
+
+export function kill9(pid: number): void {
+  signal(pid, 'SIGKILL');
+}
