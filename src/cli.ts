@@ -4,9 +4,6 @@ import { createRequire } from 'node:module';
 import { EXIT, LabError } from './errors.js';
 import { registerInstall } from './commands/install.js';
 import { registerService } from './commands/service.js';
-import { registerVerify } from './commands/verify.js';
-import { registerConfigure } from './commands/configure.js';
-import { registerDns } from './commands/dns.js';
 import { registerReport } from './commands/report.js';
 import { registerLab } from './commands/lab.js';
 
@@ -21,9 +18,6 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run labctl <command> --help for its flags)');
   registerInstall(program);
   registerService(program);
-  registerVerify(program);
-  registerConfigure(program);
-  registerDns(program);
   registerReport(program);
   registerLab(program);
   return program;
