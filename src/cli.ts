@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { EXIT, LabError } from './errors.js';
 import { registerInstall } from './commands/install.js';
 import { registerService } from './commands/service.js';
+import { registerVerify } from './commands/verify.js';
 import { registerReport } from './commands/report.js';
 import { registerLab } from './commands/lab.js';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run labctl <command> --help for its flags)');
   registerInstall(program);
   registerService(program);
+  registerVerify(program);
   registerReport(program);
   registerLab(program);
   return program;

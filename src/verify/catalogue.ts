@@ -1,0 +1,31 @@
+import { buildOptions, daemonListening, installVersion, noOtherMta, signature } from './checks/install.js';
+import { dnsMx } from './checks/dns.js';
+import { queue } from './checks/queue.js';
+import { backupRelay, relayRefused } from './checks/relay.js';
+import { localDelivery, postmaster, routeLocal } from './checks/routing.js';
+import { dkimSignature, spfRecord } from './checks/spf-dkim.js';
+import { smtps, startTls, tlsRequired } from './checks/tls.js';
+import type { CheckDef } from './types.js';
+
+/** Every check, in the order of the lab's tasks; ids name the task they prove. */
+export const CATALOGUE: readonly CheckDef[] = [
+  noOtherMta,
+  signature,
+  buildOptions,
+  installVersion,
+  daemonListening,
+  routeLocal,
+  localDelivery,
+  postmaster,
+  dnsMx,
+  backupRelay,
+  relayRefused,
+  startTls,
+  smtps,
+  tlsRequired,
+  spfRecord,
+  dkimSignature,
+  queue,
+];
+
+export const CHECK_IDS = CATALOGUE.map((c) => c.id);

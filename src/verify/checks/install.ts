@@ -1,0 +1,163 @@
+import { promises as fs } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { installedPackages } from '../../system/apt.js';
+import { readJson } from '../../system/files.js';
+import { MTA_PACKAGES } from '../../system/mta.js';
+import { commandEvidence } from '../facts.js';
+import type { CheckDef } from '../types.js';
+
+/** Task 1: nothing else delivers mail, the source was signed, the build has what the lab needs. */
+
+interface InstallRecord {
+  version?: string;
+  signature?: { signer?: string; primaryFingerprint?: string; created?: string } | null;
+  settings?: { name: string; op?: string; value: string }[];
+  binary?: string;
+  configureFile?: string;
+}
+
+const readInstallRecord = (stateDir: string) =>
+  readJson<InstallRecord>(path.join(stateDir, 'install.json')).catch((err: Error) => ({ unreadable: err.message }) as const);
+
+export const noOtherMta: CheckDef = {
+  id: '1a-no-other-mta',
+  title: 'no other MTA is installed or listening on port 25',
+  async run({ target, evidence }) {
+    const packages = await installedPackages(MTA_PACKAGES);
+    evidence.push({ kind: 'text', label: 'MTA packages installed', text: `${MTA_PACKAGES.join(', ')}: ${packages.join(', ') || 'none'}` });
+    const ours = await fs.realpath(target.eximBinary).catch(() => target.eximBinary);
+    const ss = await target.view.run('ss', ['-H', '-ltnp', `sport = :${target.smtpPort}`]);
+    evidence.push(commandEvidence(`listeners on port ${target.smtpPort}`, ss));
+    const foreign: string[] = [];
+    for (const line of ss.stdout.split('\n').filter(Boolean)) {
+      for (const m of line.matchAll(/\("([^"]+)",pid=(\d+)/g)) {
+        const exe = await fs.readlink(`/proc/${m[2]}/exe`).catch(() => undefined);
+        if (exe !== ours && m[1] !== 'exim') foreign.push(`${m[1]} (pid ${m[2]}${exe ? `, ${exe}` : ''})`);
+      }
+    }
+    if (packages.length || foreign.length) {
+      return { status: 'fail', summary: [packages.length && `installed: ${packages.join(', ')}`, foreign.length && `listening on ${target.smtpPort}: ${foreign.join(', ')}`].filter(Boolean).join('; ') };
+    }
+    return { status: 'pass', summary: `no MTA package installed; port ${target.smtpPort}: ${ss.stdout.trim() ? 'only Exim listens' : 'nothing else listens'}` };
+  },
+};
+
+export const signature: CheckDef = {
+  id: '1c-signature',
+  title: "the installed source's PGP signature was verified",
+  async run({ target, evidence }) {
+    const file = path.join(target.stateDir, 'install.json');
+    const rec = await readInstallRecord(target.stateDir);
+    if (!rec) return { status: 'warn', summary: `no install record at ${file}: Exim was not installed by labctl install, so its source signature is unknown` };
+    if ('unreadable' in rec) return { status: 'fail', summary: `${file} is unreadable: ${rec.unreadable}` };
+    const sig = rec.signature;
+    evidence.push({ kind: 'data', label: `signature record (${file})`, data: sig ?? null });
+    if (!sig || typeof sig !== 'object' || !sig.primaryFingerprint) {
+      return { status: 'fail', summary: `${file} records no verified signature for Exim ${rec.version ?? '?'}` };
+    }
+    return {
+      status: 'pass',
+      summary: `Exim ${rec.version ?? '?'}: good signature by ${sig.signer ?? 'unknown signer'}, key ${sig.primaryFingerprint}, made ${sig.created ?? '?'}`,
+    };
+  },
+};
+
+export const buildOptions: CheckDef = {
+  id: '1d-build-options',
+  title: 'the build has TLS and DKIM (exim -bV "Support for")',
+  async run({ target, evidence, facts }) {
+    const v = await facts.version();
+    const rec = await readInstallRecord(target.stateDir);
+    if (rec && !('unreadable' in rec) && rec.settings?.length) {
+      evidence.push({ kind: 'text', label: 'Local/Makefile settings (install.json)', text: rec.settings.map((s) => `${s.name}${s.op === '+=' ? ' += ' : '='}${s.value}`).join('\n') });
+    }
+    evidence.push({ kind: 'text', label: 'exim -bV: Support for', text: v.supportFor.join(' ') || '(none found)' });
+    if (v.raw.exitCode !== 0 || !v.version) return { status: 'fail', summary: `exim -bV failed (exit ${v.raw.exitCode}): ${(v.raw.stderr || v.raw.stdout).split('\n')[0]}` };
+    const tls = v.supportFor.find((s) => s === 'OpenSSL' || s === 'GnuTLS');
+    const missing = [!tls && 'TLS (OpenSSL or GnuTLS)', !v.supportFor.includes('DKIM') && 'DKIM'].filter(Boolean);
+    const spf = v.supportFor.includes('SPF') ? 'SPF built in' : 'no SPF ACL support (SPF is checked by labctl with mailauth)';
+    if (missing.length) return { status: 'fail', summary: `missing: ${missing.join(', ')}` };
+    return { status: 'pass', summary: `${tls}, DKIM; ${spf}` };
+  },
+};
+
+export const installVersion: CheckDef = {
+  id: 'install-version',
+  title: 'exim -bV runs and reads the expected configuration',
+  async run({ target, evidence, facts }) {
+    const v = await facts.version();
+    evidence.push(commandEvidence('exim -bV', v.raw));
+    if (v.raw.exitCode !== 0 || !v.version) {
+      return { status: 'fail', summary: `${target.eximBinary} -bV exited ${v.raw.exitCode}: ${(v.raw.stderr || v.raw.stdout).split('\n')[0] || 'no output'}` };
+    }
+    const rec = await readInstallRecord(target.stateDir);
+    const expected = rec && !('unreadable' in rec) ? rec : undefined;
+    if (expected?.version && expected.version !== v.version) {
+      return { status: 'fail', summary: `running Exim ${v.version}, but labctl installed ${expected.version}` };
+    }
+    if (expected?.configureFile && v.configurationFile && expected.configureFile !== v.configurationFile) {
+      return { status: 'warn', summary: `Exim ${v.version} reads ${v.configurationFile}, labctl installed ${expected.configureFile}` };
+    }
+    return { status: 'pass', summary: `Exim ${v.version}, configuration ${v.configurationFile ?? '?'}` };
+  },
+};
+
+/** Connects and reads the greeting: the daemon is up and answering, not just bound. */
+function greeting(host: string, port: number, timeoutMs: number, localAddress?: string): Promise<{ ok: boolean; text: string }> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port, localAddress });
+    let data = '';
+    const done = (ok: boolean, text: string) => {
+      socket.destroy();
+      resolve({ ok, text });
+    };
+    socket.setTimeout(timeoutMs, () => done(false, `no greeting within ${timeoutMs} ms`));
+    socket.on('error', (err) => done(false, err.message));
+    socket.on('data', (chunk) => {
+      data += chunk.toString('latin1');
+      if (data.includes('\n')) {
+        socket.end('QUIT\r\n');
+        done(/^220[ -]/.test(data), data.split(/\r?\n/)[0]);
+      }
+    });
+  });
+}
+
+export const daemonListening: CheckDef = {
+  id: 'daemon-listening',
+  title: 'the daemon answers on every configured port',
+  async run({ target, evidence, facts }) {
+    const { listen, tlsOnConnect } = await facts.ports();
+    const { options } = await facts.mainOptions();
+    evidence.push({ kind: 'text', label: 'exim -bP', text: `daemon_smtp_ports = ${options.get('daemon_smtp_ports') ?? ''}\ntls_on_connect_ports = ${options.get('tls_on_connect_ports') ?? ''}` });
+    const ports = [...new Set([target.smtpPort, ...listen.filter((p) => p !== 25)])];
+    const lines: string[] = [];
+    const bad: string[] = [];
+    await Promise.all(
+      ports.map(async (port) => {
+        const isTls = tlsOnConnect.includes(port) || port === target.smtpsPort;
+        const r = isTls ? await tcpOpen(target.address, port, 3000, target.localAddress) : await greeting(target.address, port, 3000, target.localAddress);
+        lines.push(`${target.address}:${port}${isTls ? ' (TLS on connect)' : ''}: ${r.text}`);
+        if (!r.ok) bad.push(`${port} (${r.text})`);
+      }),
+    );
+    lines.sort();
+    evidence.push({ kind: 'text', label: 'connections', text: lines.join('\n') });
+    if (bad.length) return { status: 'fail', summary: `no answer on ${bad.join(', ')}` };
+    return { status: 'pass', summary: `answering on ${ports.sort((a, b) => a - b).join(', ')}` };
+  },
+};
+
+function tcpOpen(host: string, port: number, timeoutMs: number, localAddress?: string): Promise<{ ok: boolean; text: string }> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port, localAddress });
+    const done = (ok: boolean, text: string) => {
+      socket.destroy();
+      resolve({ ok, text });
+    };
+    socket.setTimeout(timeoutMs, () => done(false, `no connection within ${timeoutMs} ms`));
+    socket.on('error', (err) => done(false, err.message));
+    socket.on('connect', () => done(true, 'TCP connection accepted'));
+  });
+}

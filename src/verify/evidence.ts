@@ -1,0 +1,29 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { redact, saveEvidence } from '../evidence/store.js';
+import { renderCheckFile, toJson } from './render.js';
+import type { VerifyReport } from './types.js';
+
+/** --evidence DIR: one text file per check plus verify.json; private keys never written. */
+export async function writeEvidenceDir(dir: string, report: VerifyReport): Promise<string[]> {
+  await fs.mkdir(dir, { recursive: true });
+  const safe = redact(report);
+  const written: string[] = [];
+  for (const r of safe.checks) {
+    const file = path.join(dir, `${r.id}.txt`);
+    await fs.writeFile(file, renderCheckFile(r));
+    written.push(file);
+  }
+  const json = path.join(dir, 'verify.json');
+  await fs.writeFile(json, toJson(safe) + '\n');
+  written.push(json);
+  return written;
+}
+
+/** The latest run, kept under the state directory for `labctl report` (area 'verify'). */
+export async function storeReport(report: VerifyReport, host?: string): Promise<void> {
+  const at = new Date().toISOString();
+  for (const r of report.checks) {
+    await saveEvidence({ area: 'verify', id: r.id, title: r.title, status: r.status, summary: r.summary, host, at, ms: r.ms, evidence: r.evidence });
+  }
+}

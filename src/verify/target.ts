@@ -1,0 +1,86 @@
+import path from 'node:path';
+import type { HostModel } from '../config/model.js';
+import { usageError } from '../errors.js';
+import { paths } from '../paths.js';
+import { readJson } from '../system/files.js';
+import { rootView } from '../system/hostview.js';
+import { loadServiceSettings } from '../system/service.js';
+import type { VerifyTarget } from './types.js';
+
+/** Overrides from the command line; anything unset comes from labctl's state. */
+export interface TargetOverrides {
+  host?: string;
+  port?: number;
+  domain?: string;
+  user?: string;
+  partners?: string[];
+  dnsServer?: string;
+  outsideAddress?: string;
+}
+
+/** RFC 5737 TEST-NET-1: never local, never in relay_from_hosts. */
+export const DEFAULT_OUTSIDE_ADDRESS = '192.0.2.25';
+/** RFC 2606 reserves .example: never a local or partner domain, never resolves. */
+export const DEFAULT_THIRD_PARTY = 'relay-test.example';
+
+/**
+ * The model `labctl configure` stored. Read defensively: configure.json holding the model (or
+ * { model }), or model.json; a missing or unreadable file means "no model".
+ */
+export async function loadStoredModel(stateDir = paths.stateDir): Promise<HostModel | undefined> {
+  for (const name of ['configure.json', 'model.json']) {
+    const raw = await readJson<Record<string, unknown>>(path.join(stateDir, name)).catch(() => undefined);
+    const m = (raw && typeof raw.model === 'object' ? raw.model : raw) as Partial<HostModel> | undefined;
+    if (m && typeof m.domain === 'string') {
+      return {
+        ...m,
+        users: Array.isArray(m.users) ? m.users : [],
+        backupFor: Array.isArray(m.backupFor) ? m.backupFor : [],
+        backupMx: Array.isArray(m.backupMx) ? m.backupMx : [],
+      } as HostModel;
+    }
+  }
+  return undefined;
+}
+
+/** The machine's own Exim (root namespace), as `labctl verify` sees it without --lab. */
+export async function localTarget(o: TargetOverrides = {}): Promise<VerifyTarget> {
+  const model = await loadStoredModel();
+  const domain = o.domain ?? model?.domain;
+  if (!domain) throw usageError('no domain to verify', 'run labctl configure first, or give --domain DOMAIN');
+  const user = o.user ?? model?.postmaster ?? model?.users[0];
+  if (!user) throw usageError(`no local user for ${domain}`, 'run labctl configure first, or give --user NAME');
+  const port = o.port ?? 25;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw usageError(`--port ${o.port}: not a TCP port`);
+  return {
+    address: o.host ?? '127.0.0.1',
+    smtpPort: port,
+    domain,
+    user,
+    partnerDomains: o.partners ?? model?.backupFor.map((p) => p.domain) ?? [],
+    thirdPartyDomain: DEFAULT_THIRD_PARTY,
+    outsideAddress: o.outsideAddress ?? DEFAULT_OUTSIDE_ADDRESS,
+    dnsServer: o.dnsServer,
+    probeAddress: '127.0.0.1',
+    eximBinary: (await loadServiceSettings()).binary,
+    // --domain or --user for another host than the stored model describes: drop the model.
+    model: model && (!o.domain || o.domain === model.domain) ? model : undefined,
+    stateDir: paths.stateDir,
+    view: rootView,
+  };
+}
+
+/**
+ * Other sources of targets, registered by the code that owns them: the lab registers 'lab'
+ * (one target per lab host, each with its own HostView and the lab's DNS server), and
+ * `labctl verify --lab` asks for it.
+ */
+const providers = new Map<string, (o: TargetOverrides) => Promise<VerifyTarget[]>>();
+
+export function registerTargetProvider(name: string, provide: (o: TargetOverrides) => Promise<VerifyTarget[]>): void {
+  providers.set(name, provide);
+}
+
+export function targetProvider(name: string) {
+  return providers.get(name);
+}

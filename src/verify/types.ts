@@ -1,0 +1,103 @@
+import type { EvidenceItem } from '../evidence/store.js';
+import type { HostModel } from '../config/model.js';
+import type { RunOptions, RunResult } from '../system/run.js';
+
+export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
+
+/** One check's outcome; `--json` prints exactly these fields, in this order. */
+export interface CheckResult {
+  id: string;
+  title: string;
+  status: CheckStatus;
+  summary: string;
+  ms: number;
+  evidence: EvidenceItem[];
+}
+
+/** The whole run: the shape `labctl verify --json` prints (issue 4). */
+export interface VerifyReport {
+  checks: CheckResult[];
+  passed: number;
+  failed: number;
+  warned: number;
+  skipped: number;
+}
+
+/**
+ * How checks reach one mail host. In the root namespace every call runs directly; the lab
+ * (issue 5) supplies a view that enters the host's namespaces, so `exim`, `ss` and file reads
+ * see that host's configure, spool, mailboxes and listeners.
+ */
+export interface HostView {
+  /** Runs a program in the host's view; never throws on a non-zero exit (callers read exitCode). */
+  run(file: string, args: readonly string[], opts?: RunOptions): Promise<RunResult>;
+  /** Reads a file as the host sees it; `tailBytes` limits a big file (the main log) to its end. */
+  readFile(path: string, opts?: { tailBytes?: number }): Promise<string | undefined>;
+}
+
+/** Everything the checks need to know about the host under test. */
+export interface VerifyTarget {
+  /** Lab host name (st14); undefined for the machine itself. Names the evidence records. */
+  name?: string;
+  /** Address the SMTP checks connect to. */
+  address: string;
+  /** Port for plain SMTP and STARTTLS; SMTPS and submission come from Exim's own settings. */
+  smtpPort: number;
+  /** Overrides the SMTPS port found in Exim's tls_on_connect_ports. */
+  smtpsPort?: number;
+  domain: string;
+  /** Local user whose mailbox receives the test messages and postmaster's mail. */
+  user: string;
+  /** Domains this host is backup MX for (5a). */
+  partnerDomains: string[];
+  /** A domain that is neither local nor a partner's, for the open-relay test. */
+  thirdPartyDomain: string;
+  /** A client address outside relay_from_hosts, for `exim -bh` (5a, relay-refused). */
+  outsideAddress: string;
+  /** DNS server to query (4a, SPF, DKIM); undefined = the system resolver. */
+  dnsServer?: string;
+  /** Address the host's Exim can reach this process at (the DKIM check's receiving end). */
+  probeAddress: string;
+  /** Local address to bind SMTP clients to, when the lab needs one. */
+  localAddress?: string;
+  /** Exim binary path inside the view. */
+  eximBinary: string;
+  /** The lab model of this host, when labctl configure stored one. */
+  model?: HostModel;
+  /** Where labctl's state lives (install.json), as this process sees it. */
+  stateDir: string;
+  view: HostView;
+}
+
+export interface CheckContext {
+  target: VerifyTarget;
+  /** Evidence collected so far; the runner keeps it even when the check times out. */
+  evidence: EvidenceItem[];
+  /** Aborted when the check runs past its timeout: close sockets, stop waiting. */
+  signal: AbortSignal;
+  /** Milliseconds left before the timeout. */
+  remainingMs(): number;
+  facts: import('./facts.js').Facts;
+}
+
+export interface CheckOutcome {
+  status: CheckStatus;
+  summary: string;
+}
+
+export interface CheckDef {
+  id: string;
+  title: string;
+  run(ctx: CheckContext): Promise<CheckOutcome>;
+}
+
+export interface RunChecksOptions {
+  only?: string[];
+  skip?: string[];
+  /** Per-check timeout; default 10 s. */
+  timeoutMs?: number;
+  /** How many checks run at once; default 4. */
+  concurrency?: number;
+  /** Called as each check finishes (live progress). */
+  onResult?: (r: CheckResult) => void;
+}
