@@ -221,6 +221,7 @@ export async function install(o: InstallOptions, steps: StepRunner): Promise<Ins
         await fs.rm(buildLog, { force: true });
         steps.note(`build log: ${buildLog}`);
       }
+      if (id === 'make-install') await unlinkInstalledBinaries(o.binDirectory, src.version);
       const live = new LiveLine(`  ${title}:`);
       try {
         await runLogged('make', args, { cwd: srcDir, logFile: buildLog, onLine: (l) => live.update(l) });
@@ -286,6 +287,18 @@ export async function install(o: InstallOptions, steps: StepRunner): Promise<Ins
   if (!upToDate) await writeJson(stateFile(), state);
   await recordEvidence(steps, evidence, upToDate);
   return state;
+}
+
+/**
+ * make install copies the new binary over exim-<version>-<n>; while a daemon (ours, or a lab
+ * host's) runs that file the copy fails with "Text file busy". Unlinking it first is safe: running
+ * daemons keep their inode, and their next re-exec (HUP, restart) picks up the new file.
+ */
+async function unlinkInstalledBinaries(binDirectory: string, version: string): Promise<void> {
+  const names = await fs.readdir(binDirectory).catch(() => [] as string[]);
+  const escaped = version.replace(/\./g, '\\.');
+  const pattern = new RegExp(`^exim-${escaped}-\\d+$`);
+  for (const name of names.filter((n) => pattern.test(n))) await fs.rm(path.join(binDirectory, name), { force: true });
 }
 
 /** One evidence record per step; a run that changed nothing keeps the records of the run that did. */

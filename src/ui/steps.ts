@@ -58,7 +58,7 @@ export class StepRunner {
       this.record({ id, title, ...outcome, ms: outcome.ms ?? performance.now() - started });
       return outcome;
     } catch (err) {
-      this.record({ id, title, status: 'failed', detail: errorMessage(err), ms: performance.now() - started });
+      this.record({ id, title, status: 'failed', detail: errorMessage(err).split('\n')[0], ms: performance.now() - started });
       throw err;
     }
   }
