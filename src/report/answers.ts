@@ -54,7 +54,7 @@ export const TLS_SETUP =
 
 export const TLS_REQUIRED = [
   'Closing port 25 is not a way to refuse plaintext: other mail servers deliver only to port 25, and SMTPS is port 465 (not 456). ' +
-    'Nor can a connect-time ACL do it: at connect time no TLS has been negotiated yet on port 25 or 587, since STARTTLS comes after EHLO, so $tls_cipher is always empty there.',
+    'A connect-time ACL cannot test for TLS either: on port 25 or 587 STARTTLS only comes after EHLO, so at connect time no TLS has been negotiated and $tls_cipher is always empty there.',
   'Exim refuses plaintext in the MAIL (or RCPT) ACL, after STARTTLS has had its chance: `deny message = Encryption required ! encrypted = *`. ' +
     'The check below sends MAIL FROM on a plaintext session (refused with a 5xx reply) and the same transaction after STARTTLS (accepted).',
 ];

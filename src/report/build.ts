@@ -236,15 +236,20 @@ export function findTlsReceived(records: (EvidenceRecord | undefined)[]): string
   return undefined;
 }
 
-/** The transcript lines that show the upgrade to TLS. */
+/**
+ * The transcript lines that show the upgrade to TLS: the server's STARTTLS offer, the command,
+ * its 220 reply, and the first exchange inside TLS (~> / <~).
+ */
 export function starttlsLines(rec: EvidenceRecord | undefined): string | undefined {
   for (const item of rec?.evidence ?? []) {
-    const text = item.text ?? '';
-    if (!/STARTTLS/i.test(text)) continue;
-    const lines = text.split('\n');
-    const at = lines.findIndex((l) => /^\s*->\s*STARTTLS/i.test(l));
-    if (at < 0) continue;
-    return lines.slice(Math.max(0, at - 1), at + 4).join('\n');
+    const lines = (item.text ?? '').split('\n');
+    const cmd = lines.findIndex((l) => /^\s*->\s*STARTTLS\s*$/i.test(l));
+    if (cmd < 0) continue;
+    const offer = lines.findIndex((l, i) => i < cmd && /^\s*<-\s*250[- ]STARTTLS/i.test(l));
+    const firstTls = lines.findIndex((l, i) => i > cmd && /^\s*~>/.test(l));
+    const head = offer < 0 ? [] : offer === cmd - 1 ? [lines[offer]!] : [lines[offer]!, '    [...]'];
+    const tail = lines.slice(cmd, firstTls < 0 ? cmd + 3 : firstTls + 2);
+    return [...head, ...tail].join('\n');
   }
   return undefined;
 }

@@ -3,6 +3,7 @@
  * e.g. a forge's file view): the topology as a flowchart, the drill as a Gantt chart.
  */
 import type { Topology } from './topology.js';
+import { ordered } from './svg.js';
 import type { DrillTimeline } from './timeline.js';
 
 /** Mermaid node ids: letters, digits and underscores only. */
@@ -16,7 +17,7 @@ export function topologyMermaid(topo: Topology): string {
   const out = ['flowchart TB'];
   const bus = ['lab bridge', topo.bridge, topo.subnet].filter(Boolean).join(' · ');
   out.push(`  subgraph lab["${label(bus)}"]`);
-  for (const h of topo.hosts) {
+  for (const h of ordered(topo.hosts)) {
     const parts = [h.name, h.address, h.mailHost ?? h.domain, h.users.length ? `users: ${h.users.join(', ')}` : ROLE_LABEL[h.role]].filter(Boolean) as string[];
     out.push(`    ${nodeId(h.name)}["${parts.map(label).join('<br/>')}"]`);
   }

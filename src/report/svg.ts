@@ -41,7 +41,7 @@ function hostStyle(h: TopologyHost): { fill: string; stroke: string; label: stri
 }
 
 /** Hosts left to right: DNS server, mail hosts (adjacent, so MX arrows stay short), client, rest. */
-function ordered(hosts: TopologyHost[]): TopologyHost[] {
+export function ordered(hosts: TopologyHost[]): TopologyHost[] {
   const rank = { dns: 0, mail: 1, client: 2, other: 3 } as const;
   return [...hosts].sort((a, b) => rank[a.role] - rank[b.role] || a.name.localeCompare(b.name));
 }
