@@ -4,6 +4,8 @@ import { createRequire } from 'node:module';
 import { EXIT, LabError } from './errors.js';
 import { registerInstall } from './commands/install.js';
 import { registerService } from './commands/service.js';
+import { registerConfigure } from './commands/configure.js';
+import { registerDns } from './commands/dns.js';
 import { registerVerify } from './commands/verify.js';
 import { registerReport } from './commands/report.js';
 import { registerLab } from './commands/lab.js';
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run labctl <command> --help for its flags)');
   registerInstall(program);
   registerService(program);
+  registerConfigure(program);
+  registerDns(program);
   registerVerify(program);
   registerReport(program);
   registerLab(program);

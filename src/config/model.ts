@@ -4,6 +4,12 @@
  */
 export type TlsMode = 'off' | 'starttls' | 'starttls+smtps' | 'required';
 
+export const TLS_MODES: readonly TlsMode[] = ['off', 'starttls', 'starttls+smtps', 'required'];
+
+export type DmarcPolicy = 'none' | 'quarantine' | 'reject';
+
+export const DMARC_POLICIES: readonly DmarcPolicy[] = ['none', 'quarantine', 'reject'];
+
 export interface Partner {
   /** The partner's domain this host is backup MX (preference 20) for, e.g. st18.sne24.ru. */
   domain: string;
@@ -36,5 +42,27 @@ export interface HostModel {
   /** The retry rule's timing part, e.g. 'F,1h,1m; G,16h,1h,1.5; F,4d,6h'. */
   retryRule: string;
   /** Optional DMARC policy (p=none|quarantine|reject); no record when undefined. */
-  dmarcPolicy?: 'none' | 'quarantine' | 'reject';
+  dmarcPolicy?: DmarcPolicy;
 }
+
+/** What validateModel() accepts: any subset of the model, partners possibly without a mail host. */
+export type ModelInput = Partial<Omit<HostModel, 'backupFor'>> & {
+  domain?: string;
+  backupFor?: Array<Partial<Partner> & { domain?: string }>;
+};
+
+/**
+ * The defaults, in one place. Lab time: the queue runner every minute and a retry rule that
+ * retries every minute for the first hour, so a host that comes back gets its mail within about
+ * a minute (the write-up's 4c stalled on Exim's default 15-minute first retry and -q60m).
+ */
+export const MODEL_DEFAULTS = {
+  users: ['exim-test'],
+  tls: 'starttls+smtps' as TlsMode,
+  dkimSelector: 'lab',
+  spfPolicy: 'v=spf1 mx -all',
+  queueInterval: '1m',
+  retryRule: 'F,1h,1m; G,16h,1h,1.5; F,4d,6h',
+} as const;
+
+export const defaultMailHost = (domain: string) => `mail.${domain}`;

@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { EXIT, LabError } from '../errors.js';
+import { checkGivenCertificate, configureHost, installedExim, previewConfigure, type ConfigureOptions } from '../config/apply.js';
+import { addModelOptions, resolveModel, type ModelFlags } from '../config/options.js';
+import { checkConfigPath } from '../config/validate.js';
+import { StepRunner } from '../ui/steps.js';
+
+interface ConfigureFlags extends ModelFlags {
+  configureFile?: string;
+  exim?: string;
+  diff?: boolean;
+  dryRun?: boolean;
+}
+
+export function registerConfigure(program: Command): void {
+  const cmd = program
+    .command('configure')
+    .description('render, check and install the lab Exim configuration: local delivery, postmaster, backup MX, TLS, DKIM (write-up Tasks 1.2-1.3, 2, 3, 7)');
+  addModelOptions(cmd)
+    .option('--configure-file <file>', 'the installed configuration (default: what labctl install recorded, else /usr/exim/configure)')
+    .option('--exim <binary>', 'the Exim binary (default: what labctl install recorded, else /usr/exim/bin/exim)')
+    .option('--diff', 'show the change against the installed file and install nothing')
+    .option('--dry-run', 'print the plan and change nothing; no root needed')
+    .action(async (flags: ConfigureFlags) => {
+      const { model, tlsCert, tlsKey } = await resolveModel(flags);
+      const exim = await installedExim();
+      const o: ConfigureOptions = {
+        model,
+        tlsCert,
+        tlsKey,
+        configureFile: checkConfigPath('--configure-file', flags.configureFile ?? exim.configureFile),
+        eximBinary: checkConfigPath('--exim', flags.exim ?? exim.binary),
+      };
+      await checkGivenCertificate(o);
+
+      if (flags.diff || flags.dryRun) {
+        const p = await previewConfigure(o);
+        if (flags.json) {
+          console.log(JSON.stringify({ dryRun: true, model, plan: p.plan, changed: p.diff !== '', diff: p.diff, rendered: flags.dryRun ? p.rendered : undefined }, null, 2));
+        } else if (flags.diff) {
+          process.stdout.write(p.diff === '' ? `${o.configureFile} is already as rendered: nothing to change.\n` : p.diff);
+        } else {
+          console.log(p.plan.map((l) => `- ${l}`).join('\n'));
+          console.log(p.diff === '' ? '(the installed configuration is already as rendered)' : '(run with --diff to see the change to the configuration)');
+        }
+        return;
+      }
+
+      if (process.getuid?.() !== 0) throw new LabError('labctl configure needs root (it writes /usr/exim/configure, /etc/aliases and keys)', 'run it with sudo, or use --dry-run or --diff', EXIT.preflight);
+      const steps = new StepRunner(!!flags.json);
+      try {
+        const r = await configureHost(o, steps);
+        if (flags.json) {
+          console.log(JSON.stringify({ ok: true, changed: r.changed, configureFile: r.configureFile, backup: r.install?.backup, model, steps: steps.results }, null, 2));
+        } else {
+          console.log(r.changed ? `Exim is configured for ${model.domain}.` : `Nothing changed: Exim was already configured for ${model.domain}.`);
+        }
+      } catch (err) {
+        if (flags.json) console.log(JSON.stringify({ ok: false, error: err instanceof Error ? err.message : String(err), steps: steps.results }, null, 2));
+        throw err;
+      }
+    });
+}

@@ -1,0 +1,102 @@
+import { promises as fs } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import ejs from 'ejs';
+import { usageError } from '../errors.js';
+import type { HostModel, TlsMode } from './model.js';
+import { checkConfigPath } from './validate.js';
+
+/** Files the configuration refers to; each is an absolute path, checked before rendering. */
+export interface ConfigureFiles {
+  tlsCertificate?: string;
+  tlsPrivateKey?: string;
+  dkimPrivateKey?: string;
+  /** CA bundle used to verify the peer on outgoing TLS (the lab CA). */
+  tlsVerifyCertificates?: string;
+  /** Default /etc/aliases. */
+  aliasesFile?: string;
+  /** Only when a host keeps its spool elsewhere than the compiled-in default. */
+  spoolDirectory?: string;
+  /** Exim's log_file_path, e.g. /var/log/exim/%slog. */
+  logFilePath?: string;
+}
+
+export const DEFAULT_ALIASES_FILE = '/etc/aliases';
+
+/** templates/ sits two levels above both src/config and dist/config. */
+export const templatePath = (name: string) => fileURLToPath(new URL(`../../templates/${name}`, import.meta.url));
+
+export interface TlsPlan {
+  on: boolean;
+  smtps: boolean;
+  required: boolean;
+  ports: number[];
+}
+
+/** What each TLS mode means for ports and ACLs. */
+export function tlsPlan(mode: TlsMode): TlsPlan {
+  const smtps = mode === 'starttls+smtps' || mode === 'required';
+  return {
+    on: mode !== 'off',
+    smtps,
+    required: mode === 'required',
+    ports: smtps ? [25, 465, 587] : [25, 587],
+  };
+}
+
+function checkFiles(files: ConfigureFiles): Required<Pick<ConfigureFiles, 'aliasesFile'>> & ConfigureFiles {
+  const out: ConfigureFiles = {};
+  for (const [key, value] of Object.entries(files) as Array<[keyof ConfigureFiles, string | undefined]>) {
+    if (value !== undefined) out[key] = checkConfigPath(key, value);
+  }
+  if ((out.tlsCertificate === undefined) !== (out.tlsPrivateKey === undefined)) {
+    throw usageError('tlsCertificate and tlsPrivateKey go together: give both or neither');
+  }
+  if (out.logFilePath !== undefined && !out.logFilePath.includes('%s') && out.logFilePath !== 'syslog') {
+    throw usageError(`logFilePath: ${JSON.stringify(out.logFilePath)} must contain %s (Exim puts main, reject or panic there)`);
+  }
+  return { ...out, aliasesFile: out.aliasesFile ?? DEFAULT_ALIASES_FILE };
+}
+
+/**
+ * Renders templates/configure.ejs for one host. Pure apart from reading the template: the same
+ * model and files always give the same text, which is what makes a second run a no-op.
+ */
+export async function renderConfigure(model: HostModel, files: ConfigureFiles = {}): Promise<string> {
+  const f = checkFiles(files);
+  const template = await fs.readFile(templatePath('configure.ejs'), 'utf8');
+  const firstItem = model.retryRule.split(';')[0]!.split(',');
+  return ejs.render(
+    template,
+    { m: model, f, tls: tlsPlan(model.tls), retryFirst: firstItem[2] ?? model.queueInterval },
+    { async: false, strict: false, rmWhitespace: false, filename: templatePath('configure.ejs') },
+  );
+}
+
+/**
+ * The parts of a rendered configuration a report needs (main options, the TLS and relay
+ * settings, the local_delivery transport, the retry rule), without comments.
+ */
+export function configureKeyParts(text: string): string {
+  const lines = text.split('\n');
+  const keep: string[] = [];
+  const mainKeys =
+    /^(primary_hostname|qualify_domain|keep_environment|domainlist|hostlist|daemon_smtp_ports|tls_on_connect_ports|tls_advertise_hosts|tls_certificate|tls_privatekey|spool_directory|log_file_path)\b/;
+  let section = 'main';
+  let block = '';
+  for (const line of lines) {
+    const begin = /^begin (\w+)/.exec(line);
+    if (begin) {
+      section = begin[1]!;
+      continue;
+    }
+    if (/^\s*#/.test(line) || line.trim() === '') continue;
+    if (/^\S.*:$/.test(line)) block = line.slice(0, -1);
+    if (section === 'main' && mainKeys.test(line)) keep.push(line);
+    else if (section === 'acl' && /encrypted = \*|TLS required/.test(line)) keep.push(`[acl ${block}] ${line.trim()}`);
+    else if (section === 'routers' && block === 'backup_mx') keep.push(`[router backup_mx] ${line.trim()}`);
+    else if (section === 'transports' && (block === 'local_delivery' || (block === 'remote_smtp' && /dkim_|tls_|hosts_require_tls/.test(line)))) {
+      if (!/:$/.test(line)) keep.push(`[transport ${block}] ${line.trim()}`);
+    } else if (section === 'retry') keep.push(`[retry] ${line.trim()}`);
+  }
+  return keep.join('\n');
+}

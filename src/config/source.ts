@@ -1,0 +1,78 @@
+import path from 'node:path';
+import YAML from 'yaml';
+import { usageError } from '../errors.js';
+import { readIfExists } from '../system/files.js';
+import type { ModelInput } from './model.js';
+
+/**
+ * Where the model's values come from, in order: flags, else a config file (`--config FILE`,
+ * JSON or YAML; `labctl.yaml` in the current directory when present), else prompts.
+ */
+
+/** What a config file may hold: the model's settings and the two certificate paths. */
+export interface ConfigFileValues extends ModelInput {
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+export const DEFAULT_CONFIG_FILE = 'labctl.yaml';
+
+const FILE_ONLY_KEYS = ['tlsCert', 'tlsKey'] as const;
+
+/**
+ * Reads a config file. The settings sit at the top level, or under `configure:` when the file
+ * also holds other commands' settings. Returns undefined when the default file is absent.
+ */
+export async function loadConfigFile(file: string | undefined, cwd = process.cwd()): Promise<{ file: string; values: ConfigFileValues } | undefined> {
+  const explicit = file !== undefined;
+  const full = path.resolve(cwd, file ?? DEFAULT_CONFIG_FILE);
+  const text = await readIfExists(full).catch((err: Error) => {
+    throw usageError(`--config ${full}: cannot read it (${err.message})`);
+  });
+  if (text === undefined) {
+    if (explicit) throw usageError(`--config ${full}: no such file`, 'give an existing JSON or YAML file');
+    return undefined;
+  }
+  let data: unknown;
+  try {
+    data = full.endsWith('.json') ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true });
+  } catch (err) {
+    const first = (err as Error).message.split('\n')[0];
+    throw usageError(`${full}: not valid ${full.endsWith('.json') ? 'JSON' : 'YAML'}: ${first}`);
+  }
+  if (data === null || data === undefined) return { file: full, values: {} };
+  if (typeof data !== 'object' || Array.isArray(data)) throw usageError(`${full}: must hold a mapping of settings (domain: ..., users: [...])`);
+  let values = data as Record<string, unknown>;
+  if ('configure' in values) {
+    const section = values.configure;
+    if (typeof section !== 'object' || section === null || Array.isArray(section)) throw usageError(`${full}: configure: must be a mapping of settings`);
+    values = section as Record<string, unknown>;
+  }
+  for (const key of FILE_ONLY_KEYS) {
+    if (values[key] !== undefined && typeof values[key] !== 'string') throw usageError(`${full}: ${key} must be a file path`);
+  }
+  return { file: full, values: values as ConfigFileValues };
+}
+
+/** Flags win over the file, key by key; undefined flags leave the file's value. */
+export function mergeInputs(file: ConfigFileValues | undefined, flags: ConfigFileValues): ConfigFileValues {
+  const out: Record<string, unknown> = { ...(file ?? {}) };
+  for (const [k, v] of Object.entries(flags)) if (v !== undefined) out[k] = v;
+  return out as ConfigFileValues;
+}
+
+/** Splits the file-only settings off the model's. */
+export function splitFileSettings(values: ConfigFileValues): { model: ModelInput; tlsCert?: string; tlsKey?: string } {
+  const { tlsCert, tlsKey, ...model } = values;
+  return { model, tlsCert, tlsKey };
+}
+
+/** `--backup-for DOMAIN[,MAILHOST[,ADDRESS]]`: commas never occur in names or addresses. */
+export function parseBackupFor(value: string): { domain: string; mailHost?: string; address?: string } {
+  const [domain, mailHost, address, ...rest] = value.split(',').map((s) => s.trim());
+  if (rest.length > 0 || !domain) throw usageError(`--backup-for ${JSON.stringify(value)}: use DOMAIN[,MAILHOST[,ADDRESS]]`, 'e.g. --backup-for st18.sne24.ru,mail.st18.sne24.ru,192.168.122.119');
+  const out: { domain: string; mailHost?: string; address?: string } = { domain };
+  if (mailHost) out.mailHost = mailHost;
+  if (address) out.address = address;
+  return out;
+}

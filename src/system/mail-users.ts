@@ -1,0 +1,73 @@
+import { promises as fs } from 'node:fs';
+import { LabError } from '../errors.js';
+import { run } from './run.js';
+import { groupId } from './users.js';
+
+/**
+ * The accounts that receive lab mail (write-up 1.3a: adduser exim-test) and their spool
+ * directory. Read through getent, so NSS sources count; made with useradd.
+ */
+export interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+  shell: string;
+}
+
+export async function lookupUser(name: string): Promise<PasswdEntry | undefined> {
+  const r = await run('getent', ['passwd', name], { allowFailure: true });
+  if (r.exitCode !== 0) return undefined;
+  const f = r.stdout.trim().split('\n')[0]!.split(':');
+  return { name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5]!, shell: f[6]! };
+}
+
+export async function requireGroupId(name: string): Promise<number> {
+  const gid = await groupId(name);
+  if (gid === undefined) throw new LabError(`group "${name}" does not exist`, name === 'exim' ? 'run labctl install first (it creates the exim user and group)' : `create it with groupadd ${name}`);
+  return gid;
+}
+
+export type UserChange = 'created' | 'home-created' | 'ok';
+
+/**
+ * A local user with an existing home directory (Exim defers routing for a user whose home is
+ * missing). Creates the user with useradd, or only the home directory when the user exists.
+ */
+export async function ensureUser(name: string): Promise<UserChange> {
+  const existing = await lookupUser(name);
+  if (!existing) {
+    await run('useradd', ['--create-home', '--shell', '/bin/bash', name]);
+    return 'created';
+  }
+  if (await fs.stat(existing.home).then((s) => s.isDirectory(), () => false)) return 'ok';
+  await fs.mkdir(existing.home, { recursive: true, mode: 0o750 });
+  await fs.chown(existing.home, existing.uid, existing.gid);
+  await fs.chmod(existing.home, 0o750);
+  return 'home-created';
+}
+
+/**
+ * The mail spool directory as Debian keeps it: root:mail, mode 2775, so a delivery running as
+ * the user with group mail can create its lock file. Returns whether anything changed.
+ */
+export async function ensureMailSpool(dir = '/var/mail'): Promise<boolean> {
+  const mailGid = await requireGroupId('mail');
+  let changed = false;
+  let st = await fs.stat(dir).catch(() => undefined);
+  if (!st) {
+    await fs.mkdir(dir, { recursive: true });
+    st = await fs.stat(dir);
+    changed = true;
+  }
+  if (!st.isDirectory()) throw new LabError(`${dir} exists but is not a directory`, 'move it away and run again');
+  if (st.uid !== 0 || st.gid !== mailGid) {
+    await fs.chown(dir, 0, mailGid);
+    changed = true;
+  }
+  if ((st.mode & 0o7777) !== 0o2775) {
+    await fs.chmod(dir, 0o2775);
+    changed = true;
+  }
+  return changed;
+}

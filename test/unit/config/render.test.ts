@@ -1,0 +1,79 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { configureKeyParts, renderConfigure, tlsPlan, type ConfigureFiles } from '../../../src/config/render.js';
+import { validateModel } from '../../../src/config/validate.js';
+import type { ModelInput } from '../../../src/config/model.js';
+
+const fixture = (name: string) => new URL(`../../../fixtures/config/${name}`, import.meta.url);
+
+/** Golden files: set UPDATE_GOLDEN=1 to rewrite them after a deliberate template change. */
+const CASES = ['local-only', 'backup-smtps', 'required-dkim'];
+
+async function render(name: string) {
+  const input = JSON.parse(readFileSync(fixture(`${name}.json`), 'utf8')) as { model: ModelInput; files: ConfigureFiles };
+  return renderConfigure(validateModel(input.model), input.files);
+}
+
+describe('renderConfigure against golden files', () => {
+  it.each(CASES)('%s', async (name) => {
+    const text = await render(name);
+    if (process.env.UPDATE_GOLDEN) writeFileSync(fixture(`${name}.configure`), text);
+    expect(text).toBe(readFileSync(fixture(`${name}.configure`), 'utf8'));
+  });
+});
+
+describe('what the configurations say', () => {
+  it('local only: no TLS, no relay domains, local delivery as in the write-up', async () => {
+    const text = await render('local-only');
+    expect(text).toMatch(/^tls_advertise_hosts =$/m);
+    expect(text).toMatch(/^daemon_smtp_ports = 25 : 587$/m);
+    expect(text).not.toMatch(/tls_on_connect_ports/);
+    expect(text).toMatch(/^domainlist relay_to_domains =\s*$/m);
+    expect(text).toMatch(/^domainlist local_domains = @ : localhost : st14\.sne24\.ru$/m);
+    expect(text).toMatch(/local_delivery:\n  driver = appendfile\n  file = \/var\/mail\/\$local_part_data\n  delivery_date_add\n  envelope_to_add\n  return_path_add\n  group = mail\n  mode = 0660/);
+    expect(text).toMatch(/^keep_environment =$/m);
+    expect(text).not.toMatch(/dkim_private_key/);
+  });
+
+  it('backup MX with STARTTLS and SMTPS: 465 listed and TLS on connect', async () => {
+    const text = await render('backup-smtps');
+    expect(text).toMatch(/^daemon_smtp_ports = 25 : 465 : 587$/m);
+    expect(text).toMatch(/^tls_on_connect_ports = 465$/m);
+    expect(text).toMatch(/^domainlist relay_to_domains = st18\.sne24\.ru$/m);
+    expect(text).toMatch(/^backup_mx:\n  driver = dnslookup\n  domains = \+relay_to_domains/m);
+    expect(text).toMatch(/^  tls_verify_certificates = \/var\/lib\/labctl\/ca\/ca\.pem$/m);
+    expect(text).not.toMatch(/encrypted = \*/);
+  });
+
+  it('TLS required: plaintext refused at MAIL and RCPT, DKIM signing on', async () => {
+    const text = await render('required-dkim');
+    expect(text.match(/^\s+! encrypted = \*$/gm)).toHaveLength(2);
+    expect(text).toMatch(/^  dkim_private_key = \/usr\/exim\/dkim\/st18\.sne24\.ru\.lab2024\.key$/m);
+    expect(text).toMatch(/^  dkim_selector = lab2024$/m);
+    expect(text).toMatch(/^\*\s+\*\s+F,1h,30s; F,4d,1h$/m);
+    expect(text).toMatch(/^log_file_path = .*%slog$/m);
+  });
+
+  it('refuses a file path that would inject text', async () => {
+    const m = validateModel({ domain: 'st14.sne24.ru' });
+    await expect(renderConfigure(m, { tlsCertificate: '/x/cert.pem\ntls_privatekey = /etc/shadow', tlsPrivateKey: '/x/k' })).rejects.toThrow(/^tlsCertificate: must be on one line/);
+    await expect(renderConfigure(m, { dkimPrivateKey: 'relative.key' })).rejects.toThrow(/^dkimPrivateKey: "relative.key" must be an absolute path/);
+    await expect(renderConfigure(m, { tlsCertificate: '/x/cert.pem' })).rejects.toThrow(/give both or neither/);
+  });
+
+  it('TLS modes map to ports', () => {
+    expect(tlsPlan('off')).toEqual({ on: false, smtps: false, required: false, ports: [25, 587] });
+    expect(tlsPlan('starttls').ports).toEqual([25, 587]);
+    expect(tlsPlan('required')).toEqual({ on: true, smtps: true, required: true, ports: [25, 465, 587] });
+  });
+
+  it('key parts keep the options a report needs and drop comments', async () => {
+    const parts = configureKeyParts(await render('required-dkim'));
+    expect(parts).toContain('primary_hostname = mail.st18.sne24.ru');
+    expect(parts).toContain('tls_on_connect_ports = 465');
+    expect(parts).toContain('[transport local_delivery] mode = 0660');
+    expect(parts).toContain('[transport remote_smtp] dkim_selector = lab2024');
+    expect(parts).toContain('[acl acl_check_mail] ! encrypted = *');
+    expect(parts).not.toMatch(/^#/m);
+  });
+});
