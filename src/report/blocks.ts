@@ -25,11 +25,15 @@ export function humanize(key: string): string {
     .toLowerCase();
 }
 
-export function scalarText(v: unknown): string {
+/** Epoch milliseconds under a time-like key (downAt, returnedAt) read better as UTC times. */
+const looksLikeTime = (key: string, v: unknown) => typeof v === 'number' && v > 1e12 && v < 1e13 && /(At|Time|time|_at)$/.test(key);
+
+export function scalarText(v: unknown, key = ''): string {
+  if (looksLikeTime(key, v)) return new Date(v as number).toISOString();
   if (v === null || v === undefined) return '';
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (Array.isArray(v) && v.every((x) => x === null || typeof x !== 'object')) return v.map(scalarText).join(', ');
+  if (Array.isArray(v) && v.every((x) => x === null || typeof x !== 'object')) return v.map((x) => scalarText(x)).join(', ');
   return JSON.stringify(v);
 }
 
@@ -43,7 +47,7 @@ export function dataBlocks(label: string, data: unknown, omit: string[] = []): B
     const flat = entries.filter(([, v]) => isScalarish(v));
     const nested = entries.filter(([, v]) => !isScalarish(v));
     const out: Block[] = [];
-    if (flat.length) out.push({ kind: 'table', caption: label, headers: ['field', 'value'], rows: flat.map(([k, v]) => [humanize(k), scalarText(v)]), mono: true });
+    if (flat.length) out.push({ kind: 'table', caption: label, headers: ['field', 'value'], rows: flat.map(([k, v]) => [humanize(k), scalarText(v, k)]), mono: true });
     for (const [k, v] of nested) out.push(...nestedBlocks(`${label}: ${humanize(k)}`, v));
     return out;
   }
@@ -51,10 +55,14 @@ export function dataBlocks(label: string, data: unknown, omit: string[] = []): B
 }
 
 function nestedBlocks(label: string, v: unknown): Block[] {
+  // A flat object (drill phases, TLS details) is a field/value table.
+  if (isObj(v) && Object.keys(v).length > 0 && Object.values(v).every(isScalarish)) {
+    return [{ kind: 'table', caption: label, headers: ['field', 'value'], rows: Object.entries(v).map(([k, x]) => [humanize(k), scalarText(x, k)]), mono: true }];
+  }
   // An array of flat objects is a table (settings, hosts, queue entries).
   if (Array.isArray(v) && v.length > 0 && v.every((r) => isObj(r) && Object.values(r).every(isScalarish))) {
     const headers = [...new Set(v.flatMap((r) => Object.keys(r as object)))];
-    const rows = (v as Record<string, unknown>[]).slice(0, MAX_LINES).map((r) => headers.map((h) => scalarText(r[h])));
+    const rows = (v as Record<string, unknown>[]).slice(0, MAX_LINES).map((r) => headers.map((h) => scalarText(r[h], h)));
     return [{ kind: 'table', caption: label, headers: headers.map(humanize), rows, mono: true }];
   }
   return [{ kind: 'code', label, text: clip(JSON.stringify(v, null, 2)) }];

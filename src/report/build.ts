@@ -12,7 +12,7 @@ import {
   type ReportItem,
   type ReportSection,
 } from './model.js';
-import { dataBlocks, itemBlocks, recordBlocks, recordTexts } from './blocks.js';
+import { dataBlocks, humanize, itemBlocks, recordBlocks, recordTexts } from './blocks.js';
 import { ANSWER_15, ANSWER_6A, ANSWER_6B, DRILL_EXPLAINED, MX_ORDER, RECEIVED_EXPLAINED, TLS_REQUIRED, TLS_SETUP } from './answers.js';
 import { topologyFrom } from './topology.js';
 import { figuresFrom, timelineFrom } from './timeline.js';
@@ -113,6 +113,23 @@ class Context {
   }
 }
 
+/**
+ * A summary a producer wrote as JSON (the drill writes its figures so) reads as
+ * "sent 20, held on backup 20, ..."; any other summary is shown as written.
+ */
+export function readableSummary(summary: string | undefined): string | undefined {
+  if (!summary || !summary.trim().startsWith('{')) return summary;
+  try {
+    const o: unknown = JSON.parse(summary);
+    if (!isObj(o)) return summary;
+    return Object.entries(o)
+      .map(([k, v]) => `${humanize(k)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+      .join(', ');
+  } catch {
+    return summary;
+  }
+}
+
 function makeItem(spec: ItemSpec, ctx: Context): ReportItem {
   const rec = ctx.pick(spec.area, spec.id);
   const key = `${spec.area}/${spec.id}`;
@@ -131,7 +148,7 @@ function makeItem(spec: ItemSpec, ctx: Context): ReportItem {
     key,
     title: spec.title,
     status: normalizeStatus(rec.status),
-    summary: rec.summary,
+    summary: readableSummary(rec.summary),
     host: rec.host,
     at: rec.at,
     ms: rec.ms,
@@ -200,7 +217,7 @@ function renderBackupDrill(rec: EvidenceRecord): Block[] {
     const listed = tl.messages.slice(0, MESSAGE_ROWS);
     const msgRows = listed.map((m) => [m.messageId ?? '', shortTime(m.sent, tl.start), shortTime(m.held, tl.start), shortTime(m.delivered, tl.start)]);
     if (tl.messages.length > listed.length) msgRows.push([`... and ${tl.messages.length - listed.length} more`, '', '', '']);
-    blocks.push({ kind: 'table', caption: 'Messages (times UTC, offset from the drill\'s start)', headers: ['Message-ID', 'sent', 'held on backup', 'delivered'], rows: msgRows, mono: true });
+    blocks.push({ kind: 'table', caption: 'Messages (times UTC, offset from the drill\'s start; held and delivered times come from Exim\'s logs, in whole seconds)', headers: ['Message-ID', 'sent', 'held on backup', 'delivered'], rows: msgRows, mono: true });
   }
   const figureKeys = ['sent', 'heldOnBackup', 'delivered', 'lost', 'duplicates', 'heldSeconds', 'recoverySeconds'];
   for (const item of rec.evidence ?? []) {
@@ -478,7 +495,7 @@ export function buildReport(records: EvidenceRecord[], opts: BuildOptions = {}):
           key: `${r.area}/${r.id}`,
           title: r.title || r.id,
           status: normalizeStatus(r.status),
-          summary: r.summary,
+          summary: readableSummary(r.summary),
           host: r.host,
           at: r.at,
           ms: r.ms,

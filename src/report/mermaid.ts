@@ -4,7 +4,7 @@
  */
 import type { Topology } from './topology.js';
 import { ordered } from './svg.js';
-import type { DrillTimeline } from './timeline.js';
+import { heldFrom, type DrillTimeline } from './timeline.js';
 
 /** Mermaid node ids: letters, digits and underscores only. */
 const nodeId = (s: string) => `n_${s.replace(/[^A-Za-z0-9]/g, '_')}`;
@@ -36,13 +36,14 @@ export function topologyMermaid(topo: Topology): string {
 export function timelineMermaid(tl: DrillTimeline): string {
   const times = (pick: (m: DrillTimeline['messages'][number]) => number | undefined) =>
     tl.messages.map(pick).filter((t): t is number => t !== undefined);
-  const span = (name: string, tag: string, from: number[], to: number[]) => {
+  // Log times have whole seconds: a span from them is at least that wide, so it stays visible.
+  const span = (name: string, tag: string, from: number[], to: number[], minMs: number) => {
     if (!from.length || !to.length) return [];
     const a = Math.min(...from), b = Math.max(...to);
-    return [`    ${name} :${tag ? `${tag}, ` : ''}${a}, ${Math.max(b, a + 1)}`];
+    return [`    ${name} :${tag ? `${tag}, ` : ''}${a}, ${Math.max(b, a + minMs)}`];
   };
   const sent = times((m) => m.sent);
-  const held = times((m) => m.held);
+  const held = times(heldFrom);
   const delivered = times((m) => m.delivered);
   const out = [
     'gantt',
@@ -55,9 +56,9 @@ export function timelineMermaid(tl: DrillTimeline): string {
     out.push(`    primary down :crit, ${tl.outage.from}, ${Math.max(tl.outage.to ?? tl.end, tl.outage.from + 1)}`);
   }
   out.push('  section Messages');
-  out.push(...span(`sent (${sent.length})`, '', sent, sent));
-  out.push(...span(`held on the backup (${held.length})`, 'active', held, delivered.length ? delivered : held));
-  out.push(...span(`delivered (${delivered.length})`, 'done', delivered, delivered));
+  out.push(...span(`sent (${sent.length})`, '', sent, sent, 100));
+  out.push(...span(`held on the backup (${held.length})`, 'active', held, delivered.length ? delivered : held, 1000));
+  out.push(...span(`delivered (${delivered.length})`, 'done', delivered, delivered, 1000));
   if (tl.events.length) {
     out.push('  section Events');
     for (const e of tl.events) out.push(`    ${e.label.replace(/[:#;]/g, ' ')} :milestone, ${e.at}, ${e.at + 1}`);

@@ -175,7 +175,9 @@ export function timelineSvg(tl: DrillTimeline, id = 'timeline-svg'): string {
   tl.events.forEach((e, i) => {
     const ex = x(e.at - tl.start);
     out.push(`<line x1="${r1(ex)}" y1="${top}" x2="${r1(ex)}" y2="${top + plotH}" stroke="${COLORS.muted}" stroke-dasharray="3 3"/>`);
-    out.push(`<text x="${r1(ex)}" y="${top - 8 - (i % 2) * 14}" text-anchor="middle" fill="${COLORS.muted}">${esc(e.label)}</text>`);
+    // Labels near a side of the plot are anchored to that side so they stay inside the picture.
+    const anchor = ex > left + plotW * 0.85 ? 'end' : ex < left + plotW * 0.15 ? 'start' : 'middle';
+    out.push(`<text x="${r1(ex)}" y="${top - 8 - (i % 2) * 14}" text-anchor="${anchor}" fill="${COLORS.muted}">${esc(e.label)}</text>`);
   });
   // The three step lines.
   const step = (key: 'sent' | 'held' | 'delivered') => {

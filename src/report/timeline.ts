@@ -41,6 +41,15 @@ export interface DrillTimeline {
 
 const FIGURES: (keyof DrillFigures)[] = ['sent', 'heldOnBackup', 'delivered', 'lost', 'duplicates', 'heldSeconds', 'recoverySeconds'];
 
+/** The primary host's name, when the drill's data names it (figures carry `primary`). */
+function primaryOf(record: EvidenceRecord | undefined): string | undefined {
+  for (const d of dataOf(record)) {
+    const p = pickString(d, 'primary');
+    if (p) return p;
+  }
+  return undefined;
+}
+
 export function figuresFrom(record: EvidenceRecord | undefined): DrillFigures {
   const figures: DrillFigures = {};
   for (const d of dataOf(record)) {
@@ -65,7 +74,7 @@ function messagesIn(d: Obj): unknown[] | undefined {
   return undefined;
 }
 
-function eventsIn(d: Obj, base: number | undefined): DrillEvent[] {
+function eventsIn(d: Obj, base: number | undefined, primaryName?: string): DrillEvent[] {
   const out: DrillEvent[] = [];
   const v = pick(d, 'events', 'phases', 'marks');
   if (Array.isArray(v)) {
@@ -80,11 +89,15 @@ function eventsIn(d: Obj, base: number | undefined): DrillEvent[] {
       if (at !== undefined) out.push({ label, at });
     }
   }
-  // Flat fields some drills record instead of a list.
+  // Flat fields: labctl's drill records downAt and returnedAt (epoch ms) beside its messages.
+  const primary = pickString(d, 'primary') ?? primaryName ?? 'primary';
   for (const [key, label] of [
-    ['primaryStoppedAt', 'primary stopped'],
-    ['primaryStartedAt', 'primary started'],
-    ['restartedAt', 'primary started'],
+    ['downAt', `${primary} stopped`],
+    ['primaryStoppedAt', `${primary} stopped`],
+    ['stoppedAt', `${primary} stopped`],
+    ['returnedAt', `${primary} started again`],
+    ['primaryStartedAt', `${primary} started again`],
+    ['restartedAt', `${primary} started again`],
     ['forcedAt', 'forced queue run (exim -qff)'],
   ] as const) {
     const at = toEpochMs(pick(d, key), base);
@@ -99,33 +112,43 @@ export function timelineFrom(record: EvidenceRecord | undefined): DrillTimeline 
   for (const d of dataOf(record)) {
     const raw = messagesIn(d);
     if (!raw) continue;
-    const base = toEpochMs(pick(d, 'startedAt', 'start', 't0', 'began')) ?? (record ? Date.parse(record.at) : undefined);
+    const recordAt = record ? Date.parse(record.at) : NaN;
+    const base = toEpochMs(pick(d, 'startedAt', 'start', 't0', 'began')) ?? (Number.isFinite(recordAt) ? recordAt : undefined);
     const messages: DrillMessage[] = raw.filter(isObj).map((m) => ({
       messageId: pickString(m, 'messageId', 'message_id', 'msgid', 'mid', 'id'),
       sent: toEpochMs(pick(m, 'sent', 'sentAt', 'accepted', 'acceptedAt'), base),
       held: toEpochMs(pick(m, 'held', 'heldAt', 'queued', 'queuedAt', 'onBackup'), base),
       delivered: toEpochMs(pick(m, 'delivered', 'deliveredAt', 'arrived', 'arrivedAt'), base),
     }));
-    const events = eventsIn(d, base);
+    const events = eventsIn(d, base, primaryOf(record));
     const times = [
-      ...messages.flatMap((m) => [m.sent, m.held, m.delivered]),
+      ...messages.flatMap((m) => [m.sent, heldFrom(m), m.delivered]),
       ...events.map((e) => e.at),
     ].filter((t): t is number => t !== undefined);
     if (times.length === 0) continue;
     const start = Math.min(...times);
     const end = Math.max(...times);
     const down = events.find((e) => /stop|down|kill/i.test(e.label));
-    const up = events.find((e) => /start|up|back|return/i.test(e.label) && (!down || e.at >= down.at));
+    const up = events.find((e) => /start|\bup\b|back|return/i.test(e.label) && (!down || e.at >= down.at));
     return {
       figures,
       messages,
       events,
       outage: down ? { from: down.at, to: up?.at } : undefined,
       start,
-      end: end > start ? end : start + 1000,
+      // A little room after the last delivery, so the final step is not on the frame.
+      end: end > start ? end + (end - start) * 0.04 : start + 1000,
     };
   }
   return undefined;
+}
+
+/**
+ * When a message is on the backup: Exim's log gives whole seconds, so a message can appear
+ * "held" up to a second before the client finished sending it; it is held from the later of the two.
+ */
+export function heldFrom(m: DrillMessage): number | undefined {
+  return m.held === undefined ? undefined : Math.max(m.held, m.sent ?? m.held);
 }
 
 export interface CountPoint {
@@ -141,7 +164,7 @@ export interface CountPoint {
  * many sit on the backup right now (held and not yet delivered), how many were delivered.
  */
 export function countSeries(tl: DrillTimeline): CountPoint[] {
-  const times = [...new Set(tl.messages.flatMap((m) => [m.sent, m.held, m.delivered]).filter((t): t is number => t !== undefined))].sort((a, b) => a - b);
+  const times = [...new Set(tl.messages.flatMap((m) => [m.sent, heldFrom(m), m.delivered]).filter((t): t is number => t !== undefined))].sort((a, b) => a - b);
   const points: CountPoint[] = [{ t: 0, sent: 0, held: 0, delivered: 0 }];
   for (const t of times) {
     let sent = 0, held = 0, delivered = 0;
@@ -149,8 +172,8 @@ export function countSeries(tl: DrillTimeline): CountPoint[] {
       if (m.sent !== undefined && m.sent <= t) sent++;
       const isDelivered = m.delivered !== undefined && m.delivered <= t;
       if (isDelivered) delivered++;
-      const heldFrom = m.held ?? m.sent;
-      if (m.held !== undefined && heldFrom !== undefined && heldFrom <= t && !isDelivered) held++;
+      const from = heldFrom(m);
+      if (from !== undefined && from <= t && !isDelivered) held++;
     }
     points.push({ t: t - tl.start, sent, held, delivered });
   }

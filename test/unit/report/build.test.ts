@@ -169,3 +169,19 @@ describe('missing and odd evidence', () => {
     expect(normalizeStatus(undefined)).toBe('info');
   });
 });
+
+describe('summaries and data written by the producers', () => {
+  it('reads a JSON summary (the drill writes its figures so) as words', async () => {
+    const { readableSummary } = await import('../../../src/report/build.js');
+    expect(readableSummary('{"sent":20,"heldOnBackup":20,"lost":0}')).toBe('sent 20, held on backup 20, lost 0');
+    expect(readableSummary('4.96 from mirror')).toBe('4.96 from mirror');
+    expect(readableSummary('{not json')).toBe('{not json');
+  });
+
+  it('shows epoch-ms times under time-like keys as UTC and flat nested objects as tables', async () => {
+    const { dataBlocks } = await import('../../../src/report/blocks.js');
+    const blocks = dataBlocks('timeline', { runId: 'lab1', downAt: 1764276303200, phases: { send: 1.1, held: 0.2 } });
+    expect(blocks[0]).toMatchObject({ kind: 'table', rows: [['run id', 'lab1'], ['down at', '2025-11-27T20:45:03.200Z']] });
+    expect(blocks[1]).toMatchObject({ kind: 'table', caption: 'timeline: phases', rows: [['send', '1.1'], ['held', '0.2']] });
+  });
+});

@@ -8,7 +8,7 @@ export const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 
 /** The fixture records' signer fingerprint and a drill Message-ID, as the real producers record them. */
 export const SIGNER_FPR = 'A986F3A6BD6377D8730958DEBCE58C8CE41F32DF';
-export const DRILL_MESSAGE_ID = '<labctl-drill.001.mihr0a.3a7c1e00@client.lab>';
+export const DRILL_MESSAGE_ID = 'labmihr0a3f5e1c-1@client.lab';
 
 /**
  * Copies fixtures/report/evidence into a scratch state directory and points LABCTL_STATE_DIR at

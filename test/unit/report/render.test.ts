@@ -65,7 +65,7 @@ describe('HTML', () => {
     expect(html.match(/<svg [^>]*id="topology-svg"/g)).toHaveLength(1);
     expect(html.match(/<svg [^>]*id="timeline-svg"/g)).toHaveLength(1);
     expect(html).toContain(SIGNER_FPR);
-    expect(html).toContain('&lt;labctl-drill.001.mihr0a.3a7c1e00@client.lab&gt;');
+    expect(html).toContain(`<td>${DRILL_MESSAGE_ID}</td>`);
     expect(html).toMatch(/<pre class="evidence-text">[^<]*<span class="prompt">\$ \/usr\/exim\/bin\/exim -bV<\/span>/);
     expect(html).toMatch(/pre\.evidence-text \{[^}]*white-space: pre-wrap;[^}]*overflow-wrap: anywhere;/);
     expect(html).toMatch(/\n -&gt; STARTTLS\n/);
