@@ -102,7 +102,13 @@ export async function labUp(spec: LabSpec, steps: StepRunner): Promise<UpResult>
     const hosts: PreparedHost[] = [];
     for (const h of spec.hosts) {
       await steps.step(`host-${h.name}`, `${h.name}: configure (model + template)`, async () => {
-        hosts.push(await prepareHost(spec, h));
+        try {
+          hosts.push(await prepareHost(spec, h));
+        } catch (err) {
+          const msg = errorMessage(err);
+          if (msg.startsWith(`${h.name}:`)) throw err;
+          throw new LabError(`${h.name}: ${msg}`, err instanceof LabError ? err.hint : undefined, err instanceof LabError ? err.exitCode : EXIT.failure);
+        }
         return { status: 'done', detail: `${mailHostName(h)} ${h.address}` };
       });
     }

@@ -1,0 +1,149 @@
+import { execa } from 'execa';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labctl } from '../helpers/cli.js';
+
+/**
+ * The two-host lab end to end, as root, with real BIND, real Exim and real certificates:
+ * lab up (twice), swaks from the client for relaying, both drills, the DNS server stopped,
+ * kill -9 of the daemons followed by lab down and a search for anything left behind.
+ */
+const isRoot = process.getuid?.() === 0;
+const labDir = '/var/lib/labctl/lab';
+
+/** Runs a command in the client's namespace (swaks: an SMTP client that is not labctl's own). */
+const inClient = (args: string[]) => execa('ip', ['netns', 'exec', 'labctl-client', ...args], { reject: false, timeout: 60_000 });
+
+async function pidOf(file: string): Promise<number> {
+  return Number.parseInt((await fs.readFile(file, 'utf8')).trim(), 10);
+}
+
+async function leftovers(): Promise<string[]> {
+  const out: string[] = [];
+  const ns = (await execa('ip', ['netns', 'list'])).stdout;
+  for (const line of ns.split('\n')) if (line.startsWith('labctl-')) out.push(`namespace ${line}`);
+  for (const e of await fs.readdir('/etc/netns').catch(() => [] as string[])) if (e.startsWith('labctl-')) out.push(`/etc/netns/${e}`);
+  if (await fs.stat(labDir).then(() => true, () => false)) out.push(labDir);
+  const mounts = await fs.readFile('/proc/self/mountinfo', 'utf8');
+  for (const l of mounts.split('\n')) if (l.includes('/run/netns/labctl-') || l.includes(labDir)) out.push(`mount ${l}`);
+  const ps = (await execa('ps', ['-eo', 'pid,args'])).stdout;
+  for (const l of ps.split('\n')) if (l.includes(labDir) && !l.includes('ps -eo')) out.push(`process ${l.trim()}`);
+  return out;
+}
+
+describe.skipIf(!isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
+  beforeAll(async () => {
+    await labctl(['lab', 'down']);
+    const up = await labctl(['lab', 'up'], { timeoutMs: 120_000 });
+    expect(up.exitCode, up.all).toBe(0);
+  }, 180_000);
+
+  afterAll(async () => {
+    await labctl(['lab', 'down']);
+  }, 60_000);
+
+  it('lab up on a lab that is up is a no-op', async () => {
+    const again = await labctl(['lab', 'up']);
+    expect(again.exitCode, again.all).toBe(0);
+    expect(again.stdout).toMatch(/already up/);
+    const st = await labctl(['lab', 'status', '--json']);
+    expect(st.exitCode, st.all).toBe(0);
+    const status = JSON.parse(st.stdout) as { healthy: boolean; members: { name: string; daemon?: { ports: number[] } }[] };
+    expect(status.healthy).toBe(true);
+    const st14 = status.members.find((m) => m.name === 'st14')!;
+    expect(st14.daemon!.ports).toEqual(expect.arrayContaining([25, 465, 587]));
+  }, 60_000);
+
+  it('the lab DNS server publishes MX 10 own host, MX 20 partner (asked inside the lab)', async () => {
+    const r = await inClient(['dig', '@10.203.14.53', '+short', 'MX', 'st14.sne24.ru']);
+    expect(r.stdout.split('\n').sort()).toEqual(['10 mail.st14.sne24.ru.', '20 mail.st18.sne24.ru.']);
+  });
+
+  it('swaks from the client: st18 relays for its partner st14, refuses a third-party domain', async () => {
+    const partner = await inClient([
+      'swaks', '--server', '10.203.14.18', '--ehlo', 'client.lab', '--from', 'mohamed@st18.sne24.ru',
+      '--to', 'ahmed@st14.sne24.ru', '--header', 'Message-ID: <e2e-relay-partner@client.lab>',
+    ]);
+    expect(partner.exitCode, partner.stdout).toBe(0);
+    const third = await inClient([
+      'swaks', '--server', '10.203.14.18', '--ehlo', 'client.lab', '--from', 'mohamed@st18.sne24.ru',
+      '--to', 'someone@example.org', '--quit-after', 'RCPT',
+    ]);
+    // 24: no recipient accepted.
+    expect(third.exitCode, third.stdout).toBe(24);
+    expect(third.stdout).toMatch(/<\*\* +550 relay not permitted/);
+    // The relayed message reaches ahmed's mailbox on st14, through st18.
+    const mailbox = path.join(labDir, 'hosts/st14/mail/ahmed');
+    await expect.poll(async () => (await fs.readFile(mailbox, 'utf8').catch(() => '')).includes('e2e-relay-partner@client.lab'), { timeout: 15_000 }).toBe(true);
+  }, 60_000);
+
+  it('backup-mx drill, N=100 forced (-qff): nothing lost, nothing duplicated', async () => {
+    const r = await labctl(['lab', 'drill', 'backup-mx', '--messages', '100', '--force', '--json'], { timeoutMs: 120_000 });
+    expect(r.exitCode, r.all).toBe(0);
+    const f = JSON.parse(r.stdout);
+    expect(Object.keys(f)).toEqual(['sent', 'heldOnBackup', 'delivered', 'lost', 'duplicates', 'heldSeconds', 'recoverySeconds']);
+    expect(f).toMatchObject({ sent: 100, heldOnBackup: 100, delivered: 100, lost: 0, duplicates: 0 });
+    const rec = JSON.parse(await fs.readFile('/var/lib/labctl/evidence/drill/backup-mx/latest.json', 'utf8'));
+    const timeline = rec.evidence.find((e: { label: string }) => e.label === 'timeline').data.messages;
+    expect(timeline).toHaveLength(100);
+    expect(timeline.every((m: { sent?: number; held?: number; delivered?: number }) => m.sent && m.held && m.delivered)).toBe(true);
+  }, 150_000);
+
+  it('backup-mx drill without --force: the retry rule and queue runner deliver within 65 s of the return', async () => {
+    const r = await labctl(['lab', 'drill', 'backup-mx', '--messages', '10', '--json'], { timeoutMs: 180_000 });
+    expect(r.exitCode, r.all).toBe(0);
+    const f = JSON.parse(r.stdout);
+    expect(f).toMatchObject({ sent: 10, heldOnBackup: 10, delivered: 10, lost: 0, duplicates: 0 });
+    expect(f.recoverySeconds).toBeLessThanOrEqual(65);
+  }, 200_000);
+
+  it('TLS drill: STARTTLS verified, SMTPS, TLS-required (swaks), DKIM, SPF', async () => {
+    const r = await labctl(['lab', 'drill', 'tls', '--json'], { timeoutMs: 120_000 });
+    expect(r.exitCode, r.all).toBe(0);
+    const j = JSON.parse(r.stdout) as { checks: { id: string; ok: boolean }[]; failed: number };
+    expect(j.checks.map((c) => c.id)).toEqual(['starttls-verified', 'dkim-pass', 'spf-pass', 'smtps-465', 'tls-required-plain', 'tls-required-starttls']);
+    expect(j.failed).toBe(0);
+    // Back in starttls+smtps mode afterwards: plaintext MAIL is accepted again.
+    const plain = await inClient(['swaks', '--server', '10.203.14.14', '--ehlo', 'client.lab', '--from', 'mohamed@st18.sne24.ru', '--to', 'ahmed@st14.sne24.ru', '--quit-after', 'RCPT']);
+    expect(plain.exitCode, plain.stdout).toBe(0);
+  }, 150_000);
+
+  it('with the DNS server stopped, a drill fails with a clear message within its timeout', async () => {
+    process.kill(await pidOf(path.join(labDir, 'dns/named.pid')), 'SIGKILL');
+    const started = Date.now();
+    const r = await labctl(['lab', 'drill', 'backup-mx', '--messages', '5', '--json'], { timeoutMs: 60_000 });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/lab DNS server .* does not answer/);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const st = await labctl(['lab', 'status']);
+    expect(st.exitCode).not.toBe(0);
+  }, 60_000);
+
+  it('after kill -9 of every daemon, lab down removes everything and is safe twice', async () => {
+    for (const h of ['st14', 'st18']) process.kill(await pidOf(path.join(labDir, `hosts/${h}/exim-daemon.pid`)), 'SIGKILL');
+    const down = await labctl(['lab', 'down']);
+    expect(down.exitCode, down.all).toBe(0);
+    expect(await leftovers()).toEqual([]);
+    const again = await labctl(['lab', 'down']);
+    expect(again.exitCode, again.all).toBe(0);
+    const check = await labctl(['lab', 'leftovers']);
+    expect(check.exitCode, check.all).toBe(0);
+  }, 60_000);
+
+  it('a host that cannot be configured is named, and nothing is left behind', async () => {
+    const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'labctl-e2e-')), 'lab.yaml');
+    await fs.writeFile(file, [
+      'hosts:',
+      '  - { name: st14, domain: st14.sne24.ru, address: 10.203.14.14, users: [ahmed] }',
+      '  - { name: st18, domain: st18.sne24.ru, address: 10.203.14.18, users: [root] }',
+      '',
+    ].join('\n'));
+    const r = await labctl(['lab', 'up', '--config', file], { timeoutMs: 120_000 });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/st18: users\[0\]/);
+    expect(await leftovers()).toEqual([]);
+    await fs.rm(path.dirname(file), { recursive: true, force: true });
+  }, 150_000);
+});
