@@ -101,6 +101,7 @@ export class Facts {
   mainOptions(): Promise<{ options: Map<string, string>; result: RunResult }> {
     return this.once('bP', async () => {
       const result = await this.exim(['-bP']);
+      if (result.exitCode !== 0) throw new Error(`exim -bP failed (exit ${result.exitCode}): ${(result.stderr || result.stdout).split('\n')[0]}`);
       return { options: parseOptions(result.stdout), result };
     });
   }
@@ -112,6 +113,7 @@ export class Facts {
   transports(): Promise<{ transports: Map<string, Map<string, string>>; result: RunResult }> {
     return this.once('bPt', async () => {
       const result = await this.exim(['-bP', 'transports']);
+      if (result.exitCode !== 0) throw new Error(`exim -bP transports failed (exit ${result.exitCode}): ${(result.stderr || result.stdout).split('\n')[0]}`);
       return { transports: parseDriverBlocks(result.stdout, 'transport'), result };
     });
   }

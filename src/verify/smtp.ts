@@ -89,7 +89,9 @@ export function smtpSession(opts: SmtpSessionOptions, message?: OutgoingMessage)
   };
   const log = (level: string) => (entry: { tnx?: string }, msg: string, ...args: unknown[]) => {
     const text = args.length ? format(msg, ...args) : String(msg);
-    if (entry?.tnx === 'client' || entry?.tnx === 'message') {
+    if (entry?.tnx === 'message' && level !== 'debug') {
+      transcript.info(text);
+    } else if (entry?.tnx === 'client' || entry?.tnx === 'message') {
       noteTls();
       transcript.send(text, !!conn?.secure);
     } else if (entry?.tnx === 'server') {

@@ -3,6 +3,7 @@ import type { HostModel } from '../config/model.js';
 import { usageError } from '../errors.js';
 import { paths } from '../paths.js';
 import { readJson } from '../system/files.js';
+import type { EvidenceRecord } from '../evidence/store.js';
 import { rootView } from '../system/hostview.js';
 import { loadServiceSettings } from '../system/service.js';
 import type { VerifyTarget } from './types.js';
@@ -25,12 +26,22 @@ export const DEFAULT_THIRD_PARTY = 'relay-test.example';
 
 /**
  * The model `labctl configure` stored. Read defensively: configure.json holding the model (or
- * { model }), or model.json; a missing or unreadable file means "no model".
+ * { model }), model.json, or the 'lab model' item of configure's latest evidence record; a
+ * missing or unreadable file means "no model".
  */
 export async function loadStoredModel(stateDir = paths.stateDir): Promise<HostModel | undefined> {
-  for (const name of ['configure.json', 'model.json']) {
-    const raw = await readJson<Record<string, unknown>>(path.join(stateDir, name)).catch(() => undefined);
-    const m = (raw && typeof raw.model === 'object' ? raw.model : raw) as Partial<HostModel> | undefined;
+  const candidates: Array<() => Promise<unknown>> = [
+    ...['configure.json', 'model.json'].map((name) => async () => {
+      const raw = await readJson<Record<string, unknown>>(path.join(stateDir, name));
+      return raw && typeof raw.model === 'object' ? raw.model : raw;
+    }),
+    async () => {
+      const rec = await readJson<EvidenceRecord>(path.join(stateDir, 'evidence', 'configure', 'configure', 'latest.json'));
+      return rec?.evidence.find((e) => e.kind === 'data' && e.label === 'lab model')?.data;
+    },
+  ];
+  for (const read of candidates) {
+    const m = (await read().catch(() => undefined)) as Partial<HostModel> | undefined;
     if (m && typeof m.domain === 'string') {
       return {
         ...m,
@@ -46,9 +57,11 @@ export async function loadStoredModel(stateDir = paths.stateDir): Promise<HostMo
 /** The machine's own Exim (root namespace), as `labctl verify` sees it without --lab. */
 export async function localTarget(o: TargetOverrides = {}): Promise<VerifyTarget> {
   const model = await loadStoredModel();
-  const domain = o.domain ?? model?.domain;
+  const eximBinary = (await loadServiceSettings()).binary;
+  const fromExim = model ? undefined : await readRunningSetup(eximBinary);
+  const domain = o.domain ?? model?.domain ?? fromExim?.domain;
   if (!domain) throw usageError('no domain to verify', 'run labctl configure first, or give --domain DOMAIN');
-  const user = o.user ?? model?.postmaster ?? model?.users[0];
+  const user = o.user ?? model?.postmaster ?? model?.users[0] ?? fromExim?.postmaster;
   if (!user) throw usageError(`no local user for ${domain}`, 'run labctl configure first, or give --user NAME');
   const port = o.port ?? 25;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw usageError(`--port ${o.port}: not a TCP port`);
@@ -62,12 +75,25 @@ export async function localTarget(o: TargetOverrides = {}): Promise<VerifyTarget
     outsideAddress: o.outsideAddress ?? DEFAULT_OUTSIDE_ADDRESS,
     dnsServer: o.dnsServer,
     probeAddress: '127.0.0.1',
-    eximBinary: (await loadServiceSettings()).binary,
+    eximBinary,
     // --domain or --user for another host than the stored model describes: drop the model.
     model: model && (!o.domain || o.domain === model.domain) ? model : undefined,
     stateDir: paths.stateDir,
     view: rootView,
   };
+}
+
+/**
+ * Without a stored model, what the running Exim says: the first real domain in local_domains
+ * and the user postmaster is aliased to.
+ */
+async function readRunningSetup(eximBinary: string): Promise<{ domain?: string; postmaster?: string }> {
+  const r = await rootView.run(eximBinary, ['-bP', 'local_domains'], { timeoutMs: 5000 });
+  const list = /local_domains\s*=\s*(.*)$/m.exec(r.stdout)?.[1] ?? '';
+  const domain = list.split(':').map((d) => d.trim()).find((d) => /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(d));
+  const aliases = (await rootView.readFile('/etc/aliases')) ?? '';
+  const postmaster = /^postmaster\s*:\s*([a-z_][\w.-]*)\s*$/im.exec(aliases)?.[1];
+  return { domain, postmaster };
 }
 
 /**

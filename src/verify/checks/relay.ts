@@ -49,7 +49,12 @@ export const relayRefused: CheckDef = {
     const text = reply?.text.split('\n').pop() ?? 'no reply';
     if (!reply) return { status: 'fail', summary: `no reply to RCPT from exim -bh (MAIL FROM: ${mail?.text ?? 'no reply'})` };
     if (reply.code === 250) return { status: 'fail', summary: `OPEN RELAY: ${rcpt} accepted from ${target.outsideAddress}: ${text}` };
-    if (reply.code >= 500 && !/sender verify/i.test(reply.text)) return { status: 'pass', summary: `${rcpt} refused from ${target.outsideAddress}: ${text}` };
+    // A refusal only counts when it is the relay rule's: "Unrouteable address" or a failed
+    // recipient verification means the relay rule let the domain through.
+    if (reply.code >= 500 && /unrouteable|verif|unknown user/i.test(reply.text)) {
+      return { status: 'fail', summary: `relaying to ${rcpt} was permitted from ${target.outsideAddress}; it failed only later: ${text}` };
+    }
+    if (reply.code >= 500) return { status: 'pass', summary: `${rcpt} refused from ${target.outsideAddress}: ${text}` };
     return { status: 'fail', summary: `${rcpt} not refused for relaying from ${target.outsideAddress}: ${text}` };
   },
 };

@@ -36,6 +36,9 @@ export const startTls: CheckDef = {
     ctx.evidence.push({ kind: 'text', label: 'exim -bP', text: `tls_advertise_hosts = ${advertise}\ntls_certificate = ${(await facts.option('tls_certificate')) ?? ''}` });
     if (!advertise.trim()) {
       const want = modelTls(ctx);
+      // Show what a client sees: EHLO without STARTTLS.
+      const plain = await smtpSession({ host: target.address, port: target.smtpPort, startTls: 'never', localAddress: target.localAddress, timeoutMs: Math.min(4000, ctx.remainingMs()), signal: ctx.signal });
+      record(ctx, `session on port ${target.smtpPort} (STARTTLS not offered)`, plain);
       if (want && want !== 'off') return { status: 'fail', summary: `TLS is off in Exim's configuration (tls_advertise_hosts is empty) but labctl's model says tls=${want}` };
       return { status: 'skip', summary: "TLS is off in this host's configuration (tls_advertise_hosts is empty)" };
     }
