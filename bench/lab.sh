@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 labctl() { node bin/labctl "$@"; }
 now() { date +%s.%N; }
-secs() { printf '%.1f' "$(echo "$2 - $1" | bc -l)"; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 labctl lab down >/dev/null
 t0=$(now)
