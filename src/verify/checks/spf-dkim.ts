@@ -138,7 +138,7 @@ export const dkimSignature: CheckDef = {
       if (verdict !== 'pass') return { status: 'fail', summary: `signature d=${sig?.signingDomain ?? '?'} s=${sig?.selector ?? '?'}: ${verdict}${sig?.status.comment ? ` (${sig.status.comment})` : ''}${offline ? ' against the key labctl dns says to publish' : ''}` };
       if (offline) return { status: 'warn', summary: `signed by Exim (d=${signing.domain} s=${signing.selector}) and verifies against the key labctl dns says to publish; ${name} is not published here (${dns.describe}: ${!got.ok ? got.code : ''}); give --dns-server or use verify --lab` };
       if (expected.length && !published.includes(expected[0].value)) return { status: 'warn', summary: `verifies against the published key, but the published record differs from what labctl dns says` };
-      return { status: 'pass', summary: `signed by Exim (d=${signing.domain} s=${signing.selector}, ${sig.algorithm ?? ''}) and verified against the published key` };
+      return { status: 'pass', summary: `signed by Exim (d=${signing.domain} s=${signing.selector}${sig.algorithm ? `, ${sig.algorithm}` : ''}) and verified against the published key from ${dns.describe}` };
     } finally {
       sink.close();
       await fs.rm(dir, { recursive: true, force: true });
