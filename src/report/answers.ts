@@ -55,9 +55,17 @@ export const TLS_SETUP =
 export const TLS_REQUIRED = [
   'Closing port 25 is not a way to refuse plaintext: other mail servers deliver only to port 25, and SMTPS is port 465 (not 456). ' +
     'A connect-time ACL cannot test for TLS either: on port 25 or 587 STARTTLS only comes after EHLO, so at connect time no TLS has been negotiated and $tls_cipher is always empty there.',
-  'Exim refuses plaintext in the MAIL (or RCPT) ACL, after STARTTLS has had its chance: `deny message = Encryption required ! encrypted = *`. ' +
+  'Exim refuses plaintext in the MAIL (or RCPT) ACL, after STARTTLS has had its chance (acl_smtp_mail = acl_check_mail, below). ' +
     'The check below sends MAIL FROM on a plaintext session (refused with a 5xx reply) and the same transaction after STARTTLS (accepted).',
 ];
+
+/** A modifier's value runs to the end of its line, so the condition needs a line of its own. */
+export const TLS_REQUIRED_ACL = [
+  'acl_check_mail:',
+  '  deny    message = Encryption required: use STARTTLS',
+  '          ! encrypted = *',
+  '  accept',
+].join('\n');
 
 export const RECEIVED_EXPLAINED =
   'The Received header the receiving server added records the encryption: "with ESMTPS" (ESMTP over TLS) and the protocol and cipher in the tls= part.';

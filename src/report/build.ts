@@ -13,7 +13,7 @@ import {
   type ReportSection,
 } from './model.js';
 import { dataBlocks, humanize, itemBlocks, recordBlocks, recordTexts } from './blocks.js';
-import { ANSWER_15, ANSWER_6A, ANSWER_6B, DRILL_EXPLAINED, MX_ORDER, RECEIVED_EXPLAINED, TLS_REQUIRED, TLS_SETUP } from './answers.js';
+import { ANSWER_15, ANSWER_6A, ANSWER_6B, DRILL_EXPLAINED, MX_ORDER, RECEIVED_EXPLAINED, TLS_REQUIRED, TLS_REQUIRED_ACL, TLS_SETUP } from './answers.js';
 import { topologyFrom } from './topology.js';
 import { figuresFrom, timelineFrom } from './timeline.js';
 import { isObj, pick } from './fields.js';
@@ -388,7 +388,7 @@ function sections(): SectionSpec[] {
         },
         {
           title: '7b. Encryption required',
-          intro: () => TLS_REQUIRED.map(para),
+          intro: () => [...TLS_REQUIRED.map(para), { kind: 'code', label: 'Exim configure: begin acl', text: TLS_REQUIRED_ACL }],
           items: [{ area: 'verify', id: '7b-tls-required', title: 'Plaintext MAIL FROM refused, the same after STARTTLS accepted' }],
         },
         {
