@@ -294,6 +294,7 @@ function sections(): SectionSpec[] {
           title: '1c. Signature verification',
           items: [
             { area: 'install', id: '1c-signature', title: 'Detached signature verified against the maintainers\' keyring and the pinned fingerprints' },
+            { area: 'install', id: 'extract', title: 'Extracted only after the signature verified (entries escaping the build directory refused)' },
             { area: 'verify', id: '1c-signature', title: 'Check: the installed source\'s signature record' },
           ],
         },
@@ -514,7 +515,7 @@ export function buildReport(records: EvidenceRecord[], opts: BuildOptions = {}):
   const summary: ReportSection = {
     id: 's-summary',
     title: 'Summary',
-    intro: summaryBlocks(counts, missing, records.length, opts),
+    intro: summaryBlocks(counts, missing, records.length, opts, [...new Set(records.filter((r) => r?.area === 'verify' && r.host).map((r) => r.host as string))].sort()),
     items: [],
     subsections: [],
   };
@@ -530,7 +531,7 @@ export function buildReport(records: EvidenceRecord[], opts: BuildOptions = {}):
   };
 }
 
-function summaryBlocks(c: ReportCounts, missing: Report['missing'], recordCount: number, opts: BuildOptions): Block[] {
+function summaryBlocks(c: ReportCounts, missing: Report['missing'], recordCount: number, opts: BuildOptions, labHosts: string[]): Block[] {
   const blocks: Block[] = [
     para(
       `Written by labctl from ${recordCount} evidence record${recordCount === 1 ? '' : 's'}${opts.host ? `, preferring those about ${opts.host}` : ''}; ` +
@@ -542,6 +543,9 @@ function summaryBlocks(c: ReportCounts, missing: Report['missing'], recordCount:
       rows: [[c.pass, c.fail, c.warn, c.skip, c.info, c.missing].map(String)],
     },
   ];
+  if (!opts.host && labHosts.length) {
+    blocks.push(para(`The checks also ran on the lab hosts ${labHosts.join(', ')}; this report shows the machine's own runs where there are any. For a lab host's, run \`labctl report --host ${labHosts[0]}\`.`));
+  }
   if (missing.length) {
     blocks.push(para('Not run yet (each line: the item, then the command that produces its evidence):'));
     blocks.push({ kind: 'list', items: missing.map((m) => `${m.key}: ${m.title}; run \`${m.command}\``) });

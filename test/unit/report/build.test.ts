@@ -59,6 +59,13 @@ describe('buildReport from the fixture store', () => {
     expect(Date.parse(withHistory.at!)).toBeGreaterThan(Date.parse(withHistory.history[0]!.at));
   });
 
+  it('points to --host when checks also ran on lab hosts', () => {
+    const summary = (r: Report) => r.sections[0]!.intro.map((b) => (b.kind === 'paragraph' ? b.text : '')).join('\n');
+    expect(summary(buildReport(records))).toContain('lab hosts st14, st18');
+    expect(summary(buildReport(records))).toContain('`labctl report --host st14`');
+    expect(summary(buildReport(records, { host: 'st14' }))).not.toContain('--host');
+  });
+
   it('prefers records about --host and falls back to the local machine\'s', () => {
     const st18 = item(buildReport(records, { host: 'st18' }), 'verify/6-starttls');
     expect(st18.host).toBe('st18');
