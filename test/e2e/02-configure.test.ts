@@ -1,0 +1,255 @@
+/**
+ * End-to-end: `labctl configure` against the real Exim that 01-install built into /usr/exim,
+ * with its daemon running via `labctl service`. Needs root. Leaves the host configured for
+ * st14.sne24.ru in the default TLS mode (STARTTLS on 25/587, TLS on 465), daemon running.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { execa } from 'execa';
+import { labctl } from '../helpers/cli.js';
+import { safeInstallConfigure } from '../../src/config/install.js';
+import { renderConfigure } from '../../src/config/render.js';
+import { validateModel } from '../../src/config/validate.js';
+
+const isRoot = process.getuid?.() === 0;
+const EXIM = '/usr/exim/bin/exim';
+const CONFIGURE = '/usr/exim/configure';
+const DOMAIN = 'st14.sne24.ru';
+const MAILBOX = '/var/mail/exim-test';
+
+const sha = async (file: string) => createHash('sha256').update(await fs.readFile(file)).digest('hex');
+
+async function daemonPid(): Promise<number | undefined> {
+  const text = await fs.readFile('/run/exim.pid', 'utf8').catch(() => '');
+  const pid = Number.parseInt(text.trim(), 10);
+  if (!(pid > 0)) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A minimal SMTP client on a raw socket: sends a line, reads one complete (multi-line) reply. */
+class Smtp {
+  private buffer = '';
+  private waiting?: () => void;
+  private constructor(private socket: net.Socket | tls.TLSSocket) {
+    this.listen();
+  }
+
+  private listen() {
+    this.socket.setEncoding('utf8');
+    this.socket.on('data', (d: string) => {
+      this.buffer += d;
+      this.waiting?.();
+    });
+  }
+
+  static async connect(port: number, implicitTls = false): Promise<{ smtp: Smtp; greeting: string }> {
+    const socket = implicitTls
+      ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: `mail.${DOMAIN}` })
+      : net.connect({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve, reject) => {
+      socket.once(implicitTls ? 'secureConnect' : 'connect', () => resolve());
+      socket.once('error', reject);
+    });
+    const smtp = new Smtp(socket);
+    return { smtp, greeting: await smtp.reply() };
+  }
+
+  get encrypted() {
+    return this.socket instanceof tls.TLSSocket && this.socket.encrypted;
+  }
+
+  async reply(timeoutMs = 10_000): Promise<string> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const m = /(^|\n)\d{3} [^\n]*\r?\n/.exec(this.buffer);
+      if (m) {
+        const upto = m.index + m[0].length;
+        const text = this.buffer.slice(0, upto);
+        this.buffer = this.buffer.slice(upto);
+        return text.trimEnd();
+      }
+      if (Date.now() > end) throw new Error(`no SMTP reply; got ${JSON.stringify(this.buffer)}`);
+      await new Promise<void>((r) => {
+        this.waiting = r;
+        setTimeout(r, 100);
+      });
+    }
+  }
+
+  async send(line: string): Promise<string> {
+    this.socket.write(`${line}\r\n`);
+    return this.reply();
+  }
+
+  async startTls(): Promise<string> {
+    const answer = await this.send('STARTTLS');
+    if (!answer.startsWith('220')) return answer;
+    this.socket.removeAllListeners('data');
+    const secure = tls.connect({ socket: this.socket as net.Socket, rejectUnauthorized: false, servername: `mail.${DOMAIN}` });
+    await new Promise<void>((resolve, reject) => {
+      secure.once('secureConnect', () => resolve());
+      secure.once('error', reject);
+    });
+    this.socket = secure;
+    this.listen();
+    return answer;
+  }
+
+  close() {
+    this.socket.destroy();
+  }
+}
+
+/** The one message in an mbox file that carries `marker`, headers and body. */
+function messageWith(mbox: string, marker: string): string | undefined {
+  return mbox.split(/\n(?=From )/).find((m) => m.includes(marker));
+}
+
+describe.runIf(isRoot)('labctl configure (e2e, real Exim)', () => {
+  beforeAll(async () => {
+    // npm test builds dist/ first; the CLI runs as `node bin/labctl`.
+    const st = await labctl(['service', 'start']);
+    expect(st.exitCode, st.all).toBe(0);
+  }, 120_000);
+
+  afterAll(async () => {
+    // Leave the default configuration for the later e2e files.
+    await labctl(['configure', '--domain', DOMAIN, '--yes']);
+  }, 120_000);
+
+  it('configures the lab host', async () => {
+    const r = await labctl(['configure', '--domain', DOMAIN, '--yes']);
+    console.log(r.all);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toMatch(/Exim configuration\s+(done|already done)/);
+    expect(await daemonPid()).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('routes postmaster@st14.sne24.ru to exim-test via local_delivery', async () => {
+    const r = await execa(EXIM, ['-bt', `postmaster@${DOMAIN}`], { reject: false });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^exim-test@${DOMAIN.replace(/\./g, '\\.')}\\n\\s+<-- postmaster@`, 'm'));
+    expect(r.stdout).toMatch(/router = localuser, transport = local_delivery/);
+  });
+
+  it('delivers to /var/mail/exim-test with Delivery-date, Envelope-to and Return-path, mode 0660, group mail', async () => {
+    const marker = `labctl-e2e-${randomBytes(6).toString('hex')}`;
+    const r = await execa(EXIM, ['-odi', `exim-test@${DOMAIN}`], { input: `Subject: ${marker}\n\nHello from the configure test\n`, reject: false });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const message = messageWith(await fs.readFile(MAILBOX, 'utf8'), marker);
+    expect(message, 'the message is in the mailbox').toBeDefined();
+    expect(message).toMatch(/^Delivery-date: /m);
+    expect(message).toMatch(new RegExp(`^Envelope-to: exim-test@${DOMAIN}$`, 'm'));
+    expect(message).toMatch(/^Return-path: <root@st14\.sne24\.ru>$/m);
+    const st = await fs.stat(MAILBOX);
+    expect((st.mode & 0o777).toString(8)).toBe('660');
+    const mailGid = Number((await execa('getent', ['group', 'mail'])).stdout.split(':')[2]);
+    expect(st.gid).toBe(mailGid);
+  });
+
+  it('offers STARTTLS on port 25 and speaks TLS at once on 465', async () => {
+    const plain = await Smtp.connect(25);
+    expect(plain.greeting).toMatch(/^220 /);
+    const ehlo = await plain.smtp.send('EHLO client.test');
+    expect(ehlo).toMatch(/^250-STARTTLS\r?$/m);
+    expect(await plain.smtp.startTls()).toMatch(/^220/);
+    expect(plain.smtp.encrypted).toBe(true);
+    expect(await plain.smtp.send('EHLO client.test')).toMatch(/^250/);
+    plain.smtp.close();
+
+    const smtps = await Smtp.connect(465, true);
+    expect(smtps.smtp.encrypted).toBe(true);
+    expect(smtps.greeting).toMatch(/^220 .*ESMTP Exim/);
+    smtps.smtp.close();
+
+    // The certificate names the mail host and was signed by the lab CA.
+    const s = await execa('openssl', ['s_client', '-connect', '127.0.0.1:465', '-CAfile', '/var/lib/labctl/ca/ca.pem', '-verify_hostname', `mail.${DOMAIN}`, '-brief'], {
+      input: 'QUIT\r\n',
+      reject: false,
+      timeout: 15_000,
+    });
+    expect(s.stderr).toMatch(/Verification: OK/);
+  });
+
+  it('a certificate Exim could not use leaves the installed file byte-identical and the daemon running', async () => {
+    const before = await sha(CONFIGURE);
+    const pid = await daemonPid();
+    const r = await labctl(['configure', '--domain', DOMAIN, '--yes', '--tls-cert', '/nonexistent/cert.pem', '--tls-key', '/nonexistent/key.pem']);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/^labctl: --tls-cert: \/nonexistent\/cert\.pem does not exist$/m);
+    expect(await sha(CONFIGURE)).toBe(before);
+    expect(await daemonPid()).toBe(pid);
+  });
+
+  it('a configuration Exim rejects is not installed, and the error shows Exim\'s own message', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'labctl-cfg-e2e-'));
+    const target = path.join(dir, 'configure');
+    const good = await renderConfigure(validateModel({ domain: DOMAIN, tls: 'off' }), {});
+    await fs.writeFile(target, good);
+    let reloads = 0;
+    const attempt = safeInstallConfigure({
+      text: good.replace('never_users = root', 'never_users = root\nno_such_option = 1'),
+      target,
+      eximBinary: EXIM,
+      testAddresses: [`postmaster@${DOMAIN}`],
+      reload: async () => {
+        reloads++;
+      },
+    });
+    await expect(attempt).rejects.toThrow(/^Exim refused the new configuration: .*main option "no_such_option" unknown/);
+    expect(await fs.readFile(target, 'utf8')).toBe(good);
+    expect(await fs.readdir(dir)).toEqual(['configure']);
+    expect(reloads).toBe(0);
+
+    // Routing must reach local_delivery: a configuration without the alias router fails -bt.
+    const noAliases = good.replace(/^system_aliases:[\s\S]*?(?=^localuser:)/m, '');
+    await expect(safeInstallConfigure({ text: noAliases, target, eximBinary: EXIM, testAddresses: [`postmaster@${DOMAIN}`], reload: async () => {} }))
+      .rejects.toThrow(/postmaster@st14\.sne24\.ru does not route to local_delivery/);
+    expect(await fs.readFile(target, 'utf8')).toBe(good);
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('a second identical run reports nothing changed and leaves identical files', async () => {
+    const first = await labctl(['configure', '--domain', DOMAIN, '--yes']);
+    expect(first.exitCode, first.all).toBe(0);
+    const files = [CONFIGURE, '/etc/aliases', `/usr/exim/tls/mail.${DOMAIN}.pem`, `/usr/exim/tls/mail.${DOMAIN}.key`, `/usr/exim/dkim/${DOMAIN}.lab.key`];
+    const before = await Promise.all(files.map(sha));
+    const backups = (await fs.readdir('/usr/exim')).filter((n) => n.endsWith('.bak')).sort();
+    const pid = await daemonPid();
+
+    const r = await labctl(['configure', '--domain', DOMAIN, '--yes', '--json']);
+    expect(r.exitCode, r.all).toBe(0);
+    const out = JSON.parse(r.stdout) as { changed: boolean; steps: Array<{ id: string; status: string }> };
+    expect(out.changed).toBe(false);
+    expect(out.steps.filter((s) => s.status !== 'ok' && s.status !== 'skipped')).toEqual([]);
+    expect(await Promise.all(files.map(sha))).toEqual(before);
+    expect((await fs.readdir('/usr/exim')).filter((n) => n.endsWith('.bak')).sort()).toEqual(backups);
+    expect(await daemonPid()).toBe(pid);
+    // At most five backups are kept.
+    expect(backups.length).toBeLessThanOrEqual(5);
+  }, 120_000);
+
+  it('with --tls required, MAIL FROM on a plaintext session is refused and accepted after STARTTLS', async () => {
+    const r = await labctl(['configure', '--domain', DOMAIN, '--yes', '--tls', 'required']);
+    expect(r.exitCode, r.all).toBe(0);
+    const { smtp } = await Smtp.connect(25);
+    await smtp.send('EHLO client.test');
+    expect(await smtp.send(`MAIL FROM:<root@${DOMAIN}>`)).toMatch(/^5\d\d .*TLS required/);
+    expect(await smtp.startTls()).toMatch(/^220/);
+    await smtp.send('EHLO client.test');
+    expect(await smtp.send(`MAIL FROM:<root@${DOMAIN}>`)).toMatch(/^250/);
+    expect(await smtp.send(`RCPT TO:<exim-test@${DOMAIN}>`)).toMatch(/^250/);
+    await smtp.send('QUIT').catch(() => '');
+    smtp.close();
+  }, 120_000);
+});
