@@ -29,7 +29,11 @@ tarball=$(ls "${LABCTL_CACHE_DIR:-/var/cache/labctl}"/exim-*.tar.* | grep -v '\.
 tar -xf "$tarball" -C "$tmp"
 raw_src=$(ls -d "$tmp"/exim-*/)
 cp "$src/Local/Makefile" "$raw_src/Local/Makefile"
-t=$(now); (cd "$raw_src" && make -j"$cores" >/dev/null 2>&1 && make install >/dev/null 2>&1); raw=$(elapsed "$t")
+# As labctl does, unlink the installed binary first: a running daemon makes it "Text file busy".
+t=$(now)
+(cd "$raw_src" && make -j"$cores" >/dev/null 2>&1 && rm -f /usr/exim/bin/exim-[0-9]*-[0-9]* && make install >/dev/null 2>&1) \
+  || { echo "raw build failed in $raw_src" >&2; exit 1; }
+raw=$(elapsed "$t")
 
 # Signature: labctl's verifier (the same function install uses) vs gpg with the keyring imported.
 keyring=$(ls "${LABCTL_CACHE_DIR:-/var/cache/labctl}"/*Keyring*.asc | head -n 1)
