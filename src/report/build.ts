@@ -372,7 +372,9 @@ function sections(): SectionSpec[] {
         {
           title: '6b. Which one is used for SMTP?',
           intro: (ctx) => {
-            const lines = starttlsLines(ctx.pick('verify', '6-starttls') ?? ctx.pick('drill', 'tls'));
+            // The shown 6-starttls run first; a run with TLS off has no upgrade to quote, so then any other.
+            const candidates = [ctx.pick('verify', '6-starttls'), ...ctx.all('verify', '6-starttls'), ctx.pick('drill', 'tls')];
+            const lines = candidates.map(starttlsLines).find((l) => l !== undefined);
             const out: Block[] = [para(ANSWER_6B)];
             if (lines) out.push({ kind: 'code', label: 'From the STARTTLS transcript (check 6-starttls)', text: lines });
             return out;

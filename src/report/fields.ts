@@ -3,7 +3,7 @@
  * a field may have (messageId / message_id / msgid) so a renamed field degrades to "not shown"
  * instead of a crash.
  */
-import type { EvidenceItem, EvidenceRecord } from '../evidence/store.js';
+import type { EvidenceRecord } from '../evidence/store.js';
 
 export type Obj = Record<string, unknown>;
 
@@ -55,20 +55,6 @@ export function dataOf(record: EvidenceRecord | undefined): Obj[] {
     }
   }
   return out;
-}
-
-/** The first value any data payload of the record has for one of `names`. */
-export function pickFromData(record: EvidenceRecord | undefined, ...names: string[]): unknown {
-  for (const d of dataOf(record)) {
-    const v = pick(d, ...names);
-    if (v !== undefined) return v;
-  }
-  return undefined;
-}
-
-/** Items of a record whose label or kind matches. */
-export function itemsMatching(record: EvidenceRecord | undefined, test: (item: EvidenceItem) => boolean): EvidenceItem[] {
-  return (record?.evidence ?? []).filter(test);
 }
 
 /**
