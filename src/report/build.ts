@@ -376,7 +376,7 @@ function sections(): SectionSpec[] {
             const candidates = [ctx.pick('verify', '6-starttls'), ...ctx.all('verify', '6-starttls'), ctx.pick('drill', 'tls')];
             const lines = candidates.map(starttlsLines).find((l) => l !== undefined);
             const out: Block[] = [para(ANSWER_6B)];
-            if (lines) out.push({ kind: 'code', label: 'From the STARTTLS transcript (check 6-starttls)', text: lines });
+            if (lines) out.push({ kind: 'code', label: 'From an SMTP transcript: the STARTTLS offer, the upgrade, the first lines inside TLS', text: lines });
             return out;
           },
           items: [],

@@ -145,6 +145,18 @@ describe('missing and odd evidence', () => {
     expect(r.counts.missing).toBe(2);
   });
 
+  it('quotes the STARTTLS upgrade from another run when the shown one had TLS off', async () => {
+    const file = path.join(store.evidenceDir, 'verify/6-starttls/latest.json');
+    const rec = JSON.parse(await fs.readFile(file, 'utf8')) as EvidenceRecord;
+    rec.status = 'skip';
+    rec.evidence = rec.evidence.filter((e) => e.kind !== 'transcript');
+    await fs.writeFile(file, JSON.stringify(rec));
+    const r = buildReport(await loadAllEvidence());
+    const b6 = allSections(r).find((s) => s.title.startsWith('6b.'))!;
+    expect(item(r, 'verify/6-starttls').status).toBe('skip');
+    expect(b6.intro.some((b) => b.kind === 'code' && / -> STARTTLS\n/.test(b.text))).toBe(true);
+  });
+
   it('builds a report of missing items from an empty store', () => {
     const r = buildReport([]);
     expect(r.recordCount).toBe(0);
