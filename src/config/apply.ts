@@ -7,6 +7,7 @@ import { ensureMailSpool, ensureUser, lookupUser } from '../system/mail-users.js
 import { checkCertificatePair, ensureDkimKey, ensureHostCertificate } from '../system/openssl.js';
 import { loadServiceSettings, saveServiceSettings, serviceControl, serviceStatus, type ServiceSettings } from '../system/service.js';
 import { unifiedDiff } from '../system/diff.js';
+import { waitForGreeting } from '../system/smtp-probe.js';
 import type { StepRunner } from '../ui/steps.js';
 import { ensurePostmasterAlias, withPostmaster } from './aliases.js';
 import { safeInstallConfigure, type SafeInstallResult } from './install.js';
@@ -105,6 +106,17 @@ export async function previewConfigure(o: ConfigureOptions): Promise<ConfigurePr
   return { rendered, installed, diff, plan };
 }
 
+/**
+ * Confirms the daemon serves after a reload or restart: it greets on port 25. A HUP with a
+ * configuration the daemon cannot run (a port it cannot bind, say) kills it; its pid may
+ * linger for a moment, its greeting does not.
+ */
+export async function confirmDaemonServing(host = '127.0.0.1', port = 25, timeoutMs = 5000): Promise<void> {
+  if (!(await waitForGreeting(host, port, timeoutMs))) {
+    throw new LabError(`the Exim daemon does not answer on port ${port} after the reload`, 'see the panic log');
+  }
+}
+
 export async function configureHost(o: ConfigureOptions, steps: StepRunner): Promise<ConfigureResult> {
   const m = o.model;
   const files = plannedFiles(o);
@@ -161,6 +173,7 @@ export async function configureHost(o: ConfigureOptions, steps: StepRunner): Pro
         const running = (await serviceStatus(settings)).running;
         // A new -q interval needs a new daemon; otherwise a HUP re-reads the configuration.
         await serviceControl(intervalChanged && running ? 'restart' : running ? 'reload' : 'start', wanted);
+        await confirmDaemonServing();
       },
       restart: async () => {
         await serviceControl('restart', settings);

@@ -13,8 +13,10 @@ import tls from 'node:tls';
 import { execa } from 'execa';
 import { labctl } from '../helpers/cli.js';
 import { safeInstallConfigure } from '../../src/config/install.js';
+import { confirmDaemonServing } from '../../src/config/apply.js';
 import { renderConfigure } from '../../src/config/render.js';
 import { validateModel } from '../../src/config/validate.js';
+import { serviceControl } from '../../src/system/service.js';
 
 const isRoot = process.getuid?.() === 0;
 const EXIM = '/usr/exim/bin/exim';
@@ -218,6 +220,40 @@ describe.runIf(isRoot)('labctl configure (e2e, real Exim)', () => {
     expect(await fs.readFile(target, 'utf8')).toBe(good);
     await fs.rm(dir, { recursive: true, force: true });
   });
+
+  it('a configuration that kills the daemon on reload is rolled back byte for byte and the daemon restarted', async () => {
+    const before = await fs.readFile(CONFIGURE);
+    const beforeIno = (await fs.stat(CONFIGURE)).ino;
+    // -bV and -bt accept this file, but the reloaded daemon cannot bind the extra port.
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen({ port: 2626, host: '::', ipv6Only: false }, () => r()));
+    try {
+      const text = before.toString().replace(/^daemon_smtp_ports = (.*)$/m, 'daemon_smtp_ports = $1 : 2626\ndaemon_startup_retries = 0');
+      await expect(
+        safeInstallConfigure({
+          text,
+          target: CONFIGURE,
+          eximBinary: EXIM,
+          testAddresses: [`postmaster@${DOMAIN}`, `exim-test@${DOMAIN}`],
+          reload: async () => {
+            await serviceControl('reload');
+            await confirmDaemonServing();
+          },
+          restart: async () => void (await serviceControl('restart')),
+          inPlace: true,
+        }),
+      ).rejects.toThrow(/^the daemon did not survive the new configuration: .*socket bind\(\) to port 2626.*daemon abandoned.*the previous configuration was restored and the daemon was restarted on it$/);
+    } finally {
+      await new Promise<void>((r) => blocker.close(() => r()));
+    }
+    expect((await fs.readFile(CONFIGURE)).equals(before)).toBe(true);
+    // In place: the same inode throughout (what a bind-mounted file needs).
+    expect((await fs.stat(CONFIGURE)).ino).toBe(beforeIno);
+    expect(await daemonPid()).toBeGreaterThan(0);
+    const { greeting, smtp } = await Smtp.connect(25);
+    expect(greeting).toMatch(/^220 /);
+    smtp.close();
+  }, 60_000);
 
   it('a second identical run reports nothing changed and leaves identical files', async () => {
     const first = await labctl(['configure', '--domain', DOMAIN, '--yes']);
