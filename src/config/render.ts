@@ -93,7 +93,7 @@ export function configureKeyParts(text: string): string {
     if (/^\S.*:$/.test(line)) block = line.slice(0, -1);
     if (section === 'main' && mainKeys.test(line)) keep.push(line);
     else if (section === 'acl' && /encrypted = \*|TLS required/.test(line)) keep.push(`[acl ${block}] ${line.trim()}`);
-    else if (section === 'routers' && block === 'backup_mx') keep.push(`[router backup_mx] ${line.trim()}`);
+    else if (section === 'routers' && block === 'backup_mx' && !/:$/.test(line)) keep.push(`[router backup_mx] ${line.trim()}`);
     else if (section === 'transports' && (block === 'local_delivery' || (block === 'remote_smtp' && /dkim_|tls_|hosts_require_tls/.test(line)))) {
       if (!/:$/.test(line)) keep.push(`[transport ${block}] ${line.trim()}`);
     } else if (section === 'retry') keep.push(`[retry] ${line.trim()}`);
