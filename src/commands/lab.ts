@@ -10,6 +10,8 @@ import { loadState } from '../lab/state.js';
 import { labStatus, printStatus } from '../lab/status.js';
 import { loadLabSpec } from '../lab/topology.js';
 import { labUp } from '../lab/up.js';
+// Registers the 'lab' target provider that `labctl verify --lab` asks for.
+import '../lab/verify.js';
 import { StepRunner, formatMs } from '../ui/steps.js';
 
 /** `labctl lab ...`: the two-host backup-MX lab with its own DNS server, on one machine. */

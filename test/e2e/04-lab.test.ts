@@ -110,6 +110,18 @@ describe.skipIf(!isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
     expect(plain.exitCode, plain.stdout).toBe(0);
   }, 150_000);
 
+  it('verify --lab runs the verify checks against each lab host from inside the lab', async () => {
+    const r = await labctl(['verify', '--lab', '--json', '--no-store'], { timeoutMs: 120_000 });
+    expect(r.exitCode, r.all).toBe(0);
+    const reports = JSON.parse(r.stdout) as Record<string, { failed: number; checks: { id: string; status: string }[] }>;
+    expect(Object.keys(reports).sort()).toEqual(['st14', 'st18']);
+    for (const rep of Object.values(reports)) {
+      expect(rep.failed).toBe(0);
+      expect(rep.checks.find((c) => c.id === '4a-dns-mx')?.status).toBe('pass');
+      expect(rep.checks.find((c) => c.id === '6-starttls')?.status).toBe('pass');
+    }
+  }, 150_000);
+
   it('with the DNS server stopped, a drill fails with a clear message within its timeout', async () => {
     process.kill(await pidOf(path.join(labDir, 'dns/named.pid')), 'SIGKILL');
     const started = Date.now();

@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { paths } from '../paths.js';
+import { LabError } from '../errors.js';
+import { registerTargetProvider, type TargetOverrides } from '../verify/target.js';
+import type { VerifyTarget } from '../verify/types.js';
+import { labModel } from './host.js';
+import { loadState } from './state.js';
+import { backupTargets, mailHostName, names } from './topology.js';
+import { EXIM_BIN, inView } from './view.js';
+
+/**
+ * `labctl verify --lab`: the verify checks against each lab host, from inside the lab. The
+ * checks open SMTP connections from this process, so it must live in the client's network
+ * namespace: when it does not, it runs itself again there (same arguments, terminal attached)
+ * and exits with that run's status. Exim commands and file reads go through the host's view.
+ */
+async function netnsInode(file: string): Promise<number | undefined> {
+  return (await fs.stat(file).catch(() => undefined))?.ino;
+}
+
+async function inClientNamespace(): Promise<boolean> {
+  const mine = await netnsInode('/proc/self/ns/net');
+  const client = await netnsInode(`/run/netns/${names.clientNs}`);
+  return mine !== undefined && mine === client;
+}
+
+function rerunInClient(): Promise<never> {
+  return new Promise((_, reject) => {
+    const child = spawn('ip', ['netns', 'exec', names.clientNs, process.execPath, ...process.argv.slice(1)], { stdio: 'inherit' });
+    child.on('error', (err) => reject(new LabError(`verify --lab: cannot enter ${names.clientNs}: ${err.message}`)));
+    child.on('exit', (code) => process.exit(code ?? 1));
+  });
+}
+
+export async function labTargets(o: TargetOverrides): Promise<VerifyTarget[]> {
+  const state = await loadState();
+  if (!state) return [];
+  if (!(await inClientNamespace())) return rerunInClient();
+  return state.spec.hosts.map((host) => {
+    const name = mailHostName(host);
+    const model = labModel(state.spec, host);
+    return {
+      name: host.name,
+      address: host.address,
+      smtpPort: o.port ?? 25,
+      domain: host.domain,
+      user: o.user ?? model.postmaster,
+      partnerDomains: backupTargets(state.spec, host).map((p) => p.domain),
+      thirdPartyDomain: 'relay-test.example',
+      outsideAddress: o.outsideAddress ?? '192.0.2.25',
+      dnsServer: o.dnsServer ?? state.spec.dnsAddress,
+      probeAddress: state.spec.clientAddress,
+      localAddress: state.spec.clientAddress,
+      eximBinary: EXIM_BIN,
+      model,
+      stateDir: paths.stateDir,
+      view: {
+        run: (file, args, opts) => inView(host, name, [file, ...args], { ...opts, allowFailure: true }),
+        readFile: async (p, opts) => {
+          const r = opts?.tailBytes
+            ? await inView(host, name, ['tail', '-c', String(opts.tailBytes), p], { allowFailure: true })
+            : await inView(host, name, ['cat', p], { allowFailure: true });
+          return r.exitCode === 0 ? r.stdout : undefined;
+        },
+      },
+    } satisfies VerifyTarget;
+  });
+}
+
+registerTargetProvider('lab', labTargets);
