@@ -13,7 +13,7 @@ import { readIfExists, readJson, writeIfChanged, writeJson } from '../system/fil
 import { scanForMta } from '../system/mta.js';
 import { waitForBanner } from '../system/net.js';
 import { run, runLogged } from '../system/run.js';
-import { saveServiceSettings, serviceControl, systemdRunning, UNIT_NAME, type ServiceSettings } from '../system/service.js';
+import { DEFAULT_SERVICE, envFile, loadServiceSettings, saveServiceSettings, serviceControl, systemdRunning, UNIT_NAME, type ServiceSettings } from '../system/service.js';
 import { ensureSystemUser, userExists } from '../system/users.js';
 import { LiveLine, tail } from '../ui/live.js';
 import { StepRunner, type StepOutcome } from '../ui/steps.js';
@@ -30,7 +30,8 @@ export interface InstallOptions {
   configureFile: string;
   eximUser: string;
   spf: boolean;
-  queueInterval: string;
+  /** The daemon's -q interval; undefined keeps the one saved by an earlier install or configure. */
+  queueInterval?: string;
   removeExisting: boolean;
   /** Answers yes to the removal prompt. */
   yes: boolean;
@@ -85,8 +86,9 @@ export async function installPlan(o: InstallOptions): Promise<string[]> {
     `run: make -j${os.availableParallelism()} (in ${srcDir}, log ${srcDir}.build.log)`,
     `run: make install`,
     `check: ${binary} -bV reports ${v}, OpenSSL, configuration file ${o.configureFile}`,
-    `write: ${paths.unitFile} (ExecStart=${binary} -bdf -q${o.queueInterval}); systemd-analyze verify`,
-    (await systemdRunning()) ? `run: systemctl daemon-reload; systemctl enable --now ${UNIT_NAME}` : `start: ${binary} -bd -q${o.queueInterval} -oP /run/exim.pid (no systemd here)`,
+    `write: ${paths.unitFile} (ExecStart=${binary} -bdf -q\${QUEUE_INTERVAL}, from ${envFile()}); systemd-analyze verify`,
+    `write: ${envFile()} (QUEUE_INTERVAL=${o.queueInterval ?? 'as saved, default 30m'})`,
+    (await systemdRunning()) ? `run: systemctl daemon-reload; systemctl enable --now ${UNIT_NAME}` : `start: ${binary} -bd -q${o.queueInterval ?? '<saved interval>'} -oP /run/exim.pid (no systemd here)`,
     `write: ${stateFile()}`,
   ];
 }
@@ -247,15 +249,17 @@ export async function install(o: InstallOptions, steps: StepRunner): Promise<Ins
     return { status: upToDate ? 'ok' : 'done', detail: `Exim ${info.version}, Support for: ${info.supportFor.join(' ')}` };
   });
 
-  const service: ServiceSettings = { binary, queueInterval: o.queueInterval, pidFile: '/run/exim.pid' };
+  const saved = await loadServiceSettings();
+  const service: ServiceSettings = { ...saved, binary, queueInterval: o.queueInterval ?? saved.queueInterval };
   await steps.step('service', `service unit and daemon`, async () => {
-    const unit = await renderUnit({ binary, queueInterval: o.queueInterval, configureFile: o.configureFile, spoolDirectory: EXIM_DEFAULTS.spoolDirectory });
+    const unit = await renderUnit({ binary, queueInterval: DEFAULT_SERVICE.queueInterval, envFile: envFile(), configureFile: o.configureFile, spoolDirectory: EXIM_DEFAULTS.spoolDirectory });
     const unitChanged = await writeIfChanged(paths.unitFile, unit);
     evidence.service = [{ kind: 'file', label: paths.unitFile, text: unit }];
     const analyze = await run('systemd-analyze', ['verify', paths.unitFile], { allowFailure: true });
     const complaints = `${analyze.stdout}\n${analyze.stderr}`.split('\n').filter((l) => l.includes(path.basename(paths.unitFile)));
     evidence.service.push({ kind: 'command', label: 'systemd-analyze verify', command: analyze.command, exitCode: analyze.exitCode, text: (analyze.stdout + analyze.stderr).trim() || '(no complaints)' });
     if (complaints.length) throw new LabError(`systemd-analyze verify rejects ${paths.unitFile}: ${complaints[0]}`);
+    const intervalChanged = saved.queueInterval !== service.queueInterval;
     await saveServiceSettings(service);
     const systemd = await systemdRunning();
     let before = await serviceControl('status', service);
@@ -264,12 +268,12 @@ export async function install(o: InstallOptions, steps: StepRunner): Promise<Ins
       await run('systemctl', ['enable', UNIT_NAME]);
     } else if (!before.running) steps.note('systemd is not running (container?): the unit is installed; starting the daemon directly');
     // A rebuilt binary must be restarted to take effect.
-    if (before.running && !upToDate) before = await serviceControl('restart', service);
+    if (before.running && (!upToDate || intervalChanged)) before = await serviceControl('restart', service);
     const st = before.running ? before : await serviceControl('start', service);
     const banner = await waitForBanner('127.0.0.1', 25, 5000);
     if (!banner?.includes('Exim')) throw new LabError(`nothing answers on port 25 with an Exim banner (${banner ?? 'no answer'})`, `see ${EXIM_DEFAULTS.spoolDirectory}/log/mainlog and paniclog`);
     evidence.service.push({ kind: 'text', label: 'port 25 greeting', text: banner });
-    const changed = unitChanged || !before.running || !upToDate;
+    const changed = unitChanged || !before.running || !upToDate || intervalChanged;
     return { status: changed ? 'done' : 'ok', detail: `pid ${st.pid} via ${st.manager}; port 25: ${banner}` };
   });
 

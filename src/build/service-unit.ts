@@ -7,6 +7,7 @@ export interface UnitOptions {
   queueInterval: string;
   configureFile: string;
   spoolDirectory: string;
+  envFile: string;
 }
 
 export async function renderUnit(o: UnitOptions): Promise<string> {

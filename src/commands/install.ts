@@ -19,7 +19,7 @@ interface InstallFlags {
   configureFile: string;
   eximUser: string;
   with: string[];
-  queueInterval: string;
+  queueInterval?: string;
   labMode?: boolean;
   removeExisting?: boolean;
   yes?: boolean;
@@ -35,7 +35,7 @@ function toOptions(f: InstallFlags): InstallOptions {
   if (f.version !== undefined && !isValidVersion(f.version)) throw usageError(`--version "${f.version}" is not an Exim version`, 'use a release number such as 4.96 or 4.98.2');
   for (const w of f.with) if (!FEATURES.includes(w)) throw usageError(`--with ${w}: unknown feature`, `known: ${FEATURES.join(', ')}`);
   const queueInterval = f.labMode ? '1m' : f.queueInterval;
-  if (!isQueueInterval(queueInterval)) throw usageError(`--queue-interval "${queueInterval}" is not an interval`, 'use a number and a unit, e.g. 30m, 1m or 90s');
+  if (queueInterval !== undefined && !isQueueInterval(queueInterval)) throw usageError(`--queue-interval "${queueInterval}" is not an interval`, 'use a number and a unit, e.g. 30m, 1m or 90s');
   for (const [flag, p] of [['--bin-directory', f.binDirectory], ['--configure-file', f.configureFile]] as const) {
     if (!p.startsWith('/') || /[\s$'"\\]/.test(p)) throw usageError(`${flag} "${p}" must be an absolute path without spaces or quotes`);
   }
@@ -75,7 +75,7 @@ export function registerInstall(program: Command): void {
     .option('--configure-file <file>', 'CONFIGURE_FILE for the build', EXIM_DEFAULTS.configureFile)
     .option('--exim-user <name>', 'EXIM_USER: the system user (and group) Exim runs as', EXIM_DEFAULTS.user)
     .option('--with <feature>', 'build an optional feature: spf (SUPPORT_SPF with libspf2) (repeatable)', collect, [])
-    .option('--queue-interval <interval>', 'queue runner interval for the daemon (-q)', '30m')
+    .option('--queue-interval <interval>', 'queue runner interval for the daemon (-q); default: as saved by labctl configure, else 30m')
     .option('--lab-mode', 'short queue runs for the lab (-q1m)')
     .option('--remove-existing', 'remove a pre-installed MTA with apt-get (asks first unless --yes)')
     .option('-y, --yes', 'do not ask for confirmation')

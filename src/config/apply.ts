@@ -2,7 +2,7 @@ import path from 'node:path';
 import { EXIT, LabError } from '../errors.js';
 import { EXIM_DEFAULTS, paths } from '../paths.js';
 import { saveEvidence, type EvidenceItem } from '../evidence/store.js';
-import { readIfExists, readJson } from '../system/files.js';
+import { readIfExists, readJson, writeJson } from '../system/files.js';
 import { ensureMailSpool, ensureUser, lookupUser } from '../system/mail-users.js';
 import { checkCertificatePair, ensureDkimKey, ensureHostCertificate } from '../system/openssl.js';
 import { loadServiceSettings, saveServiceSettings, serviceControl, serviceStatus, type ServiceSettings } from '../system/service.js';
@@ -203,6 +203,8 @@ export async function configureHost(o: ConfigureOptions, steps: StepRunner): Pro
   });
 
   const changed = steps.results.some((r) => r.status === 'done');
+  // What verify and report read as "this host's model" (no secrets: paths only).
+  await writeJson(path.join(paths.stateDir, 'configure.json'), { model: m, configureFile: o.configureFile, at: new Date().toISOString() });
   await recordEvidence(m, rendered, install, changed, dkimPublicKeyPem);
   return { changed, configureFile: o.configureFile, rendered, install, queueInterval: m.queueInterval };
 }

@@ -2,7 +2,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../errors.js';
 import { EXIM_DEFAULTS, paths } from '../paths.js';
-import { exists, readJson, writeJson } from './files.js';
+import { exists, readJson, writeAtomic, writeJson } from './files.js';
+import { waitForBanner } from './net.js';
 import { run } from './run.js';
 
 /**
@@ -37,8 +38,12 @@ export async function loadServiceSettings(): Promise<ServiceSettings> {
   return { ...DEFAULT_SERVICE, ...((await readJson<Partial<ServiceSettings>>(settingsFile())) ?? {}) };
 }
 
+/** The environment file the systemd unit reads (QUEUE_INTERVAL), so both managers use one setting. */
+export const envFile = () => path.join(paths.stateDir, 'exim.env');
+
 export async function saveServiceSettings(s: ServiceSettings): Promise<void> {
   await writeJson(settingsFile(), s);
+  await writeAtomic(envFile(), `# Written by labctl (labctl install --queue-interval, labctl configure); read by ${UNIT_NAME}\nQUEUE_INTERVAL=${s.queueInterval}\n`);
 }
 
 export async function systemdRunning(): Promise<boolean> {
@@ -121,9 +126,12 @@ async function reloadDirect(s: ServiceSettings): Promise<ServiceStatus> {
   const before = await serviceStatus(s);
   if (!before.running || !before.pid) return startDirect(s);
   process.kill(before.pid, 'SIGHUP');
-  await sleep(500);
+  // The daemon re-execs itself under the same pid; a configuration it cannot use kills it only
+  // after that, so wait until it greets again on port 25 (or is gone).
+  await sleep(300);
+  const greeting = await waitForBanner('127.0.0.1', 25, 5000);
   const after = await serviceStatus(s);
-  if (!after.running) throw new LabError('the Exim daemon exited after reload (SIGHUP)', 'check the configuration with exim -bV');
+  if (!after.running || !greeting) throw new LabError('the Exim daemon exited after reload (SIGHUP)', `check the configuration with exim -bV and ${EXIM_DEFAULTS.spoolDirectory}/log/paniclog`);
   return after;
 }
 
