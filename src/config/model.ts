@@ -39,7 +39,7 @@ export interface HostModel {
   spfPolicy: string;
   /** Queue runner interval for the daemon's -q option, e.g. '1m' (lab mode) or '30m'. */
   queueInterval: string;
-  /** The retry rule's timing part, e.g. 'F,1h,1m; G,16h,1h,1.5; F,4d,6h'. */
+  /** The retry rule's timing part, e.g. 'F,1h,5s; G,16h,1h,1.5; F,4d,6h'. */
   retryRule: string;
   /** Optional DMARC policy (p=none|quarantine|reject); no record when undefined. */
   dmarcPolicy?: DmarcPolicy;
@@ -62,7 +62,7 @@ export const MODEL_DEFAULTS = {
   dkimSelector: 'lab',
   spfPolicy: 'v=spf1 mx -all',
   queueInterval: '1m',
-  retryRule: 'F,1h,1m; G,16h,1h,1.5; F,4d,6h',
+  retryRule: 'F,1h,5s; G,16h,1h,1.5; F,4d,6h',
 } as const;
 
 export const defaultMailHost = (domain: string) => `mail.${domain}`;

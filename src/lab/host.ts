@@ -53,28 +53,9 @@ export function labModel(spec: LabSpec, host: LabMailHostSpec, tls: HostModel['t
   });
 }
 
-/**
- * The one main option the lab sets beyond the configure template (until the template has it):
- * a backup flushing its queue sends many messages down one connection, and by default Exim
- * queues the 11th and later ones for its own next queue run, up to a minute later, instead of
- * delivering them at once. Nothing else is changed; the rest is the template's text verbatim.
- */
-export function withLabOverrides(text: string): string {
-  if (/^smtp_accept_queue_per_connection\s*=/m.test(text)) return text;
-  const option = [
-    '',
-    '# labctl lab: deliver every message of a connection at once (a backup flushing its queue',
-    '# sends them all down one); Exim would queue the 11th and later for the next queue run.',
-    'smtp_accept_queue_per_connection = 0',
-  ].join('\n');
-  const at = /^keep_environment\s*=.*$/m.exec(text);
-  if (!at) throw new LabError('the rendered configure has no keep_environment line to place the lab option after');
-  return text.slice(0, at.index + at[0].length) + option + text.slice(at.index + at[0].length);
-}
-
 export async function renderLabConfigure(model: HostModel, host: LabMailHostSpec, keys: HostKeyFiles): Promise<string> {
   const p = labPaths.host(host.name);
-  return withLabOverrides(await renderConfigure(model, {
+  return renderConfigure(model, {
     tlsCertificate: keys.certificate,
     tlsPrivateKey: keys.privateKey,
     dkimPrivateKey: keys.dkimPrivateKey,
@@ -82,7 +63,7 @@ export async function renderLabConfigure(model: HostModel, host: LabMailHostSpec
     aliasesFile: p.aliases,
     spoolDirectory: p.spool,
     logFilePath: path.join(p.log, '%slog'),
-  }));
+  });
 }
 
 /**

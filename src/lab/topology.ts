@@ -3,6 +3,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { usageError } from '../errors.js';
 import { paths } from '../paths.js';
+import { MODEL_DEFAULTS } from '../config/model.js';
 
 /**
  * The lab's topology: which mail hosts exist, their domains, users and addresses, plus the DNS
@@ -47,8 +48,9 @@ export const DEFAULT_LAB: LabSpec = {
     { name: 'st14', domain: 'st14.sne24.ru', address: '10.203.14.14', users: ['ahmed'] },
     { name: 'st18', domain: 'st18.sne24.ru', address: '10.203.14.18', users: ['mohamed'] },
   ],
-  queueInterval: '1m',
-  retryRule: 'F,1h,5s; G,16h,1h,1.5; F,4d,6h',
+  // The lab runs on configure's lab timing (queue runs every minute, retry every 5 s at first).
+  queueInterval: MODEL_DEFAULTS.queueInterval,
+  retryRule: MODEL_DEFAULTS.retryRule,
 };
 
 /** Namespace and interface names: the only place they are made. */

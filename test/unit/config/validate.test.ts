@@ -83,7 +83,7 @@ describe('validateModel defaults', () => {
       dkimSelector: 'lab',
       spfPolicy: 'v=spf1 mx -all',
       queueInterval: '1m',
-      retryRule: 'F,1h,1m; G,16h,1h,1.5; F,4d,6h',
+      retryRule: 'F,1h,5s; G,16h,1h,1.5; F,4d,6h',
     });
   });
 
