@@ -17,7 +17,8 @@ import { DEFAULT_SERVICE, envFile, loadServiceSettings, saveServiceSettings, ser
 import { ensureSystemUser, userExists } from '../system/users.js';
 import { LiveLine, tail } from '../ui/live.js';
 import { StepRunner, type StepOutcome } from '../ui/steps.js';
-import { labSettings, renderMakefile, settingsTable, unifiedDiff, type MakefileOptions } from './makefile.js';
+import { unifiedDiff } from '../ui/diff.js';
+import { labSettings, renderMakefile, settingsTable, type MakefileOptions } from './makefile.js';
 import { renderUnit } from './service-unit.js';
 
 export interface InstallOptions {
@@ -56,6 +57,8 @@ export const BUILD_PACKAGES = ['build-essential', 'libssl-dev', 'libpcre2-dev', 
 const stateFile = () => path.join(paths.stateDir, 'install.json');
 
 export const buildPackages = (spf: boolean) => (spf ? [...BUILD_PACKAGES, 'libspf2-dev'] : BUILD_PACKAGES);
+
+const EDITME_LABELS = { before: 'src/EDITME', after: 'Local/Makefile' };
 
 function makefileOptions(o: InstallOptions): MakefileOptions {
   return { eximUser: o.eximUser, binDirectory: o.binDirectory, configureFile: o.configureFile, spf: o.spf };
@@ -206,7 +209,7 @@ export async function install(o: InstallOptions, steps: StepRunner): Promise<Ins
     const settings = labSettings(makefileOptions(o));
     evidence['1d-makefile'] = [
       { kind: 'text', label: 'settings', text: settingsTable(settings) },
-      { kind: 'text', label: 'diff against src/EDITME', text: unifiedDiff(editme, makefile, 'src/EDITME', 'Local/Makefile') },
+      { kind: 'text', label: 'diff against src/EDITME', text: unifiedDiff(editme, makefile, EDITME_LABELS) },
     ];
     const changed = await writeIfChanged(path.join(srcDir, 'Local/Makefile'), makefile);
     return { status: changed ? 'done' : 'ok', detail: settings.map((s) => `${s.name}${s.op}${s.value}`).join(' ') };
@@ -325,7 +328,7 @@ export async function showMakefile(o: InstallOptions, steps: StepRunner): Promis
       `Local/Makefile settings for Exim ${src.version}:`,
       settingsTable(labSettings(makefileOptions(o))),
       '',
-      unifiedDiff(editme, makefile, 'src/EDITME', 'Local/Makefile'),
+      unifiedDiff(editme, makefile, EDITME_LABELS),
     ].join('\n');
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });

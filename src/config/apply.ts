@@ -6,7 +6,7 @@ import { readIfExists, readJson, writeJson } from '../system/files.js';
 import { ensureMailSpool, ensureUser, lookupUser } from '../system/mail-users.js';
 import { checkCertificatePair, ensureDkimKey, ensureHostCertificate } from '../system/openssl.js';
 import { loadServiceSettings, saveServiceSettings, serviceControl, serviceStatus, type ServiceSettings } from '../system/service.js';
-import { unifiedDiff } from '../system/diff.js';
+import { unifiedDiff } from '../ui/diff.js';
 import { waitForGreeting } from '../system/smtp-probe.js';
 import type { StepRunner } from '../ui/steps.js';
 import { ensurePostmasterAlias, withPostmaster } from './aliases.js';
@@ -86,7 +86,7 @@ export async function previewConfigure(o: ConfigureOptions): Promise<ConfigurePr
   const files = plannedFiles(o);
   const rendered = await renderConfigure(o.model, files);
   const installed = await readIfExists(o.configureFile).catch(() => undefined);
-  const diff = await unifiedDiff(installed ?? '', rendered, { before: `${o.configureFile} (installed)`, after: `${o.configureFile} (rendered)` });
+  const diff = unifiedDiff(installed ?? '', rendered, { before: `${o.configureFile} (installed)`, after: `${o.configureFile} (rendered)` });
   const aliasesFile = o.aliasesFile ?? DEFAULT_ALIASES_FILE;
   const aliases = await readIfExists(aliasesFile).catch(() => undefined);
   const plan: string[] = [];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applySettings, labSettings, renderMakefile, unifiedDiff } from '../../src/build/makefile.js';
+import { applySettings, labSettings, renderMakefile } from '../../src/build/makefile.js';
+import { unifiedDiff } from '../../src/ui/diff.js';
 
 const EDITME = [
   '# Exim build settings',
@@ -64,10 +65,11 @@ describe('Local/Makefile', () => {
 
   it('diffs EDITME against the rendered lines', () => {
     const after = applySettings(EDITME, labSettings(base)).join('\n') + '\n';
-    const diff = unifiedDiff(EDITME, after, 'src/EDITME', 'Local/Makefile');
+    const diff = unifiedDiff(EDITME, after, { before: 'src/EDITME', after: 'Local/Makefile' });
     expect(diff).toContain('-EXIM_USER=\n+EXIM_USER=exim');
     expect(diff).toContain('-# USE_OPENSSL=yes\n-# TLS_LIBS=-lssl -lcrypto\n+USE_OPENSSL=yes\n+TLS_LIBS=-lssl -lcrypto');
     expect(diff).not.toMatch(/^[-+]BIN_DIRECTORY/m);
-    expect(unifiedDiff('a\n', 'a\n', 'x', 'y')).toBe('--- x\n+++ y\n');
+    expect(unifiedDiff('a\n', 'a\n', { before: 'x', after: 'y' })).toBe('');
+    expect(unifiedDiff('a\nb\n', 'a\nc\n', { before: 'x', after: 'y' })).toBe('--- x\n+++ y\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n');
   });
 });
