@@ -17,7 +17,9 @@ export function buildProgram(): Command {
   const program = new Command('labctl')
     .description('Reproduces the Lab 3 MTA exercise with a real Exim built from source')
     .version(pkg.version, '-V, --version', 'print the labctl version')
-    .option('--debug', 'print stack traces on errors')
+    .option('--debug', 'print stack traces on errors (accepted anywhere on the line)')
+    // Root options before the subcommand only, so `labctl install --version 4.96` reaches install.
+    .enablePositionalOptions()
     .showHelpAfterError('(run labctl <command> --help for its flags)');
   registerInstall(program);
   registerService(program);
@@ -32,10 +34,11 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   program.exitOverride();
+  const debug = argv.includes('--debug');
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(argv.filter((a, i) => i < 2 || a !== '--debug'));
   } catch (err) {
-    process.exitCode = reportError(err, argv.includes('--debug'));
+    process.exitCode = reportError(err, debug);
   }
 }
 
