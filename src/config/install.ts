@@ -1,10 +1,10 @@
-import { promises as fs, constants } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EXIM_DEFAULTS } from '../paths.js';
 import { LabError, errorMessage } from '../errors.js';
 import { keepBackup } from '../system/backup.js';
-import { eximComplaint, eximOption, eximRoute, eximSyntaxCheck, type EximCheck, type RouteCheck } from '../system/exim-check.js';
-import { siblingTemp } from '../system/files.js';
+import { eximComplaint, eximOption, eximRoute, eximSyntaxCheck, type EximCheck, type EximRunner, type RouteCheck } from '../system/exim-check.js';
+import { siblingTemp, writeInPlace } from '../system/files.js';
 import { lookupUser } from '../system/mail-users.js';
 import { groupId } from '../system/users.js';
 
@@ -20,6 +20,8 @@ export interface SafeInstallOptions {
   /** The installed configuration file, e.g. /usr/exim/configure. */
   target: string;
   eximBinary: string;
+  /** Runs the checks' exim commands somewhere else (a lab host's view); default eximBinary. */
+  exim?: EximRunner;
   /** Addresses that must route to `expectTransport`, e.g. postmaster@st14.sne24.ru and exim-test@st14.sne24.ru. */
   testAddresses: string[];
   /** Default local_delivery. */
@@ -50,11 +52,11 @@ export interface SafeInstallResult {
   routes: RouteCheck[];
 }
 
-async function tlsFilesReadable(binary: string, file: string): Promise<void> {
+async function tlsFilesReadable(runner: string | EximRunner, file: string): Promise<void> {
   const exim = await lookupUser(EXIM_DEFAULTS.user);
   const eximGid = await groupId(EXIM_DEFAULTS.group);
   for (const option of ['tls_certificate', 'tls_privatekey']) {
-    const value = await eximOption(binary, file, option);
+    const value = await eximOption(runner, file, option);
     if (!value || value.includes('$')) continue;
     const st = await fs.stat(value).catch(() => undefined);
     if (!st) throw new LabError(`${option} = ${value}: no such file; the new configuration was not installed`, 'give an existing certificate and key (--tls-cert, --tls-key) or leave them out');
@@ -71,22 +73,23 @@ function describeRoute(r: RouteCheck): string {
 }
 
 /** Runs the checks on `file`; throws with Exim's own message on the first failure. */
-export async function checkConfigureFile(file: string, opts: Pick<SafeInstallOptions, 'eximBinary' | 'testAddresses' | 'expectTransport'>): Promise<{ checks: EximCheck[]; routes: RouteCheck[] }> {
+export async function checkConfigureFile(file: string, opts: Pick<SafeInstallOptions, 'eximBinary' | 'exim' | 'testAddresses' | 'expectTransport'>): Promise<{ checks: EximCheck[]; routes: RouteCheck[] }> {
   const expect = opts.expectTransport ?? 'local_delivery';
-  const syntax = await eximSyntaxCheck(opts.eximBinary, file);
+  const exim = opts.exim ?? opts.eximBinary;
+  const syntax = await eximSyntaxCheck(exim, file);
   if (syntax.exitCode !== 0) {
     throw new LabError(`Exim refused the new configuration: ${eximComplaint(syntax.output)}`, 'the installed configuration was left as it was');
   }
   const routes: RouteCheck[] = [];
   for (const address of opts.testAddresses) {
-    const r = await eximRoute(opts.eximBinary, file, address);
+    const r = await eximRoute(exim, file, address);
     routes.push(r);
     const last = r.routes[r.routes.length - 1];
     if (r.exitCode !== 0 || !last || last.transport !== expect) {
       throw new LabError(`with the new configuration ${address} does not route to ${expect}: ${describeRoute(r)}`, 'the installed configuration was left as it was');
     }
   }
-  await tlsFilesReadable(opts.eximBinary, file);
+  await tlsFilesReadable(exim, file);
   return { checks: [syntax], routes };
 }
 
@@ -103,17 +106,6 @@ async function paniclogSince(file: string, offset: number): Promise<string> {
     const buf = Buffer.alloc(Math.min(size - offset, 8192));
     await fh.read(buf, 0, buf.length, size - buf.length);
     return buf.toString('utf8').trim().split('\n').slice(-3).join(' | ');
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Writes `data` into `target` keeping its inode (for bind-mounted files). */
-async function writeInPlace(target: string, data: Buffer | string): Promise<void> {
-  const fh = await fs.open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o644);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
   } finally {
     await fh.close();
   }

@@ -2,20 +2,22 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HostModel } from '../config/model.js';
-import { LabError } from '../errors.js';
+import { LabError, errorMessage } from '../errors.js';
 import type { EvidenceItem } from '../evidence/store.js';
 import { saveEvidence } from '../evidence/store.js';
 import { alive, sleep, waitUntil } from '../system/procs.js';
 import { run, type RunResult } from '../system/run.js';
 import { daemonPid, listeningPorts } from './daemon.js';
 import { answers, query } from './dns.js';
-import { labModel, renderLabConfigure, writeInPlace } from './host.js';
+import { eximRunnerFor, labModel, renderLabConfigure } from './host.js';
+import { safeInstallConfigure } from '../config/install.js';
+import { testAddresses } from '../config/apply.js';
 import { hostKeys } from './keys.js';
 import { logSize, mailboxMessage, mainlogSince } from './logs.js';
 import { newRunId, sendFromHost } from './send.js';
 import type { LabState } from './state.js';
 import { backupTargets, labPaths, mailHostName, names, type LabMailHostSpec } from './topology.js';
-import { eximInView } from './view.js';
+import { EXIM_BIN } from './view.js';
 
 /**
  * Task 3 and Task 7 between the lab hosts: STARTTLS verified against the lab CA, SMTPS on 465,
@@ -75,21 +77,29 @@ async function clearTlsCache(host: LabMailHostSpec): Promise<void> {
 export async function setTlsMode(state: LabState, host: LabMailHostSpec, mode: HostModel['tls']): Promise<void> {
   const model = labModel(state.spec, host, mode);
   const keys = await hostKeys(state.spec, host, model);
-  const text = await renderLabConfigure(model, host, keys);
   const p = labPaths.host(host.name);
-  const candidate = `${p.configure}.candidate`;
-  await fs.writeFile(candidate, text, { mode: 0o644 });
   try {
-    const bv = await eximInView(host, mailHostName(host), ['-C', candidate, '-bV'], { allowFailure: true, timeoutMs: 15000 });
-    if (bv.exitCode !== 0) throw new LabError(`${host.name}: Exim refuses the ${mode} configure: ${(bv.stderr || bv.stdout).trim().split('\n').slice(-2).join(' | ')}`);
-  } finally {
-    await fs.rm(candidate, { force: true });
+    // The same safe install as labctl configure, in place: the daemons see the file through a bind mount.
+    await safeInstallConfigure({
+      text: await renderLabConfigure(model, host, keys),
+      target: p.configure,
+      eximBinary: EXIM_BIN,
+      exim: eximRunnerFor(host),
+      testAddresses: testAddresses(model),
+      inPlace: true,
+      paniclog: path.join(p.log, 'paniclog'),
+      reload: () => reloadHostDaemon(host, mode),
+    });
+  } catch (err) {
+    throw new LabError(`${host.name}: switching to TLS mode ${mode} failed: ${errorMessage(err)}`);
   }
-  await writeInPlace(p.configure, text);
+}
+
+/** HUP: the daemon re-execs itself under the same pid; wait until it listens again. */
+async function reloadHostDaemon(host: LabMailHostSpec, mode: HostModel['tls']): Promise<void> {
   const pid = await daemonPid(host);
   if (!pid) throw new LabError(`${host.name}: the Exim daemon is not running`);
   process.kill(pid, 'SIGHUP');
-  // The daemon re-execs itself under the same pid; wait until it listens again.
   await sleep(300);
   const back = await waitUntil(async () => alive(pid) && (await listeningPorts(host)).includes(25), 5000, 100);
   if (!back) throw new LabError(`${host.name}: the Exim daemon did not come back after the reload to ${mode}`);

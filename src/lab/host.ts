@@ -3,13 +3,17 @@ import path from 'node:path';
 import type { HostModel } from '../config/model.js';
 import { validateModel } from '../config/validate.js';
 import { renderConfigure } from '../config/render.js';
-import { LabError } from '../errors.js';
+import { LabError, errorMessage } from '../errors.js';
+import { checkConfigureFile } from '../config/install.js';
+import { testAddresses } from '../config/apply.js';
+import type { EximRunner } from '../system/exim-check.js';
+import { writeInPlace } from '../system/files.js';
 import { EXIM_DEFAULTS } from '../paths.js';
 import { writeNamespaceEtc } from '../system/netns.js';
 import { run } from '../system/run.js';
 import { hostKeys, type HostKeyFiles } from './keys.js';
 import { backupTargets, labPaths, mailHostName, names, type LabMailHostSpec, type LabSpec } from './topology.js';
-import { eximInView } from './view.js';
+import { EXIM_BIN, eximInView } from './view.js';
 
 /**
  * One mail host of the lab: its model (the same HostModel `labctl configure` validates), its
@@ -64,22 +68,6 @@ export async function renderLabConfigure(model: HostModel, host: LabMailHostSpec
     spoolDirectory: p.spool,
     logFilePath: path.join(p.log, '%slog'),
   });
-}
-
-/**
- * Rewrites a host's configure file in place (same inode: the daemons' bind mounts keep seeing
- * it). Never by rename: a file bind mount pins the inode it was made on.
- */
-export async function writeInPlace(file: string, text: string): Promise<void> {
-  const fh = await fs.open(file, 'a+', 0o644);
-  try {
-    await fh.truncate(0);
-    await fh.write(text, 0);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await fs.chmod(file, 0o644);
 }
 
 async function idOf(kind: 'passwd' | 'group', name: string): Promise<number> {
@@ -158,20 +146,22 @@ export async function prepareHost(spec: LabSpec, host: LabMailHostSpec): Promise
   return { spec: host, model, keys, users };
 }
 
+/** Runs exim inside the host's view (its users, aliases and spool), for configure's checks. */
+export const eximRunnerFor = (host: LabMailHostSpec): EximRunner => (args) =>
+  eximInView(host, mailHostName(host), args, { allowFailure: true, timeoutMs: 15000 });
+
 /**
- * Exim's own verdict on the host's configure, in the host's view (no -C: the file is
- * bind-mounted where the binary looks): syntax, then routing of postmaster and a local user.
+ * Exim's own verdict on the host's configure, in the host's view, by the same checks
+ * `labctl configure` makes: syntax, then postmaster and a local user routed to local_delivery.
  */
 export async function checkHostConfigure(host: LabMailHostSpec, model: HostModel): Promise<void> {
-  const name = mailHostName(host);
-  const bv = await eximInView(host, name, ['-bV'], { allowFailure: true, timeoutMs: 15000 });
-  if (bv.exitCode !== 0) {
-    throw new LabError(`${host.name}: Exim refuses the rendered configure: ${(bv.stderr || bv.stdout).trim().split('\n').slice(-3).join(' | ')}`);
-  }
-  for (const address of [`postmaster@${model.domain}`, `${model.users[0]}@${model.domain}`]) {
-    const bt = await eximInView(host, name, ['-bt', address], { allowFailure: true, timeoutMs: 15000 });
-    if (bt.exitCode !== 0 || !/local_delivery/.test(bt.stdout)) {
-      throw new LabError(`${host.name}: ${address} does not route to local delivery: ${(bt.stdout + bt.stderr).trim().split('\n').slice(-3).join(' | ')}`);
-    }
+  try {
+    await checkConfigureFile(labPaths.host(host.name).configure, {
+      eximBinary: EXIM_BIN,
+      exim: eximRunnerFor(host),
+      testAddresses: testAddresses(model),
+    });
+  } catch (err) {
+    throw new LabError(`${host.name}: ${errorMessage(err)}`);
   }
 }

@@ -12,6 +12,15 @@ export interface EximCheck {
   output: string;
 }
 
+/**
+ * Runs exim with the given arguments: the machine's binary by default, or inside a lab host's
+ * view (the lab passes a runner that enters the host's namespaces).
+ */
+export type EximRunner = (args: string[]) => Promise<RunResult>;
+
+const runnerFor = (exim: string | EximRunner): EximRunner =>
+  typeof exim === 'string' ? (args) => run(exim, args, { allowFailure: true, timeoutMs: 30_000 }) : exim;
+
 const asCheck = (r: RunResult): EximCheck => ({
   command: r.command,
   exitCode: r.exitCode,
@@ -25,8 +34,8 @@ export function eximComplaint(output: string): string {
   return (bad.length ? bad : lines.slice(-2)).join(' | ');
 }
 
-export async function eximSyntaxCheck(binary: string, configFile: string): Promise<EximCheck> {
-  return asCheck(await run(binary, ['-C', configFile, '-bV'], { allowFailure: true, timeoutMs: 30_000 }));
+export async function eximSyntaxCheck(exim: string | EximRunner, configFile: string): Promise<EximCheck> {
+  return asCheck(await runnerFor(exim)(['-C', configFile, '-bV']));
 }
 
 export interface RouteStep {
@@ -65,15 +74,15 @@ export function parseRouteOutput(output: string): RouteStep[] {
   return steps;
 }
 
-export async function eximRoute(binary: string, configFile: string, address: string): Promise<RouteCheck> {
-  const r = await run(binary, ['-C', configFile, '-bt', address], { allowFailure: true, timeoutMs: 30_000 });
+export async function eximRoute(exim: string | EximRunner, configFile: string, address: string): Promise<RouteCheck> {
+  const r = await runnerFor(exim)(['-C', configFile, '-bt', address]);
   const check = asCheck(r);
   return { ...check, address, routes: parseRouteOutput(r.stdout) };
 }
 
 /** `exim -bP OPTION`: the parsed value, or undefined when unset. */
-export async function eximOption(binary: string, configFile: string, option: string): Promise<string | undefined> {
-  const r = await run(binary, ['-C', configFile, '-bP', option], { allowFailure: true, timeoutMs: 30_000 });
+export async function eximOption(exim: string | EximRunner, configFile: string, option: string): Promise<string | undefined> {
+  const r = await runnerFor(exim)(['-C', configFile, '-bP', option]);
   if (r.exitCode !== 0) return undefined;
   const m = new RegExp(`^${option} = (.*)$`, 'm').exec(r.stdout);
   return m ? m[1]!.trim() || undefined : undefined;

@@ -66,3 +66,17 @@ export async function readJson<T>(p: string): Promise<T | undefined> {
 
 export const writeJson = (p: string, value: unknown, opts?: WriteOptions) =>
   writeAtomic(p, JSON.stringify(value, null, 2) + '\n', opts);
+
+/**
+ * Rewrites `target` keeping its inode, for files bind-mounted into a lab host's view: a rename
+ * would leave the mount (and the daemon reading through it) on the old inode.
+ */
+export async function writeInPlace(target: string, data: Buffer | string, mode = 0o644): Promise<void> {
+  const fh = await fs.open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, mode);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
