@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as openpgp from 'openpgp';
 import { LabError } from '../errors.js';
 import { normalizeFingerprint } from './pinned.js';
+import { indexKeyring, keysFor } from './keyring.js';
 
 export interface SignatureRecord {
   /** The signing key's primary user ID, e.g. `Jeremy Harris <jgh@exim.org>`. */
@@ -117,12 +118,22 @@ export async function verifySignature(opts: VerifyOptions): Promise<SignatureRec
   if (packets.length === 0) throw new SignatureError('garbled', `signature ${sigName} holds no signature packet`);
 
   let keys: openpgp.Key[];
+  let keyringFingerprints: string[];
   try {
-    keys = await readKeyring(opts.keyringArmored);
+    // Parse only the keys that issued the signature when the keyring's framing allows it.
+    const index = await indexKeyring(opts.keyringArmored);
+    if (index) {
+      const issuers = packets.map((p) => (p.issuerFingerprint ? Buffer.from(p.issuerFingerprint).toString('hex') : p.issuerKeyID.toHex()));
+      const wanted = [...new Set(issuers.flatMap((i) => keysFor(index, i)))];
+      keys = wanted.length ? await openpgp.readKeys({ binaryKeys: concatBytes(wanted.map((k) => k.bytes)) }) : [];
+      keyringFingerprints = index.map((k) => k.fingerprints[0]);
+    } else {
+      keys = await readKeyring(opts.keyringArmored);
+      keyringFingerprints = keys.map((k) => k.getFingerprint().toUpperCase());
+    }
   } catch (err) {
     throw new SignatureError('keyring', `keyring ${keyringName} is not a valid OpenPGP keyring (${firstLine(err)})`);
   }
-  const keyringFingerprints = keys.map((k) => k.getFingerprint().toUpperCase());
 
   const bytes = typeof opts.data === 'string' ? await fs.readFile(opts.data) : opts.data;
   const message = await openpgp.createMessage({ binary: bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes) });
@@ -205,6 +216,16 @@ async function readKeyring(text: string): Promise<openpgp.Key[]> {
   const blocks = text.match(/-----BEGIN PGP PUBLIC KEY BLOCK-----[\s\S]*?-----END PGP PUBLIC KEY BLOCK-----/g);
   if (!blocks || blocks.length < 2) return openpgp.readKeys({ armoredKeys: text });
   return (await Promise.all(blocks.map((armoredKeys) => openpgp.readKeys({ armoredKeys })))).flat();
+}
+
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 function firstLine(err: unknown): string {
