@@ -119,7 +119,9 @@ export async function install(o: InstallOptions, steps: StepRunner): Promise<Ins
     if (!scan.found) return { status: 'ok', detail: 'no other MTA found' };
     const what = [
       ...scan.packages.map((p) => `package ${p}`),
-      ...(scan.sendmail ? [`${scan.sendmail.target}${scan.sendmail.owner ? ` from ${scan.sendmail.owner}` : ''} as /usr/sbin/sendmail`] : []),
+      ...(scan.sendmail && !scan.packages.includes(scan.sendmail.owner ?? '')
+        ? [`/usr/sbin/sendmail${scan.sendmail.target === '/usr/sbin/sendmail' ? '' : ` -> ${scan.sendmail.target}`}${scan.sendmail.owner ? ` (package ${scan.sendmail.owner})` : ''}`]
+        : []),
       ...(scan.listener ? [`${scan.listener.process} listening on port 25`] : []),
     ].join(', ');
     if (!o.removeExisting) {

@@ -8,7 +8,7 @@ import { promises as fs, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { labctl, offlineMirror } from '../helpers/cli.js';
+import { labctl, labctlBin, offlineMirror } from '../helpers/cli.js';
 import { serveDirectory } from '../helpers/static-server.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -72,6 +72,78 @@ describe.runIf(isRoot)('labctl install (e2e, real Exim)', () => {
       await fs.rm(tmp, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+describe.runIf(isRoot)('labctl install pre-flight and service (e2e)', () => {
+  let server: Awaited<ReturnType<typeof serveDirectory>>;
+  let mirrorUrl: string;
+  beforeAll(async () => {
+    server = await serveDirectory(await offlineMirror());
+    mirrorUrl = `${server.url}/exim4/`;
+  }, 120_000);
+  afterAll(() => server?.close());
+
+  it('--dry-run prints the plan, changes nothing, and needs no root', async () => {
+    const before = await fs.stat('/var/lib/labctl/install.json');
+    const cache = await fs.mkdtemp(path.join(os.tmpdir(), 'labctl-dry-'));
+    try {
+      const r = await labctl(['install', '--mirror', mirrorUrl, '--cache', path.join(cache, 'c'), '--dry-run']);
+      expect(r.exitCode, r.all).toBe(0);
+      expect(r.stdout).toContain(`download: ${mirrorUrl}exim-4.96.tar.xz`);
+      expect(r.stdout).toMatch(/run: make -j\d+/);
+      expect(existsSync(path.join(cache, 'c'))).toBe(false);
+      expect((await fs.stat('/var/lib/labctl/install.json')).mtimeMs).toBe(before.mtimeMs);
+    } finally {
+      await fs.rm(cache, { recursive: true, force: true });
+    }
+    // As an unprivileged user, when that user can read this checkout (CI clones may sit in a
+    // private directory): the plan still prints, and a real install is refused.
+    const readable = await execa('runuser', ['-u', 'nobody', '--', 'test', '-r', labctlBin], { reject: false });
+    if (readable.exitCode !== 0) return;
+    const asNobody = (extra: string[]) => execa('runuser', ['-u', 'nobody', '--', 'node', labctlBin, 'install', '--mirror', mirrorUrl, ...extra], { reject: false, cwd: os.tmpdir() });
+    const plan = await asNobody(['--dry-run']);
+    expect(plan.exitCode, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain(`download: ${mirrorUrl}exim-4.96.tar.xz`);
+    const denied = await asNobody([]);
+    expect(denied.exitCode).toBe(3);
+    expect(denied.stderr).toContain('must run as root');
+  }, 60_000);
+
+  it('finds a pre-installed MTA, names it and the flag, and removes it only when told to', async () => {
+    // nullmailer: a small Debian MTA that also provides /usr/sbin/sendmail (write-up 1a).
+    await execa('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'nullmailer'], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
+    try {
+      const refused = await labctl(['install', '--mirror', mirrorUrl]);
+      expect(refused.exitCode).toBe(3);
+      expect(refused.stderr).toMatch(/another MTA is installed: package nullmailer/);
+      expect(refused.stderr).toContain('--remove-existing');
+      const unconfirmed = await labctl(['install', '--mirror', mirrorUrl, '--remove-existing']);
+      expect(unconfirmed.exitCode).toBe(2);
+      expect(unconfirmed.stderr).toContain('--yes');
+      const removed = await labctl(['install', '--mirror', mirrorUrl, '--remove-existing', '--yes']);
+      expect(removed.exitCode, removed.all).toBe(0);
+      expect(removed.stdout).toMatch(/pre-flight.*done.*removed nullmailer/);
+      const status = await execa('dpkg-query', ['-W', '-f', '${db:Status-Abbrev}', 'nullmailer'], { reject: false });
+      expect(status.stdout.startsWith('ii')).toBe(false);
+    } finally {
+      await execa('apt-get', ['purge', '-y', '-q', 'nullmailer'], { reject: false, env: { DEBIAN_FRONTEND: 'noninteractive' } });
+    }
+  }, 180_000);
+
+  it('labctl service stops, starts and reloads the daemon without systemd', async () => {
+    const stop = await labctl(['service', 'stop']);
+    expect(stop.exitCode, stop.all).toBe(0);
+    expect((await labctl(['service', 'status'])).exitCode).toBe(1);
+    await expect(smtpBanner()).rejects.toThrow();
+    const start = await labctl(['service', 'start']);
+    expect(start.exitCode, start.all).toBe(0);
+    const pid = /pid (\d+)/.exec(start.stdout)?.[1];
+    expect(await smtpBanner()).toMatch(/^220 /);
+    const reload = await labctl(['service', 'reload']);
+    expect(reload.exitCode, reload.all).toBe(0);
+    expect(/pid (\d+)/.exec(reload.stdout)?.[1]).toBe(pid); // a HUP re-execs under the same pid
+    expect(await smtpBanner()).toMatch(/^220 /);
+  }, 60_000);
 });
 
 async function smtpBanner(): Promise<string> {
