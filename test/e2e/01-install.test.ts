@@ -130,6 +130,20 @@ describe.runIf(isRoot)('labctl install pre-flight and service (e2e)', () => {
     }
   }, 180_000);
 
+  it('--with spf rebuilds with SUPPORT_SPF and libspf2; without it, rebuilds back', async () => {
+    const spf = await labctl(['install', '--mirror', mirrorUrl, '--with', 'spf', '--yes', '--json']);
+    expect(spf.exitCode, spf.all).toBe(0);
+    const steps = (JSON.parse(spf.stdout) as { steps: { id: string; status: string }[] }).steps;
+    expect(steps.find((x) => x.id === 'build')?.status).toBe('done');
+    const makefile = await fs.readFile('/var/lib/labctl/build/exim-4.96/Local/Makefile', 'utf8');
+    expect(makefile).toMatch(/^SUPPORT_SPF=yes$/m);
+    expect(makefile).toMatch(/^LDFLAGS \+= -lspf2$/m);
+    expect((await execa('/usr/exim/bin/exim', ['-bV'])).stdout).toMatch(/^Support for:.*\bSPF\b/m);
+    const back = await labctl(['install', '--mirror', mirrorUrl, '--yes']);
+    expect(back.exitCode, back.all).toBe(0);
+    expect((await execa('/usr/exim/bin/exim', ['-bV'])).stdout).not.toMatch(/^Support for:.*\bSPF\b/m);
+  }, 600_000);
+
   it('labctl service stops, starts and reloads the daemon without systemd', async () => {
     const stop = await labctl(['service', 'stop']);
     expect(stop.exitCode, stop.all).toBe(0);
