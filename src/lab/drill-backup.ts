@@ -41,9 +41,9 @@ export interface TimelineEntry {
   /** Epoch ms: accepted from the client (by whichever MX took it). */
   sent?: number;
   acceptedBy?: string;
-  /** Epoch ms (whole seconds, from the backup's log): received and held on the backup. */
+  /** Epoch ms (from the backup's log, +millisec): received and held on the backup. */
   held?: number;
-  /** Epoch ms (whole seconds, from the primary's log): received by the primary. */
+  /** Epoch ms (from the primary's log, +millisec): received by the primary. */
   delivered?: number;
 }
 
@@ -185,7 +185,7 @@ export async function backupMxDrill(state: LabState, opts: BackupDrillOptions): 
       duplicates: ids.length - unique.size,
       heldSeconds: round1((returnedAt - (Number.isFinite(firstHeld) ? firstHeld : downAt)) / 1000),
       // From the primary's return to the last message in its mailbox (polled every 0.2 s; the
-      // log's whole seconds would be coarser). Not complete: the time waited, as a lower bound.
+      // log's times would add the write delay). Not complete: the time waited, as a lower bound.
       recoverySeconds: round1(((completeAt || Date.now()) - returnedAt) / 1000),
     };
     evidence.push({

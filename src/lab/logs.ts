@@ -8,7 +8,7 @@ import { labPaths, type LabMailHostSpec } from './topology.js';
  * the lab directory, so no namespace needs entering to read them.
  */
 export interface LogEntry {
-  /** Epoch ms of the line's timestamp (Exim logs local time, whole seconds). */
+  /** Epoch ms of the line's timestamp (Exim logs local time; milliseconds with log_selector +millisec). */
   at: number;
   line: string;
 }

@@ -217,7 +217,7 @@ function renderBackupDrill(rec: EvidenceRecord): Block[] {
     const listed = tl.messages.slice(0, MESSAGE_ROWS);
     const msgRows = listed.map((m) => [m.messageId ?? '', shortTime(m.sent, tl.start), shortTime(m.held, tl.start), shortTime(m.delivered, tl.start)]);
     if (tl.messages.length > listed.length) msgRows.push([`... and ${tl.messages.length - listed.length} more`, '', '', '']);
-    blocks.push({ kind: 'table', caption: 'Messages (times UTC, offset from the drill\'s start; held and delivered times come from Exim\'s logs, in whole seconds)', headers: ['Message-ID', 'sent', 'held on backup', 'delivered'], rows: msgRows, mono: true });
+    blocks.push({ kind: 'table', caption: 'Messages (times UTC, offset from the drill\'s start; held and delivered times come from Exim\'s logs (log_selector +millisec))', headers: ['Message-ID', 'sent', 'held on backup', 'delivered'], rows: msgRows, mono: true });
   }
   const figureKeys = ['sent', 'heldOnBackup', 'delivered', 'lost', 'duplicates', 'heldSeconds', 'recoverySeconds'];
   for (const item of rec.evidence ?? []) {

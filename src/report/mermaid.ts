@@ -36,7 +36,7 @@ export function topologyMermaid(topo: Topology): string {
 export function timelineMermaid(tl: DrillTimeline): string {
   const times = (pick: (m: DrillTimeline['messages'][number]) => number | undefined) =>
     tl.messages.map(pick).filter((t): t is number => t !== undefined);
-  // Log times have whole seconds: a span from them is at least that wide, so it stays visible.
+  // A span is drawn at least minMs wide, so a burst within a few milliseconds stays visible.
   const span = (name: string, tag: string, from: number[], to: number[], minMs: number) => {
     if (!from.length || !to.length) return [];
     const a = Math.min(...from), b = Math.max(...to);

@@ -144,8 +144,9 @@ export function timelineFrom(record: EvidenceRecord | undefined): DrillTimeline 
 }
 
 /**
- * When a message is on the backup: Exim's log gives whole seconds, so a message can appear
- * "held" up to a second before the client finished sending it; it is held from the later of the two.
+ * When a message is on the backup: the backup logs its reception a moment before the client's
+ * own clock says it finished sending (and older logs had whole seconds only); it is held from the
+ * later of the two.
  */
 export function heldFrom(m: DrillMessage): number | undefined {
   return m.held === undefined ? undefined : Math.max(m.held, m.sent ?? m.held);
