@@ -5,8 +5,7 @@ import { LabError, errorMessage } from '../errors.js';
 import { keepBackup } from '../system/backup.js';
 import { eximComplaint, eximOption, eximRoute, eximSyntaxCheck, type EximCheck, type EximRunner, type RouteCheck } from '../system/exim-check.js';
 import { siblingTemp, writeInPlace } from '../system/files.js';
-import { lookupUser } from '../system/mail-users.js';
-import { groupId } from '../system/users.js';
+import { groupId, lookupUser } from '../system/users.js';
 
 /**
  * Validate, then swap (as Debian's update-exim4.conf, and further): the new configuration is

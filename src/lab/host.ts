@@ -8,9 +8,9 @@ import { checkConfigureFile } from '../config/install.js';
 import { testAddresses } from '../config/apply.js';
 import type { EximRunner } from '../system/exim-check.js';
 import { writeInPlace } from '../system/files.js';
+import { requireGroupId, requireUser } from '../system/users.js';
 import { EXIM_DEFAULTS } from '../paths.js';
 import { writeNamespaceEtc } from '../system/netns.js';
-import { run } from '../system/run.js';
 import { hostKeys, type HostKeyFiles } from './keys.js';
 import { backupTargets, labPaths, mailHostName, names, type LabMailHostSpec, type LabSpec } from './topology.js';
 import { EXIM_BIN, eximInView } from './view.js';
@@ -70,12 +70,6 @@ export async function renderLabConfigure(model: HostModel, host: LabMailHostSpec
   });
 }
 
-async function idOf(kind: 'passwd' | 'group', name: string): Promise<number> {
-  const r = await run('getent', [kind, name], { allowFailure: true });
-  const id = Number(r.stdout.split(':')[2]);
-  if (r.exitCode !== 0 || !Number.isInteger(id)) throw new LabError(`the ${kind === 'passwd' ? 'user' : 'group'} "${name}" does not exist`, 'run labctl install first (it creates the exim user)');
-  return id;
-}
 
 /** The /etc files the host's namespace overlays: the machine's own, plus the host's lab users. */
 async function etcFiles(spec: LabSpec, host: LabMailHostSpec, users: LabUser[]): Promise<Record<string, string>> {
@@ -114,9 +108,9 @@ function aliasesText(model: HostModel): string {
 /** Creates the host's directories and files and renders its configure file. */
 export async function prepareHost(spec: LabSpec, host: LabMailHostSpec): Promise<PreparedHost> {
   const p = labPaths.host(host.name);
-  const eximUid = await idOf('passwd', EXIM_DEFAULTS.user);
-  const eximGid = await idOf('group', EXIM_DEFAULTS.group);
-  const mailGid = await idOf('group', 'mail');
+  const eximUid = (await requireUser(EXIM_DEFAULTS.user)).uid;
+  const eximGid = await requireGroupId(EXIM_DEFAULTS.group);
+  const mailGid = await requireGroupId('mail');
   const users = labUsers(spec, host);
   const model = labModel(spec, host);
 

@@ -1,33 +1,9 @@
-import { promises as fs } from 'node:fs';
 import { LabError } from '../errors.js';
+import { promises as fs } from 'node:fs';
 import { run } from './run.js';
-import { groupId } from './users.js';
+import { lookupUser, requireGroupId } from './users.js';
 
-/**
- * The accounts that receive lab mail (write-up 1.3a: adduser exim-test) and their spool
- * directory. Read through getent, so NSS sources count; made with useradd.
- */
-export interface PasswdEntry {
-  name: string;
-  uid: number;
-  gid: number;
-  home: string;
-  shell: string;
-}
-
-export async function lookupUser(name: string): Promise<PasswdEntry | undefined> {
-  const r = await run('getent', ['passwd', name], { allowFailure: true });
-  if (r.exitCode !== 0) return undefined;
-  const f = r.stdout.trim().split('\n')[0]!.split(':');
-  return { name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5]!, shell: f[6]! };
-}
-
-export async function requireGroupId(name: string): Promise<number> {
-  const gid = await groupId(name);
-  if (gid === undefined) throw new LabError(`group "${name}" does not exist`, name === 'exim' ? 'run labctl install first (it creates the exim user and group)' : `create it with groupadd ${name}`);
-  return gid;
-}
-
+/** The accounts that receive lab mail (write-up 1.3a: adduser exim-test) and their spool directory. */
 export type UserChange = 'created' | 'home-created' | 'ok';
 
 /**
