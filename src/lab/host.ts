@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { HostModel } from '../config/model.js';
 import { validateModel } from '../config/validate.js';
 import { renderConfigure } from '../config/render.js';
+import { withPostmaster } from '../config/aliases.js';
 import { LabError, errorMessage } from '../errors.js';
 import { checkConfigureFile } from '../config/install.js';
 import { testAddresses } from '../config/apply.js';
@@ -93,16 +94,10 @@ async function etcFiles(spec: LabSpec, host: LabMailHostSpec, users: LabUser[]):
   };
 }
 
+/** The host's /etc/aliases: the usual role addresses, and postmaster set as labctl configure sets it. */
 function aliasesText(model: HostModel): string {
-  return [
-    '# labctl lab: aliases of this lab host (write-up 3c: postmaster goes to the local user)',
-    'mailer-daemon: postmaster',
-    `postmaster: ${model.postmaster}`,
-    'root: postmaster',
-    'abuse: postmaster',
-    'hostmaster: postmaster',
-    '',
-  ].join('\n');
+  const roles = ['# labctl lab: aliases of this lab host (write-up 3c)', 'mailer-daemon: postmaster', 'root: postmaster', 'abuse: postmaster', 'hostmaster: postmaster', ''].join('\n');
+  return withPostmaster(roles, model.postmaster);
 }
 
 /** Creates the host's directories and files and renders its configure file. */
