@@ -11,7 +11,7 @@ import { aptInstall, installedPackages, isAptBased, aptRemove } from '../system/
 import { eximVersion } from '../system/exim.js';
 import { readIfExists, readJson, writeIfChanged, writeJson } from '../system/files.js';
 import { scanForMta } from '../system/mta.js';
-import { waitForBanner } from '../system/net.js';
+import { waitForGreeting } from '../system/smtp-probe.js';
 import { run, runLogged } from '../system/run.js';
 import { DEFAULT_SERVICE, envFile, loadServiceSettings, saveServiceSettings, serviceControl, systemdRunning, UNIT_NAME, type ServiceSettings } from '../system/service.js';
 import { ensureSystemUser, userExists } from '../system/users.js';
@@ -275,7 +275,7 @@ export async function install(o: InstallOptions, steps: StepRunner): Promise<Ins
     // A rebuilt binary must be restarted to take effect.
     if (before.running && (!upToDate || intervalChanged)) before = await serviceControl('restart', service);
     const st = before.running ? before : await serviceControl('start', service);
-    const banner = await waitForBanner('127.0.0.1', 25, 5000);
+    const banner = await waitForGreeting('127.0.0.1', 25, 5000);
     if (!banner?.includes('Exim')) throw new LabError(`nothing answers on port 25 with an Exim banner (${banner ?? 'no answer'})`, `see ${EXIM_DEFAULTS.spoolDirectory}/log/mainlog and paniclog`);
     evidence.service.push({ kind: 'text', label: 'port 25 greeting', text: banner });
     const changed = unitChanged || !before.running || !upToDate || intervalChanged;

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { LabError } from '../errors.js';
 import { EXIM_DEFAULTS, paths } from '../paths.js';
 import { exists, readJson, writeAtomic, writeJson } from './files.js';
-import { waitForBanner } from './net.js';
+import { waitForGreeting } from './smtp-probe.js';
+import { alive, readPidFile, sleep, terminate, waitUntil } from './procs.js';
 import { run } from './run.js';
 
 /**
@@ -52,32 +53,6 @@ export async function systemdRunning(): Promise<boolean> {
 
 export const UNIT_NAME = 'exim.service';
 
-async function readPid(pidFile: string): Promise<number | undefined> {
-  const text = await fs.readFile(pidFile, 'utf8').catch(() => undefined);
-  const pid = text ? Number.parseInt(text.trim(), 10) : NaN;
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(cond: () => Promise<boolean> | boolean, timeoutMs: number): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await cond()) return true;
-    await sleep(50);
-  }
-  return cond();
-}
-
 export async function serviceStatus(s?: ServiceSettings): Promise<ServiceStatus> {
   const settings = s ?? (await loadServiceSettings());
   if (await systemdRunning()) {
@@ -85,7 +60,7 @@ export async function serviceStatus(s?: ServiceSettings): Promise<ServiceStatus>
     const pid = Number.parseInt(r.stdout.trim(), 10);
     return { running: pid > 0, pid: pid > 0 ? pid : undefined, manager: 'systemd' };
   }
-  const pid = await readPid(settings.pidFile);
+  const pid = await readPidFile(settings.pidFile);
   return pid && alive(pid) ? { running: true, pid, manager: 'pidfile' } : { running: false, manager: 'pidfile' };
 }
 
@@ -96,7 +71,7 @@ async function startDirect(s: ServiceSettings): Promise<ServiceStatus> {
   await fs.rm(s.pidFile, { force: true });
   // Without systemd, `exim -bd` detaches by itself and writes its pid to -oP.
   const r = await run(s.binary, ['-bd', `-q${s.queueInterval}`, '-oP', s.pidFile], { allowFailure: true, timeoutMs: 15000 });
-  const started = await waitFor(async () => (await serviceStatus(s)).running, 5000);
+  const started = await waitUntil(async () => (await serviceStatus(s)).running, 5000);
   if (!started) {
     const why = (r.stderr || r.stdout).trim() || 'no pid file written';
     throw new LabError(`the Exim daemon did not start: ${why}`, `see ${EXIM_DEFAULTS.spoolDirectory}/log/paniclog and mainlog`);
@@ -105,14 +80,8 @@ async function startDirect(s: ServiceSettings): Promise<ServiceStatus> {
 }
 
 async function stopDirect(s: ServiceSettings): Promise<ServiceStatus> {
-  const pid = await readPid(s.pidFile);
-  if (pid && alive(pid)) {
-    process.kill(pid, 'SIGTERM');
-    if (!(await waitFor(() => !alive(pid), 5000))) {
-      process.kill(pid, 'SIGKILL');
-      await waitFor(() => !alive(pid), 2000);
-    }
-  }
+  const pid = await readPidFile(s.pidFile);
+  if (pid) await terminate([pid], 5000);
   await fs.rm(s.pidFile, { force: true });
   return { running: false, manager: 'pidfile' };
 }
@@ -129,7 +98,7 @@ async function reloadDirect(s: ServiceSettings): Promise<ServiceStatus> {
   // The daemon re-execs itself under the same pid; a configuration it cannot use kills it only
   // after that, so wait until it greets again on port 25 (or is gone).
   await sleep(300);
-  const greeting = await waitForBanner('127.0.0.1', 25, 5000);
+  const greeting = await waitForGreeting('127.0.0.1', 25, 5000);
   const after = await serviceStatus(s);
   if (!after.running || !greeting) throw new LabError('the Exim daemon exited after reload (SIGHUP)', `check the configuration with exim -bV and ${EXIM_DEFAULTS.spoolDirectory}/log/paniclog`);
   return after;
