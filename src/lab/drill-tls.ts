@@ -5,7 +5,7 @@ import type { HostModel } from '../config/model.js';
 import { LabError, errorMessage } from '../errors.js';
 import type { EvidenceItem } from '../evidence/store.js';
 import { saveEvidence } from '../evidence/store.js';
-import { alive, sleep, waitUntil } from '../system/procs.js';
+import { alive, signal, sleep, waitUntil } from '../system/procs.js';
 import { run, type RunResult } from '../system/run.js';
 import { daemonPid, listeningPorts } from './daemon.js';
 import { answers, query } from './dns.js';
@@ -99,7 +99,7 @@ export async function setTlsMode(state: LabState, host: LabMailHostSpec, mode: H
 async function reloadHostDaemon(host: LabMailHostSpec, mode: HostModel['tls']): Promise<void> {
   const pid = await daemonPid(host);
   if (!pid) throw new LabError(`${host.name}: the Exim daemon is not running`);
-  process.kill(pid, 'SIGHUP');
+  signal(pid, 'SIGHUP');
   await sleep(300);
   const back = await waitUntil(async () => alive(pid) && (await listeningPorts(host)).includes(25), 5000, 100);
   if (!back) throw new LabError(`${host.name}: the Exim daemon did not come back after the reload to ${mode}`);

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runAttached } from '../system/run.js';
 import { LabError } from '../errors.js';
 import type { LabState } from './state.js';
 import { CLIENT_NAME, DNS_NAME, findHost, mailHostName, names } from './topology.js';
@@ -19,10 +19,5 @@ export function labExecArgv(state: LabState, host: string, command: string[]): s
 }
 
 export function execInLab(state: LabState, host: string, command: string[]): Promise<number> {
-  const argv = labExecArgv(state, host, command);
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', argv, { stdio: 'inherit' });
-    child.on('error', (err) => reject(new LabError(`lab exec: ${err.message}`)));
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
-  });
+  return runAttached('ip', labExecArgv(state, host, command));
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runAttached } from '../system/run.js';
 import { promises as fs } from 'node:fs';
 import { paths } from '../paths.js';
 import { LabError } from '../errors.js';
@@ -25,12 +25,11 @@ async function inClientNamespace(): Promise<boolean> {
   return mine !== undefined && mine === client;
 }
 
-function rerunInClient(): Promise<never> {
-  return new Promise((_, reject) => {
-    const child = spawn('ip', ['netns', 'exec', names.clientNs, process.execPath, ...process.argv.slice(1)], { stdio: 'inherit' });
-    child.on('error', (err) => reject(new LabError(`verify --lab: cannot enter ${names.clientNs}: ${err.message}`)));
-    child.on('exit', (code) => process.exit(code ?? 1));
+async function rerunInClient(): Promise<never> {
+  const status = await runAttached('ip', ['netns', 'exec', names.clientNs, process.execPath, ...process.argv.slice(1)]).catch((err: unknown) => {
+    throw new LabError(`verify --lab: cannot enter ${names.clientNs}: ${err instanceof Error ? err.message : String(err)}`);
   });
+  process.exit(status);
 }
 
 export async function labTargets(o: TargetOverrides): Promise<VerifyTarget[]> {

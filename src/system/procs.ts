@@ -40,7 +40,8 @@ export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutM
   return cond();
 }
 
-function signal(pid: number, sig: NodeJS.Signals): void {
+/** Sends a signal; a process that is already gone is not an error. */
+export function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig);
   } catch {

@@ -1,3 +1,4 @@
+import { constants as osConstants } from 'node:os';
 import { execa, type Options } from 'execa';
 import { LabError } from '../errors.js';
 
@@ -84,4 +85,15 @@ export async function runLogged(
   const result = await child;
   await new Promise<void>((resolve) => log.end(resolve));
   if (result.exitCode !== 0) throw new LabError(`${showCommand(file, args)} failed with exit code ${result.exitCode ?? 'unknown'}`);
+}
+
+/**
+ * Runs a program with the terminal attached (a shell in a lab host, labctl itself inside a
+ * namespace) and resolves with its exit status (128 + n when a signal ended it).
+ */
+export async function runAttached(file: string, args: readonly string[]): Promise<number> {
+  const r = await execa(file, args, { stdio: 'inherit', reject: false });
+  if (r.exitCode !== undefined) return r.exitCode;
+  if (r.signal) return 128 + (osConstants.signals[r.signal] ?? 0);
+  throw new LabError(`${showCommand(file, args)}: ${String(r.originalMessage ?? r.message)}`);
 }
