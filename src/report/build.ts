@@ -74,7 +74,10 @@ class Context {
 
   /**
    * The record to show: the newest for the chosen host, else the newest not about any host,
-   * else (no --host) the newest for the first host by name, so st14 comes before st18.
+   * else (no --host) the newest for the first host by name, so st14 comes before st18. Without
+   * --host, a machine's own warn or skip (DNS nobody serves, no partner to back up) gives way to a
+   * lab host's pass for the same check: the lab is where those tasks can be shown. A failure is
+   * never hidden that way.
    */
   pick(area: Area, id: string): EvidenceRecord | undefined {
     const list = this.all(area, id);
@@ -84,10 +87,13 @@ class Context {
       if (own) return own;
       return list.find((r) => !r.host);
     }
+    const hosts = [...new Set(list.filter((r) => r.host).map((r) => r.host as string))].sort();
+    const firstHost = list.find((r) => r.host === hosts[0]);
     const hostless = list.find((r) => !r.host);
-    if (hostless) return hostless;
-    const hosts = [...new Set(list.map((r) => r.host as string))].sort();
-    return list.find((r) => r.host === hosts[0]);
+    if (!hostless) return firstHost;
+    const weak = ['warn', 'skip'].includes(normalizeStatus(hostless.status));
+    const labPass = list.find((r) => r.host === hosts[0] && normalizeStatus(r.status) === 'pass') ?? list.find((r) => r.host && normalizeStatus(r.status) === 'pass');
+    return weak && labPass ? labPass : hostless;
   }
 
   /** Earlier runs of the same item on the same host. */
@@ -546,7 +552,7 @@ function summaryBlocks(c: ReportCounts, missing: Report['missing'], recordCount:
     },
   ];
   if (!opts.host && labHosts.length) {
-    blocks.push(para(`The checks also ran on the lab hosts ${labHosts.join(', ')}; this report shows the machine's own runs where there are any. For a lab host's, run \`labctl report --host ${labHosts[0]}\`.`));
+    blocks.push(para(`The checks also ran on the lab hosts ${labHosts.join(', ')}; this report shows the machine's own runs where there are any, and a lab host's pass where the machine's own run could only warn or skip (DNS that nothing serves here, no partner to back up). For one lab host's runs throughout, run \`labctl report --host ${labHosts[0]}\`.`));
   }
   if (missing.length) {
     blocks.push(para('Not run yet (each line: the item, then the command that produces its evidence):'));

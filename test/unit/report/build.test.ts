@@ -151,10 +151,24 @@ describe('missing and odd evidence', () => {
     rec.status = 'skip';
     rec.evidence = rec.evidence.filter((e) => e.kind !== 'transcript');
     await fs.writeFile(file, JSON.stringify(rec));
-    const r = buildReport(await loadAllEvidence());
+    // Only the machine's own run: a lab host's pass would be shown in its place.
+    const records = (await loadAllEvidence()).filter((x) => !(x.id === '6-starttls' && x.host));
+    const r = buildReport(records);
     const b6 = allSections(r).find((s) => s.title.startsWith('6b.'))!;
     expect(item(r, 'verify/6-starttls').status).toBe('skip');
     expect(b6.intro.some((b) => b.kind === 'code' && / -> STARTTLS\n/.test(b.text))).toBe(true);
+  });
+
+  it("shows a lab host's pass in place of the machine's own warn or skip, never in place of a failure", async () => {
+    const records = await loadAllEvidence();
+    const own = records.find((x) => x.area === 'verify' && x.id === '6-starttls' && !x.host)!;
+    const lab = records.find((x) => x.area === 'verify' && x.id === '6-starttls' && x.host === 'st14')!;
+    expect(normalizeStatus(lab.status)).toBe('pass');
+    for (const [status, shown] of [['warn', 'st14'], ['skip', 'st14'], ['fail', undefined], ['pass', undefined]] as const) {
+      own.status = status;
+      const r = buildReport(records);
+      expect(item(r, 'verify/6-starttls').host, status).toBe(shown);
+    }
   });
 
   it('builds a report of missing items from an empty store', () => {
