@@ -9,7 +9,7 @@ import path from 'node:path';
 import { LabError, errorMessage } from '../errors.js';
 import { exists } from '../system/files.js';
 import { download, isRemote, type DownloadOptions } from './download.js';
-import { discoverRelease, parseMirror, KEYRING_NAME, type ReleaseDir } from './mirror.js';
+import { discoverRelease, parseMirror, KEYRING_NAME, type Release } from './mirror.js';
 import { progressBar } from './progress.js';
 import { SignatureError, verifySignature, type SignatureRecord } from './signature.js';
 import { tarballName, type TarballFormat } from './versions.js';
@@ -31,21 +31,14 @@ export interface SourceOptions {
   now?: Date;
 }
 
-export interface SourcePlan {
+/** Where the release is (as discovered on the mirror) and where its files go in the cache. */
+export interface SourcePlan extends Omit<Release, 'listings' | 'keyringUrl'> {
   mirror: string;
-  version: string;
-  format: TarballFormat;
-  /** Where on the mirror the release was found: '' (main), 'fixes/' or 'old/'. */
-  dir: ReleaseDir;
-  tarballUrl: string;
-  ascUrl: string;
   /** The mirror's keyring, or the --keyring file. */
   keyringUrl: string;
   tarballPath: string;
   ascPath: string;
   keyringPath: string;
-  /** Set when no listing could be read and a version was assumed; must be shown to the user. */
-  fallbackNote?: string;
   /** Which of the files are already in the cache (they are still verified before use). */
   inCache: { tarball: boolean; asc: boolean; keyring: boolean };
   listings: { location: string; releases: number; error?: string }[];
