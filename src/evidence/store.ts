@@ -55,10 +55,6 @@ export async function saveEvidence(record: EvidenceRecord): Promise<void> {
   await writeJson(latest, redact(record));
 }
 
-export async function loadEvidence(area: string, id: string, host?: string): Promise<EvidenceRecord | undefined> {
-  return readJson<EvidenceRecord>(path.join(recordDir(area, id, host), 'latest.json')).catch(() => undefined);
-}
-
 /** Every newest record, optionally with the history of each item. */
 export async function loadAllEvidence(withHistory = false): Promise<EvidenceRecord[]> {
   const out: EvidenceRecord[] = [];

@@ -3,7 +3,7 @@ import path from 'node:path';
 import ejs from 'ejs';
 import { LabError } from '../errors.js';
 import { inNamespace } from '../system/netns.js';
-import { runningPid, terminate, waitUntil } from '../system/procs.js';
+import { runningPid, waitUntil } from '../system/procs.js';
 import { run } from '../system/run.js';
 import { labTemplatesDir } from './templates.js';
 import { labPaths, names, type LabSpec } from './topology.js';
@@ -90,13 +90,6 @@ export async function startDnsServer(spec: LabSpec): Promise<number> {
     throw new LabError(`dns: named did not start in ${names.dnsNs}: ${why || 'no answer on port 53'}`, `see ${f.log}`);
   }
   return (await dnsServerPid())!;
-}
-
-export async function stopDnsServer(): Promise<boolean> {
-  const pid = await dnsServerPid();
-  if (!pid) return false;
-  await terminate([pid], 3000);
-  return true;
 }
 
 /** True when the lab's DNS server answers a query for the first lab domain (asked from inside the lab). */

@@ -26,14 +26,6 @@ export function parseStamp(line: string): number | undefined {
   return Number.isNaN(t) ? undefined : t + Number(m[3] ?? 0);
 }
 
-/** Main log lines mentioning any of the given substrings (e.g. the run id), with timestamps. */
-export function grepLog(text: string, needle: string): LogEntry[] {
-  return text
-    .split('\n')
-    .filter((l) => l.includes(needle))
-    .map((line) => ({ at: parseStamp(line) ?? 0, line }));
-}
-
 /** Reception lines ("<=") keyed by the Message-ID they log (id=...), first one wins. */
 export function receptions(text: string, idPrefix: string): Map<string, LogEntry> {
   const out = new Map<string, LogEntry>();

@@ -26,11 +26,6 @@ export async function runningPid(file: string): Promise<number | undefined> {
   return pid !== undefined && alive(pid) ? pid : undefined;
 }
 
-export async function processCommand(pid: number): Promise<string> {
-  const raw = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  return raw.split('\0').filter(Boolean).join(' ');
-}
-
 export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 50): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
@@ -57,8 +52,4 @@ export async function terminate(pids: number[], graceMs = 2000): Promise<number[
   for (const pid of live.filter(alive)) signal(pid, 'SIGKILL');
   await waitUntil(() => live.every((p) => !alive(p)), 2000);
   return live;
-}
-
-export function kill9(pid: number): void {
-  signal(pid, 'SIGKILL');
 }
