@@ -9,6 +9,7 @@ import { registerDns } from './commands/dns.js';
 import { registerVerify } from './commands/verify.js';
 import { registerReport } from './commands/report.js';
 import { registerLab } from './commands/lab.js';
+import { registerMirror } from './commands/mirror.js';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerVerify(program);
   registerReport(program);
   registerLab(program);
+  registerMirror(program);
   return program;
 }
 

@@ -1,201 +1,274 @@
 /**
- * The one entry point `labctl install` uses to get Exim's source: pick the release on the
- * mirror, reuse or download the tarball, its .asc and the maintainers' keyring into the cache,
- * and verify the signature. A tarball is only ever returned verified; on any signature failure
- * the cached tarball and .asc are deleted so a bad download is never reused.
+ * The one entry point `labctl install` uses to get Exim's source. It asks the chosen source
+ * (exim.org, a mirror, or Debian's archive; `auto` tries exim.org and falls back to Debian when
+ * exim.org cannot be reached) for its releases, newest first, and returns the newest one whose
+ * signature a trusted key made:
+ * - a newer release signed by a key labctl does not trust is skipped, with one line saying how
+ *   to trust it; its tarball is never downloaded;
+ * - a bad signature, a digest mismatch, a revoked key or a future date stops the selection: a
+ *   tampered newest release never falls back to an older one;
+ * - `version` means exactly that release;
+ * - a release older than the installed one is refused unless downgrades are allowed.
+ * A tarball is only ever returned verified; on any failure the cached tarball and .asc of that
+ * release are deleted so a bad download is never reused.
  */
-import { promises as fs } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { LabError, errorMessage } from '../errors.js';
-import { exists } from '../system/files.js';
-import { download, isRemote, type DownloadOptions } from './download.js';
-import { discoverRelease, parseMirror, KEYRING_NAME, type Release } from './mirror.js';
+import { EXIT, LabError, errorMessage } from '../errors.js';
+import { exists, readIfExists } from '../system/files.js';
+import type { Candidate, Origin, SourceChoice, SourceKind } from './candidates.js';
+import { debianOrigin } from './debian.js';
+import { download, isRemote } from './download.js';
+import { DEFAULT_MIRROR, KEYRING_NAME, ListingError, mirrorOrigin, parseMirror } from './mirror.js';
 import { progressBar } from './progress.js';
 import { SignatureError, verifySignature, type SignatureRecord } from './signature.js';
-import { tarballName, type TarballFormat } from './versions.js';
+import { inspectSignature, shippedKeyring, trustedKeys, type TrustedKeys } from './trust.js';
+import { compareVersions, tarballName, type TarballFormat } from './versions.js';
 
 export interface SourceOptions {
-  mirror: string;
-  /** Default: the newest release the mirror lists. */
+  source: SourceChoice;
+  /** The mirror directory (with `mirror`, or `auto` given a mirror). */
+  mirror?: string;
+  /** Exactly this release; default: the newest that verifies. */
   version?: string;
   cacheDir: string;
-  /** --keyring FILE; default: the mirror's keyring, cached. */
+  /** --keyring FILE: more keys, used only for pinned or --trust fingerprints. */
   keyringFile?: string;
   /** Pinned fingerprints plus --trust ones. */
   trusted: readonly string[];
+  /** The Exim version installed now; an older release is refused unless allowDowngrade. */
+  installedVersion?: string;
+  allowDowngrade?: boolean;
   /** Show a progress bar (on stderr, only when it is a terminal). */
   progress?: boolean;
   log?: (line: string) => void;
   timeoutMs?: number;
   /** The current time for signature checks (tests). */
   now?: Date;
+  /** The keys labctl ships (tests replace them). */
+  shippedKeys?: string;
 }
 
-/** Where the release is (as discovered on the mirror) and where its files go in the cache. */
-export interface SourcePlan extends Omit<Release, 'listings' | 'keyringUrl'> {
-  mirror: string;
-  /** The mirror's keyring, or the --keyring file. */
-  keyringUrl: string;
-  tarballPath: string;
-  ascPath: string;
-  keyringPath: string;
-  /** Which of the files are already in the cache (they are still verified before use). */
-  inCache: { tarball: boolean; asc: boolean; keyring: boolean };
-  listings: { location: string; releases: number; error?: string }[];
+/** A newer release passed over because no trusted key signed it. */
+export interface SkippedRelease {
+  version: string;
+  /** The signing key's fingerprint (or key ID when the signature names no fingerprint). */
+  issuer: string;
+  signersUserId?: string;
+  line: string;
 }
 
 export interface FetchedSource {
+  origin: SourceKind;
+  originLabel: string;
   version: string;
   format: TarballFormat;
   tarballPath: string;
   ascPath: string;
-  keyringPath: string;
   tarballUrl: string;
   ascUrl: string;
-  keyringUrl: string;
+  /** The source's keyring, when it has one and it was used. */
+  keyringUrl?: string;
   /** True when the tarball and .asc were reused from the cache, nothing downloaded. */
   cached: boolean;
-  fallbackNote?: string;
+  /** Lines the user must see: a fallback, a guessed location. */
+  notes: string[];
+  skipped: SkippedRelease[];
   signature: SignatureRecord;
   verifyMs: number;
   /** What was downloaded this time (URLs), for the step's evidence. */
   downloaded: string[];
 }
 
-/**
- * What fetchVerifiedSource would do, without downloading or writing anything (it does read
- * the mirror's directory listings). For --dry-run.
- */
-export async function planSource(opts: Omit<SourceOptions, 'trusted'> & { trusted?: readonly string[] }): Promise<SourcePlan> {
-  const mirror = parseMirror(opts.mirror);
-  const rel = await discoverRelease(mirror, { version: opts.version, timeoutMs: opts.timeoutMs });
-  const cacheDir = path.resolve(opts.cacheDir);
-  const tarballPath = path.join(cacheDir, tarballName(rel.version, rel.format));
-  const ascPath = `${tarballPath}.asc`;
-  const keyringPath = opts.keyringFile ? path.resolve(opts.keyringFile) : path.join(cacheDir, KEYRING_NAME);
-  const [tarball, asc, keyring] = await Promise.all([exists(tarballPath), exists(ascPath), exists(keyringPath)]);
-  return {
-    mirror: mirror.base,
-    version: rel.version,
-    format: rel.format,
-    dir: rel.dir,
-    tarballUrl: rel.tarballUrl,
-    ascUrl: rel.ascUrl,
-    keyringUrl: opts.keyringFile ? keyringPath : rel.keyringUrl,
-    tarballPath,
-    ascPath,
-    keyringPath,
-    fallbackNote: rel.fallbackNote,
-    inCache: { tarball, asc, keyring },
-    listings: rel.listings.map((l) => ({ location: l.location, releases: l.tarballs.length, error: l.error })),
-  };
+/** Where the cache keeps a release's files. */
+export function cachePaths(cacheDir: string, c: Pick<Candidate, 'version' | 'format'>) {
+  const tarballPath = path.join(path.resolve(cacheDir), tarballName(c.version, c.format));
+  return { tarballPath, ascPath: `${tarballPath}.asc` };
 }
 
-/** Downloads, or reuses from the cache, a release whose signature verifies; see the file comment. */
+/** The source to use: `auto` is exim.org, or Debian's archive when exim.org cannot be reached. */
+export async function resolveOrigin(opts: Pick<SourceOptions, 'source' | 'mirror' | 'version' | 'cacheDir' | 'timeoutMs' | 'log'>): Promise<Origin> {
+  const choice = opts.source === 'auto' && opts.mirror ? 'mirror' : opts.source;
+  switch (choice) {
+    case 'mirror':
+      if (!opts.mirror) throw new LabError('--source mirror needs --mirror DIR|URL', 'name the directory holding the exim-<version>.tar.* files', EXIT.usage);
+      return mirrorOrigin(parseMirror(opts.mirror), 'mirror', opts);
+    case 'official':
+      return mirrorOrigin(parseMirror(DEFAULT_MIRROR), 'official', opts);
+    case 'debian':
+      return debianOrigin(opts);
+    case 'auto':
+      try {
+        return await mirrorOrigin(parseMirror(DEFAULT_MIRROR), 'official', { ...opts, timeoutMs: opts.timeoutMs ?? 15_000 });
+      } catch (err) {
+        if (!(err instanceof ListingError && err.unreachable)) throw err;
+        const why = /: ([^:]*)$/.exec(err.message)?.[1] ?? err.message;
+        const note = `exim.org cannot be reached (${why}); using Debian's archive, which carries the signed upstream tarballs`;
+        opts.log?.(note);
+        const origin = await debianOrigin(opts);
+        return { ...origin, notes: [note, ...origin.notes] };
+      }
+  }
+}
+
+async function sha256File(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Downloads, or reuses from the cache, the newest release that verifies; see the file comment. */
 export async function fetchVerifiedSource(opts: SourceOptions): Promise<FetchedSource> {
+  return selectRelease(await resolveOrigin(opts), opts);
+}
+
+/** The selection over one source's candidates (newest first). */
+export async function selectRelease(origin: Origin, opts: SourceOptions): Promise<FetchedSource> {
   const log = opts.log ?? (() => {});
-  const plan = await planSource(opts);
-  if (plan.fallbackNote) log(plan.fallbackNote);
-  await fs.mkdir(path.dirname(plan.tarballPath), { recursive: true });
+  const cacheDir = path.resolve(opts.cacheDir);
+  await fs.mkdir(cacheDir, { recursive: true });
+  const now = opts.now ?? new Date();
 
   const downloaded: string[] = [];
   const get = async (url: string, dest: string, withBar: boolean) => {
     log(`downloading ${url}`);
     const bar = withBar && opts.progress ? progressBar(path.basename(dest)) : undefined;
-    const dl: DownloadOptions = { timeoutMs: opts.timeoutMs, onProgress: bar?.onProgress };
     try {
-      await download(url, dest, dl);
+      await download(url, dest, { timeoutMs: opts.timeoutMs, onProgress: bar?.onProgress });
     } finally {
       bar?.stop();
     }
     downloaded.push(url);
   };
 
-  const mirrorKeyring = !opts.keyringFile;
-  if (!mirrorKeyring && !plan.inCache.keyring) {
-    throw new LabError(`keyring ${plan.keyringPath} does not exist`, 'check --keyring FILE');
-  }
-  let keyringFresh = false;
-  if (mirrorKeyring && !plan.inCache.keyring) {
-    await get(plan.keyringUrl, plan.keyringPath, false);
-    keyringFresh = true;
-  }
-
-  const cached = plan.inCache.tarball && plan.inCache.asc;
-  if (cached) log(`using cached ${plan.tarballPath} (verifying its signature again)`);
-
-  const discard = async () => {
-    await Promise.all([plan.tarballPath, plan.ascPath].map((p) => fs.rm(p, { force: true })));
-    if (mirrorKeyring) await fs.rm(plan.keyringPath, { force: true });
+  // The keys: labctl's shipped ones, plus trusted keys from --keyring or the source's keyring.
+  // The source's keyring is fetched again before the first download of a run, so a key or a
+  // revocation published since the last run is seen.
+  const mirrorKeyringPath = path.join(cacheDir, KEYRING_NAME);
+  const keyringUrl = opts.keyringFile ? path.resolve(opts.keyringFile) : origin.keyringUrl;
+  if (opts.keyringFile && !(await exists(keyringUrl!))) throw new LabError(`keyring ${keyringUrl} does not exist`, 'check --keyring FILE', EXIT.usage);
+  const loadTrust = async (): Promise<TrustedKeys> => {
+    const file = opts.keyringFile ? keyringUrl! : mirrorKeyringPath;
+    const text = origin.keyringUrl || opts.keyringFile ? await readIfExists(file) : undefined;
+    return trustedKeys({ shipped: opts.shippedKeys ?? shippedKeyring(), extra: text ? { text, name: file } : undefined, trusted: opts.trusted, now });
   };
-
-  try {
-    if (!plan.inCache.asc) {
-      try {
-        await get(plan.ascUrl, plan.ascPath, false);
-      } catch (err) {
-        throw new SignatureError('missing', `signature ${plan.ascUrl} could not be fetched: ${errorMessage(err)}`, 'every release tarball must have its .asc beside it on the mirror');
-      }
-    }
-    if (!plan.inCache.tarball) await get(plan.tarballUrl, plan.tarballPath, true);
-  } catch (err) {
-    // A tarball without a usable signature is not kept; a signature without its tarball is harmless.
-    if (err instanceof SignatureError) await discard();
-    throw err;
-  }
-
-  const verifyOnce = async () => {
-    const started = performance.now();
-    const signature = await verifySignature({
-      data: plan.tarballPath,
-      signatureArmored: await fs.readFile(plan.ascPath, 'utf8'),
-      keyringArmored: await fs.readFile(plan.keyringPath, 'utf8'),
-      trusted: opts.trusted,
-      now: opts.now,
-      names: {
-        data: path.basename(plan.tarballPath),
-        signature: isRemote(plan.ascUrl) ? plan.ascUrl : plan.ascPath,
-        keyring: plan.keyringPath,
-      },
-    });
-    return { signature, verifyMs: performance.now() - started };
-  };
-
-  let verified: Awaited<ReturnType<typeof verifyOnce>>;
-  try {
+  let trust = await loadTrust();
+  let refreshed = false;
+  const beforeDownload = async () => {
+    if (refreshed) return;
+    refreshed = true;
+    if (opts.keyringFile || !origin.keyringUrl) return;
     try {
-      verified = await verifyOnce();
+      await get(origin.keyringUrl, mirrorKeyringPath, false);
     } catch (err) {
-      // A cached keyring may predate a new maintainer key: fetch it once more and retry.
-      if (!(err instanceof SignatureError && err.reason === 'unknown-key' && mirrorKeyring && !keyringFresh)) throw err;
-      log(`signing key not in the cached keyring; fetching ${plan.keyringUrl} again`);
-      await get(plan.keyringUrl, plan.keyringPath, false);
-      verified = await verifyOnce();
+      log(`could not refresh the maintainers' keyring (${errorMessage(err)}); using labctl's shipped keys`);
+      await fs.rm(mirrorKeyringPath, { force: true });
     }
-  } catch (err) {
-    await discard();
-    if (err instanceof LabError) {
-      const hint = [err.hint, cached ? 'the cached tarball and .asc were deleted; the next run downloads them again' : 'the downloaded tarball and .asc were deleted']
-        .filter(Boolean)
-        .join('; ');
-      throw new SignatureError(err instanceof SignatureError ? err.reason : 'invalid', err.message, hint);
-    }
-    throw err;
-  }
+    trust = await loadTrust();
+  };
 
+  const skipped: SkippedRelease[] = [];
+  const installed = opts.installedVersion;
+  for (const c of origin.candidates) {
+    if (installed && !opts.allowDowngrade && compareVersions(c.version, installed) < 0) {
+      const passed = skipped.length ? ` (newer releases skipped: ${skipped.map((s) => s.version).join(', ')})` : '';
+      throw new LabError(
+        `refusing to install Exim ${c.version}: it is older than the installed ${installed}${passed}`,
+        'a source that offers only old releases may be replaying them; add --allow-downgrade if you mean it',
+        EXIT.usage,
+      );
+    }
+    const { tarballPath, ascPath } = cachePaths(cacheDir, c);
+    const discard = () => Promise.all([tarballPath, ascPath].map((p) => fs.rm(p, { force: true })));
+    const ascName = isRemote(c.ascUrl) ? c.ascUrl : ascPath;
+    const ascCached = await exists(ascPath);
+    try {
+      if (!ascCached) {
+        await beforeDownload();
+        try {
+          await get(c.ascUrl, ascPath, false);
+        } catch (err) {
+          throw new SignatureError('missing', `signature ${c.ascUrl} could not be fetched: ${errorMessage(err)}`, 'every release tarball must have its .asc beside it');
+        }
+      }
+      const ascText = await fs.readFile(ascPath, 'utf8');
+      const info = await inspectSignature(ascText, trust.keys, ascName);
+      if (info.created && info.created.getTime() > now.getTime()) {
+        throw new SignatureError('future', `signature ${ascName} is dated ${info.created.toISOString()}, in the future`, "check this machine's clock; a release cannot have been signed in the future");
+      }
+      if (!info.known) {
+        const who = info.signersUserId ? ` (${info.signersUserId})` : '';
+        const todo = `--trust ${info.issuer} --keyring FILE`;
+        if (opts.version) {
+          throw new SignatureError('unknown-key', `Exim ${c.version} is signed by key ${info.issuer}${who}, which labctl does not pin`, `if you have checked that it is an Exim maintainer's key, add ${todo} (FILE holding that public key)`);
+        }
+        const line = `skipping Exim ${c.version}: signed by key ${info.issuer}${who}, which labctl does not pin; to install it after checking the key: ${todo}`;
+        log(line);
+        skipped.push({ version: c.version, issuer: info.issuer, signersUserId: info.signersUserId, line });
+        continue;
+      }
+      const tarballCached = await exists(tarballPath);
+      if (!tarballCached) {
+        await beforeDownload();
+        await get(c.tarballUrl, tarballPath, true);
+      }
+      if (c.expected) {
+        const sha = await sha256File(tarballPath);
+        if (sha !== c.expected.sha256) {
+          throw new SignatureError('digest', `${path.basename(tarballPath)} does not match the SHA-256 in ${origin.label}'s signed index (got ${sha.slice(0, 16)}…, expected ${c.expected.sha256.slice(0, 16)}…)`);
+        }
+      }
+      const started = performance.now();
+      const signature = await verifySignature({
+        data: tarballPath,
+        signatureArmored: ascText,
+        keyringArmored: trust.armored,
+        trusted: opts.trusted,
+        now,
+        names: { data: path.basename(tarballPath), signature: ascName, keyring: "labctl's pinned keys" },
+      });
+      const verifyMs = performance.now() - started;
+      return {
+        origin: origin.kind,
+        originLabel: origin.label,
+        version: c.version,
+        format: c.format,
+        tarballPath,
+        ascPath,
+        tarballUrl: c.tarballUrl,
+        ascUrl: c.ascUrl,
+        keyringUrl: refreshed || (await exists(mirrorKeyringPath)) ? keyringUrl : undefined,
+        cached: ascCached && tarballCached,
+        notes: origin.notes,
+        skipped,
+        signature,
+        verifyMs,
+        downloaded,
+      };
+    } catch (err) {
+      await discard();
+      if (err instanceof SignatureError) {
+        const hint = [err.hint, `Exim ${c.version} from ${origin.label}: its cached tarball and .asc were deleted; nothing was built`].filter(Boolean).join('; ');
+        throw new SignatureError(err.reason, err.message, hint);
+      }
+      throw err;
+    }
+  }
+  const what = skipped.length ? `; skipped: ${skipped.map((s) => `${s.version} (key ${s.issuer})`).join(', ')}` : '';
+  throw new LabError(`no release from ${origin.label} is signed by a key labctl trusts${what}`, skipped[0] ? `to install one anyway, check its key and add --trust ${skipped[0].issuer} --keyring FILE` : undefined);
+}
+
+/** What --dry-run shows: the source and its candidates, without downloading a tarball. */
+export async function planSource(opts: Pick<SourceOptions, 'source' | 'mirror' | 'version' | 'cacheDir' | 'timeoutMs' | 'log'>) {
+  const origin = await resolveOrigin(opts);
   return {
-    version: plan.version,
-    format: plan.format,
-    tarballPath: plan.tarballPath,
-    ascPath: plan.ascPath,
-    keyringPath: plan.keyringPath,
-    tarballUrl: plan.tarballUrl,
-    ascUrl: plan.ascUrl,
-    keyringUrl: plan.keyringUrl,
-    cached,
-    fallbackNote: plan.fallbackNote,
-    signature: verified.signature,
-    verifyMs: verified.verifyMs,
-    downloaded,
+    origin,
+    candidates: await Promise.all(
+      origin.candidates.map(async (c) => {
+        const p = cachePaths(opts.cacheDir, c);
+        return { ...c, ...p, inCache: (await exists(p.tarballPath)) && (await exists(p.ascPath)) };
+      }),
+    ),
   };
 }

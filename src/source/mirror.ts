@@ -6,13 +6,12 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { errorMessage, usageError } from '../errors.js';
+import { EXIT, LabError, errorMessage, usageError } from '../errors.js';
+import { newestFirst, type Candidate, type Origin } from './candidates.js';
 import { fetchText, isRemote, localPath } from './download.js';
-import { PINNED_FALLBACK_VERSION } from './pinned.js';
 import {
   isReleaseCandidate,
   isValidVersion,
-  newestRelease,
   parseListing,
   preferredFormat,
   tarballName,
@@ -82,62 +81,70 @@ export async function readListing(mirror: Mirror, dir: ReleaseDir, timeoutMs?: n
   }
 }
 
-export interface Release {
-  version: string;
-  format: TarballFormat;
-  dir: ReleaseDir;
-  tarballUrl: string;
-  ascUrl: string;
-  keyringUrl: string;
-  /** Set when no listing could be used and labctl guessed; the caller must show it. */
-  fallbackNote?: string;
-  /** The listings consulted, for --dry-run and error messages. */
-  listings: Listing[];
+/** True when a listing failed because the host cannot be reached at all (DNS, refused, no route, timeout). */
+export function isUnreachable(error: string): boolean {
+  return /\(DNS\)|connection refused|no route to|\(timeout\)/.test(error);
 }
 
-function release(mirror: Mirror, version: string, format: TarballFormat, dir: ReleaseDir, listings: Listing[], fallbackNote?: string): Release {
+/** A listing that could not be read; `unreachable` lets `--source auto` fall back to Debian. */
+export class ListingError extends LabError {
+  constructor(
+    message: string,
+    hint: string | undefined,
+    readonly unreachable: boolean,
+  ) {
+    super(message, hint, EXIT.usage);
+  }
+}
+
+function candidate(mirror: Mirror, version: string, format: TarballFormat, dir: ReleaseDir): Candidate {
   const tarballUrl = locate(mirror, dir, tarballName(version, format));
-  return { version, format, dir, tarballUrl, ascUrl: `${tarballUrl}.asc`, keyringUrl: keyringLocation(mirror), fallbackNote, listings };
+  return { version, format, tarballUrl, ascUrl: `${tarballUrl}.asc` };
 }
 
 /**
- * Picks the release to fetch: `version` if given (searched in the main directory, `fixes/`
- * and `old/`), otherwise the newest non-RC release listed in the main directory or `fixes/`.
- * The format is the preferred one present (xz, bz2, gz). When the main listing cannot be read,
- * it falls back to `exim-<version or pinned>.tar.xz` in the main directory and says so.
+ * The releases a mirror offers, newest first: every non-RC release listed in its main directory
+ * and `fixes/`, each in its preferred format (xz, bz2, gz). With `version`, exactly that release
+ * (searched in the main directory, `fixes/` and `old/`). A listing that cannot be read is an
+ * error, except with `version`, when the tarball is tried in the main directory and a note says so.
  */
-export async function discoverRelease(mirror: Mirror, opts: { version?: string; timeoutMs?: number } = {}): Promise<Release> {
+export async function mirrorOrigin(mirror: Mirror, kind: 'official' | 'mirror', opts: { version?: string; timeoutMs?: number; log?: (line: string) => void } = {}): Promise<Origin & { listings: Listing[] }> {
   const { version } = opts;
   if (version !== undefined && !isValidVersion(version)) {
     throw usageError(`--version ${version}: not an Exim version`, 'e.g. --version 4.96 or --version 4.98.2');
   }
+  const label = kind === 'official' ? 'exim.org' : `mirror ${mirror.base}`;
+  const origin = (candidates: Candidate[], listings: Listing[], notes: string[] = []) => ({ kind, label, candidates, keyringUrl: keyringLocation(mirror), notes, listings });
   const [main, fixes] = await Promise.all([readListing(mirror, '', opts.timeoutMs), readListing(mirror, 'fixes/', opts.timeoutMs)]);
   const listings = [main, fixes];
 
-  if (main.error || main.tarballs.length + fixes.tarballs.length === 0) {
-    const why = main.error ?? `no exim-<version>.tar.* files listed in ${main.location}`;
-    const v = version ?? PINNED_FALLBACK_VERSION;
-    const note = version
-      ? `could not read the mirror's listing (${why}); trying ${tarballName(v, 'xz')} in the main directory`
-      : `could not read the mirror's listing (${why}); using labctl's pinned version ${v}`;
-    return release(mirror, v, 'xz', '', listings, note);
+  if (main.error) {
+    if (version && !isUnreachable(main.error)) {
+      const note = `could not read the listing ${main.location} (${main.error}); trying ${tarballName(version, 'xz')} there`;
+      opts.log?.(note);
+      return origin([candidate(mirror, version, 'xz', '')], listings, [note]);
+    }
+    throw new ListingError(
+      `cannot read the release listing ${main.location}: ${main.error}`,
+      kind === 'official' ? 'without exim.org, use --source debian (Debian\'s archive carries the signed upstream tarballs)' : 'check --mirror, or name a release with --version',
+      isUnreachable(main.error),
+    );
   }
 
   if (version === undefined) {
-    const all = [...main.tarballs, ...fixes.tarballs];
-    const newest = newestRelease(all);
-    if (!newest) {
-      throw usageError(`no release in ${main.location} or its fixes/ (only release candidates)`, 'pick one with --version');
-    }
-    return pick(mirror, newest, listings)!;
+    const all = [...main.tarballs.map((t) => ({ t, dir: '' as const })), ...fixes.tarballs.map((t) => ({ t, dir: 'fixes/' as const }))];
+    const versions = newestFirst(all.map(({ t, dir }) => candidate(mirror, t.version, t.format, dir))).map((c) => c.version);
+    const candidates = versions.map((v) => pick(mirror, v, listings)!);
+    if (!candidates.length) throw usageError(`no release in ${main.location} or its fixes/`, 'check --mirror, or pick a release with --version');
+    return origin(candidates, listings);
   }
 
   const found = pick(mirror, version, listings);
-  if (found) return found;
+  if (found) return origin([found], listings);
   const old = await readListing(mirror, 'old/', opts.timeoutMs);
   listings.push(old);
   const fromOld = pick(mirror, version, listings);
-  if (fromOld) return fromOld;
+  if (fromOld) return origin([fromOld], listings);
   const known = [...new Set(listings.flatMap((l) => l.tarballs.map((t) => t.version)))]
     .filter((v) => !isReleaseCandidate(v))
     .sort(compareVersions)
@@ -149,10 +156,10 @@ export async function discoverRelease(mirror: Mirror, opts: { version?: string; 
 }
 
 /** The first directory (main, fixes/, old/) that lists `version`, with its best format. */
-function pick(mirror: Mirror, version: string, listings: Listing[]): Release | undefined {
+function pick(mirror: Mirror, version: string, listings: Listing[]): Candidate | undefined {
   for (const listing of listings) {
     const format = preferredFormat(listing.tarballs, version);
-    if (format) return release(mirror, version, format, listing.dir, listings);
+    if (format) return candidate(mirror, version, format, listing.dir);
   }
   return undefined;
 }

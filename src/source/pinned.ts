@@ -23,12 +23,6 @@ export const PINNED_KEYS: readonly PinnedKey[] = [
 
 export const PINNED_FINGERPRINTS: readonly string[] = PINNED_KEYS.map((k) => k.fingerprint);
 
-/**
- * The version labctl's CI builds, used when no directory listing of the mirror can be read.
- * The caller must tell the user it fell back to it.
- */
-export const PINNED_FALLBACK_VERSION = '4.96';
-
 /** Upper case, no spaces or colons, no `0x`: the form fingerprints are compared in. */
 export function normalizeFingerprint(fpr: string): string {
   return fpr.replace(/^0x/i, '').replace(/[\s:]/g, '').toUpperCase();

@@ -1,4 +1,6 @@
-import { exists } from './files.js';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { exists, readIfExists, writeAtomic } from './files.js';
 import { run } from './run.js';
 
 export async function isAptBased(): Promise<boolean> {
@@ -34,4 +36,41 @@ export async function aptInstall(pkgs: string[]): Promise<void> {
 
 export async function aptRemove(pkgs: string[]): Promise<void> {
   if (pkgs.length) await run('apt-get', ['remove', '-y', '-q', ...pkgs], { env: APT_ENV });
+}
+
+/** The machine's apt source files (deb822 and one-line), read-only, and its distribution id. */
+export async function machineAptSources(): Promise<{ distro: string; files: { name: string; text: string }[] }> {
+  const names = ['/etc/apt/sources.list', ...(await fs.readdir('/etc/apt/sources.list.d').catch(() => [] as string[])).map((n) => `/etc/apt/sources.list.d/${n}`)];
+  const files: { name: string; text: string }[] = [];
+  for (const name of names) {
+    const text = await readIfExists(name);
+    if (text !== undefined) files.push({ name, text });
+  }
+  const osRelease = (await readIfExists('/etc/os-release')) ?? '';
+  const distro = /^ID=("?)([a-z]+)\1$/m.exec(osRelease)?.[2] ?? 'debian';
+  return { distro, files };
+}
+
+/**
+ * Runs apt against a private state directory: its own sources list, lists and caches, so the
+ * machine's apt configuration and package lists are never touched. Returns
+ * `apt-cache showsrc PACKAGE` after an `update` (failures of single suites are tolerated: a
+ * later suite may not exist on every archive).
+ */
+export async function privateShowsrc(stateDir: string, sourceLines: string[], pkg: string): Promise<{ showsrc: string; updateLog: string }> {
+  await fs.mkdir(path.join(stateDir, 'lists/partial'), { recursive: true });
+  await fs.mkdir(path.join(stateDir, 'cache/archives/partial'), { recursive: true });
+  const list = path.join(stateDir, 'sources.list');
+  await writeAtomic(list, `${sourceLines.join('\n')}\n`);
+  const opts = [
+    '-o', `Dir::Etc::sourcelist=${list}`,
+    '-o', 'Dir::Etc::sourceparts=-',
+    '-o', `Dir::State::Lists=${path.join(stateDir, 'lists')}`,
+    '-o', `Dir::Cache=${path.join(stateDir, 'cache')}`,
+    // The private directories belong to root; apt's _apt sandbox user could not write them.
+    '-o', 'APT::Sandbox::User=root',
+  ];
+  const update = await run('apt-get', [...opts, '-q', 'update'], { env: APT_ENV, allowFailure: true, timeoutMs: 300_000 });
+  const showsrc = await run('apt-cache', [...opts, 'showsrc', pkg], { allowFailure: true });
+  return { showsrc: showsrc.stdout, updateLog: `${update.command}\n${update.stdout}\n${update.stderr}`.trim() };
 }

@@ -80,3 +80,20 @@ export async function writeInPlace(target: string, data: Buffer | string, mode =
     await fh.close();
   }
 }
+
+/** Where a symlink points, or undefined when `p` is not a symlink. */
+export async function readLinkIfAny(p: string): Promise<string | undefined> {
+  return fs.readlink(p).catch(() => undefined);
+}
+
+/** Points the symlink `p` at `target` atomically (a new link beside it, renamed over it). */
+export async function replaceSymlink(p: string, target: string): Promise<void> {
+  const tmp = siblingTemp(p, 'link');
+  await fs.symlink(target, tmp);
+  try {
+    await fs.rename(tmp, p);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+}

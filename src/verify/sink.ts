@@ -13,7 +13,7 @@ export interface Sink {
   close(): void;
 }
 
-export function startSink(address: string, signal?: AbortSignal): Promise<Sink> {
+export function startSink(address: string, signal?: AbortSignal, port = 0): Promise<Sink> {
   let deliver!: (m: string) => void;
   let reject!: (e: Error) => void;
   const message = new Promise<string>((res, rej) => ((deliver = res), (reject = rej)));
@@ -60,7 +60,7 @@ export function startSink(address: string, signal?: AbortSignal): Promise<Sink> 
   signal?.addEventListener('abort', () => (reject(new Error('stopped')), close()), { once: true });
   return new Promise((resolve, fail) => {
     server.once('error', fail);
-    server.listen(0, address, () => {
+    server.listen(port, address, () => {
       const port = (server.address() as net.AddressInfo).port;
       resolve({ port, message, close });
     });

@@ -22,7 +22,8 @@ export async function labctl(args: string[], opts: { env?: Record<string, string
 export async function offlineMirror(): Promise<string> {
   const dir = process.env.LABCTL_TEST_MIRROR ?? path.join(repoRoot, 'build/mirror');
   const { existsSync } = await import('node:fs');
-  if (!existsSync(path.join(dir, 'exim4/exim-4.96.tar.xz'))) {
+  // 4.96, 4.98.2 and 4.100.1: the releases Debian's archive carries (labctl mirror lays them out).
+  if (!['4.96', '4.98.2', '4.100.1'].every((v) => existsSync(path.join(dir, `exim4/exim-${v}.tar.xz.asc`)))) {
     await execa('bash', [path.join(repoRoot, 'scripts/mirror-from-debian.sh'), dir], { stdio: 'inherit' });
   }
   return dir;

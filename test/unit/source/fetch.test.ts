@@ -2,7 +2,9 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fetchVerifiedSource, planSource } from '../../../src/source/fetch.js';
+import * as openpgp from 'openpgp';
+import { fetchVerifiedSource, planSource, selectRelease, type SourceOptions } from '../../../src/source/fetch.js';
+import type { Candidate } from '../../../src/source/candidates.js';
 import { SignatureError } from '../../../src/source/signature.js';
 import { exists } from '../../../src/system/files.js';
 import { run } from '../../../src/system/run.js';
@@ -19,28 +21,32 @@ beforeAll(async () => {
   key = await makeKey('Jo Maintainer');
 });
 
-/** A mirror laid out like the official tree, with real (small) tarballs signed by `key`. */
-async function makeMirror(): Promise<{ root: string; exim4: string; requests: string[]; url: string }> {
+interface Rel {
+  v: string;
+  dir?: '' | 'fixes';
+  format?: 'xz' | 'gz';
+  signer?: TestKey;
+  signed?: Date;
+}
+const DEFAULT_RELEASES: Rel[] = [{ v: '4.97' }, { v: '4.97', format: 'gz' }, { v: '4.97.1', dir: 'fixes', format: 'gz' }, { v: '4.97.1', dir: 'fixes' }];
+
+/** A mirror laid out like the official tree, with real (small) tarballs signed by `key` unless a release names another signer. */
+async function makeMirror(releases: Rel[] = DEFAULT_RELEASES, keyring = () => key.publicArmored): Promise<{ root: string; exim4: string; requests: string[]; url: string }> {
   const s = await scratch('fetch');
   cleanups.push(s.cleanup);
   const root = path.join(s.dir, 'mirror');
   const exim4 = path.join(root, 'exim4');
   await mkdir(path.join(exim4, 'fixes'), { recursive: true });
   const tree = path.join(s.dir, 'tree');
-  for (const v of ['4.97', '4.97.1']) {
-    await mkdir(path.join(tree, `exim-${v}`, 'src'), { recursive: true });
-    await writeFile(path.join(tree, `exim-${v}`, 'src', 'EDITME'), `# Exim ${v}\n`);
+  for (const r of releases) {
+    await mkdir(path.join(tree, `exim-${r.v}`, 'src'), { recursive: true });
+    await writeFile(path.join(tree, `exim-${r.v}`, 'src', 'EDITME'), `# Exim ${r.v}\n`);
+    const format = r.format ?? 'xz';
+    const file = path.join(exim4, r.dir ?? '', `exim-${r.v}.tar.${format}`);
+    await run('tar', [format === 'xz' ? '-cJf' : '-czf', file, '-C', tree, `exim-${r.v}`]);
+    await writeFile(`${file}.asc`, await signDetached(await readFile(file), (r.signer ?? key).privateKey, r.signed ?? at('2023-05-01T00:00:00Z')));
   }
-  const release = async (dir: string, v: string, format: 'xz' | 'gz') => {
-    const file = path.join(dir, `exim-${v}.tar.${format}`);
-    await run('tar', [format === 'xz' ? '-cJf' : '-czf', file, '-C', tree, `exim-${v}`]);
-    await writeFile(`${file}.asc`, await signDetached(await readFile(file), key.privateKey, at('2023-05-01T00:00:00Z')));
-  };
-  await release(exim4, '4.97', 'xz');
-  await release(exim4, '4.97', 'gz');
-  await release(path.join(exim4, 'fixes'), '4.97.1', 'gz');
-  await release(path.join(exim4, 'fixes'), '4.97.1', 'xz');
-  await writeFile(path.join(root, 'Exim-Maintainers-Keyring.asc'), key.publicArmored);
+  await writeFile(path.join(root, 'Exim-Maintainers-Keyring.asc'), keyring());
 
   // A static file server with python-style listings for directories.
   const requests: string[] = [];
@@ -67,24 +73,45 @@ async function makeMirror(): Promise<{ root: string; exim4: string; requests: st
   return { root, exim4, requests, url: `${srv.url}/exim4/` };
 }
 
+/** Runs the selection over one hand-made candidate (as Debian's origin would produce it). */
+function selectFrom(c: Candidate, opts: SourceOptions) {
+  return selectRelease({ kind: 'debian', label: 'a test index', candidates: [c], notes: [] }, opts);
+}
+
 async function cacheDir(): Promise<string> {
   const s = await scratch('cache');
   cleanups.push(s.cleanup);
   return path.join(s.dir, 'cache');
 }
 
+/** The options every test shares: the test key stands in for labctl's shipped, pinned keys. */
+const base = (mirror: string, cacheDir: string, extra: Partial<SourceOptions> = {}): SourceOptions => ({
+  source: 'mirror',
+  mirror,
+  cacheDir,
+  trusted: [key.fingerprint],
+  shippedKeys: key.publicArmored,
+  now: NOW,
+  ...extra,
+});
+
+async function failure(p: Promise<unknown>): Promise<SignatureError> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(Error);
+  return err as SignatureError;
+}
+
 describe('planSource', () => {
-  it('reports URLs and cache paths without downloading', async () => {
+  it('lists the releases newest first with their cache paths, without downloading', async () => {
     const m = await makeMirror();
     const cache = await cacheDir();
-    const plan = await planSource({ mirror: m.url, cacheDir: cache });
-    expect(plan.version).toBe('4.97.1');
-    expect(plan.format).toBe('xz');
-    expect(plan.tarballUrl).toBe(`${m.url}fixes/exim-4.97.1.tar.xz`);
-    expect(plan.ascUrl).toBe(`${m.url}fixes/exim-4.97.1.tar.xz.asc`);
-    expect(plan.keyringUrl).toBe(`${m.url.replace(/exim4\/$/, '')}Exim-Maintainers-Keyring.asc`);
-    expect(plan.tarballPath).toBe(path.join(cache, 'exim-4.97.1.tar.xz'));
-    expect(plan.inCache).toEqual({ tarball: false, asc: false, keyring: false });
+    const plan = await planSource({ source: 'mirror', mirror: m.url, cacheDir: cache });
+    expect(plan.candidates.map((c) => [c.version, c.format])).toEqual([['4.97.1', 'xz'], ['4.97', 'xz']]);
+    expect(plan.candidates[0].tarballUrl).toBe(`${m.url}fixes/exim-4.97.1.tar.xz`);
+    expect(plan.candidates[0].ascUrl).toBe(`${m.url}fixes/exim-4.97.1.tar.xz.asc`);
+    expect(plan.origin.keyringUrl).toBe(`${m.url.replace(/exim4\/$/, '')}Exim-Maintainers-Keyring.asc`);
+    expect(plan.candidates[0].tarballPath).toBe(path.join(cache, 'exim-4.97.1.tar.xz'));
+    expect(plan.candidates[0].inCache).toBe(false);
     expect(await exists(cache)).toBe(false);
     expect(m.requests.sort()).toEqual(['/exim4/', '/exim4/fixes/']);
   });
@@ -95,9 +122,9 @@ describe('fetchVerifiedSource', () => {
     const m = await makeMirror();
     const cache = await cacheDir();
     const lines: string[] = [];
-    const opts = { mirror: m.url, cacheDir: cache, trusted: [key.fingerprint], now: NOW, log: (l: string) => lines.push(l) };
+    const opts = base(m.url, cache, { log: (l: string) => lines.push(l) });
     const first = await fetchVerifiedSource(opts);
-    expect(first).toMatchObject({ version: '4.97.1', format: 'xz', cached: false });
+    expect(first).toMatchObject({ version: '4.97.1', format: 'xz', cached: false, origin: 'mirror', skipped: [] });
     expect(first.signature.primaryFingerprint).toBe(key.fingerprint);
     expect(first.signature.created).toBe('2023-05-01T00:00:00Z');
     expect(first.downloaded).toEqual([first.keyringUrl, first.ascUrl, first.tarballUrl]);
@@ -109,74 +136,124 @@ describe('fetchVerifiedSource', () => {
     expect(second.cached).toBe(true);
     expect(second.downloaded).toEqual([]);
     expect(m.requests.slice(before).filter((r) => !r.endsWith('/'))).toEqual([]);
-    expect(lines.some((l) => l.startsWith('using cached'))).toBe(true);
   });
 
   it('honours --version and the format preference', async () => {
     const m = await makeMirror();
-    const r = await fetchVerifiedSource({ mirror: m.url, version: '4.97', cacheDir: await cacheDir(), trusted: [key.fingerprint], now: NOW });
+    const r = await fetchVerifiedSource(base(m.url, await cacheDir(), { version: '4.97' }));
     expect(r.tarballUrl).toBe(`${m.url}exim-4.97.tar.xz`);
   });
 
-  it('deletes a cached tarball whose signature no longer verifies and throws', async () => {
-    const m = await makeMirror();
-    const cache = await cacheDir();
-    const opts = { mirror: m.url, cacheDir: cache, trusted: [key.fingerprint], now: NOW };
-    const first = await fetchVerifiedSource(opts);
-    const bytes = await readFile(first.tarballPath);
-    bytes[100] ^= 0xff;
-    await writeFile(first.tarballPath, bytes);
-    const err = await fetchVerifiedSource(opts).then(() => undefined, (e: unknown) => e);
-    expect(err).toBeInstanceOf(SignatureError);
-    expect((err as SignatureError).reason).toBe('digest');
-    expect((err as SignatureError).hint).toMatch(/cached tarball and \.asc were deleted/);
-    expect(await exists(first.tarballPath)).toBe(false);
-    expect(await exists(first.ascPath)).toBe(false);
-    // The next run downloads afresh and succeeds.
-    expect((await fetchVerifiedSource(opts)).cached).toBe(false);
+  it('skips a newer release signed by a key it does not pin, without downloading its tarball, and says how to trust it', async () => {
+    const stranger = await makeKey('New Maintainer');
+    const m = await makeMirror([{ v: '4.97' }, { v: '4.100.1', signer: stranger }, { v: '4.99', dir: 'fixes', signer: stranger }]);
+    const lines: string[] = [];
+    const r = await fetchVerifiedSource(base(m.url, await cacheDir(), { log: (l) => lines.push(l) }));
+    expect(r.version).toBe('4.97');
+    expect(r.skipped.map((x) => [x.version, x.issuer])).toEqual([['4.100.1', stranger.fingerprint], ['4.99', stranger.fingerprint]]);
+    const line = lines.find((l) => l.startsWith('skipping Exim 4.100.1'));
+    expect(line).toContain(stranger.fingerprint);
+    expect(line).toContain(`--trust ${stranger.fingerprint} --keyring FILE`);
+    expect(m.requests).not.toContain('/exim4/exim-4.100.1.tar.xz');
+    expect(m.requests).toContain('/exim4/exim-4.100.1.tar.xz.asc');
   });
 
-  it('refuses a tampered mirror and keeps nothing of it', async () => {
+  it('skips a newer release whose key is in the mirror keyring but not pinned, and installs it once trusted', async () => {
+    const stranger = await makeKey('New Maintainer');
+    const m = await makeMirror([{ v: '4.97' }, { v: '4.98.2', signer: stranger }], () => `${key.publicArmored}\n${stranger.publicArmored}`);
+    const r = await fetchVerifiedSource(base(m.url, await cacheDir()));
+    expect(r.version).toBe('4.97');
+    expect(r.skipped[0].issuer).toBe(stranger.fingerprint);
+    const trusted = await fetchVerifiedSource(base(m.url, await cacheDir(), { trusted: [key.fingerprint, stranger.fingerprint] }));
+    expect(trusted.version).toBe('4.98.2');
+    expect(trusted.signature.primaryFingerprint).toBe(stranger.fingerprint);
+  });
+
+  it('--version X with an unpinned signer stops instead of falling back', async () => {
+    const stranger = await makeKey('New Maintainer');
+    const m = await makeMirror([{ v: '4.97' }, { v: '4.98.2', signer: stranger }]);
+    const err = await failure(fetchVerifiedSource(base(m.url, await cacheDir(), { version: '4.98.2' })));
+    expect(err.reason).toBe('unknown-key');
+    expect(err.hint).toContain(`--trust ${stranger.fingerprint}`);
+  });
+
+  it('stops on a tampered newest release and never falls back to an older one', async () => {
     const m = await makeMirror();
     const cache = await cacheDir();
     const file = path.join(m.exim4, 'fixes', 'exim-4.97.1.tar.xz');
     const bytes = await readFile(file);
     bytes[bytes.length - 30] ^= 0x01;
     await writeFile(file, bytes);
-    await expect(fetchVerifiedSource({ mirror: m.url, cacheDir: cache, trusted: [key.fingerprint], now: NOW })).rejects.toThrow(/digest mismatch/);
+    const err = await failure(fetchVerifiedSource(base(m.url, cache)));
+    expect(err.reason).toBe('digest');
+    expect(err.message).toMatch(/digest mismatch/);
+    expect(err.hint).toMatch(/nothing was built/);
     expect((await readdir(cache)).filter((n) => n.startsWith('exim-'))).toEqual([]);
+    expect(m.requests).not.toContain('/exim4/exim-4.97.tar.xz');
   });
 
-  it('refuses an unpinned signer, naming its fingerprint', async () => {
+  it('stops on a signature dated in the future', async () => {
+    const m = await makeMirror([{ v: '4.97' }, { v: '4.98', signed: at('2030-01-01T00:00:00Z') }]);
+    const err = await failure(fetchVerifiedSource(base(m.url, await cacheDir())));
+    expect(err.reason).toBe('future');
+  });
+
+  it('stops on a garbled or missing .asc', async () => {
+    const m = await makeMirror([{ v: '4.97' }, { v: '4.98' }]);
+    await writeFile(path.join(m.exim4, 'exim-4.98.tar.xz.asc'), '-----BEGIN PGP SIGNATURE-----\n\nnonsense\n-----END PGP SIGNATURE-----\n');
+    expect((await failure(fetchVerifiedSource(base(m.url, await cacheDir())))).reason).toBe('garbled');
+    await run('rm', [path.join(m.exim4, 'exim-4.98.tar.xz.asc')]);
+    const missing = await failure(fetchVerifiedSource(base(m.url, await cacheDir())));
+    expect(missing.reason).toBe('missing');
+    expect(missing.message).toContain(`${m.url}exim-4.98.tar.xz.asc`);
+  });
+
+  it('stops on a revoked pinned key, even when the mirror serves the key without its revocation', async () => {
+    const signer = await makeKey('Revoked Maintainer');
+    const { publicKey: revoked } = await openpgp.revokeKey({ key: signer.privateKey, date: at('2023-06-01T00:00:00Z'), format: 'object' });
+    const m = await makeMirror([{ v: '4.97', signer }], () => signer.publicArmored);
+    const err = await failure(fetchVerifiedSource(base(m.url, await cacheDir(), { trusted: [signer.fingerprint], shippedKeys: revoked.armor() })));
+    expect(err.reason).toBe('revoked');
+  });
+
+  it('refuses a release older than the installed one unless downgrades are allowed', async () => {
     const m = await makeMirror();
     const cache = await cacheDir();
-    const err = await fetchVerifiedSource({ mirror: m.url, cacheDir: cache, trusted: [], now: NOW }).then(() => undefined, (e: unknown) => e);
-    expect((err as SignatureError).reason).toBe('unpinned');
-    expect((err as Error).message).toContain(key.fingerprint);
-    expect((await readdir(cache)).filter((n) => n.startsWith('exim-'))).toEqual([]);
+    const err = await failure(fetchVerifiedSource(base(m.url, cache, { installedVersion: '4.98.2' })));
+    expect(err.message).toMatch(/refusing to install Exim 4\.97\.1: it is older than the installed 4\.98\.2/);
+    expect(err.hint).toMatch(/--allow-downgrade/);
+    expect(m.requests.filter((r) => r.endsWith('.xz'))).toEqual([]);
+    const r = await fetchVerifiedSource(base(m.url, cache, { installedVersion: '4.98.2', allowDowngrade: true }));
+    expect(r.version).toBe('4.97.1');
+    expect((await fetchVerifiedSource(base(m.url, cache, { installedVersion: '4.97.1' }))).version).toBe('4.97.1');
   });
 
-  it('treats a missing .asc as a signature failure', async () => {
+  it('deletes a cached tarball whose signature no longer verifies and throws', async () => {
     const m = await makeMirror();
     const cache = await cacheDir();
-    await run('rm', [path.join(m.exim4, 'fixes', 'exim-4.97.1.tar.xz.asc')]);
-    const err = await fetchVerifiedSource({ mirror: m.url, cacheDir: cache, trusted: [key.fingerprint], now: NOW }).then(() => undefined, (e: unknown) => e);
-    expect((err as SignatureError).reason).toBe('missing');
-    expect((err as Error).message).toContain(`${m.url}fixes/exim-4.97.1.tar.xz.asc`);
-    expect(await exists(path.join(cache, 'exim-4.97.1.tar.xz'))).toBe(false);
+    const opts = base(m.url, cache);
+    const first = await fetchVerifiedSource(opts);
+    const bytes = await readFile(first.tarballPath);
+    bytes[100] ^= 0xff;
+    await writeFile(first.tarballPath, bytes);
+    const err = await failure(fetchVerifiedSource(opts));
+    expect(err).toBeInstanceOf(SignatureError);
+    expect(err.reason).toBe('digest');
+    expect(err.hint).toMatch(/cached tarball and \.asc were deleted/);
+    expect(await exists(first.tarballPath)).toBe(false);
+    expect(await exists(first.ascPath)).toBe(false);
+    // The next run downloads afresh and succeeds.
+    expect((await fetchVerifiedSource(opts)).cached).toBe(false);
   });
 
-  it('fetches the keyring again when the cached one lacks the signing key', async () => {
+  it('refreshes the keyring on every run that downloads, and uses only pinned keys from it', async () => {
     const m = await makeMirror();
     const cache = await cacheDir();
     await mkdir(cache, { recursive: true });
     const other = await makeKey('Someone Else');
     await writeFile(path.join(cache, 'Exim-Maintainers-Keyring.asc'), other.publicArmored);
-    const lines: string[] = [];
-    const r = await fetchVerifiedSource({ mirror: m.url, cacheDir: cache, trusted: [key.fingerprint], now: NOW, log: (l) => lines.push(l) });
-    expect(r.signature.primaryFingerprint).toBe(key.fingerprint);
-    expect(r.downloaded).toContain(r.keyringUrl);
-    expect(lines.some((l) => /not in the cached keyring/.test(l))).toBe(true);
+    const r = await fetchVerifiedSource(base(m.url, cache));
+    expect(r.downloaded[0]).toBe(r.keyringUrl);
     expect(await readFile(path.join(cache, 'Exim-Maintainers-Keyring.asc'), 'utf8')).toBe(key.publicArmored);
   });
 
@@ -185,17 +262,20 @@ describe('fetchVerifiedSource', () => {
     const cache = await cacheDir();
     const keyring = path.join(path.dirname(cache), 'my-keyring.asc');
     await writeFile(keyring, key.publicArmored);
-    const r = await fetchVerifiedSource({ mirror: m.exim4, cacheDir: cache, keyringFile: keyring, trusted: [key.fingerprint], now: NOW });
-    expect(r.keyringPath).toBe(keyring);
+    const r = await fetchVerifiedSource(base(m.exim4, cache, { keyringFile: keyring, shippedKeys: (await makeKey('Unrelated')).publicArmored }));
+    expect(r.keyringUrl).toBe(keyring);
     expect(r.tarballUrl).toBe(path.join(m.exim4, 'fixes', 'exim-4.97.1.tar.xz'));
     expect(await readdir(cache)).not.toContain('Exim-Maintainers-Keyring.asc');
   });
 
-  it('says when it falls back to the pinned version', async () => {
-    const s = await scratch('nolist');
-    cleanups.push(s.cleanup);
-    const plan = await planSource({ mirror: path.join(s.dir, 'exim4'), cacheDir: path.join(s.dir, 'cache') });
-    expect(plan.version).toBe('4.96');
-    expect(plan.fallbackNote).toMatch(/pinned version 4\.96/);
+  it('stops on a tarball whose digest differs from the one the source\'s signed index states', async () => {
+    const m = await makeMirror();
+    const cache = await cacheDir();
+    const plan = await planSource({ source: 'mirror', mirror: m.url, cacheDir: cache });
+    // What a Debian index entry looks like to the selection: a candidate with an expected digest.
+    const c = { ...plan.candidates[0], expected: { sha256: '0'.repeat(64), size: 1 } };
+    const err = await failure(selectFrom(c, base(m.url, cache)));
+    expect(err.reason).toBe('digest');
+    expect(err.message).toMatch(/signed index/);
   });
 });

@@ -1,0 +1,55 @@
+/**
+ * `labctl mirror DIR`: lays out an offline copy of exim.org's download tree from Debian's
+ * archive, for machines that must be prepared before they lose the network (or tests):
+ *   DIR/exim4/exim-<v>.tar.xz, DIR/exim4/exim-<v>.tar.xz.asc, DIR/Exim-Maintainers-Keyring.asc
+ * Every release Debian's archive carries with its upstream .asc is copied, each tarball checked
+ * against the SHA-256 in the archive's signed index. The keyring is labctl's shipped one.
+ * Then: labctl install --mirror DIR/exim4
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { LabError } from '../errors.js';
+import { exists, writeAtomic } from '../system/files.js';
+import { debianOrigin } from './debian.js';
+import { download } from './download.js';
+import { KEYRING_NAME } from './mirror.js';
+import { shippedKeyring } from './trust.js';
+import { tarballName } from './versions.js';
+
+async function sha256(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+export interface MirrorCopy {
+  releaseDir: string;
+  versions: string[];
+  downloaded: string[];
+}
+
+export async function writeMirror(dir: string, opts: { cacheDir: string; log?: (line: string) => void }): Promise<MirrorCopy> {
+  const log = opts.log ?? (() => {});
+  const releaseDir = path.join(path.resolve(dir), 'exim4');
+  await fs.mkdir(releaseDir, { recursive: true });
+  const origin = await debianOrigin({ cacheDir: opts.cacheDir, log });
+  for (const n of origin.notes) log(n);
+  const downloaded: string[] = [];
+  for (const c of origin.candidates) {
+    const tarball = path.join(releaseDir, tarballName(c.version, c.format));
+    if (!((await exists(tarball)) && (await sha256(tarball)) === c.expected?.sha256)) {
+      log(`downloading ${c.tarballUrl}`);
+      await download(c.tarballUrl, tarball);
+      downloaded.push(c.tarballUrl);
+      const got = await sha256(tarball);
+      if (got !== c.expected?.sha256) {
+        await fs.rm(tarball, { force: true });
+        throw new LabError(`${c.tarballUrl} does not match the SHA-256 in ${origin.label}'s signed index`, 'nothing was kept; try again, or check the network path to the archive');
+      }
+    }
+    await download(c.ascUrl, `${tarball}.asc`);
+  }
+  await writeAtomic(path.join(path.dirname(releaseDir), KEYRING_NAME), shippedKeyring());
+  return { releaseDir, versions: origin.candidates.map((c) => c.version), downloaded };
+}
