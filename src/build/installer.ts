@@ -5,11 +5,14 @@ import path from 'node:path';
 import { EXIT, LabError } from '../errors.js';
 import { saveEvidence, type EvidenceItem } from '../evidence/store.js';
 import { EXIM_DEFAULTS, paths } from '../paths.js';
+import type { SourceChoice } from '../source/candidates.js';
 import { fetchVerifiedSource, planSource } from '../source/fetch.js';
 import { extractTarball } from '../source/extract.js';
 import { aptInstall, installedPackages, isAptBased, aptRemove } from '../system/apt.js';
 import { eximVersion } from '../system/exim.js';
-import { readIfExists, readJson, writeIfChanged, writeJson } from '../system/files.js';
+import { advisoriesFor, fixingRelease, formatAdvisory } from '../source/advisories.js';
+import { compareVersions } from '../source/versions.js';
+import { readIfExists, readJson, readLinkIfAny, replaceSymlink, writeIfChanged, writeJson } from '../system/files.js';
 import { scanForMta } from '../system/mta.js';
 import { waitForGreeting } from '../system/smtp-probe.js';
 import { run, runLogged } from '../system/run.js';
@@ -22,8 +25,10 @@ import { labSettings, renderMakefile, settingsTable, type MakefileOptions } from
 import { renderUnit } from './service-unit.js';
 
 export interface InstallOptions {
-  mirror: string;
+  source: SourceChoice;
+  mirror?: string;
   version?: string;
+  allowDowngrade: boolean;
   cacheDir: string;
   keyringFile?: string;
   trusted: string[];
@@ -51,6 +56,10 @@ export interface InstallState {
   configureFile: string;
   buildLog: string;
   installedAt: string;
+  /** Where the source came from: official, mirror or debian. */
+  origin?: string;
+  /** The release this install replaced, if any (an upgrade or a downgrade). */
+  previousVersion?: string;
 }
 
 export const BUILD_PACKAGES = ['build-essential', 'libssl-dev', 'libpcre2-dev', 'libdb-dev', 'pkg-config'];
@@ -70,20 +79,21 @@ async function isRoot(): Promise<boolean> {
 
 /** The plan --dry-run prints: no writes, no root needed. */
 export async function installPlan(o: InstallOptions): Promise<string[]> {
-  const src = await planSource({ mirror: o.mirror, version: o.version, cacheDir: o.cacheDir, keyringFile: o.keyringFile });
-  const v = src.version;
+  const notes: string[] = [];
+  const { origin, candidates } = await planSource({ source: o.source, mirror: o.mirror, version: o.version, cacheDir: o.cacheDir, log: (l) => notes.push(l) });
+  const v = candidates[0]?.version ?? o.version ?? '<version>';
   const srcDir = path.join(paths.buildRoot, `exim-${v}`);
   const binary = path.join(o.binDirectory, 'exim');
   return [
     `pre-flight: check root, apt, installed MTA packages, /usr/sbin/sendmail, port 25${o.removeExisting ? ' (remove any found with apt-get remove)' : ''}`,
-    ...(src.fallbackNote ? [`note: ${src.fallbackNote}`] : []),
-    `download: ${src.tarballUrl} -> ${src.tarballPath}`,
-    `download: ${src.ascUrl} -> ${src.ascPath}`,
-    `download: ${src.keyringUrl} -> ${src.keyringPath}`,
-    `verify: detached signature against the keyring, signer pinned to ${o.trusted.length} fingerprints`,
+    ...notes.map((n) => `note: ${n}`),
+    `source: ${origin.label}; releases newest first: ${candidates.map((c) => c.version).join(', ')}`,
+    ...candidates.map((c) => `  ${c.version}: ${c.tarballUrl} (+ .asc) -> ${c.tarballPath}${c.inCache ? ' (in cache)' : ''}`),
+    `verify: each .asc newest first against labctl's pinned keys${origin.keyringUrl ? ` (plus trusted keys from ${origin.keyringUrl})` : ''}; skip a release whose key is not pinned, stop on any bad signature`,
+    `refuse a release older than the installed one${o.allowDowngrade ? ' (allowed: --allow-downgrade)' : ''}; list its known advisories and ask${o.yes ? ' (answered by --yes)' : ''}`,
     `apt-get install -y ${buildPackages(o.spf).join(' ')} (those not installed)`,
     `create system user/group ${o.eximUser} (no login shell) if missing`,
-    `extract: ${src.tarballPath} -> ${srcDir}`,
+    `extract: the chosen tarball -> ${srcDir}`,
     `write: ${srcDir}/Local/Makefile from templates/Makefile.ejs and src/EDITME:`,
     ...settingsTable(labSettings(makefileOptions(o))).split('\n').map((l) => `    ${l}`),
     `run: make -j${os.availableParallelism()} (in ${srcDir}, log ${srcDir}.build.log)`,
@@ -139,21 +149,25 @@ export async function install(o: InstallOptions, steps: StepRunner): Promise<Ins
     return { status: 'done', detail: `removed ${removable.join(', ')}` };
   });
 
+  const installedBefore = (await eximVersion(binary)).version;
   const src = await (async () => {
     let result: Awaited<ReturnType<typeof fetchVerifiedSource>> | undefined;
     await steps.step('1b-source', 'download source and signature', async () => {
       result = await fetchVerifiedSource({
+        source: o.source,
         mirror: o.mirror,
         version: o.version,
         cacheDir: o.cacheDir,
         keyringFile: o.keyringFile,
         trusted: o.trusted,
+        installedVersion: installedBefore,
+        allowDowngrade: o.allowDowngrade,
         progress: !o.json,
         log: (line) => steps.note(line),
       });
-      if (result.fallbackNote) steps.note(result.fallbackNote);
-      evidence['1b-source'] = [{ kind: 'data', label: 'source', data: { version: result.version, tarballUrl: result.tarballUrl, ascUrl: result.ascUrl, keyringUrl: result.keyringUrl, format: result.format } }];
-      return { status: result.cached ? 'ok' : 'done', detail: `exim ${result.version} (${result.format})${result.cached ? ' from cache' : ''}` };
+      evidence['1b-source'] = [{ kind: 'data', label: 'source', data: { origin: result.origin, from: result.originLabel, version: result.version, tarballUrl: result.tarballUrl, ascUrl: result.ascUrl, keyringUrl: result.keyringUrl, format: result.format, notes: result.notes, skipped: result.skipped } }];
+      const skippedNote = result.skipped.length ? `; skipped ${result.skipped.map((x) => x.version).join(', ')} (unpinned key)` : '';
+      return { status: result.cached ? 'ok' : 'done', detail: `exim ${result.version} (${result.format}) from ${result.originLabel}${result.cached ? ', cached' : ''}${skippedNote}` };
     });
     return result!;
   })();
@@ -164,11 +178,24 @@ export async function install(o: InstallOptions, steps: StepRunner): Promise<Ins
     return { status: src.cached ? 'ok' : 'done', detail: `good signature by ${s.signer}, ${s.primaryFingerprint}, made ${s.created}`, ms: src.verifyMs };
   });
 
+  await steps.step('1b-advisories', 'known advisories for this release', async () => {
+    const list = advisoriesFor(src.version, { tls: 'openssl' });
+    evidence['1b-advisories'] = [{ kind: 'text', label: `advisories that apply to Exim ${src.version}`, text: list.length ? list.map(formatAdvisory).join('\n') : '(none known)' }];
+    if (!list.length) return { status: 'ok', detail: 'none known' };
+    const fix = fixingRelease(list);
+    for (const a of list) steps.note(formatAdvisory(a));
+    const newer = src.skipped.find((x) => fix && compareVersions(x.version, fix) >= 0);
+    const fixNote = `fixed in ${fix}${newer ? ` (${newer.version} is offered but signed by the unpinned key ${newer.issuer})` : ''}`;
+    if (!o.yes && !(await o.confirm(`Exim ${src.version} has ${list.length} known advisories, ${fixNote}. Build it anyway?`))) {
+      throw new LabError(`not building Exim ${src.version}: ${list.length} known advisories (${fixNote})`, 'install a fixed release (--version, --trust), or rerun with --yes to accept them', EXIT.preflight);
+    }
+    return { status: 'ok', detail: `${list.length} accepted (${list.map((a) => a.id).join(', ')}); ${fixNote}` };
+  });
+
   const sha = await sha256File(src.tarballPath);
   const key = inputsKey(o, src.version, sha);
   const previous = await readJson<InstallState>(stateFile()).catch(() => undefined);
-  const bv = await eximVersion(binary);
-  const upToDate = previous?.inputsKey === key && bv.version === src.version;
+  const upToDate = previous?.inputsKey === key && installedBefore === src.version;
 
   await steps.step('deps', 'build dependencies (apt)', async () => {
     const wanted = buildPackages(o.spf);
@@ -217,6 +244,8 @@ export async function install(o: InstallOptions, steps: StepRunner): Promise<Ins
     return { status: changed ? 'done' : 'ok', detail: settings.map((s) => `${s.name}${s.op}${s.value}`).join(' ') };
   });
 
+  /** Where `exim` pointed before make install (the running release's binary), for a rollback. */
+  let previousLink: string | undefined;
   const cores = os.availableParallelism();
   for (const [id, title, args] of [
     ['build', `make -j${cores}`, [`-j${cores}`]],
@@ -228,7 +257,10 @@ export async function install(o: InstallOptions, steps: StepRunner): Promise<Ins
         await fs.rm(buildLog, { force: true });
         steps.note(`build log: ${buildLog}`);
       }
-      if (id === 'make-install') await unlinkInstalledBinaries(o.binDirectory, src.version);
+      if (id === 'make-install') {
+        previousLink = await readLinkIfAny(binary);
+        await unlinkInstalledBinaries(o.binDirectory, src.version);
+      }
       const live = new LiveLine(`  ${title}:`);
       try {
         await runLogged('make', args, { cwd: srcDir, logFile: buildLog, onLine: (l) => live.update(l) });
@@ -250,7 +282,16 @@ export async function install(o: InstallOptions, steps: StepRunner): Promise<Ins
     if (info.version !== src.version) problems.push(`version ${info.version ?? 'unknown'} (expected ${src.version})`);
     if (!info.supportFor.includes('OpenSSL')) problems.push('no OpenSSL under "Support for"');
     if (info.configurationFile !== o.configureFile) problems.push(`configuration file ${info.configurationFile ?? 'unknown'} (expected ${o.configureFile})`);
-    if (problems.length) throw new LabError(`exim -bV: ${problems.join('; ')}`, (info.raw.stderr || '').split('\n')[0] || undefined);
+    const complaint = (info.raw.stderr || '').split('\n').find((l) => /error|unknown|not/i.test(l));
+    if (info.raw.exitCode !== 0) problems.push(`it rejects ${o.configureFile}: ${complaint ?? `exit ${info.raw.exitCode}`}`);
+    if (problems.length) {
+      if (previousLink && installedBefore && installedBefore !== src.version) {
+        // The daemon still runs the old release: point exim back at it, so nothing is half-upgraded.
+        await replaceSymlink(binary, previousLink);
+        throw new LabError(`Exim ${src.version} was built but not activated: exim -bV: ${problems.join('; ')}`, `${binary} points at Exim ${installedBefore} again and its daemon was not touched; fix the configuration (labctl configure checks it) and rerun`);
+      }
+      throw new LabError(`exim -bV: ${problems.join('; ')}`, complaint);
+    }
     return { status: upToDate ? 'ok' : 'done', detail: `Exim ${info.version}, Support for: ${info.supportFor.join(' ')}` };
   });
 
@@ -292,6 +333,8 @@ export async function install(o: InstallOptions, steps: StepRunner): Promise<Ins
     configureFile: o.configureFile,
     buildLog,
     installedAt: upToDate && previous ? previous.installedAt : new Date().toISOString(),
+    origin: src.origin,
+    previousVersion: upToDate ? previous?.previousVersion : installedBefore && installedBefore !== src.version ? installedBefore : previous?.previousVersion,
   };
   if (!upToDate) await writeJson(stateFile(), state);
   await recordEvidence(steps, evidence, upToDate);
@@ -320,7 +363,7 @@ async function recordEvidence(steps: StepRunner, evidence: Record<string, Eviden
 
 /** --show-makefile: the effective settings and the diff against EDITME, from the verified source. */
 export async function showMakefile(o: InstallOptions, steps: StepRunner): Promise<string> {
-  const src = await fetchVerifiedSource({ mirror: o.mirror, version: o.version, cacheDir: o.cacheDir, keyringFile: o.keyringFile, trusted: o.trusted, progress: false, log: (l) => steps.note(l) });
+  const src = await fetchVerifiedSource({ source: o.source, mirror: o.mirror, version: o.version, cacheDir: o.cacheDir, keyringFile: o.keyringFile, trusted: o.trusted, allowDowngrade: true, progress: false, log: (l) => steps.note(l) });
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'labctl-editme-'));
   try {
     const dir = await extractTarball(src.tarballPath, tmp);

@@ -4,13 +4,16 @@ import { install, installPlan, showMakefile, type InstallOptions } from '../buil
 import { isQueueInterval } from '../build/service-unit.js';
 import { usageError } from '../errors.js';
 import { EXIM_DEFAULTS, paths } from '../paths.js';
+import { SOURCE_CHOICES, type SourceChoice } from '../source/candidates.js';
 import { DEFAULT_MIRROR } from '../source/mirror.js';
 import { parseTrustedFingerprint, trustedFingerprints } from '../source/pinned.js';
 import { isValidVersion } from '../source/versions.js';
 import { StepRunner } from '../ui/steps.js';
 
 interface InstallFlags {
-  mirror: string;
+  source: string;
+  mirror?: string;
+  allowDowngrade?: boolean;
   version?: string;
   cache: string;
   keyring?: string;
@@ -40,9 +43,14 @@ function toOptions(f: InstallFlags): InstallOptions {
     if (!p.startsWith('/') || /[\s$'"\\]/.test(p)) throw usageError(`${flag} "${p}" must be an absolute path without spaces or quotes`);
   }
   if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(f.eximUser)) throw usageError(`--exim-user "${f.eximUser}" is not a valid user name`);
+  if (!(SOURCE_CHOICES as readonly string[]).includes(f.source)) throw usageError(`--source ${f.source}: unknown source`, `use one of ${SOURCE_CHOICES.join(', ')}`);
+  if (f.source === 'mirror' && !f.mirror) throw usageError('--source mirror needs --mirror DIR|URL', 'name the directory that holds the exim-<version>.tar.* files');
+  if (f.mirror && f.source !== 'mirror' && f.source !== 'auto') throw usageError(`--mirror cannot be combined with --source ${f.source}`, 'drop --source, or use --source mirror');
   const interactive = !!process.stdin.isTTY && !f.yes;
   return {
+    source: f.source as SourceChoice,
     mirror: f.mirror,
+    allowDowngrade: !!f.allowDowngrade,
     version: f.version,
     cacheDir: f.cache,
     keyringFile: f.keyring,
@@ -55,7 +63,7 @@ function toOptions(f: InstallFlags): InstallOptions {
     removeExisting: !!f.removeExisting,
     yes: !!f.yes,
     confirm: async (message) => {
-      if (!interactive) throw usageError('another MTA must be removed and there is no terminal to confirm it', 'add --yes to remove it without asking');
+      if (!interactive) throw usageError(`${message.replace(/\?$/, '')}: there is no terminal to ask`, 'add --yes to answer yes');
       return confirm({ message, default: false });
     },
     json: !!f.json,
@@ -66,8 +74,10 @@ export function registerInstall(program: Command): void {
   program
     .command('install')
     .description('download, verify, build and install Exim from source, and start it (write-up Task 1)')
-    .option('--mirror <url>', 'directory holding the release tarballs: https://, http://, file:// or a plain path; the keyring is read from its parent', DEFAULT_MIRROR)
-    .option('--version <x.y[.z]>', 'Exim release to install (default: newest in the mirror and its fixes/, release candidates skipped)')
+    .option('--source <source>', `where the release comes from: ${SOURCE_CHOICES.join('|')} (auto: exim.org, or Debian's archive when exim.org cannot be reached)`, 'auto')
+    .option('--mirror <url>', `a copy of exim.org's exim4/ directory: https://, http://, file:// or a plain path (implies --source mirror; the keyring is read from its parent; exim.org is ${DEFAULT_MIRROR})`)
+    .option('--version <x.y[.z]>', 'exactly this Exim release (default: the newest whose signature a pinned key made)')
+    .option('--allow-downgrade', 'allow installing a release older than the installed one')
     .option('--cache <dir>', 'download cache; files are reused while their signature verifies', paths.cacheDir)
     .option('--keyring <file>', 'maintainers keyring to verify against (default: Exim-Maintainers-Keyring.asc from the mirror\'s parent)')
     .option('--trust <fingerprint>', 'also accept a signing key with this primary fingerprint (repeatable)', collect, [])

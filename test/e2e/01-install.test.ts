@@ -10,38 +10,121 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { labctl, labctlBin, offlineMirror } from '../helpers/cli.js';
 import { serveDirectory } from '../helpers/static-server.js';
+import { startSink } from '../../src/verify/sink.js';
 
 const isRoot = process.getuid?.() === 0;
+const exim = (args: string[], input?: string) => execa('/usr/exim/bin/exim', args, { reject: false, input });
+const eximVersionLine = async () => /^Exim version (\S+)/m.exec((await exim(['-bV'])).stdout)?.[1];
+
+it('runs as root (the end-to-end tests install Exim and start daemons)', () => {
+  expect(isRoot, 'run the e2e tests as root: sudo npm test').toBe(true);
+});
+
+/**
+ * A route for `deferred.test` to 127.0.0.1:2526, where nothing listens until the test starts a
+ * receiver: mail for it is deferred and stays in the queue. Returns a function that puts the
+ * original configure file back.
+ */
+const DEFERRED_PORT = 2526;
+async function withDeferredRoute(): Promise<() => Promise<void>> {
+  const conf = '/usr/exim/configure';
+  const original = await fs.readFile(conf, 'utf8');
+  const patched = original
+    .replace(/^begin routers[ \t]*$/m, `begin routers\n\ndeferred_test:\n  driver = manualroute\n  domains = deferred.test\n  route_list = * 127.0.0.1\n  self = send\n  transport = deferred_smtp\n`)
+    .replace(/^begin transports[ \t]*$/m, `begin transports\n\ndeferred_smtp:\n  driver = smtp\n  port = ${DEFERRED_PORT}\n  allow_localhost\n  hosts_avoid_tls = *\n`);
+  expect(patched).toContain('deferred_smtp:');
+  await fs.writeFile(conf, patched);
+  return () => fs.writeFile(conf, original);
+}
 
 describe.runIf(isRoot)('labctl install (e2e, real Exim)', () => {
   let mirror: string;
   let server: Awaited<ReturnType<typeof serveDirectory>>;
+  let mirrorUrl: string;
 
   beforeAll(async () => {
     mirror = await offlineMirror();
     server = await serveDirectory(mirror);
+    mirrorUrl = `${server.url}/exim4/`;
   }, 120_000);
   afterAll(() => server?.close());
 
-  it('builds, installs and starts Exim 4.96 from a verified tarball', async () => {
-    // Forget any earlier install so this run really downloads, verifies and builds.
+  it('builds, installs and starts exactly Exim 4.96 from a verified tarball, listing its advisories', async () => {
+    // Forget any earlier install so this run really downloads, verifies and builds. An earlier
+    // run may have left a newer Exim installed: going back to 4.96 is a downgrade.
     await fs.rm('/var/lib/labctl/install.json', { force: true });
     await fs.rm('/var/cache/labctl', { recursive: true, force: true });
-    const r = await labctl(['install', '--mirror', `${server.url}/exim4/`, '--yes']);
+    const r = await labctl(['install', '--mirror', mirrorUrl, '--version', '4.96', '--allow-downgrade', '--yes']);
     console.log(r.all);
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout).toMatch(/make -j\d+\s+done/);
     expect(r.stdout).toMatch(/verify PGP signature\s+done.*Jeremy Harris.*A986F3A6BD6377D8730958DEBCE58C8CE41F32DF/);
-    const bv = await execa('/usr/exim/bin/exim', ['-bV'], { reject: false });
+    expect(r.stdout).toContain('CVE-2023-51766');
+    expect(r.stdout).toMatch(/known advisories.*accepted/);
+    const bv = await exim(['-bV']);
     expect(bv.stdout).toMatch(/^Exim version 4\.96 /m);
     expect(bv.stdout).toMatch(/^Support for:.*\bOpenSSL\b/m);
     const banner = await smtpBanner();
     expect(banner).toMatch(/^220 .*ESMTP Exim 4\.96/);
   }, 900_000);
 
+  it('without --yes and without a terminal, names the advisories and builds nothing', async () => {
+    const r = await labctl(['install', '--mirror', mirrorUrl, '--version', '4.96']);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/known advisories.*no terminal to ask/);
+    expect(r.stderr).toContain('--yes');
+  }, 120_000);
+
+  it('upgrades 4.96 to the newest verifiable release (4.98.2), skipping 4.100.1 signed by an unpinned key, and keeps the queued mail', async () => {
+    const restore = await withDeferredRoute();
+    try {
+      const ids: string[] = [];
+      for (const n of [1, 2, 3]) {
+        const sent = await exim(['-odi', '-f', 'upgrade@localhost', `queued${n}@deferred.test`], `Subject: upgrade test ${n}\n\nqueued under 4.96\n`);
+        expect(sent.exitCode, sent.stderr).toBe(0);
+      }
+      const queued = (await exim(['-bp'])).stdout;
+      for (const n of [1, 2, 3]) {
+        const id = new RegExp(`(\\S+-\\S+-\\S+) <upgrade@localhost>\\n\\s+queued${n}@deferred\\.test`).exec(queued)?.[1];
+        expect(id, queued).toBeDefined();
+        ids.push(id!);
+      }
+      console.log(`queued under 4.96: ${ids.join(' ')}`);
+
+      const r = await labctl(['install', '--mirror', mirrorUrl, '--yes']);
+      console.log(r.all);
+      expect(r.exitCode, r.all).toBe(0);
+      expect(r.stdout).toMatch(/skipping Exim 4\.100\.1: signed by key 745A3503EC71104253C5D4490F04D14A28EAFA16.*--trust 745A3503EC71104253C5D4490F04D14A28EAFA16 --keyring FILE/);
+      expect(r.stdout).toMatch(/download source and signature\s+done.*exim 4\.98\.2/);
+      expect(await eximVersionLine()).toBe('4.98.2');
+      expect(await smtpBanner()).toMatch(/ESMTP Exim 4\.98\.2/);
+      const state = JSON.parse(await fs.readFile('/var/lib/labctl/install.json', 'utf8')) as { version: string; previousVersion?: string };
+      expect(state).toMatchObject({ version: '4.98.2', previousVersion: '4.96' });
+
+      const after = (await exim(['-bp'])).stdout;
+      for (const id of ids) expect(after, 'a message queued under 4.96 is still listed by 4.98.2').toContain(id);
+
+      const sink = await startSink('127.0.0.1', undefined, DEFERRED_PORT);
+      try {
+        const run = await exim(['-qff']);
+        expect(run.exitCode, run.stderr).toBe(0);
+        const first = await sink.message;
+        expect(first).toMatch(/Subject: upgrade test \d/);
+      } finally {
+        sink.close();
+      }
+      const left = (await exim(['-bp'])).stdout;
+      for (const id of ids) expect(left).not.toContain(id);
+      const log = await fs.readFile('/var/spool/exim/log/mainlog', 'utf8');
+      for (const id of ids) expect(log, `${id} delivered by 4.98.2`).toMatch(new RegExp(`${id} => queued\\d@deferred\\.test R=deferred_test T=deferred_smtp`));
+    } finally {
+      await restore();
+    }
+  }, 900_000);
+
   it('changes nothing on a second run', async () => {
     const started = Date.now();
-    const r = await labctl(['install', '--mirror', `${server.url}/exim4/`, '--yes', '--json']);
+    const r = await labctl(['install', '--mirror', mirrorUrl, '--yes', '--json']);
     const seconds = (Date.now() - started) / 1000;
     console.log(`warm rerun: ${seconds.toFixed(2)} s`);
     expect(r.exitCode, r.all).toBe(0);
@@ -50,28 +133,52 @@ describe.runIf(isRoot)('labctl install (e2e, real Exim)', () => {
     expect(out.steps.filter((s) => s.status !== 'ok')).toEqual([]);
   }, 120_000);
 
-  it('refuses a tarball with one byte changed: signature error, nothing extracted, cache cleaned', async () => {
+  it('refuses --version 4.96 over 4.98.2 without --allow-downgrade, and builds nothing', async () => {
+    const r = await labctl(['install', '--mirror', mirrorUrl, '--version', '4.96', '--yes']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/refusing to install Exim 4\.96: it is older than the installed 4\.98\.2/);
+    expect(r.stderr).toContain('--allow-downgrade');
+    expect(r.stdout).not.toMatch(/make -j/);
+    expect(await eximVersionLine()).toBe('4.98.2');
+  }, 120_000);
+
+  it('stops on a 4.98.2 with one byte changed and does not fall back to 4.96 (even with downgrades allowed)', async () => {
     const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'labctl-bad-'));
     const bad = path.join(tmp, 'mirror');
     await fs.cp(mirror, bad, { recursive: true });
-    const tarball = path.join(bad, 'exim4/exim-4.96.tar.xz');
+    const tarball = path.join(bad, 'exim4/exim-4.98.2.tar.xz');
     const bytes = await fs.readFile(tarball);
     bytes[bytes.length >> 1] ^= 0x01;
     await fs.writeFile(tarball, bytes);
     const badServer = await serveDirectory(bad);
     const env = { LABCTL_BUILD_DIR: path.join(tmp, 'build'), LABCTL_STATE_DIR: path.join(tmp, 'state') };
     try {
-      const r = await labctl(['install', '--mirror', `${badServer.url}/exim4/`, '--cache', path.join(tmp, 'cache'), '--yes'], { env });
+      const r = await labctl(['install', '--mirror', `${badServer.url}/exim4/`, '--cache', path.join(tmp, 'cache'), '--allow-downgrade', '--yes'], { env });
       expect(r.exitCode).not.toBe(0);
-      expect(r.stderr).toMatch(/signature/i);
+      expect(r.stderr).toMatch(/exim-4\.98\.2\.tar\.xz does not match its signature.*digest mismatch/);
+      expect(r.stderr).toMatch(/nothing was built/);
       expect(r.stderr.trim().split('\n').length).toBeLessThanOrEqual(3);
       expect(existsSync(path.join(tmp, 'build'))).toBe(false);
+      expect(existsSync(path.join(tmp, 'cache/exim-4.98.2.tar.xz'))).toBe(false);
       expect(existsSync(path.join(tmp, 'cache/exim-4.96.tar.xz'))).toBe(false);
+      expect(await eximVersionLine()).toBe('4.98.2');
     } finally {
       await badServer.close();
       await fs.rm(tmp, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('with no source flags, where exim.org cannot be reached, falls back to Debian\'s archive and installs the newest verifiable release', async () => {
+    await fs.rm('/var/cache/labctl', { recursive: true, force: true });
+    const r = await labctl(['install', '--yes']);
+    console.log(r.all);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toMatch(/exim\.org cannot be reached .*using Debian's archive/);
+    expect(r.stdout).toMatch(/skipping Exim 4\.100\.1: signed by key 745A3503EC71104253C5D4490F04D14A28EAFA16/);
+    expect(r.stdout).toMatch(/download source and signature\s+done.*exim 4\.98\.2 \(xz\) from Debian's archive/);
+    expect(r.stdout).toMatch(/verify PGP signature\s+done.*A986F3A6BD6377D8730958DEBCE58C8CE41F32DF/);
+    expect(await eximVersionLine()).toBe('4.98.2');
+  }, 600_000);
 });
 
 describe.runIf(isRoot)('labctl install pre-flight and service (e2e)', () => {
@@ -89,7 +196,8 @@ describe.runIf(isRoot)('labctl install pre-flight and service (e2e)', () => {
     try {
       const r = await labctl(['install', '--mirror', mirrorUrl, '--cache', path.join(cache, 'c'), '--dry-run']);
       expect(r.exitCode, r.all).toBe(0);
-      expect(r.stdout).toContain(`download: ${mirrorUrl}exim-4.96.tar.xz`);
+      expect(r.stdout).toContain(`4.98.2: ${mirrorUrl}exim-4.98.2.tar.xz (+ .asc)`);
+      expect(r.stdout).toContain('releases newest first: 4.100.1, 4.98.2, 4.96');
       expect(r.stdout).toMatch(/run: make -j\d+/);
       expect(existsSync(path.join(cache, 'c'))).toBe(false);
       expect((await fs.stat('/var/lib/labctl/install.json')).mtimeMs).toBe(before.mtimeMs);
@@ -103,7 +211,7 @@ describe.runIf(isRoot)('labctl install pre-flight and service (e2e)', () => {
     const asNobody = (extra: string[]) => execa('runuser', ['-u', 'nobody', '--', 'node', labctlBin, 'install', '--mirror', mirrorUrl, ...extra], { reject: false, cwd: os.tmpdir() });
     const plan = await asNobody(['--dry-run']);
     expect(plan.exitCode, plan.stderr).toBe(0);
-    expect(plan.stdout).toContain(`download: ${mirrorUrl}exim-4.96.tar.xz`);
+    expect(plan.stdout).toContain(`4.98.2: ${mirrorUrl}exim-4.98.2.tar.xz (+ .asc)`);
     const denied = await asNobody([]);
     expect(denied.exitCode).toBe(3);
     expect(denied.stderr).toContain('must run as root');
@@ -132,10 +240,11 @@ describe.runIf(isRoot)('labctl install pre-flight and service (e2e)', () => {
 
   it('--with spf rebuilds with SUPPORT_SPF and libspf2; without it, rebuilds back', async () => {
     const spf = await labctl(['install', '--mirror', mirrorUrl, '--with', 'spf', '--yes', '--json']);
+    expect(await eximVersionLine()).toBe('4.98.2');
     expect(spf.exitCode, spf.all).toBe(0);
     const steps = (JSON.parse(spf.stdout) as { steps: { id: string; status: string }[] }).steps;
     expect(steps.find((x) => x.id === 'build')?.status).toBe('done');
-    const makefile = await fs.readFile('/var/lib/labctl/build/exim-4.96/Local/Makefile', 'utf8');
+    const makefile = await fs.readFile('/var/lib/labctl/build/exim-4.98.2/Local/Makefile', 'utf8');
     expect(makefile).toMatch(/^SUPPORT_SPF=yes$/m);
     expect(makefile).toMatch(/^LDFLAGS \+= -lspf2$/m);
     expect((await execa('/usr/exim/bin/exim', ['-bV'])).stdout).toMatch(/^Support for:.*\bSPF\b/m);
