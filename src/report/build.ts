@@ -294,7 +294,10 @@ function sections(): SectionSpec[] {
         },
         {
           title: '1b. Source from the official site',
-          items: [{ area: 'install', id: '1b-source', title: 'Release tarball, signature and maintainers\' keyring' }],
+          items: [
+            { area: 'install', id: '1b-source', title: 'Release tarball, signature and maintainers\' keyring' },
+            { area: 'verify', id: '1b-current-release', title: 'Check: the installed release against known security advisories' },
+          ],
         },
         {
           title: '1c. Signature verification',

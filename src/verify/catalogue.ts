@@ -1,4 +1,4 @@
-import { buildOptions, daemonListening, installVersion, noOtherMta, signature } from './checks/install.js';
+import { buildOptions, currentRelease, daemonListening, installVersion, noOtherMta, signature } from './checks/install.js';
 import { dnsMx } from './checks/dns.js';
 import { queue } from './checks/queue.js';
 import { backupRelay, relayRefused } from './checks/relay.js';
@@ -10,6 +10,7 @@ import type { CheckDef } from './types.js';
 /** Every check, in the order of the lab's tasks; ids name the task they prove. */
 export const CATALOGUE: readonly CheckDef[] = [
   noOtherMta,
+  currentRelease,
   signature,
   buildOptions,
   installVersion,

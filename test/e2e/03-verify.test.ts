@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { labctl } from '../helpers/cli.js';
+import { advisoriesFor, fixingRelease } from '../../src/source/advisories.js';
 
 interface Check {
   id: string;
@@ -128,6 +129,20 @@ describe.runIf(ready)('labctl verify (e2e, real Exim)', () => {
     // TLS details in the summary: protocol, cipher, certificate subject and expiry.
     expect(byId(base, '6-starttls').summary).toMatch(/TLSv1\.[23] .*certificate .*CN=.*expires /);
     expect(byId(base, 'relay-refused').summary).toMatch(/refused from 192\.0\.2\.25: 5\d\d/);
+
+    // 1b: the installed release against the advisory table (an OpenSSL build): warns naming the
+    // advisories and the release that fixes them all, passes when none applies.
+    const installed = /^Exim (\S+),/.exec(byId(base, 'install-version').summary)?.[1];
+    expect(installed, byId(base, 'install-version').summary).toBeDefined();
+    const due = advisoriesFor(installed!, { tls: 'openssl' });
+    const release = byId(base, '1b-current-release');
+    if (due.length) {
+      expect(release.status, release.summary).toBe('warn');
+      for (const a of due) expect(release.summary).toContain(a.id);
+      expect(release.summary).toContain(`Exim ${fixingRelease(due)} fixes`);
+    } else {
+      expect(release.status, release.summary).toBe('pass');
+    }
 
     // --evidence: one file per check plus the JSON.
     const files = (await fs.readdir(evidenceDir)).sort();

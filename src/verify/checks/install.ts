@@ -4,6 +4,8 @@ import path from 'node:path';
 import { installedPackages } from '../../system/apt.js';
 import { readJson } from '../../system/files.js';
 import { MTA_PACKAGES } from '../../system/mta.js';
+import { LABCTL_BUILD, advisories, advisoriesFor, buildMatches, fixingRelease, formatAdvisories, inAffectedRange, type BuildProfile, type TlsLibrary } from '../../source/advisories.js';
+import { compareVersions } from '../../source/versions.js';
 import { commandEvidence } from '../facts.js';
 import type { CheckDef } from '../types.js';
 
@@ -40,6 +42,48 @@ export const noOtherMta: CheckDef = {
       return { status: 'fail', summary: [packages.length && `installed: ${packages.join(', ')}`, foreign.length && `listening on ${target.smtpPort}: ${foreign.join(', ')}`].filter(Boolean).join('; ') };
     }
     return { status: 'pass', summary: `no MTA package installed; port ${target.smtpPort}: ${ss.stdout.trim() ? 'only Exim listens' : 'nothing else listens'}` };
+  },
+};
+
+/** The TLS library an `exim -bV` "Support for" line names. */
+const tlsOf = (supportFor: string[]): TlsLibrary => (supportFor.includes('GnuTLS') ? 'gnutls' : supportFor.includes('OpenSSL') ? 'openssl' : 'none');
+
+export const currentRelease: CheckDef = {
+  id: '1b-current-release',
+  title: 'the installed release has no known security advisories',
+  async run({ evidence, facts }) {
+    const v = await facts.version();
+    if (v.raw.exitCode !== 0 || !v.version) {
+      return { status: 'fail', summary: `exim -bV failed (exit ${v.raw.exitCode}), so the installed release is unknown: ${(v.raw.stderr || v.raw.stdout).split('\n')[0]}` };
+    }
+    const version = v.version;
+    // The TLS library is read from the binary; libc is labctl's platform's (Debian: glibc).
+    const build: BuildProfile = { ...LABCTL_BUILD, tls: tlsOf(v.supportFor) };
+    const table = advisories();
+    const newestFix = fixingRelease(table);
+    const applying = advisoriesFor(version, build, table);
+    const notThisBuild = table.filter((a) => inAffectedRange(a, version) && !buildMatches(a, build));
+    evidence.push({
+      kind: 'text',
+      label: 'installed release (exim -bV)',
+      text: [
+        v.raw.stdout.split('\n')[0],
+        `build: TLS ${build.tls}, libc ${build.libc} (Support for: ${v.supportFor.join(' ') || 'nothing listed'})`,
+        `labctl's advisory table: ${table.length} advisories, newest fix ${newestFix ?? 'none'}; matched by version number, so backported fixes in a distribution's package do not show`,
+      ].join('\n'),
+    });
+    if (notThisBuild.length) {
+      evidence.push({ kind: 'text', label: 'advisories for this release that need another build (not counted)', text: formatAdvisories(notThisBuild).join('\n') });
+    }
+    if (!applying.length) {
+      const beyond = newestFix && compareVersions(version, newestFix) > 0 ? `; ${version} is newer than every fix in the table (${newestFix})` : '';
+      return { status: 'pass', summary: `Exim ${version}: none of the ${table.length} known advisories applies${beyond}` };
+    }
+    evidence.push({ kind: 'text', label: `advisories that apply to Exim ${version}`, text: formatAdvisories(applying).join('\n') });
+    return {
+      status: 'warn',
+      summary: `Exim ${version} has ${applying.length} known ${applying.length === 1 ? 'advisory' : 'advisories'} (${applying.map((a) => a.id).join(', ')}); Exim ${fixingRelease(applying)} fixes ${applying.length === 1 ? 'it' : 'them all'}`,
+    };
   },
 };
 
