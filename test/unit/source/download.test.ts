@@ -1,12 +1,21 @@
+import { spawn } from 'node:child_process';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LabError } from '../../../src/errors.js';
-import { download, fetchText, type DownloadProgress } from '../../../src/source/download.js';
+import {
+  LISTING_CAP,
+  TARBALL_CAP,
+  download,
+  fetchText,
+  removeStaleParts,
+  type DownloadProgress,
+} from '../../../src/source/download.js';
 import { exists } from '../../../src/system/files.js';
+import { pendingInterruptCleanups } from '../../../src/system/interrupt.js';
 import { run } from '../../../src/system/run.js';
 import { scratch, serve } from './helpers.js';
 
@@ -42,6 +51,28 @@ async function server() {
     } else if (url === '/stall') {
       res.writeHead(200, { 'content-length': payload.length });
       res.write(payload.subarray(0, 4096));
+    } else if (url.startsWith('/announce/')) {
+      // Announces a size and sends nothing: only the header can make the client stop.
+      res.writeHead(200, { 'content-length': Number(url.slice(10)) });
+      res.flushHeaders();
+    } else if (url === '/endless') {
+      // No Content-Length (chunked), and a body that never ends.
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      const more = () => {
+        if (!res.destroyed && res.write(chunk)) setImmediate(more);
+        else if (!res.destroyed) res.once('drain', more);
+      };
+      more();
+    } else if (url === '/trickle') {
+      // 4 KiB every 20 ms: slow enough to be interrupted half way.
+      res.writeHead(200, { 'content-length': payload.length });
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (res.destroyed || sent >= payload.length) return clearInterval(timer);
+        res.write(payload.subarray(sent, (sent += 4096)));
+      }, 20);
+      res.on('close', () => clearInterval(timer));
     } else if (url === '/hang') {
       // Never answers.
     } else if (url === '/loop') {
@@ -208,5 +239,159 @@ describe('download from files', () => {
     const err = await failure(download(missing, path.join(dir, 'out')));
     expect(err.message).toBe(`download failed: ${missing}: no such file`);
     expect(await exists(path.join(dir, 'out.part'))).toBe(false);
+  });
+});
+
+describe('size caps', () => {
+  it('are 1 MiB for a listing and 64 MiB for a tarball', () => {
+    expect(LISTING_CAP).toBe(1024 * 1024);
+    expect(TARBALL_CAP).toBe(64 * 1024 * 1024);
+  });
+
+  it('refuse a Content-Length above the cap before reading the body, and leave dest as it was', async () => {
+    const base = await server();
+    const dir = await tmp();
+    const dest = path.join(dir, 'exim-4.96.tar.xz');
+    await writeFile(dest, 'the previous download');
+    const seen: DownloadProgress[] = [];
+    const big = TARBALL_CAP + 1;
+    const err = await failure(download(`${base}/announce/${big}`, dest, { onProgress: (p) => seen.push(p) }));
+    expect(err.message).toBe(
+      `download failed: ${base}/announce/${big}: Content-Length is 64.0 MiB (${big} bytes), over the 64.0 MiB cap`,
+    );
+    expect(err.hint).toMatch(/a few MiB/);
+    expect(seen).toEqual([]);
+    expect(await readFile(dest, 'utf8')).toBe('the previous download');
+    expect(await readdir(dir)).toEqual(['exim-4.96.tar.xz']);
+    // Exactly at the cap is allowed as far as the header goes (the server then sends nothing).
+    const listing = await failure(fetchText(`${base}/announce/${LISTING_CAP + 1}`));
+    expect(listing.message).toBe(
+      `download failed: ${base}/announce/${LISTING_CAP + 1}: Content-Length is 1.0 MiB (${LISTING_CAP + 1} bytes), over the 1.0 MiB cap`,
+    );
+  });
+
+  it('stop a body without Content-Length as soon as it passes the cap', async () => {
+    const base = await server();
+    const dir = await tmp();
+    const dest = path.join(dir, 'exim-4.96.tar.xz');
+    const err = await failure(download(`${base}/endless`, dest, { maxBytes: 256 * 1024 }));
+    expect(err.message).toMatch(
+      new RegExp(`^download failed: ${base}/endless: stopped after \\d+ bytes \\(no Content-Length\\), over the 256\\.0 KiB cap$`),
+    );
+    expect(Number(/after (\d+) bytes/.exec(err.message)![1])).toBeLessThanOrEqual(256 * 1024 + 64 * 1024);
+    expect(await readdir(dir)).toEqual([]);
+    // A listing stops at 1 MiB by default.
+    const listing = await failure(fetchText(`${base}/endless`));
+    expect(listing.message).toMatch(/stopped after \d+ bytes \(no Content-Length\), over the 1\.0 MiB cap$/);
+  });
+
+  it('check the size of a local file before copying it', async () => {
+    const dir = await tmp();
+    const src = path.join(dir, 'big.tar.xz');
+    await writeFile(src, Buffer.alloc(2048));
+    const dest = path.join(dir, 'out', 'exim-4.96.tar.xz');
+    const err = await failure(download(pathToFileURL(src).href, dest, { maxBytes: 1024 }));
+    expect(err.message).toBe(`download failed: ${pathToFileURL(src).href}: the file is 2.0 KiB (2048 bytes), over the 1.0 KiB cap`);
+    expect(await readdir(path.join(dir, 'out'))).toEqual([]);
+    const listing = await failure(fetchText(src, { maxBytes: 2047 }));
+    expect(listing.message).toBe(`download failed: ${src}: the file is 2.0 KiB (2048 bytes), over the 2.0 KiB (2047 bytes) cap`);
+    expect(await fetchText(src, { maxBytes: 2048 })).toHaveLength(2048);
+  });
+});
+
+describe('.part files', () => {
+  it('are created exclusively: an existing one is left alone and the download refused', async () => {
+    const base = await server();
+    const dir = await tmp();
+    const dest = path.join(dir, 'exim-4.96.tar.xz');
+    await writeFile(`${dest}.part`, 'another run is writing this');
+    const err = await failure(download(`${base}/exim4/exim-4.96.tar.xz`, dest));
+    expect(err.message).toBe(
+      `download failed: ${base}/exim4/exim-4.96.tar.xz: ${dest}.part already exists (another labctl run is downloading it, or one was killed)`,
+    );
+    expect(err.hint).toBe(`wait for the other run to finish, or remove ${dest}.part`);
+    expect(await readFile(`${dest}.part`, 'utf8')).toBe('another run is writing this');
+    expect(await exists(dest)).toBe(false);
+  });
+
+  it('let only one of two simultaneous downloads of the same file write it', async () => {
+    const base = await server();
+    const dir = await tmp();
+    const dest = path.join(dir, 'exim-4.96.tar.xz');
+    const results = await Promise.allSettled([
+      download(`${base}/exim4/exim-4.96.tar.xz`, dest),
+      download(`${base}/exim4/exim-4.96.tar.xz`, dest),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect((rejected.reason as Error).message).toMatch(/\.part already exists/);
+    expect((await readFile(dest)).equals(payload)).toBe(true);
+    expect(await readdir(dir)).toEqual(['exim-4.96.tar.xz']);
+  });
+
+  it('leave no interrupt cleanup registered once a download is over', async () => {
+    const base = await server();
+    const dir = await tmp();
+    await download(`${base}/exim4/exim-4.96.tar.xz`, path.join(dir, 'ok'));
+    await download(`${base}/exim4/exim-9.99.tar.xz`, path.join(dir, 'missing')).catch(() => undefined);
+    expect(pendingInterruptCleanups()).toBe(0);
+  });
+
+  it('removeStaleParts removes old .part files and keeps fresh ones and everything else', async () => {
+    const dir = await tmp();
+    await writeFile(path.join(dir, 'exim-4.96.tar.xz.part'), 'killed last week');
+    await writeFile(path.join(dir, 'exim-4.96.tar.xz.asc.part'), 'being written now');
+    await writeFile(path.join(dir, 'exim-4.96.tar.xz'), 'complete');
+    const week = new Date(Date.now() - 7 * 86400_000);
+    await utimes(path.join(dir, 'exim-4.96.tar.xz.part'), week, week);
+    expect(await removeStaleParts(dir)).toEqual(['exim-4.96.tar.xz.part']);
+    expect((await readdir(dir)).sort()).toEqual(['exim-4.96.tar.xz', 'exim-4.96.tar.xz.asc.part']);
+    expect(await removeStaleParts(dir, { olderThanMs: 0 })).toEqual(['exim-4.96.tar.xz.asc.part']);
+    expect(await readdir(dir)).toEqual(['exim-4.96.tar.xz']);
+    expect(await removeStaleParts(path.join(dir, 'no-such-cache'))).toEqual([]);
+  });
+
+  it('is removed when the process gets SIGTERM half way through a slow download', async () => {
+    const repo = fileURLToPath(new URL('../../../', import.meta.url));
+    // vite-node comes with vitest: the child imports src/ as this test does, with no build.
+    const viteNode = path.join(repo, 'node_modules', 'vite-node', 'vite-node.mjs');
+    expect(await exists(viteNode), viteNode).toBe(true);
+    const base = await server();
+    const dir = await tmp();
+    const dest = path.join(dir, 'cache', 'exim-4.96.tar.xz');
+    const script = path.join(dir, 'child.ts');
+    await writeFile(
+      script,
+      [
+        `import { installInterruptHandlers } from ${JSON.stringify(path.join(repo, 'src/system/interrupt.ts'))};`,
+        `import { download } from ${JSON.stringify(path.join(repo, 'src/source/download.ts'))};`,
+        'installInterruptHandlers();',
+        'await download(process.env.URL!, process.env.DEST!);',
+        "console.log('finished');",
+      ].join('\n'),
+    );
+    const child = spawn(process.execPath, [viteNode, script], {
+      cwd: repo,
+      env: { ...process.env, URL: `${base}/trickle`, DEST: dest },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d));
+    child.stderr.on('data', (d: Buffer) => (output += d));
+    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
+    const part = `${dest}.part`;
+    let size = 0;
+    for (let i = 0; i < 1000 && child.exitCode === null && size < 16 * 1024; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      size = (await stat(part).catch(() => undefined))?.size ?? 0;
+    }
+    expect(size, output).toBeGreaterThanOrEqual(16 * 1024);
+    expect(size).toBeLessThan(payload.length);
+    child.kill('SIGTERM');
+    expect(await ended, output).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(output).not.toContain('finished');
+    expect(await readdir(path.join(dir, 'cache'))).toEqual([]);
   });
 });
