@@ -4,8 +4,14 @@
  * that would land outside the target (absolute paths, `..`, links pointing out) are refused,
  * not silently rewritten. Everything is unpacked into a temporary directory beside the target
  * and moved into place only on success, so a failure leaves nothing behind.
+ *
+ * A name check alone cannot see where a chain of symlinks leads (`a/b/s -> ../..` and
+ * `x -> a/b/s/../OUTSIDE` each look harmless), so once unpacked every symlink is resolved
+ * through the real tree, and one that leads out of the source directory refuses the tarball.
+ * Files and directories lose setuid, setgid and sticky bits: a source tree needs none, and the
+ * build runs as root.
  */
-import { createReadStream, promises as fs } from 'node:fs';
+import { createReadStream, promises as fs, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -14,6 +20,7 @@ import bz2 from 'unbzip2-stream';
 import * as xzModule from 'xz-decompress';
 import { LabError, errorMessage } from '../errors.js';
 import { exists, siblingTemp } from '../system/files.js';
+import { onInterrupt } from '../system/interrupt.js';
 
 export type Compression = 'xz' | 'bz2' | 'gz' | 'none';
 
@@ -58,6 +65,78 @@ export function escapeReason(entryPath: string, type: string, linkpath?: string)
   return undefined;
 }
 
+/** Linux gives up after 40 symlinks in one lookup (ELOOP); so does the check below. */
+export const MAX_SYMLINK_HOPS = 40;
+
+export type LinkResolution =
+  | { inside: true; target: string }
+  | { inside: false; why: string };
+
+/**
+ * Resolves the symlink at `rel` (relative to `root`, reached through real directories) the way
+ * the kernel would: component by component, reading every symlink met on the way, up to
+ * MAX_SYMLINK_HOPS. `..` above `root` means the link leads out. A component that does not
+ * exist yet (or is not a directory) makes the rest of the path lexical until a `..` takes it
+ * off again, since a build may create it later.
+ */
+export async function resolveSymlink(root: string, rel: string): Promise<LinkResolution> {
+  const stack = path.posix.dirname(rel.split(path.sep).join('/')).split('/').filter((c) => c && c !== '.');
+  let missing = 0; // how many components at the top of `stack` do not exist on disk
+  let pending = (await fs.readlink(path.join(root, rel))).split('/');
+  let hops = 1;
+  if (pending[0] === '') return { inside: false, why: 'points to an absolute path' };
+  while (pending.length) {
+    const c = pending.shift()!;
+    if (c === '' || c === '.') continue;
+    if (c === '..') {
+      if (!stack.length) return { inside: false, why: 'resolves outside the source directory' };
+      stack.pop();
+      if (missing) missing--;
+      continue;
+    }
+    if (missing) {
+      stack.push(c);
+      missing++;
+      continue;
+    }
+    const here = path.join(root, ...stack, c);
+    const st = await fs.lstat(here).catch(() => undefined);
+    if (st?.isSymbolicLink()) {
+      if (++hops > MAX_SYMLINK_HOPS) return { inside: false, why: `goes through more than ${MAX_SYMLINK_HOPS} symlinks` };
+      const next = (await fs.readlink(here)).split('/');
+      if (next[0] === '') return { inside: false, why: `goes through ${stack.concat(c).join('/')}, which points to an absolute path` };
+      pending = next.concat(pending);
+      continue;
+    }
+    stack.push(c);
+    if (!st || (!st.isDirectory() && pending.some((p) => p && p !== '.'))) missing = 1;
+  }
+  return { inside: true, target: stack.join('/') || '.' };
+}
+
+/** Refuses the tarball when a symlink anywhere under `root` leads out of it. */
+async function refuseEscapingLinks(file: string, root: string): Promise<void> {
+  const top = path.basename(root);
+  const walk = async (rel: string): Promise<void> => {
+    for (const d of await fs.readdir(path.join(root, rel), { withFileTypes: true })) {
+      const child = rel ? `${rel}/${d.name}` : d.name;
+      if (d.isDirectory()) {
+        await walk(child);
+      } else if (d.isSymbolicLink()) {
+        const r = await resolveSymlink(root, child);
+        if (!r.inside) {
+          const link = await fs.readlink(path.join(root, child));
+          throw new LabError(
+            `${path.basename(file)}: refusing tar entry ${JSON.stringify(`${top}/${child}`)}: symlink to ${link} ${r.why}`,
+            'the tarball is not a plain source release; nothing was extracted',
+          );
+        }
+      }
+    }
+  };
+  await walk('');
+}
+
 function decompressed(file: string, compression: Compression): Readable {
   const raw = createReadStream(file);
   switch (compression) {
@@ -87,6 +166,8 @@ async function unpack(file: string, compression: Compression, cwd: string): Prom
         refused ??= `refusing tar entry ${JSON.stringify(entryPath)}: ${why}`;
         return false;
       }
+      // node-tar creates the entry with the mode it reads here.
+      if (typeof e.mode === 'number') e.mode &= 0o777;
       return true;
     },
   });
@@ -133,6 +214,7 @@ export async function extractTarballDetailed(file: string, destDir: string): Pro
   await fs.mkdir(path.dirname(dest), { recursive: true });
   const tmp = siblingTemp(dest, 'extract');
   await fs.mkdir(tmp, { mode: 0o755 });
+  const forget = onInterrupt(() => rmSync(tmp, { recursive: true, force: true }));
   try {
     try {
       await unpack(file, compression, tmp);
@@ -148,6 +230,7 @@ export async function extractTarballDetailed(file: string, destDir: string): Pro
         `${path.basename(file)}: expected one top-level directory, found ${top.map((d) => d.name).join(', ') || 'nothing'}`,
       );
     }
+    await refuseEscapingLinks(file, path.join(tmp, top[0].name));
     await fs.mkdir(dest, { recursive: true });
     const target = path.join(dest, top[0].name);
     if (await exists(target)) {
@@ -161,5 +244,6 @@ export async function extractTarballDetailed(file: string, destDir: string): Pro
     return { sourceDir: target, compression, ms: performance.now() - started };
   } finally {
     await fs.rm(tmp, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+    forget();
   }
 }
