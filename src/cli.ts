@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import chalk from 'chalk';
 import { createRequire } from 'node:module';
 import { EXIT, LabError } from './errors.js';
+import { installInterruptHandlers } from './system/interrupt.js';
 import { registerInstall } from './commands/install.js';
 import { registerService } from './commands/service.js';
 import { registerConfigure } from './commands/configure.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  installInterruptHandlers();
   const program = buildProgram();
   program.exitOverride();
   const debug = argv.includes('--debug');

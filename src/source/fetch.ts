@@ -19,7 +19,7 @@ import { EXIT, LabError, errorMessage } from '../errors.js';
 import { exists, readIfExists } from '../system/files.js';
 import type { Candidate, Origin, SourceChoice, SourceKind } from './candidates.js';
 import { debianOrigin } from './debian.js';
-import { download, isRemote } from './download.js';
+import { download, isRemote, LISTING_CAP, removeStaleParts } from './download.js';
 import { DEFAULT_MIRROR, KEYRING_NAME, ListingError, mirrorOrigin, parseMirror } from './mirror.js';
 import { progressBar } from './progress.js';
 import { SignatureError, verifySignature, type SignatureRecord } from './signature.js';
@@ -128,14 +128,16 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
   const log = opts.log ?? (() => {});
   const cacheDir = path.resolve(opts.cacheDir);
   await fs.mkdir(cacheDir, { recursive: true });
+  for (const name of await removeStaleParts(cacheDir)) log(`removed ${name}, left by an interrupted download`);
   const now = opts.now ?? new Date();
 
   const downloaded: string[] = [];
-  const get = async (url: string, dest: string, withBar: boolean) => {
+  const get = async (url: string, dest: string, tarball: boolean) => {
     log(`downloading ${url}`);
-    const bar = withBar && opts.progress ? progressBar(path.basename(dest)) : undefined;
+    const bar = tarball && opts.progress ? progressBar(path.basename(dest)) : undefined;
     try {
-      await download(url, dest, { timeoutMs: opts.timeoutMs, onProgress: bar?.onProgress });
+      // Signatures and keyrings are small: the listing cap; a tarball gets download's own cap.
+      await download(url, dest, { timeoutMs: opts.timeoutMs, onProgress: bar?.onProgress, ...(tarball ? {} : { maxBytes: LISTING_CAP }) });
     } finally {
       bar?.stop();
     }

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { LabError } from '../errors.js';
 import { exists, writeAtomic } from '../system/files.js';
 import { debianOrigin } from './debian.js';
-import { download } from './download.js';
+import { download, removeStaleParts } from './download.js';
 import { KEYRING_NAME } from './mirror.js';
 import { shippedKeyring } from './trust.js';
 import { tarballName } from './versions.js';
@@ -33,6 +33,7 @@ export async function writeMirror(dir: string, opts: { cacheDir: string; log?: (
   const log = opts.log ?? (() => {});
   const releaseDir = path.join(path.resolve(dir), 'exim4');
   await fs.mkdir(releaseDir, { recursive: true });
+  await removeStaleParts(releaseDir);
   const origin = await debianOrigin({ cacheDir: opts.cacheDir, log });
   for (const n of origin.notes) log(n);
   const downloaded: string[] = [];
