@@ -21,3 +21,18 @@ export const EXIM_DEFAULTS = {
   user: 'exim',
   group: 'exim',
 } as const;
+
+/** The Exim binary `make install` links in a BIN_DIRECTORY. */
+export const eximBinaryIn = (binDirectory: string) => `${binDirectory}/exim`;
+
+/** The Exim binary of the lab's install layout. */
+export const EXIM_BINARY = eximBinaryIn(EXIM_DEFAULTS.binDirectory);
+
+/**
+ * The daemon's queue runner interval (-q). The service runs with the daemon's default until
+ * `labctl configure` saves the lab's, which retries a partner that is back within a minute.
+ */
+export const QUEUE_INTERVAL = { daemon: '30m', lab: '1m' } as const;
+
+/** Ports the lab's Exim listens on: SMTP, SMTPS (TLS on connect) and submission. */
+export const PORTS = { smtp: 25, smtps: 465, submission: 587 } as const;

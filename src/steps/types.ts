@@ -1,0 +1,52 @@
+/**
+ * The step contract, in the shape of Ansible's modules: a step can tell whether its work is
+ * already done (`check`, which only reads), and can do it (`apply`). Commands (install,
+ * configure, lab up) are ordered lists of steps run by src/steps/runner.ts; `--dry-run`,
+ * `--diff` and `--json` plans run `check` over the same list, so a plan cannot drift from the run.
+ * A value one step produces (the chosen release, the extracted tree) goes into the command's typed
+ * context, which later steps read.
+ */
+import type { EvidenceItem } from '../evidence/store.js';
+import type { StepStatus } from '../evidence/types.js';
+
+export interface CheckOutcome {
+  /** True when apply would change nothing. */
+  done: boolean;
+  /** One line: what is there, or what apply would do. */
+  detail?: string;
+  /** A unified diff of what apply would change (configure --diff). */
+  diff?: string;
+}
+
+export interface ApplyOutcome {
+  /** Default `changed`. `ok` when apply found on closer look that nothing had to change. */
+  status?: Exclude<StepStatus, 'failed'>;
+  detail?: string;
+  evidence?: EvidenceItem[];
+  /** The step's own measure of its duration, when its work ran inside another step. */
+  ms?: number;
+}
+
+export interface Step<C> {
+  id: string;
+  title: string | ((ctx: C) => string);
+  check(ctx: C): Promise<CheckOutcome>;
+  apply(ctx: C): Promise<ApplyOutcome>;
+}
+
+/** What the runner records for each step: the evidence store keeps it, the UI prints it. */
+export interface StepRecord {
+  id: string;
+  title: string;
+  status: StepStatus;
+  detail?: string;
+  diff?: string;
+  ms: number;
+  evidence: EvidenceItem[];
+}
+
+/** Receives each record as it is made, and notes (a URL, a log path) while a step runs. */
+export interface StepObserver {
+  record(r: StepRecord): void;
+  note(text: string): void;
+}
