@@ -1,0 +1,31 @@
+/**
+ * install.json: what `labctl install` built and installed. Written by the installer only; read by
+ * configure (which binary and configure file), verify (Task 1's checks) and the report.
+ */
+import path from 'node:path';
+import { paths } from '../paths.js';
+import type { SignatureRecord } from '../source/signature.js';
+import { loadState, saveState } from './file.js';
+
+export interface InstallState {
+  version: string;
+  /** A digest of everything the build depends on; equal keys mean nothing to rebuild. */
+  inputsKey: string;
+  tarballUrl: string;
+  signature: SignatureRecord;
+  settings: { name: string; op: string; value: string }[];
+  binary: string;
+  configureFile: string;
+  buildLog: string;
+  installedAt: string;
+  /** Where the source came from: official, mirror or debian. */
+  origin?: string;
+  /** The release this install replaced, if any (an upgrade or a downgrade). */
+  previousVersion?: string;
+}
+
+const SCHEMA = 1;
+export const installStateFile = () => path.join(paths.stateDir, 'install.json');
+
+export const loadInstallState = () => loadState<InstallState>(installStateFile(), SCHEMA);
+export const saveInstallState = (s: InstallState) => saveState(installStateFile(), SCHEMA, s);
