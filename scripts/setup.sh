@@ -1,12 +1,44 @@
 #!/usr/bin/env bash
-# Prepares a fresh Debian/Ubuntu machine for labctl and its tests: the apt packages listed in
-# scripts/apt-packages.txt (build tools and libraries for Exim, BIND, swaks, OpenSSL, Chromium for
-# the report test), then labctl's npm dependencies and its build. Run as root from the repository.
+# Prepares a fresh Debian/Ubuntu machine for labctl. Run as root from the repository:
+#   scripts/setup.sh           Node.js 20, the apt packages labctl uses (scripts/apt-packages.txt),
+#                              npm ci and the build: the README's first command;
+#   scripts/setup.sh --tests   the same plus what the test suite and CI use
+#                              (scripts/apt-packages-tests.txt: Chromium for the report test,
+#                              debootstrap, zstd and systemd-nspawn for the container smoke run).
+# Node.js 20: where node is missing or older (Debian 12's own nodejs is 18), it installs Debian's
+# nodejs and npm, then the npm registry's package node@20, which ships the Node 20 binary as
+# /usr/local/bin/node; root's PATH (and sudo's) has /usr/local/bin before /usr/bin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+lists=(scripts/apt-packages.txt)
+case "${1:-}" in
+  '') ;;
+  --tests) lists+=(scripts/apt-packages-tests.txt) ;;
+  *) echo "usage: $0 [--tests]" >&2; exit 2 ;;
+esac
+[ "$(id -u)" -eq 0 ] || { echo "setup.sh: run as root (apt-get, npm install -g)" >&2; exit 2; }
 export DEBIAN_FRONTEND=noninteractive
+
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+packages=$(grep -hv '^\s*\(#\|$\)' "${lists[@]}" | sort -u)
+if [ "$(node_major)" -lt 20 ]; then
+  command -v node >/dev/null || packages+=" nodejs"
+  command -v npm >/dev/null || packages+=" npm"
+fi
+
 apt-get update -q
-# shellcheck disable=SC2046
-apt-get install -y -q --no-install-recommends $(grep -v '^\s*#' scripts/apt-packages.txt | sort -u)
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $packages
+
+if [ "$(node_major)" -lt 20 ]; then
+  echo "setup.sh: node $(node --version) is older than 20: npm install -g node@20"
+  npm install -g --no-audit --no-fund node@20
+  hash -r
+  if [ "$(node_major)" -lt 20 ]; then
+    echo "setup.sh: node is still $(node --version) at $(command -v node): put /usr/local/bin before /usr/bin in PATH" >&2
+    exit 1
+  fi
+fi
+echo "setup.sh: node $(node --version), npm $(npm --version)"
 npm ci --no-audit --no-fund
 npm run build

@@ -109,9 +109,12 @@ export async function serviceControl(action: ServiceAction, s?: ServiceSettings)
   if (await systemdRunning()) {
     if (action !== 'status') await run('systemctl', [action, UNIT_NAME]);
     if (action === 'reload') {
-      await sleep(500);
+      // systemctl returns once the unit's ExecReload has sent SIGHUP; as without systemd, the
+      // daemon re-execs itself and a configuration it cannot use kills it only then.
+      await sleep(300);
+      const greeting = await waitForGreeting('127.0.0.1', 25, 5000);
       const st = await serviceStatus(settings);
-      if (!st.running) throw new LabError('the Exim daemon exited after reload', `see journalctl -u ${UNIT_NAME}`);
+      if (!st.running || !greeting) throw new LabError('the Exim daemon exited after reload', `see journalctl -u ${UNIT_NAME} and ${EXIM_DEFAULTS.spoolDirectory}/log/paniclog`);
     }
     return serviceStatus(settings);
   }

@@ -51,7 +51,7 @@ describe.runIf(isRoot)('labctl report (e2e, real evidence)', () => {
       'STARTTLS transcript (verify/6-starttls or drill/tls)',
       'labctl verify --only 6-starttls',
     );
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (it is in scripts/apt-packages.txt)`);
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (it is in scripts/apt-packages-tests.txt: scripts/setup.sh --tests)`);
     await fs.rm(artifacts, { recursive: true, force: true });
     await fs.mkdir(artifacts, { recursive: true });
   }, 60_000);

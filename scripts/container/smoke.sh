@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# The container smoke run: what a student does first on a fresh Debian 12, against labctl's own
+# systemd unit under a real systemd. Runs inside the container that scripts/container/run.sh boots
+# (as a transient unit, as root, in a clean copy of the repository); `npm run test:container`
+# (scripts/container/test.sh) starts it. Not meant for a machine of its own: it changes it.
+#   a. the README's first set-up command, exactly as the README prints it;
+#   b. systemd: exim enabled and active, MainPID is the pid listening on port 25;
+#   c. labctl configure, labctl verify --json (only the documented DNS warnings and skips);
+#   g. mail through the daemon under the unit's hardening: a local delivery to /var/mail, and a
+#      DKIM-signed remote delivery to a sink (its own network namespace, MX from dnsmasq);
+#   d. --tls required through systemctl reload: same MainPID, a plaintext MAIL refused;
+#      labctl service reload runs systemctl reload;
+#   e. systemctl restart, and kill -9: Restart=on-failure brings the daemon back after RestartSec;
+#   h. journalctl -u exim shows the starts; labctl service status agrees with systemd;
+#   f. systemctl stop: labctl verify fails daemon-listening with exit 1.
+# Prints "timing: PHASE N s" for set-up, install, configure, verify, and one "ok:" line per check.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+repo=$(pwd)
+DOMAIN=st14.sne24.ru
+USER_BOX=exim-test           # labctl configure's default user
+work=$(mktemp -d /root/smoke.XXXXXX)
+
+now() { date +%s.%N; }
+timing() { awk -v p="$1" -v a="$2" -v b="$(now)" 'BEGIN { printf "timing: %-10s %6.1f s\n", p, b - a }'; }
+ok() { echo "ok: $*"; }
+fail() {
+  echo "FAIL: $*"
+  echo "--- systemctl status exim"; systemctl --no-pager status exim 2>&1 | tail -n 15 || true
+  echo "--- journalctl -u exim (last 20)"; journalctl --no-pager -u exim -n 20 2>&1 || true
+  exit 1
+}
+main_pid() { systemctl show -p MainPID --value exim; }
+# The pid of the process listening on port 25 (ss from iproute2, one of labctl's packages).
+port25_pid() { ss -H -ltnp 'sport = :25' | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2; }
+greets() { timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/25 && head -c 3 <&3' 2>/dev/null | grep -q 220; }
+wait_until() { # SECONDS COMMAND...: polls every 0.2 s
+  local deadline
+  deadline=$(awk -v s="$1" -v n="$(now)" 'BEGIN { print n + s }'); shift
+  until "$@"; do
+    awk -v d="$deadline" -v n="$(now)" 'BEGIN { exit !(n > d) }' && return 1
+    sleep 0.2
+  done
+}
+labctl() { ./bin/labctl "$@"; }
+
+# --- a. the README's first set-up command -------------------------------------------------------
+# The first line of the first sh block under "## Set-up", without its comment.
+readme_cmd=$(awk '/^## Set-up/ { s = 1 } s && /^```sh/ { getline; print; exit }' README.md | sed -E 's/[[:space:]]+#.*$//')
+[ -n "$readme_cmd" ] || fail "no set-up command found in README.md"
+echo "README's first set-up command: $readme_cmd"
+# Run part by part (a && b), to time set-up and install apart; each part exactly as printed.
+IFS=$'\n' read -r -d '' -a parts < <(echo "$readme_cmd" | sed 's/ && /\n/g'; printf '\0') || true
+for part in "${parts[@]}"; do
+  case "$part" in *setup.sh*) phase=set-up ;; *"labctl install"*) phase=install ;; *) phase=readme ;; esac
+  echo "\$ $part"
+  t0=$(now)
+  bash -c "$part" || fail "the README's command failed at: $part"
+  timing "$phase" "$t0"
+done
+hash -r
+echo "node $(node --version) at $(command -v node)"
+[ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ] || fail "node is $(node --version), not 20 or newer"
+ok "the README's first set-up command, on a fresh Debian 12 with Debian's Node.js $(/usr/bin/node --version 2>/dev/null || echo -)"
+
+# --- b. systemd runs the daemon -----------------------------------------------------------------
+t0=$(now)
+[ "$(systemctl is-enabled exim)" = enabled ] || fail "exim.service is not enabled"
+[ "$(systemctl is-active exim)" = active ] || fail "exim.service is not active"
+pid=$(main_pid)
+wait_until 10 greets || fail "nothing greets on port 25"
+[ "$pid" -gt 0 ] && [ "$(port25_pid)" = "$pid" ] || fail "MainPID $pid is not the pid on port 25 ($(port25_pid))"
+ok "exim.service enabled and active; MainPID $pid listens on port 25"
+
+# --- c. configure and verify --------------------------------------------------------------------
+t0=$(now)
+labctl configure --domain "$DOMAIN" --yes
+timing configure "$t0"
+[ "$(main_pid)" = "$pid" ] || fail "configure's reload changed the MainPID ($pid -> $(main_pid))"
+t0=$(now)
+set +e
+labctl verify --json >"$work/verify.json"
+verify_status=$?
+set -e
+timing verify "$t0"
+# Without the lab's DNS the DNS checks warn (README, "DNS on a single machine"); 1b warns about
+# the release's known advisories; 5a skips (no partner) and 7b skips (TLS is not required).
+node - "$work/verify.json" <<'EOF' || fail "labctl verify: more than the documented warnings and skips"
+const report = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'));
+const mayWarn = new Set(['1b-current-release', '4a-dns-mx', 'spf-record', 'dkim-signature']);
+const maySkip = new Set(['5a-backup-relay', '7b-tls-required']);
+let bad = 0;
+for (const c of report.checks) {
+  const fine = c.status === 'pass' || (c.status === 'warn' && mayWarn.has(c.id)) || (c.status === 'skip' && maySkip.has(c.id));
+  if (!fine) bad++;
+  console.log(`  ${fine ? '  ' : '!!'} ${c.status.padEnd(4)} ${c.id.padEnd(20)} ${c.summary}`);
+}
+process.exit(bad ? 1 : 0);
+EOF
+[ "$verify_status" -eq 0 ] || fail "labctl verify exited $verify_status"
+ok "labctl verify --json: every check passes but the documented DNS, advisory and not-configured ones"
+
+# --- g. mail through the daemon, under the unit's hardening -------------------------------------
+# Local delivery: SMTP to the daemon, which delivers to /var/mail as the user (ProtectSystem=full,
+# ReadWritePaths=/var/spool/exim /var/mail /home, PrivateTmp).
+msgid="smoke-local-$$@$DOMAIN"
+node scripts/container/smtp.mjs send 127.0.0.1 25 "root@$DOMAIN" "$USER_BOX@$DOMAIN" "$msgid" >"$work/local.txt" ||
+  { cat "$work/local.txt"; fail "the daemon did not accept a local message"; }
+wait_until 15 grep -q "$msgid" "/var/mail/$USER_BOX" || fail "the message did not reach /var/mail/$USER_BOX"
+ok "local delivery by the daemon under systemd: $msgid in /var/mail/$USER_BOX ($(stat -c '%U:%G %a' "/var/mail/$USER_BOX"))"
+
+# DKIM: a remote delivery, signed by the daemon's smtp transport, to a sink at 192.0.2.25 (TEST-NET,
+# in a network namespace of its own inside the container) that dnsmasq names as sink.test's MX.
+apt-get install -y -q --no-install-recommends dnsmasq-base >/dev/null
+ip netns add smoke-sink
+ip link add smoke-sink type veth peer name eth0 netns smoke-sink
+ip addr add 192.0.2.1/24 dev smoke-sink && ip link set smoke-sink up
+ip -n smoke-sink addr add 192.0.2.25/24 dev eth0 && ip -n smoke-sink link set eth0 up && ip -n smoke-sink link set lo up
+ip netns exec smoke-sink node scripts/container/smtp.mjs sink 192.0.2.25 25 "$work/signed.eml" >"$work/sink.log" 2>&1 &
+sink_pid=$!
+dnsmasq --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces --pid-file="$work/dnsmasq.pid" \
+  --mx-host=sink.test,mx.sink.test,10 --host-record=mx.sink.test,192.0.2.25
+cp /etc/resolv.conf "$work/resolv.conf"
+echo "nameserver 127.0.0.1" >/etc/resolv.conf
+labctl dns --domain "$DOMAIN" --json >"$work/dns.json"
+msgid="smoke-dkim-$$@$DOMAIN"
+node scripts/container/smtp.mjs send 127.0.0.1 25 "$USER_BOX@$DOMAIN" "someone@sink.test" "$msgid" >"$work/remote.txt" ||
+  { cat "$work/remote.txt"; fail "the daemon did not accept a message for sink.test"; }
+wait_until 20 test -s "$work/signed.eml" || { grep "$msgid" -A3 /var/spool/exim/log/mainlog 2>/dev/null | tail -n 5; fail "the signed message did not reach the sink"; }
+grep -q '^DKIM-Signature:' "$work/signed.eml" || fail "the message reached the sink without a DKIM-Signature"
+node scripts/container/smtp.mjs dkim "$work/signed.eml" "$work/dns.json" >"$work/dkim.txt" || { cat "$work/dkim.txt"; fail "the daemon's DKIM signature does not verify"; }
+ok "DKIM signing by the daemon under systemd: $(head -n 1 "$work/dkim.txt")"
+cp "$work/resolv.conf" /etc/resolv.conf
+kill "$(cat "$work/dnsmasq.pid")" "$sink_pid" 2>/dev/null || true
+ip netns del smoke-sink
+
+# --- d. a new setting through systemctl reload --------------------------------------------------
+pid=$(main_pid)
+before=$(node scripts/container/smtp.mjs mail 127.0.0.1 25 "root@$DOMAIN")
+[ "${before:0:1}" = 2 ] || fail "plaintext MAIL refused before --tls required: $before"
+labctl configure --domain "$DOMAIN" --tls required --yes
+[ "$(main_pid)" = "$pid" ] || fail "the reload changed the MainPID ($pid -> $(main_pid))"
+after=$(node scripts/container/smtp.mjs mail 127.0.0.1 25 "root@$DOMAIN")
+[ "${after:0:1}" = 5 ] || fail "plaintext MAIL not refused after --tls required: $after"
+ok "configure --tls required reloaded the daemon (MainPID $pid kept): plaintext MAIL now gets '$after'"
+reloads() { journalctl --no-pager -u exim -o cat | grep -c '^Reloading' || true; }
+n=$(reloads)
+labctl service reload
+wait_until 5 test "$(reloads)" -gt "$n" || fail "labctl service reload did not go through systemctl reload"
+[ "$(main_pid)" = "$pid" ] || fail "labctl service reload changed the MainPID"
+greets || fail "no greeting after labctl service reload"
+ok "labctl service reload -> systemctl reload exim (journal: $(reloads) reloads), MainPID $pid kept"
+
+# --- e. restart, and Restart=on-failure -----------------------------------------------------------
+systemctl restart exim
+wait_until 10 greets || fail "nothing greets after systemctl restart"
+new=$(main_pid)
+[ "$new" -gt 0 ] && [ "$new" != "$pid" ] || fail "systemctl restart kept MainPID $pid"
+ok "systemctl restart: MainPID $pid -> $new"
+restart_sec=$(systemctl show -p RestartUSec --value exim)
+restarts=$(systemctl show -p NRestarts --value exim)
+t0=$(now)
+kill -9 "$new"
+wait_until 30 bash -c 'p=$(systemctl show -p MainPID --value exim); [ "$p" -gt 0 ] && [ "$p" != '"$new"' ]' || fail "exim.service did not come back after kill -9"
+wait_until 10 greets || fail "nothing greets after the automatic restart"
+back=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
+[ "$(systemctl show -p NRestarts --value exim)" -gt "$restarts" ] || fail "NRestarts did not grow"
+awk -v t="$back" 'BEGIN { exit !(t >= 4.5 && t <= 20) }' || fail "back after $back s, expected about RestartSec ($restart_sec)"
+ok "kill -9 $new: Restart=on-failure brought it back as $(main_pid) after $back s (RestartSec=$restart_sec)"
+
+# --- h. the journal and labctl service status --------------------------------------------------
+starts=$(journalctl --no-pager -u exim -o cat | grep -c '^Started' || true)
+[ "$starts" -ge 3 ] || fail "journalctl -u exim shows $starts starts, expected the install, the restart and the automatic restart"
+journalctl --no-pager -u exim -o cat | grep -q 'status=9/KILL' || fail "journalctl -u exim does not show the kill"
+ok "journalctl -u exim: $starts starts, the SIGKILL and the restart job"
+status_line=$(labctl service status)
+[ "$status_line" = "exim: running (pid $(main_pid), via systemd)" ] || fail "labctl service status says '$status_line', systemd says MainPID $(main_pid)"
+ok "labctl service status: $status_line"
+
+# --- f. stop: verify fails daemon-listening -----------------------------------------------------
+systemctl stop exim
+[ "$(systemctl is-active exim || true)" = inactive ] || fail "exim.service is not inactive after stop"
+set +e
+status_line=$(labctl service status); status_exit=$?
+labctl verify --json --only daemon-listening >"$work/stopped.json"; verify_status=$?
+set -e
+[ "$status_exit" -eq 1 ] && [ "$status_line" = "exim: not running (via systemd)" ] || fail "labctl service status after stop: '$status_line' (exit $status_exit)"
+[ "$verify_status" -eq 1 ] || fail "labctl verify exited $verify_status with the daemon stopped, expected 1"
+node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const c = r.checks.find((x) => x.id === "daemon-listening"); console.log(`  ${c.status} ${c.summary}`); process.exit(c.status === "fail" ? 0 : 1)' "$work/stopped.json" ||
+  fail "daemon-listening did not fail with the daemon stopped"
+ok "systemctl stop: labctl service status says not running (exit 1), labctl verify fails daemon-listening (exit 1)"
+rm -rf "$work"
+echo "container smoke: all checks passed"
