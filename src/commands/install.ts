@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { confirm } from '@inquirer/prompts';
-import { install, installPlan, showMakefile, type InstallOptions } from '../build/installer.js';
+import { install, planInstall, showMakefile, type InstallOptions } from '../install/index.js';
 import { isQueueInterval } from '../build/service-unit.js';
 import { usageError } from '../errors.js';
 import { EXIM_DEFAULTS, paths } from '../paths.js';
@@ -8,7 +8,7 @@ import { SOURCE_CHOICES, type SourceChoice } from '../source/candidates.js';
 import { DEFAULT_MIRROR } from '../source/mirror.js';
 import { parseTrustedFingerprint, trustedFingerprints } from '../source/pinned.js';
 import { isValidVersion } from '../source/versions.js';
-import { StepRunner } from '../ui/steps.js';
+import { StepLines } from '../ui/steps.js';
 
 interface InstallFlags {
   source: string;
@@ -94,25 +94,26 @@ export function registerInstall(program: Command): void {
     .option('--json', 'print the step results as JSON')
     .action(async (flags: InstallFlags) => {
       const o = toOptions(flags);
-      if (flags.dryRun) {
-        const plan = await installPlan(o);
-        console.log(flags.json ? JSON.stringify({ dryRun: true, plan }, null, 2) : plan.map((l) => `- ${l}`).join('\n'));
+      const lines = new StepLines(flags.dryRun ? 'check' : 'apply', !!flags.json);
+      const steps = () => lines.records.map(({ id, title, status, detail, ms }) => ({ id, title, status, detail, ms: Math.round(ms) }));
+      if (flags.showMakefile) {
+        console.log(await showMakefile(o, lines));
         return;
       }
-      const steps = new StepRunner(!!flags.json);
-      if (flags.showMakefile) {
-        console.log(await showMakefile(o, steps));
+      if (flags.dryRun) {
+        await planInstall(o, lines);
+        if (flags.json) console.log(JSON.stringify({ dryRun: true, steps: steps() }, null, 2));
         return;
       }
       try {
-        const state = await install(o, steps);
-        if (flags.json) console.log(JSON.stringify({ ok: true, version: state.version, signature: state.signature, steps: steps.results }, null, 2));
+        const state = await install(o, lines);
+        if (flags.json) console.log(JSON.stringify({ ok: true, version: state.version, signature: state.signature, steps: steps() }, null, 2));
         else {
-          const changed = steps.results.some((r) => r.status === 'done');
+          const changed = lines.records.some((r) => r.status === 'changed');
           console.log(changed ? `Exim ${state.version} is installed and running.` : `Nothing to do: Exim ${state.version} is installed and running.`);
         }
       } catch (err) {
-        if (flags.json) console.log(JSON.stringify({ ok: false, error: err instanceof Error ? err.message : String(err), steps: steps.results }, null, 2));
+        if (flags.json) console.log(JSON.stringify({ ok: false, error: err instanceof Error ? err.message : String(err), steps: steps() }, null, 2));
         throw err;
       }
     });

@@ -25,7 +25,8 @@ export interface InstallState {
 }
 
 const SCHEMA = 1;
-export const installStateFile = () => path.join(paths.stateDir, 'install.json');
+export const installStateFile = (stateDir = paths.stateDir) => path.join(stateDir, 'install.json');
 
-export const loadInstallState = () => loadState<InstallState>(installStateFile(), SCHEMA);
+/** A lab host's verify reads its own state directory; everything else the machine's. */
+export const loadInstallState = (stateDir?: string) => loadState<InstallState>(installStateFile(stateDir), SCHEMA);
 export const saveInstallState = (s: InstallState) => saveState(installStateFile(), SCHEMA, s);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applySettings, labSettings, renderMakefile } from '../../src/build/makefile.js';
+import { applySettings, labSettings, renderMakefile } from '../../src/install/makefile.js';
 import { unifiedDiff } from '../../src/ui/diff.js';
 
 const EDITME = [

@@ -2,25 +2,16 @@ import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { installedPackages } from '../../system/apt.js';
-import { readJson } from '../../system/files.js';
 import { MTA_PACKAGES } from '../../system/mta.js';
 import { LABCTL_BUILD, advisories, advisoriesFor, buildMatches, fixingRelease, formatAdvisories, inAffectedRange, type BuildProfile, type TlsLibrary } from '../../source/advisories.js';
 import { compareVersions } from '../../source/versions.js';
+import { loadInstallState } from '../../state/install.js';
 import { commandEvidence } from '../facts.js';
 import type { CheckDef } from '../types.js';
 
 /** Task 1: nothing else delivers mail, the source was signed, the build has what the lab needs. */
 
-interface InstallRecord {
-  version?: string;
-  signature?: { signer?: string; primaryFingerprint?: string; created?: string } | null;
-  settings?: { name: string; op?: string; value: string }[];
-  binary?: string;
-  configureFile?: string;
-}
-
-const readInstallRecord = (stateDir: string) =>
-  readJson<InstallRecord>(path.join(stateDir, 'install.json')).catch((err: Error) => ({ unreadable: err.message }) as const);
+const readInstallRecord = (stateDir: string) => loadInstallState(stateDir).catch((err: Error) => ({ unreadable: err.message }) as const);
 
 export const noOtherMta: CheckDef = {
   id: '1a-no-other-mta',

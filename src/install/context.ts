@@ -1,0 +1,97 @@
+/**
+ * What `labctl install` works with: the options the command parsed, and the values its steps
+ * produce for the steps after them (the plan of the source, the verified release, the build
+ * tree). Each step reads only what steps before it set.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { EvidenceItem } from '../evidence/store.js';
+import { eximBinaryIn, paths } from '../paths.js';
+import type { Origin, SourceChoice } from '../source/candidates.js';
+import type { FetchedSource } from '../source/fetch.js';
+import type { InstallState } from '../state/install.js';
+import type { MakefileOptions } from './makefile.js';
+
+export interface InstallOptions {
+  source: SourceChoice;
+  mirror?: string;
+  version?: string;
+  allowDowngrade: boolean;
+  cacheDir: string;
+  keyringFile?: string;
+  trusted: string[];
+  binDirectory: string;
+  configureFile: string;
+  eximUser: string;
+  spf: boolean;
+  /** The daemon's -q interval; undefined keeps the one saved by an earlier install or configure. */
+  queueInterval?: string;
+  removeExisting: boolean;
+  /** Answers yes to every question (removal, advisories). */
+  yes: boolean;
+  confirm: (question: string) => Promise<boolean>;
+  json: boolean;
+}
+
+export interface InstallContext {
+  o: InstallOptions;
+  binary: string;
+  note: (text: string) => void;
+  /** True for a plan (--dry-run): checks only, and they may say more about what would happen. */
+  planning: boolean;
+  /** The Exim version installed when the run started (from `exim -bV`). */
+  installedBefore?: string;
+  /** install.json as the last install left it. */
+  previous?: InstallState;
+  /** The source and its releases, newest first (set by the source step's check). */
+  origin?: Origin;
+  /** The verified release (set by the source step). */
+  release?: FetchedSource;
+  /** The digest of everything the build depends on. */
+  inputsKey?: string;
+  /** True when this release was already built and installed with these inputs. */
+  upToDate?: boolean;
+  /** Where `exim` pointed before make install, for a rollback. */
+  previousLink?: string;
+  /** Evidence a step leaves for a later step's record (none today; steps return their own). */
+  extra?: Record<string, EvidenceItem[]>;
+}
+
+export const BUILD_PACKAGES = ['build-essential', 'libssl-dev', 'libpcre2-dev', 'libdb-dev', 'pkg-config'];
+export const buildPackages = (spf: boolean) => (spf ? [...BUILD_PACKAGES, 'libspf2-dev'] : BUILD_PACKAGES);
+
+export const makefileOptions = (o: InstallOptions): MakefileOptions => ({ eximUser: o.eximUser, binDirectory: o.binDirectory, configureFile: o.configureFile, spf: o.spf });
+
+export function inputsKey(o: InstallOptions, version: string, tarballSha: string): string {
+  return createHash('sha256').update(JSON.stringify({ version, tarballSha, make: makefileOptions(o) })).digest('hex').slice(0, 16);
+}
+
+export const binaryOf = (o: InstallOptions) => eximBinaryIn(o.binDirectory);
+
+/** The source tree and build log of a release. */
+export function buildPaths(version: string) {
+  const srcDir = path.join(paths.buildRoot, `exim-${version}`);
+  return { srcDir, buildLog: `${srcDir}.build.log` };
+}
+
+/** The release the later steps work on; a step that needs it before the source step ran is a bug. */
+export function releaseOf(ctx: InstallContext): FetchedSource {
+  if (!ctx.release) throw new Error('install: the source step has not run');
+  return ctx.release;
+}
+
+/**
+ * Whether the chosen release is already built and installed with these inputs (same tarball
+ * digest, same Makefile settings, that version answering -bV). Computed once, after the source
+ * step; undefined before it (a plan).
+ */
+export async function isUpToDate(ctx: InstallContext): Promise<boolean | undefined> {
+  if (!ctx.release) return undefined;
+  if (ctx.upToDate === undefined) {
+    const sha = createHash('sha256').update(await readFile(ctx.release.tarballPath)).digest('hex');
+    ctx.inputsKey = inputsKey(ctx.o, ctx.release.version, sha);
+    ctx.upToDate = ctx.previous?.inputsKey === ctx.inputsKey && ctx.installedBefore === ctx.release.version;
+  }
+  return ctx.upToDate;
+}

@@ -1,0 +1,97 @@
+/**
+ * `labctl install`: write-up Task 1 (1a-1d and the service) as one ordered list of steps. The
+ * real run applies them; `--dry-run` and `--json` plans run their checks over the same list.
+ */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { saveEvidence } from '../evidence/store.js';
+import { fetchVerifiedSource } from '../source/fetch.js';
+import { extractTarball } from '../source/extract.js';
+import { loadInstallState, saveInstallState, type InstallState } from '../state/install.js';
+import { eximVersion } from '../system/exim.js';
+import { runSteps } from '../steps/runner.js';
+import type { Step, StepObserver, StepRecord } from '../steps/types.js';
+import { unifiedDiff } from '../ui/diff.js';
+import { binaryOf, buildPaths, makefileOptions, type InstallContext, type InstallOptions } from './context.js';
+import { labSettings, renderMakefile, settingsTable } from './makefile.js';
+import { advisories } from './steps/advisories.js';
+import { deps } from './steps/deps.js';
+import { extract } from './steps/extract.js';
+import { build, makeInstall } from './steps/make.js';
+import { EDITME_LABELS, makefile } from './steps/makefile.js';
+import { preflight } from './steps/preflight.js';
+import { service } from './steps/service.js';
+import { signature } from './steps/signature.js';
+import { source } from './steps/source.js';
+import { user } from './steps/user.js';
+import { version } from './steps/version.js';
+
+export type { InstallOptions } from './context.js';
+
+export const INSTALL_STEPS: readonly Step<InstallContext>[] = [preflight, source, signature, advisories, deps, user, extract, makefile, build, makeInstall, version, service];
+
+async function context(o: InstallOptions, observer: StepObserver, planning: boolean): Promise<InstallContext> {
+  const binary = binaryOf(o);
+  return {
+    o,
+    binary,
+    note: (t) => observer.note(t),
+    planning,
+    installedBefore: (await eximVersion(binary)).version,
+    previous: await loadInstallState().catch(() => undefined),
+  };
+}
+
+/** The plan: every step's check, nothing written, no root needed. */
+export async function planInstall(o: InstallOptions, observer: StepObserver): Promise<StepRecord[]> {
+  return runSteps(INSTALL_STEPS, await context(o, observer, true), 'check', observer);
+}
+
+/** The real run; returns the state it recorded in install.json. */
+export async function install(o: InstallOptions, observer: StepObserver): Promise<InstallState> {
+  const ctx = await context(o, observer, false);
+  const records = await runSteps(INSTALL_STEPS, ctx, 'apply', observer);
+  const r = ctx.release!;
+  const upToDate = !!ctx.upToDate;
+  const previous = ctx.previous;
+  const state: InstallState = {
+    version: r.version,
+    inputsKey: ctx.inputsKey!,
+    tarballUrl: r.tarballUrl,
+    signature: r.signature,
+    settings: labSettings(makefileOptions(o)).map(({ name, op, value }) => ({ name, op, value })),
+    binary: ctx.binary,
+    configureFile: o.configureFile,
+    buildLog: buildPaths(r.version).buildLog,
+    installedAt: upToDate && previous ? previous.installedAt : new Date().toISOString(),
+    origin: r.origin,
+    previousVersion: !upToDate && ctx.installedBefore && ctx.installedBefore !== r.version ? ctx.installedBefore : previous?.previousVersion,
+  };
+  if (!upToDate) await saveInstallState(state);
+  await recordEvidence(records);
+  return state;
+}
+
+/** One evidence record per step; a step that found its work done keeps the record of the run that did it. */
+async function recordEvidence(records: StepRecord[]): Promise<void> {
+  const at = new Date().toISOString();
+  for (const r of records) {
+    if (r.status === 'ok' && !r.evidence.length) continue;
+    await saveEvidence({ area: 'install', id: r.id, title: r.title, status: r.status, summary: r.detail, at, ms: Math.round(r.ms), evidence: r.evidence });
+  }
+}
+
+/** --show-makefile: the effective settings and the diff against EDITME, from the verified source. */
+export async function showMakefile(o: InstallOptions, observer: StepObserver): Promise<string> {
+  const src = await fetchVerifiedSource({ source: o.source, mirror: o.mirror, version: o.version, cacheDir: o.cacheDir, keyringFile: o.keyringFile, trusted: o.trusted, allowDowngrade: true, progress: false, log: (l) => observer.note(l) });
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'labctl-editme-'));
+  try {
+    const dir = await extractTarball(src.tarballPath, tmp);
+    const editme = await fs.readFile(path.join(dir, 'src/EDITME'), 'utf8');
+    const text = await renderMakefile(editme, src.version, makefileOptions(o));
+    return [`Local/Makefile settings for Exim ${src.version}:`, settingsTable(labSettings(makefileOptions(o))), '', unifiedDiff(editme, text, EDITME_LABELS)].join('\n');
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+}

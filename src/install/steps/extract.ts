@@ -1,0 +1,25 @@
+/** The verified tarball, unpacked with node-tar into a fresh source tree. */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { LabError } from '../../errors.js';
+import { paths } from '../../paths.js';
+import { extractTarball } from '../../source/extract.js';
+import type { Step } from '../../steps/types.js';
+import { buildPaths, isUpToDate, releaseOf, type InstallContext } from '../context.js';
+
+export const extract: Step<InstallContext> = {
+  id: 'extract',
+  title: 'extract source',
+  async check(ctx) {
+    if (!ctx.release) return { done: false, detail: `the chosen tarball -> ${paths.buildRoot}/exim-<version>` };
+    return (await isUpToDate(ctx)) ? { done: true, detail: `exim ${ctx.release.version} already built with these options` } : { done: false };
+  },
+  async apply(ctx) {
+    const { srcDir } = buildPaths(releaseOf(ctx).version);
+    await fs.rm(srcDir, { recursive: true, force: true });
+    await fs.mkdir(paths.buildRoot, { recursive: true });
+    const dir = await extractTarball(releaseOf(ctx).tarballPath, paths.buildRoot);
+    if (path.resolve(dir) !== path.resolve(srcDir)) throw new LabError(`the tarball unpacked to ${dir}, expected ${srcDir}`);
+    return { detail: srcDir };
+  },
+};

@@ -1,0 +1,67 @@
+/** `make -j<cores>` and `make install`, with a live line on a terminal and the full log in a file. */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LabError } from '../../errors.js';
+import { paths } from '../../paths.js';
+import { readLinkIfAny } from '../../system/files.js';
+import { runLogged } from '../../system/run.js';
+import type { Step } from '../../steps/types.js';
+import { LiveLine, tail } from '../../ui/live.js';
+import { buildPaths, isUpToDate, releaseOf, type InstallContext } from '../context.js';
+
+async function make(ctx: InstallContext, title: string, args: string[]) {
+  const { srcDir, buildLog } = buildPaths(releaseOf(ctx).version);
+  const live = new LiveLine(`  ${title}:`);
+  try {
+    await runLogged('make', args, { cwd: srcDir, logFile: buildLog, onLine: (l) => live.update(l) });
+  } catch {
+    live.clear();
+    throw new LabError(`${title} failed; the last 30 lines of ${buildLog}:\n${await tail(buildLog, 30)}`, `full log: ${buildLog}`);
+  }
+  live.clear();
+  return { detail: `log ${buildLog}`, evidence: [{ kind: 'log' as const, label: `last lines of ${path.basename(buildLog)}`, text: await tail(buildLog, 15) }] };
+}
+
+const upToDate = async (ctx: InstallContext) => ((await isUpToDate(ctx)) ? { done: true, detail: 'up to date' } : { done: false });
+const cores = os.availableParallelism();
+
+export const build: Step<InstallContext> = {
+  id: 'build',
+  title: `make -j${cores}`,
+  async check(ctx) {
+    if (!ctx.release) return { done: false, detail: `run: make -j${cores} in ${paths.buildRoot}/exim-<version> (log exim-<version>.build.log)` };
+    return upToDate(ctx);
+  },
+  async apply(ctx) {
+    const { buildLog } = buildPaths(releaseOf(ctx).version);
+    await fs.rm(buildLog, { force: true });
+    ctx.note(`build log: ${buildLog}`);
+    return make(ctx, `make -j${cores}`, [`-j${cores}`]);
+  },
+};
+
+export const makeInstall: Step<InstallContext> = {
+  id: 'make-install',
+  title: 'make install',
+  async check(ctx) {
+    if (!ctx.release) return { done: false, detail: `run: make install into ${ctx.o.binDirectory}` };
+    return upToDate(ctx);
+  },
+  async apply(ctx) {
+    ctx.previousLink = await readLinkIfAny(ctx.binary);
+    await unlinkInstalledBinaries(ctx.o.binDirectory, releaseOf(ctx).version);
+    return make(ctx, 'make install', ['install']);
+  },
+};
+
+/**
+ * make install copies the new binary over exim-<version>-<n>; while a daemon (ours, or a lab
+ * host's) runs that file the copy fails with "Text file busy". Unlinking it first is safe: running
+ * daemons keep their inode, and their next re-exec (HUP, restart) picks up the new file.
+ */
+async function unlinkInstalledBinaries(binDirectory: string, version: string): Promise<void> {
+  const names = await fs.readdir(binDirectory).catch(() => [] as string[]);
+  const pattern = new RegExp(`^exim-${version.replace(/\./g, '\\.')}-\\d+$`);
+  for (const name of names.filter((n) => pattern.test(n))) await fs.rm(path.join(binDirectory, name), { force: true });
+}

@@ -1,0 +1,67 @@
+/**
+ * The systemd unit (templates/exim.service.ejs) and the daemon: under systemd, daemon-reload and
+ * enable; without it (containers, CI), the daemon is started directly. A rebuilt binary or a new
+ * queue interval restarts the daemon. Ends with Exim greeting on port 25.
+ */
+import path from 'node:path';
+import { LabError } from '../../errors.js';
+import type { EvidenceItem } from '../../evidence/store.js';
+import { EXIM_DEFAULTS, PORTS, paths } from '../../paths.js';
+import { readIfExists, writeIfChanged } from '../../system/files.js';
+import { run } from '../../system/run.js';
+import { DEFAULT_SERVICE, envFile, loadServiceSettings, saveServiceSettings, serviceControl, systemdRunning, UNIT_NAME, type ServiceSettings } from '../../system/service.js';
+import { waitForGreeting } from '../../system/smtp-probe.js';
+import type { Step } from '../../steps/types.js';
+import { renderUnit } from '../../build/service-unit.js';
+import { isUpToDate, type InstallContext } from '../context.js';
+
+const unitText = (ctx: InstallContext) =>
+  renderUnit({ binary: ctx.binary, queueInterval: DEFAULT_SERVICE.queueInterval, envFile: envFile(), configureFile: ctx.o.configureFile, spoolDirectory: EXIM_DEFAULTS.spoolDirectory });
+
+async function wanted(ctx: InstallContext): Promise<{ saved: ServiceSettings; service: ServiceSettings }> {
+  const saved = await loadServiceSettings();
+  return { saved, service: { ...saved, binary: ctx.binary, queueInterval: ctx.o.queueInterval ?? saved.queueInterval } };
+}
+
+export const service: Step<InstallContext> = {
+  id: 'service',
+  title: 'service unit and daemon',
+  async check(ctx) {
+    const { saved, service: s } = await wanted(ctx);
+    const unitSame = (await readIfExists(paths.unitFile)) === (await unitText(ctx));
+    const status = await serviceControl('status', s);
+    const rebuilt = ctx.release ? !(await isUpToDate(ctx)) : true;
+    const done = unitSame && status.running && !rebuilt && saved.queueInterval === s.queueInterval;
+    if (done) return { done, detail: `pid ${status.pid} via ${status.manager}` };
+    const start = (await systemdRunning()) ? `systemctl daemon-reload; systemctl enable ${UNIT_NAME}; start or restart` : `start ${ctx.binary} -bd -q${s.queueInterval} directly (no systemd here)`;
+    return { done, detail: `write ${paths.unitFile} (${envFile()}: QUEUE_INTERVAL=${s.queueInterval}); ${start}` };
+  },
+  async apply(ctx) {
+    const { saved, service: s } = await wanted(ctx);
+    const unit = await unitText(ctx);
+    const unitChanged = await writeIfChanged(paths.unitFile, unit);
+    const analyze = await run('systemd-analyze', ['verify', paths.unitFile], { allowFailure: true });
+    const evidence: EvidenceItem[] = [
+      { kind: 'file', label: paths.unitFile, text: unit },
+      { kind: 'command', label: 'systemd-analyze verify', command: analyze.command, exitCode: analyze.exitCode, text: (analyze.stdout + analyze.stderr).trim() || '(no complaints)' },
+    ];
+    const complaints = `${analyze.stdout}\n${analyze.stderr}`.split('\n').filter((l) => l.includes(path.basename(paths.unitFile)));
+    if (complaints.length) throw new LabError(`systemd-analyze verify rejects ${paths.unitFile}: ${complaints[0]}`);
+    const intervalChanged = saved.queueInterval !== s.queueInterval;
+    await saveServiceSettings(s);
+    let before = await serviceControl('status', s);
+    if (await systemdRunning()) {
+      if (unitChanged) await run('systemctl', ['daemon-reload']);
+      await run('systemctl', ['enable', UNIT_NAME]);
+    } else if (!before.running) ctx.note('systemd is not running (container?): the unit is installed; starting the daemon directly');
+    // A rebuilt binary must be restarted to take effect; -bV checked it in the step before.
+    const rebuilt = !(await isUpToDate(ctx));
+    if (before.running && (rebuilt || intervalChanged)) before = await serviceControl('restart', s);
+    const st = before.running ? before : await serviceControl('start', s);
+    const banner = await waitForGreeting('127.0.0.1', PORTS.smtp, 5000);
+    if (!banner?.includes('Exim')) throw new LabError(`nothing answers on port ${PORTS.smtp} with an Exim banner (${banner ?? 'no answer'})`, `see ${EXIM_DEFAULTS.spoolDirectory}/log/mainlog and paniclog`);
+    evidence.push({ kind: 'text', label: 'port 25 greeting', text: banner });
+    const changed = unitChanged || !before.running || rebuilt || intervalChanged;
+    return { status: changed ? 'changed' : 'ok', detail: `pid ${st.pid} via ${st.manager}; port ${PORTS.smtp}: ${banner}`, evidence };
+  },
+};
