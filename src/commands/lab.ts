@@ -9,10 +9,10 @@ import { labSend } from '../lab/send.js';
 import { loadState } from '../lab/state.js';
 import { labStatus, printStatus } from '../lab/status.js';
 import { loadLabSpec } from '../lab/topology.js';
-import { labUp } from '../lab/up.js';
+import { labUp, planLabUp } from '../lab/up.js';
 // Registers the 'lab' target provider that `labctl verify --lab` asks for.
 import '../lab/verify.js';
-import { StepRunner, formatMs } from '../ui/steps.js';
+import { StepLines, formatMs } from '../ui/steps.js';
 
 /** `labctl lab ...`: the two-host backup-MX lab with its own DNS server, on one machine. */
 async function requireState() {
@@ -34,11 +34,12 @@ export function registerLab(program: Command): void {
     .command('up')
     .description('build the lab: namespaces, DNS server, mail hosts configured like `labctl configure`, daemons')
     .option('--config <file>', 'lab topology (YAML or JSON); default st14 + st18, each the other\'s backup MX')
-    .action(async (o: { config?: string }) => {
+    .option('--dry-run', 'print what lab up would do (each step\'s check); change nothing')
+    .action(async (o: { config?: string; dryRun?: boolean }) => {
       const spec = await loadLabSpec(o.config);
+      if (o.dryRun) return planLabUp(spec, new StepLines('check'));
       const started = performance.now();
-      const steps = new StepRunner();
-      const r = await labUp(spec, steps);
+      const r = await labUp(spec, new StepLines());
       if (r.already) console.log('lab: already up with this topology, nothing to do (labctl lab status shows it)');
       else console.log(`lab: up in ${formatMs(performance.now() - started)}`);
     });

@@ -4,7 +4,8 @@ import { errorMessage, EXIT, LabError } from '../errors.js';
 import { saveEvidence } from '../evidence/store.js';
 import { addBridge, addNamespace, connectToBridge, namespaceExists, writeNamespaceEtc } from '../system/netns.js';
 import { which } from '../system/run.js';
-import type { StepRunner } from '../ui/steps.js';
+import { runSteps } from '../steps/runner.js';
+import type { Step, StepObserver } from '../steps/types.js';
 import { daemonPid, listeningPorts, startDaemon } from './daemon.js';
 import { dnsServerPid, reverseZoneBody, reverseZoneName, startDnsServer, writeDnsServer, type LabZone } from './dns.js';
 import { findLeftovers, describeLeftovers, labDown } from './down.js';
@@ -82,7 +83,81 @@ async function zones(spec: LabSpec, hosts: PreparedHost[]): Promise<LabZone[]> {
   return out;
 }
 
-export async function labUp(spec: LabSpec, steps: StepRunner): Promise<UpResult> {
+interface UpContext {
+  spec: LabSpec;
+  hosts: PreparedHost[];
+}
+
+/** `lab up` as steps: the network, each host's view and configuration, the DNS server, each daemon. */
+export function labUpSteps(spec: LabSpec): Step<UpContext>[] {
+  const network: Step<UpContext> = {
+    id: 'network',
+    title: 'namespaces, bridge, addresses',
+    async check() {
+      const present = await Promise.all(members(spec).map((m) => namespaceExists(m.ns)));
+      return { done: present.every(Boolean), detail: `${members(spec).length} hosts on ${spec.subnet}` };
+    },
+    async apply() {
+      await buildNetwork(spec);
+      return { detail: `${members(spec).length} hosts on ${spec.subnet}` };
+    },
+  };
+  const hostSteps = spec.hosts.map(
+    (h): Step<UpContext> => ({
+      id: `host-${h.name}`,
+      title: `${h.name}: configure (model + template)`,
+      async check() {
+        return { done: false, detail: `${mailHostName(h)} ${h.address}: its own configure, spool, mailboxes and keys, checked like labctl configure` };
+      },
+      async apply(ctx) {
+        try {
+          ctx.hosts.push(await prepareHost(spec, h));
+        } catch (err) {
+          const msg = errorMessage(err);
+          if (msg.startsWith(`${h.name}:`)) throw err;
+          throw new LabError(`${h.name}: ${msg}`, err instanceof LabError ? err.hint : undefined, err instanceof LabError ? err.exitCode : EXIT.failure);
+        }
+        return { detail: `${mailHostName(h)} ${h.address}` };
+      },
+    }),
+  );
+  const dns: Step<UpContext> = {
+    id: 'dns',
+    title: 'dns: BIND authoritative server',
+    async check() {
+      const pid = await dnsServerPid();
+      return pid ? { done: true, detail: `named pid ${pid}` } : { done: false, detail: `named on ${spec.dnsAddress}: a zone per host with MX 10/20, SPF, DKIM, and the reverse zone` };
+    },
+    async apply(ctx) {
+      const z = await zones(spec, ctx.hosts);
+      await writeDnsServer(spec, z);
+      const pid = await startDnsServer(spec);
+      return { detail: `named pid ${pid} on ${spec.dnsAddress}, ${z.length} zones` };
+    },
+  };
+  const daemons = spec.hosts.map(
+    (h): Step<UpContext> => ({
+      id: `daemon-${h.name}`,
+      title: `${h.name}: Exim daemon`,
+      async check() {
+        const pid = await daemonPid(h);
+        return pid ? { done: true, detail: `pid ${pid}` } : { done: false, detail: `${EXIM_BIN} -bd -q${spec.queueInterval} in ${h.name}'s view` };
+      },
+      async apply() {
+        const pid = await startDaemon(h, spec.queueInterval);
+        return { detail: `pid ${pid}, ports ${(await listeningPorts(h)).join(',')}` };
+      },
+    }),
+  );
+  return [network, ...hostSteps, dns, ...daemons];
+}
+
+/** What `lab up --dry-run` shows: each step's check, nothing made. */
+export async function planLabUp(spec: LabSpec, observer: StepObserver): Promise<void> {
+  await runSteps(labUpSteps(spec), { spec, hosts: [] }, 'check', observer);
+}
+
+export async function labUp(spec: LabSpec, observer: StepObserver): Promise<UpResult> {
   await preflight();
   const state = await loadState();
   if (state) {
@@ -95,35 +170,9 @@ export async function labUp(spec: LabSpec, steps: StepRunner): Promise<UpResult>
   if (left.length) throw new LabError(`remains of an earlier lab are still there: ${left.slice(0, 3).join('; ')}${left.length > 3 ? ' ...' : ''}`, 'run labctl lab down first');
 
   try {
-    await steps.step('network', 'namespaces, bridge, addresses', async () => {
-      await buildNetwork(spec);
-      return { status: 'done', detail: `${members(spec).length} hosts on ${spec.subnet}` };
-    });
-    const hosts: PreparedHost[] = [];
-    for (const h of spec.hosts) {
-      await steps.step(`host-${h.name}`, `${h.name}: configure (model + template)`, async () => {
-        try {
-          hosts.push(await prepareHost(spec, h));
-        } catch (err) {
-          const msg = errorMessage(err);
-          if (msg.startsWith(`${h.name}:`)) throw err;
-          throw new LabError(`${h.name}: ${msg}`, err instanceof LabError ? err.hint : undefined, err instanceof LabError ? err.exitCode : EXIT.failure);
-        }
-        return { status: 'done', detail: `${mailHostName(h)} ${h.address}` };
-      });
-    }
-    await steps.step('dns', 'dns: BIND authoritative server', async () => {
-      const z = await zones(spec, hosts);
-      await writeDnsServer(spec, z);
-      const pid = await startDnsServer(spec);
-      return { status: 'done', detail: `named pid ${pid} on ${spec.dnsAddress}, ${z.length} zones` };
-    });
-    for (const h of spec.hosts) {
-      await steps.step(`daemon-${h.name}`, `${h.name}: Exim daemon`, async () => {
-        const pid = await startDaemon(h, spec.queueInterval);
-        return { status: 'done', detail: `pid ${pid}, ports ${(await listeningPorts(h)).join(',')}` };
-      });
-    }
+    const ctx: UpContext = { spec, hosts: [] };
+    await runSteps(labUpSteps(spec), ctx, 'apply', observer);
+    const hosts = ctx.hosts;
     const newState: LabState = {
       spec,
       upAt: new Date().toISOString(),
@@ -140,7 +189,7 @@ export async function labUp(spec: LabSpec, steps: StepRunner): Promise<UpResult>
       area: 'lab',
       id: 'topology',
       title: 'lab topology',
-      status: 'up',
+      status: 'changed',
       summary: `${spec.hosts.map((h) => `${h.name} ${h.address}`).join(', ')}; dns ${spec.dnsAddress}; client ${spec.clientAddress}`,
       at: newState.upAt,
       evidence: [{ kind: 'data', label: 'topology', data: { spec, hosts: newState.hosts, namespaces: members(spec).map((m) => m.ns) } }],
