@@ -58,7 +58,8 @@ export interface InstallContext {
   extra?: Record<string, EvidenceItem[]>;
 }
 
-export const BUILD_PACKAGES = ['build-essential', 'libssl-dev', 'libpcre2-dev', 'libdb-dev', 'pkg-config'];
+/** Exim's build dependencies; 4.98 and later also run a perl script (exim_id_update) that needs File::FcntlLock. */
+export const BUILD_PACKAGES = ['build-essential', 'libssl-dev', 'libpcre2-dev', 'libdb-dev', 'pkg-config', 'libfile-fcntllock-perl'];
 export const buildPackages = (spf: boolean) => (spf ? [...BUILD_PACKAGES, 'libspf2-dev'] : BUILD_PACKAGES);
 
 export const makefileOptions = (o: InstallOptions): MakefileOptions => ({ eximUser: o.eximUser, binDirectory: o.binDirectory, configureFile: o.configureFile, spf: o.spf });
