@@ -3,13 +3,13 @@
  * real run applies them; `--dry-run` and `--json` plans run their checks over the same list.
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { saveEvidence } from '../evidence/store.js';
 import { fetchVerifiedSource } from '../source/fetch.js';
 import { extractTarball } from '../source/extract.js';
 import { loadInstallState, saveInstallState, type InstallState } from '../state/install.js';
 import { eximVersion } from '../system/exim.js';
+import { makeTempDir, removePath } from '../system/files.js';
 import { runSteps } from '../steps/runner.js';
 import type { Step, StepObserver, StepRecord } from '../steps/types.js';
 import { unifiedDiff } from '../ui/diff.js';
@@ -85,13 +85,13 @@ async function recordEvidence(records: StepRecord[]): Promise<void> {
 /** --show-makefile: the effective settings and the diff against EDITME, from the verified source. */
 export async function showMakefile(o: InstallOptions, observer: StepObserver): Promise<string> {
   const src = await fetchVerifiedSource({ source: o.source, mirror: o.mirror, version: o.version, cacheDir: o.cacheDir, keyringFile: o.keyringFile, trusted: o.trusted, allowDowngrade: true, progress: false, log: (l) => observer.note(l) });
-  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'labctl-editme-'));
+  const tmp = await makeTempDir('labctl-editme-');
   try {
     const dir = await extractTarball(src.tarballPath, tmp);
     const editme = await fs.readFile(path.join(dir, 'src/EDITME'), 'utf8');
     const text = await renderMakefile(editme, src.version, makefileOptions(o));
     return [`Local/Makefile settings for Exim ${src.version}:`, settingsTable(labSettings(makefileOptions(o))), '', unifiedDiff(editme, text, EDITME_LABELS)].join('\n');
   } finally {
-    await fs.rm(tmp, { recursive: true, force: true });
+    await removePath(tmp);
   }
 }

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { LabError } from '../errors.js';
+import { removePath } from '../system/files.js';
 import { inNamespace } from '../system/netns.js';
 import { runningPid, terminate, waitUntil } from '../system/procs.js';
 import { labPaths, mailHostName, names, type LabMailHostSpec } from './topology.js';
@@ -27,7 +28,7 @@ export async function startDaemon(host: LabMailHostSpec, queueInterval: string):
   const p = labPaths.host(host.name);
   const existing = await daemonPid(host);
   if (existing) return existing;
-  await fs.rm(p.pidFile, { force: true });
+  await removePath(p.pidFile);
   const r = await eximInView(host, mailHostName(host), ['-bd', `-q${queueInterval}`, '-oP', p.pidFile], {
     allowFailure: true,
     timeoutMs: 15000,

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
 import { LabError } from '../errors.js';
+import { ensureDir, removePath, writeAtomic } from '../system/files.js';
 import { inNamespace } from '../system/netns.js';
 import { runningPid, waitUntil } from '../system/procs.js';
 import { run } from '../system/run.js';
@@ -44,7 +45,7 @@ const serial = () => Math.floor((Date.now() - Date.UTC(2020, 0, 1)) / 1000);
 
 export async function writeDnsServer(spec: LabSpec, zones: LabZone[]): Promise<void> {
   const f = dnsFiles();
-  await fs.mkdir(f.dir, { recursive: true, mode: 0o755 });
+  await ensureDir(f.dir, 0o755);
   for (const z of zones) {
     const text = await ejs.renderFile(path.join(labTemplatesDir, 'zone.ejs'), {
       origin: z.name,
@@ -54,14 +55,14 @@ export async function writeDnsServer(spec: LabSpec, zones: LabZone[]): Promise<v
       serial: serial(),
       body: z.body,
     });
-    await fs.writeFile(f.zone(z.name), text);
+    await writeAtomic(f.zone(z.name), text);
   }
   const conf = await ejs.renderFile(path.join(labTemplatesDir, 'named.conf.ejs'), {
     dir: f.dir,
     listen: spec.dnsAddress,
     zones: zones.map((z) => ({ name: z.name, file: f.zone(z.name) })),
   });
-  await fs.writeFile(f.conf, conf);
+  await writeAtomic(f.conf, conf);
   // Check what we wrote with BIND's own tools, inside the lab (never the machine's resolver).
   const conf_ = await inNamespace(names.dnsNs, 'named-checkconf', [f.conf], { allowFailure: true });
   if (conf_.exitCode !== 0) throw new LabError(`dns: named-checkconf refused ${f.conf}: ${(conf_.stdout + conf_.stderr).trim()}`);
@@ -80,7 +81,7 @@ export async function startDnsServer(spec: LabSpec): Promise<number> {
   const f = dnsFiles();
   const already = await dnsServerPid();
   if (already) return already;
-  await fs.rm(f.pid, { force: true });
+  await removePath(f.pid);
   // named forks into the background itself once its sockets are bound.
   const r = await inNamespace(names.dnsNs, 'named', ['-c', f.conf, '-4'], { allowFailure: true, timeoutMs: 15000 });
   const started = await waitUntil(async () => (await dnsServerPid()) !== undefined && (await answers(spec)), 10000, 100);

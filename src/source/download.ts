@@ -11,12 +11,13 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
-import { createReadStream, createWriteStream, promises as fs, rmSync, type WriteStream } from 'node:fs';
+import { createReadStream, promises as fs, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { LabError } from '../errors.js';
+import { ensureDir, exclusiveWriteStream, movePath, removePath, removePathSync } from '../system/files.js';
 import { onInterrupt } from '../system/interrupt.js';
 import { formatBytes } from './progress.js';
 
@@ -210,7 +211,7 @@ function overCap(source: string, received: number, cap: number, total: number | 
  * same file, or was left by a run that was killed; either way it is not ours to write into.
  */
 async function claimPart(source: string, part: string): Promise<WriteStream> {
-  const out = createWriteStream(part, { flags: 'wx' });
+  const out = exclusiveWriteStream(part);
   try {
     await once(out, 'open');
     return out;
@@ -246,7 +247,7 @@ export async function removeStaleParts(dir: string, opts: { olderThanMs?: number
     const file = path.join(dir, name);
     const st = await fs.lstat(file).catch(() => undefined);
     if (!st?.isFile() || Date.now() - st.mtimeMs < olderThanMs) continue;
-    await fs.rm(file, { force: true });
+    await removePath(file);
     removed.push(name);
   }
   return removed;
@@ -269,9 +270,9 @@ export async function download(source: string, dest: string, opts: DownloadOptio
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const cap = opts.maxBytes ?? TARBALL_CAP;
   const part = `${dest}.part`;
-  await fs.mkdir(path.dirname(dest), { recursive: true });
+  await ensureDir(path.dirname(dest));
   const out = await claimPart(source, part);
-  const forget = onInterrupt(() => rmSync(part, { force: true }));
+  const forget = onInterrupt(() => removePathSync(part));
   let received = 0;
   let opened: Opened | undefined;
   try {
@@ -291,12 +292,12 @@ export async function download(source: string, dest: string, opts: DownloadOptio
     if (total !== undefined && received !== total) {
       throw fail(source, `incomplete: received ${received} of ${total} bytes`);
     }
-    await fs.rename(part, dest);
+    await movePath(part, dest);
     return { source, finalUrl, dest, bytes: received, ms: performance.now() - started };
   } catch (err) {
     opened?.stream.destroy();
     out.destroy();
-    await fs.rm(part, { force: true });
+    await removePath(part);
     throw errorFor(source, err, timeoutMs);
   } finally {
     forget();

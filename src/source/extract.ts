@@ -11,7 +11,7 @@
  * Files and directories lose setuid, setgid and sticky bits: a source tree needs none, and the
  * build runs as root.
  */
-import { createReadStream, promises as fs, rmSync } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -19,7 +19,7 @@ import * as tar from 'tar';
 import bz2 from 'unbzip2-stream';
 import * as xzModule from 'xz-decompress';
 import { LabError, errorMessage } from '../errors.js';
-import { exists, siblingTemp } from '../system/files.js';
+import { ensureDir, exists, movePath, removePath, removePathSync, siblingTemp } from '../system/files.js';
 import { onInterrupt } from '../system/interrupt.js';
 
 export type Compression = 'xz' | 'bz2' | 'gz' | 'none';
@@ -211,10 +211,10 @@ export async function extractTarballDetailed(file: string, destDir: string): Pro
   const started = performance.now();
   const dest = path.resolve(destDir);
   const compression = await detectCompression(file);
-  await fs.mkdir(path.dirname(dest), { recursive: true });
+  await ensureDir(path.dirname(dest));
   const tmp = siblingTemp(dest, 'extract');
-  await fs.mkdir(tmp, { mode: 0o755 });
-  const forget = onInterrupt(() => rmSync(tmp, { recursive: true, force: true }));
+  await ensureDir(tmp, 0o755);
+  const forget = onInterrupt(() => removePathSync(tmp));
   try {
     try {
       await unpack(file, compression, tmp);
@@ -231,19 +231,19 @@ export async function extractTarballDetailed(file: string, destDir: string): Pro
       );
     }
     await refuseEscapingLinks(file, path.join(tmp, top[0].name));
-    await fs.mkdir(dest, { recursive: true });
+    await ensureDir(dest);
     const target = path.join(dest, top[0].name);
     if (await exists(target)) {
       const old = siblingTemp(target, 'old');
-      await fs.rename(target, old);
-      await fs.rename(path.join(tmp, top[0].name), target);
-      await fs.rm(old, { recursive: true, force: true });
+      await movePath(target, old);
+      await movePath(path.join(tmp, top[0].name), target);
+      await removePath(old);
     } else {
-      await fs.rename(path.join(tmp, top[0].name), target);
+      await movePath(path.join(tmp, top[0].name), target);
     }
     return { sourceDir: target, compression, ms: performance.now() - started };
   } finally {
-    await fs.rm(tmp, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+    await removePath(tmp);
     forget();
   }
 }

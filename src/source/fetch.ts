@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EXIT, LabError, errorMessage } from '../errors.js';
-import { exists, readIfExists } from '../system/files.js';
+import { ensureDir, exists, readIfExists, removePath } from '../system/files.js';
 import type { Candidate, Origin, SourceChoice, SourceKind } from './candidates.js';
 import { debianOrigin } from './debian.js';
 import { download, isRemote, LISTING_CAP, removeStaleParts } from './download.js';
@@ -127,7 +127,7 @@ export async function fetchVerifiedSource(opts: SourceOptions): Promise<FetchedS
 export async function selectRelease(origin: Origin, opts: SourceOptions): Promise<FetchedSource> {
   const log = opts.log ?? (() => {});
   const cacheDir = path.resolve(opts.cacheDir);
-  await fs.mkdir(cacheDir, { recursive: true });
+  await ensureDir(cacheDir);
   for (const name of await removeStaleParts(cacheDir)) log(`removed ${name}, left by an interrupted download`);
   const now = opts.now ?? new Date();
 
@@ -165,7 +165,7 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
       await get(origin.keyringUrl, mirrorKeyringPath, false);
     } catch (err) {
       log(`could not refresh the maintainers' keyring (${errorMessage(err)}); using labctl's shipped keys`);
-      await fs.rm(mirrorKeyringPath, { force: true });
+      await removePath(mirrorKeyringPath);
     }
     trust = await loadTrust();
   };
@@ -182,7 +182,7 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
       );
     }
     const { tarballPath, ascPath } = cachePaths(cacheDir, c);
-    const discard = () => Promise.all([tarballPath, ascPath].map((p) => fs.rm(p, { force: true })));
+    const discard = () => Promise.all([tarballPath, ascPath].map(removePath));
     const ascName = isRemote(c.ascUrl) ? c.ascUrl : ascPath;
     const ascCached = await exists(ascPath);
     try {

@@ -7,10 +7,10 @@
  * Then: labctl install --mirror DIR/exim4
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, promises as fs } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../errors.js';
-import { exists, writeAtomic } from '../system/files.js';
+import { ensureDir, exists, removePath, writeAtomic } from '../system/files.js';
 import { debianOrigin } from './debian.js';
 import { download, removeStaleParts } from './download.js';
 import { KEYRING_NAME } from './mirror.js';
@@ -32,7 +32,7 @@ export interface MirrorCopy {
 export async function writeMirror(dir: string, opts: { cacheDir: string; log?: (line: string) => void }): Promise<MirrorCopy> {
   const log = opts.log ?? (() => {});
   const releaseDir = path.join(path.resolve(dir), 'exim4');
-  await fs.mkdir(releaseDir, { recursive: true });
+  await ensureDir(releaseDir);
   await removeStaleParts(releaseDir);
   const origin = await debianOrigin({ cacheDir: opts.cacheDir, log });
   for (const n of origin.notes) log(n);
@@ -45,7 +45,7 @@ export async function writeMirror(dir: string, opts: { cacheDir: string; log?: (
       downloaded.push(c.tarballUrl);
       const got = await sha256(tarball);
       if (got !== c.expected?.sha256) {
-        await fs.rm(tarball, { force: true });
+        await removePath(tarball);
         throw new LabError(`${c.tarballUrl} does not match the SHA-256 in ${origin.label}'s signed index`, 'nothing was kept; try again, or check the network path to the archive');
       }
     }

@@ -1,4 +1,5 @@
-import { promises as fs, constants } from 'node:fs';
+import { createWriteStream, promises as fs, constants, rmSync, type WriteStream } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -96,4 +97,34 @@ export async function replaceSymlink(p: string, target: string): Promise<void> {
     await fs.rm(tmp, { force: true });
     throw err;
   }
+}
+
+/** Creates a directory and its parents (nothing if it is there). */
+export async function ensureDir(p: string, mode?: number): Promise<void> {
+  await fs.mkdir(p, { recursive: true, ...(mode === undefined ? {} : { mode }) });
+}
+
+/** Removes a file or a whole tree; nothing if it is not there. */
+export async function removePath(p: string): Promise<void> {
+  await fs.rm(p, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+}
+
+/** The same, synchronously: for SIGINT/SIGTERM cleanups (src/system/interrupt.ts), which cannot wait. */
+export function removePathSync(p: string): void {
+  rmSync(p, { recursive: true, force: true });
+}
+
+/** Renames within one file system (atomic). */
+export async function movePath(from: string, to: string): Promise<void> {
+  await fs.rename(from, to);
+}
+
+/** A new empty directory under the system's temporary directory. */
+export async function makeTempDir(prefix: string): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+/** A write stream on a file that must not exist yet (O_EXCL): a second writer fails instead of interleaving. */
+export function exclusiveWriteStream(p: string): WriteStream {
+  return createWriteStream(p, { flags: 'wx' });
 }

@@ -1,9 +1,9 @@
 /** The verified tarball, unpacked with node-tar into a fresh source tree. */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../../errors.js';
 import { paths } from '../../paths.js';
 import { extractTarball } from '../../source/extract.js';
+import { ensureDir, removePath } from '../../system/files.js';
 import type { Step } from '../../steps/types.js';
 import { buildPaths, isUpToDate, releaseOf, type InstallContext } from '../context.js';
 
@@ -16,8 +16,8 @@ export const extract: Step<InstallContext> = {
   },
   async apply(ctx) {
     const { srcDir } = buildPaths(releaseOf(ctx).version);
-    await fs.rm(srcDir, { recursive: true, force: true });
-    await fs.mkdir(paths.buildRoot, { recursive: true });
+    await removePath(srcDir);
+    await ensureDir(paths.buildRoot);
     const dir = await extractTarball(releaseOf(ctx).tarballPath, paths.buildRoot);
     if (path.resolve(dir) !== path.resolve(srcDir)) throw new LabError(`the tarball unpacked to ${dir}, expected ${srcDir}`);
     return { detail: srcDir };

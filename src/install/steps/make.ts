@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { LabError } from '../../errors.js';
 import { paths } from '../../paths.js';
-import { readLinkIfAny } from '../../system/files.js';
+import { readLinkIfAny, removePath } from '../../system/files.js';
 import { runLogged } from '../../system/run.js';
 import type { Step } from '../../steps/types.js';
 import { LiveLine, tail } from '../../ui/live.js';
@@ -35,7 +35,7 @@ export const build: Step<InstallContext> = {
   },
   async apply(ctx) {
     const { buildLog } = buildPaths(releaseOf(ctx).version);
-    await fs.rm(buildLog, { force: true });
+    await removePath(buildLog);
     ctx.note(`build log: ${buildLog}`);
     return make(ctx, `make -j${cores}`, [`-j${cores}`]);
   },
@@ -63,5 +63,5 @@ export const makeInstall: Step<InstallContext> = {
 async function unlinkInstalledBinaries(binDirectory: string, version: string): Promise<void> {
   const names = await fs.readdir(binDirectory).catch(() => [] as string[]);
   const pattern = new RegExp(`^exim-${version.replace(/\./g, '\\.')}-\\d+$`);
-  for (const name of names.filter((n) => pattern.test(n))) await fs.rm(path.join(binDirectory, name), { force: true });
+  for (const name of names.filter((n) => pattern.test(n))) await removePath(path.join(binDirectory, name));
 }
