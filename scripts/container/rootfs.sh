@@ -40,6 +40,15 @@ echo "$entries" | awk '{ print "deb", $1, $2, "main" }' >"$root/etc/apt/sources.
 # Every boot gets a new machine id (systemd fills an empty file); no host name of the build machine.
 : >"$root/etc/machine-id"
 echo labctl-smoke >"$root/etc/hostname"
+# What Debian's installer writes and debootstrap does not: without "localhost" here, Exim's
+# relay_from_hosts = localhost defers every MAIL ("DNS lookup of localhost deferred").
+cat >"$root/etc/hosts" <<EOF
+127.0.0.1	localhost
+127.0.1.1	labctl-smoke
+::1	localhost ip6-localhost ip6-loopback
+ff02::1	ip6-allnodes
+ff02::2	ip6-allrouters
+EOF
 # Nothing from the build: package lists and downloaded packages are fetched again by apt-get update.
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb
 

@@ -60,6 +60,7 @@ for hierarchy in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; d
 done
 nspawn_pid=""
 egress_pid=""
+command_pid=""
 
 # Every process still in the run's cgroups (the container's, nspawn's), deepest first.
 cgroup_pids() {
@@ -76,6 +77,7 @@ cleanup() {
   trap - EXIT INT TERM
   t0=$(now)
   set +e
+  [ -n "$command_pid" ] && kill -TERM "$command_pid" 2>/dev/null
   if [ -n "$nspawn_pid" ] && kill -0 "$nspawn_pid" 2>/dev/null; then
     # nspawn turns SIGTERM into an orderly poweroff of the container's systemd.
     kill -TERM "$nspawn_pid"
@@ -198,16 +200,20 @@ if [ "$state" != running ]; then
 fi
 timing boot "$t0"
 
-# 5. the command, as a transient unit of the container's systemd
-set +e
+# 5. the command, as a transient unit of the container's systemd. In the background, so that a
+# signal to this script is handled at once (bash runs traps only between foreground commands).
 "${enter[@]}" systemd-run --quiet --pipe --wait --collect --service-type=exec \
   --unit=labctl-ci-command --working-directory=/root/labctl \
   --setenv=HOME=/root --setenv=LANG=C.UTF-8 --setenv=TERM=dumb \
   --setenv=NODE_EXTRA_CA_CERTS=/mnt/labctl-ci/host-ca.crt --setenv=SSL_CERT_FILE=/mnt/labctl-ci/host-ca.crt \
   --setenv=npm_config_registry="$registry" \
-  -- "$@"
+  -- "$@" </dev/null &
+command_pid=$!
+set +e
+wait "$command_pid"
 status=$?
 set -e
+command_pid=""
 refused=$(grep -c ' refused ' "$work/egress.log" || true)
 log "command exited $status; egress: $(grep -c ' allowed ' "$work/egress.log" || true) connections allowed, $refused refused"
 [ "$refused" -eq 0 ] || grep ' refused ' "$work/egress.log" | sort -u -k2 | head -n 20

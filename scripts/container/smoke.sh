@@ -80,7 +80,9 @@ timing configure "$t0"
 # configure restarts it (the reload comes in d); either way systemd must still track it.
 wait_until 10 greets || fail "nothing greets on port 25 after configure"
 [ "$(port25_pid)" = "$(main_pid)" ] || fail "after configure, MainPID $(main_pid) is not the pid on port 25 ($(port25_pid))"
-ok "configure: the daemon runs as $(tr '\0' ' ' </proc/"$(main_pid)"/cmdline)under MainPID $(main_pid)"
+cmdline=$(tr '\0' ' ' </proc/"$(main_pid)"/cmdline)
+case "$cmdline" in *" -q1m "*) ;; *) fail "after configure the daemon runs '$cmdline', not with lab mode's -q1m" ;; esac
+ok "configure: systemd runs the daemon as '$cmdline' (lab mode's queue interval), MainPID $(main_pid)"
 t0=$(now)
 set +e
 labctl verify --json >"$work/verify.json"

@@ -44,6 +44,11 @@ export const envFile = () => path.join(paths.stateDir, 'exim.env');
 
 export async function saveServiceSettings(s: ServiceSettings): Promise<void> {
   await writeJson(settingsFile(), s);
+  await writeEnvFile(s);
+}
+
+/** The unit reads QUEUE_INTERVAL when systemd starts the daemon, so it is written before every start. */
+async function writeEnvFile(s: ServiceSettings): Promise<void> {
   await writeAtomic(envFile(), `# Written by labctl (labctl install --queue-interval, labctl configure); read by ${UNIT_NAME}\nQUEUE_INTERVAL=${s.queueInterval}\n`);
 }
 
@@ -107,6 +112,8 @@ async function reloadDirect(s: ServiceSettings): Promise<ServiceStatus> {
 export async function serviceControl(action: ServiceAction, s?: ServiceSettings): Promise<ServiceStatus> {
   const settings = s ?? (await loadServiceSettings());
   if (await systemdRunning()) {
+    // Without this a restart for a new interval (labctl configure) ran the daemon with the old one.
+    if (action === 'start' || action === 'restart') await writeEnvFile(settings);
     if (action !== 'status') await run('systemctl', [action, UNIT_NAME]);
     if (action === 'reload') {
       // systemctl returns once the unit's ExecReload has sent SIGHUP; as without systemd, the
