@@ -117,6 +117,7 @@ ok "local delivery by the daemon under systemd: $msgid in /var/mail/$USER_BOX ($
 
 # DKIM: a remote delivery, signed by the daemon's smtp transport, to a sink at 192.0.2.25 (TEST-NET,
 # in a network namespace of its own inside the container) that dnsmasq names as sink.test's MX.
+# dnsmasq listens on 127.0.0.53: installing bind9 (for labctl lab) started named on 127.0.0.1:53.
 apt-get install -y -q --no-install-recommends dnsmasq-base >/dev/null
 ip netns add smoke-sink
 ip link add smoke-sink type veth peer name eth0 netns smoke-sink
@@ -124,10 +125,10 @@ ip addr add 192.0.2.1/24 dev smoke-sink && ip link set smoke-sink up
 ip -n smoke-sink addr add 192.0.2.25/24 dev eth0 && ip -n smoke-sink link set eth0 up && ip -n smoke-sink link set lo up
 ip netns exec smoke-sink node scripts/container/smtp.mjs sink 192.0.2.25 25 "$work/signed.eml" >"$work/sink.log" 2>&1 &
 sink_pid=$!
-dnsmasq --no-resolv --no-hosts --listen-address=127.0.0.1 --bind-interfaces --pid-file="$work/dnsmasq.pid" \
+dnsmasq --no-resolv --no-hosts --listen-address=127.0.0.53 --bind-interfaces --pid-file="$work/dnsmasq.pid" \
   --mx-host=sink.test,mx.sink.test,10 --host-record=mx.sink.test,192.0.2.25
 cp /etc/resolv.conf "$work/resolv.conf"
-echo "nameserver 127.0.0.1" >/etc/resolv.conf
+echo "nameserver 127.0.0.53" >/etc/resolv.conf
 labctl dns --domain "$DOMAIN" --json >"$work/dns.json"
 msgid="smoke-dkim-$$@$DOMAIN"
 node scripts/container/smtp.mjs send 127.0.0.1 25 "$USER_BOX@$DOMAIN" "someone@sink.test" "$msgid" >"$work/remote.txt" ||
