@@ -3,6 +3,7 @@ import chalk from 'chalk';
 import { EXIT, LabError, usageError } from '../errors.js';
 import { backupMxDrill } from '../lab/drill-backup.js';
 import { tlsDrill } from '../lab/drill-tls.js';
+import { wireDrill } from '../lab/drill-wire.js';
 import { describeLeftovers, findLeftovers, labDown } from '../lab/down.js';
 import { execInLab } from '../lab/exec.js';
 import { labSend } from '../lab/send.js';
@@ -137,6 +138,26 @@ export function registerLab(program: Command): void {
         if (!o.json) console.error(chalk.red(`labctl: backup-mx drill failed: ${f.lost} lost, ${f.duplicates} duplicated`));
         process.exitCode = EXIT.failure;
       }
+    });
+
+  drill
+    .command('wire')
+    .description('Task 3 (7c) on the wire: capture st18 -> st14 over STARTTLS, a control message without TLS, and SMTPS; read it with tshark')
+    .option('--demo-plaintext', 'send the "TLS" message without TLS too, to see the proof fail (exit 1)')
+    .option('--json', 'print {"tls","plain","smtps","pcap"}')
+    .action(async (o: { demoPlaintext?: boolean; json?: boolean }) => {
+      const state = await requireState();
+      const r = await wireDrill(state, { demoPlaintext: o.demoPlaintext, log: o.json ? undefined : (l) => console.log(chalk.dim(`  ${l}`)) });
+      if (o.json) console.log(JSON.stringify({ tls: r.tls, plain: r.plain, smtps: r.smtps, pcap: r.pcap }));
+      else {
+        for (const l of r.summary) console.log(chalk.dim(`  ${l}`));
+        const mark = (ok: boolean) => (ok ? chalk.green('pass') : chalk.red('FAIL'));
+        console.log(`${mark(r.tls.ok)}  STARTTLS: in the clear ${r.tls.plainCommands.join(' | ')}; then ${r.tls.onlyTlsAfterStartTls ? 'only TLS records' : 'NOT only TLS'} (${r.tls.tlsVersion ?? '?'}, ${r.tls.cipher ?? '?'}); marker ${r.tls.markerFound ? 'FOUND in the capture' : 'nowhere in the capture'}`);
+        console.log(`${mark(r.plain.ok)}  control (TLS off): marker ${r.plain.markerFound ? `in the clear, packet ${r.plain.packet}, payload offset ${r.plain.offset}` : 'not found'}`);
+        console.log(`${mark(r.smtps.ok)}  SMTPS 465: TLS from the first byte ${r.smtps.tlsFromFirstByte ? 'yes' : 'no'}, SMTP in the clear ${r.smtps.plainCommands.length ? r.smtps.plainCommands.join(' | ') : 'none'}; marker ${r.smtps.markerFound ? 'FOUND' : 'nowhere in the capture'}`);
+        console.log(`capture: ${r.pcap} (open it in Wireshark)`);
+      }
+      if (!r.ok) process.exitCode = EXIT.failure;
     });
 
   drill

@@ -22,6 +22,8 @@ export interface SendOptions {
   count: number;
   runId?: string;
   subject?: string;
+  /** A line added to the body (the wire drill's marker). */
+  body?: string;
   timeoutMs?: number;
 }
 
@@ -77,6 +79,7 @@ export async function sendFromHost(host: LabMailHostSpec, opts: SendOptions): Pr
       `Message-ID: ${messageId}`,
       '',
       `labctl lab message ${i} of ${opts.count} from ${host.name}`,
+      ...(opts.body ? [opts.body] : []),
       '',
     ].join('\n');
     const r = await eximInView(host, mailHostName(host), ['-odi', '-f', opts.from, '--', opts.to], {

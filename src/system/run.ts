@@ -97,3 +97,29 @@ export async function runAttached(file: string, args: readonly string[]): Promis
   if (r.signal) return 128 + (osConstants.signals[r.signal] ?? 0);
   throw new LabError(`${showCommand(file, args)}: ${String(r.originalMessage ?? r.message)}`);
 }
+
+/** A program left running while labctl works (a packet capture); `stop` ends it and collects its output. */
+export interface Background {
+  pid: number;
+  /** Output so far (stdout and stderr together). */
+  output(): string;
+  /** Sends `signal` (default SIGINT, so a capture flushes its file) and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<RunResult>;
+}
+
+export function runInBackground(file: string, args: readonly string[]): Background {
+  const command = showCommand(file, args);
+  const child = execa(file, args, { all: true, reject: false, stdin: 'ignore', buffer: true });
+  let text = '';
+  child.all?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const done = child.then((r) => ({ command, exitCode: r.exitCode ?? -1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') }));
+  if (child.pid === undefined) throw new LabError(`${command}: could not start`);
+  return {
+    pid: child.pid,
+    output: () => text,
+    async stop(signal: NodeJS.Signals = 'SIGINT') {
+      child.kill(signal);
+      return done;
+    },
+  };
+}

@@ -1,9 +1,11 @@
 /**
  * The CI smoke run (lab issue, item 5): the whole lab through the CLI, as a student would run it.
  * Install from the offline mirror (01-install left Exim built: this is the "nothing to do" path),
- * lab up, the backup-MX drill with 100 messages forced, the TLS drill, verify --lab, lab down,
+ * lab up, the backup-MX drill with 100 messages forced, the TLS drill, the wire drill (7c: tcpdump
+ * and tshark, and its deliberately broken case), verify --lab, lab down,
  * and nothing left behind. Its evidence stays in the store for 06-report.
  */
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labctl, offlineMirror } from '../helpers/cli.js';
 
@@ -46,6 +48,25 @@ describe.runIf(isRoot)('lab smoke run (e2e, real Exim, BIND, namespaces)', () =>
     const r = await labctl(['lab', 'drill', 'tls', '--json'], { timeoutMs: 180_000 });
     console.log(r.all);
     expect(r.exitCode, r.all).toBe(0);
+  }, 180_000);
+
+  it('proves 7c on the wire: only TLS after STARTTLS, the control marker in the clear, SMTPS from the first byte', async () => {
+    const r = await labctl(['lab', 'drill', 'wire', '--json'], { timeoutMs: 180_000 });
+    console.log(r.all);
+    expect(r.exitCode, r.all).toBe(0);
+    const w = JSON.parse(r.stdout) as { tls: Record<string, unknown>; plain: Record<string, unknown>; smtps: Record<string, unknown>; pcap: string };
+    expect(w.tls).toMatchObject({ markerFound: false, onlyTlsAfterStartTls: true, tlsVersion: expect.stringMatching(/^TLS 1\.[23]$/), cipher: expect.stringMatching(/^TLS_/) });
+    expect(w.tls.plainCommands).toEqual(expect.arrayContaining(['STARTTLS', '220 TLS go ahead']));
+    expect(w.plain).toMatchObject({ markerFound: true, packet: expect.any(Number), offset: expect.any(Number) });
+    expect(w.smtps).toMatchObject({ markerFound: false, tlsFromFirstByte: true, plainCommands: [] });
+    expect(existsSync(w.pcap)).toBe(true);
+  }, 180_000);
+
+  it('fails the wire proof when the "TLS" message is sent in plaintext (--demo-plaintext)', async () => {
+    const r = await labctl(['lab', 'drill', 'wire', '--demo-plaintext', '--json'], { timeoutMs: 180_000 });
+    expect(r.exitCode, r.all).toBe(1);
+    const w = JSON.parse(r.stdout) as { tls: { markerFound: boolean; ok: boolean } };
+    expect(w.tls).toMatchObject({ markerFound: true, ok: false });
   }, 180_000);
 
   it('verifies both lab hosts from inside the lab', async () => {
