@@ -35,4 +35,9 @@ describe('the systemd unit', () => {
     expect(directive(unit, 'ProtectSystem')).toEqual(['full']);
     expect(directive(unit, 'ReadWritePaths')).toEqual(['/var/spool/exim /var/mail /home']);
   });
+
+  it('lets Exim list the interfaces (netlink), which every remote delivery does', async () => {
+    const unit = await renderUnit(options);
+    expect(directive(unit, 'RestrictAddressFamilies')[0].split(' ')).toContain('AF_NETLINK');
+  });
 });
