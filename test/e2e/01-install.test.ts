@@ -239,6 +239,15 @@ describe.runIf(isRoot)('labctl install pre-flight and service (e2e)', () => {
   }, 180_000);
 
   it('--with spf rebuilds with SUPPORT_SPF and libspf2; without it, rebuilds back', async () => {
+    // A crash in the middle of the build: kill -9 labctl and its make while make runs. The state
+    // is written last, so it still names the previous build, and the rerun below completes it.
+    const before = await fs.readFile('/var/lib/labctl/install.json', 'utf8');
+    const crashed = execa('node', [labctlBin, 'install', '--mirror', mirrorUrl, '--with', 'spf', '--yes', '--json'], { reject: false, env: { NO_COLOR: '1' } });
+    const making = await waitFor(async () => (await execa('pgrep', ['-f', '^make -j'], { reject: false })).stdout.trim(), 180_000);
+    expect(making, 'make started').toBeTruthy();
+    await killTree(crashed.pid!);
+    expect((await crashed).signal).toBe('SIGKILL');
+    expect(await fs.readFile('/var/lib/labctl/install.json', 'utf8')).toBe(before);
     const spf = await labctl(['install', '--mirror', mirrorUrl, '--with', 'spf', '--yes', '--json']);
     expect(await eximVersionLine()).toBe('4.98.2');
     expect(spf.exitCode, spf.all).toBe(0);
@@ -268,6 +277,34 @@ describe.runIf(isRoot)('labctl install pre-flight and service (e2e)', () => {
     expect(await smtpBanner()).toMatch(/^220 /);
   }, 60_000);
 });
+
+async function waitFor(probe: () => Promise<string>, timeoutMs: number): Promise<string> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v || Date.now() > until) return v;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** SIGKILL to a process and every descendant (a crash of the whole run, not just labctl). */
+async function killTree(pid: number): Promise<void> {
+  const children = (p: number) =>
+    execa('pgrep', ['-P', String(p)], { reject: false }).then((r) => r.stdout.split('\n').filter(Boolean).map(Number));
+  const all: number[] = [];
+  const walk = async (p: number) => {
+    all.push(p);
+    for (const c of await children(p)) await walk(c);
+  };
+  await walk(pid);
+  for (const p of all) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
 
 async function smtpBanner(): Promise<string> {
   const net = await import('node:net');
