@@ -28,6 +28,9 @@ fail() {
   echo "FAIL: $*"
   echo "--- systemctl status exim"; systemctl --no-pager status exim 2>&1 | tail -n 15 || true
   echo "--- journalctl -u exim (last 20)"; journalctl --no-pager -u exim -n 20 2>&1 || true
+  for log in mainlog paniclog; do
+    [ -s "/var/spool/exim/log/$log" ] && { echo "--- $log (last 10)"; tail -n 10 "/var/spool/exim/log/$log"; }
+  done
   exit 1
 }
 main_pid() { systemctl show -p MainPID --value exim; }
@@ -36,7 +39,7 @@ port25_pid() { ss -H -ltnp 'sport = :25' | grep -o 'pid=[0-9]*' | head -n 1 | cu
 greets() { timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/25 && head -c 3 <&3' 2>/dev/null | grep -q 220; }
 wait_until() { # SECONDS COMMAND...: polls every 0.2 s
   local deadline
-  deadline=$(awk -v s="$1" -v n="$(now)" 'BEGIN { print n + s }'); shift
+  deadline=$(awk -v s="$1" -v n="$(now)" 'BEGIN { printf "%.3f", n + s }'); shift
   until "$@"; do
     awk -v d="$deadline" -v n="$(now)" 'BEGIN { exit !(n > d) }' && return 1
     sleep 0.2
