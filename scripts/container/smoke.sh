@@ -10,7 +10,8 @@
 #      DKIM-signed remote delivery to a sink (its own network namespace, MX from dnsmasq);
 #   d. --tls required through systemctl reload: same MainPID, a plaintext MAIL refused;
 #      labctl service reload runs systemctl reload;
-#   e. systemctl restart, and kill -9: Restart=on-failure brings the daemon back after RestartSec;
+#   e. systemctl disable --now, daemon-reload, enable --now, restart, and kill -9: Restart=on-failure
+#      brings the daemon back after RestartSec;
 #   h. journalctl -u exim shows the starts; labctl service status agrees with systemd;
 #   f. systemctl stop: labctl verify fails daemon-listening with exit 1.
 # Prints "timing: PHASE N s" for set-up, install, configure, verify, and one "ok:" line per check.
@@ -161,7 +162,16 @@ wait_until 5 test "$(reloads)" -gt "$n" || fail "labctl service reload did not g
 greets || fail "no greeting after labctl service reload"
 ok "labctl service reload -> systemctl reload exim (journal: $(reloads) reloads), MainPID $pid kept"
 
-# --- e. restart, and Restart=on-failure -----------------------------------------------------------
+# --- e. enable --now, restart, and Restart=on-failure ---------------------------------------------
+systemctl disable --now exim
+[ "$(systemctl is-enabled exim || true)" = disabled ] && [ "$(systemctl is-active exim || true)" = inactive ] ||
+  fail "systemctl disable --now left exim $(systemctl is-enabled exim || true) and $(systemctl is-active exim || true)"
+systemctl daemon-reload
+systemctl enable --now exim
+wait_until 10 greets || fail "nothing greets after systemctl enable --now"
+[ "$(systemctl is-enabled exim)" = enabled ] && [ "$(systemctl is-active exim)" = active ] || fail "systemctl enable --now did not enable and start exim"
+pid=$(main_pid)
+ok "systemctl disable --now, daemon-reload, enable --now: enabled and active again, MainPID $pid"
 systemctl restart exim
 wait_until 10 greets || fail "nothing greets after systemctl restart"
 new=$(main_pid)
@@ -180,7 +190,7 @@ ok "kill -9 $new: Restart=on-failure brought it back as $(main_pid) after $back 
 
 # --- h. the journal and labctl service status --------------------------------------------------
 starts=$(journalctl --no-pager -u exim -o cat | grep -c '^Started' || true)
-[ "$starts" -ge 3 ] || fail "journalctl -u exim shows $starts starts, expected the install, the restart and the automatic restart"
+[ "$starts" -ge 5 ] || fail "journalctl -u exim shows $starts starts, expected install, configure, enable --now, restart and the automatic restart"
 journalctl --no-pager -u exim -o cat | grep -q 'status=9/KILL' || fail "journalctl -u exim does not show the kill"
 ok "journalctl -u exim: $starts starts, the SIGKILL and the restart job"
 status_line=$(labctl service status)
