@@ -139,7 +139,8 @@ fi
 
 # 3. egress: the Debian archive's hosts (from this machine's apt sources) and the npm registry's
 hosts=$("$here/apt-sources.sh" | awk '{ print $1 }' | sed -E 's#^[a-z]+://([^/:]+).*#\1#' | sort -u)
-registry=$(npm config get registry 2>/dev/null )
+registry=$(npm config get registry 2>/dev/null || true)
+[ -n "$registry" ] || { log "npm config get registry gave nothing: the container could not reach the npm registry"; exit 1; }
 hosts="$hosts $(echo "$registry" | sed -E 's#^[a-z]+://([^/:]+).*#\1#')"
 node "$here/egress.mjs" "$share" $hosts >"$work/egress.log" 2>&1 &
 egress_pid=$!
