@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderUnit } from '../../src/build/service-unit.js';
+import { renderUnit } from '../../src/install/service-unit.js';
 
 const options = {
   binary: '/usr/exim/bin/exim',

@@ -12,7 +12,7 @@ import { run } from '../../system/run.js';
 import { DEFAULT_SERVICE, envFile, loadServiceSettings, saveServiceSettings, serviceControl, systemdRunning, UNIT_NAME, type ServiceSettings } from '../../system/service.js';
 import { waitForGreeting } from '../../system/smtp-probe.js';
 import type { Step } from '../../steps/types.js';
-import { renderUnit } from '../../build/service-unit.js';
+import { renderUnit } from '../service-unit.js';
 import { isUpToDate, type InstallContext } from '../context.js';
 
 const unitText = (ctx: InstallContext) =>

@@ -1,6 +1,6 @@
 import ejs from 'ejs';
 import path from 'node:path';
-import { templatesDir } from '../install/makefile.js';
+import { templatesDir } from './makefile.js';
 
 export interface UnitOptions {
   binary: string;
