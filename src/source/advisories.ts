@@ -19,7 +19,7 @@ export interface BuildProfile {
   libc: Libc;
 }
 
-/** What labctl builds: OpenSSL (src/build/makefile.ts), on Debian, so glibc. */
+/** What labctl builds: OpenSSL (src/install/makefile.ts), on Debian, so glibc. */
 export const LABCTL_BUILD: Readonly<BuildProfile> = { tls: 'openssl', libc: 'glibc' };
 
 export interface Advisory {
