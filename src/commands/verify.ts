@@ -18,6 +18,7 @@ interface VerifyFlags {
   partner?: string;
   dnsServer?: string;
   outsideAddress?: string;
+  ca?: string;
   timeout?: string;
   json?: boolean;
   verbose?: boolean;
@@ -46,6 +47,7 @@ export function registerVerify(program: Command): void {
     .option('--domain <domain>', "the mail domain (default: labctl configure's)")
     .option('--user <name>', "local user whose mailbox receives the test mail (default: the model's postmaster)")
     .option('--partner <domains>', "partner domains this host backs up (default: the model's backupFor)")
+    .option('--ca <file>', "CA certificate (PEM) the TLS checks verify the server's certificate against, besides the system store (default: labctl's lab CA)")
     .option('--dns-server <address>', 'ask this DNS server for MX, SPF and DKIM records (default: the system resolver)')
     .option('--outside-address <ip>', 'client address for the relay tests with exim -bh (default 192.0.2.25)')
     .option('--timeout <seconds>', 'time limit per check', String(DEFAULT_TIMEOUT_MS / 1000))
@@ -65,6 +67,7 @@ export function registerVerify(program: Command): void {
         partners: list(flags.partner),
         dnsServer: flags.dnsServer,
         outsideAddress: flags.outsideAddress,
+        ca: flags.ca,
       };
       let targets: VerifyTarget[];
       if (flags.lab) {

@@ -54,6 +54,7 @@ export async function labTargets(o: TargetOverrides): Promise<VerifyTarget[]> {
       eximBinary: EXIM_BIN,
       model,
       stateDir: paths.stateDir,
+      caFile: state.caCertificate,
       view: {
         run: (file, args, opts) => inView(host, name, [file, ...args], { ...opts, allowFailure: true }),
         readFile: async (p, opts) => {

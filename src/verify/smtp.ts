@@ -20,6 +20,12 @@ export interface SmtpSessionOptions {
   localAddress?: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /**
+   * What to verify the server's certificate against: CA certificates (PEM) and the host name it
+   * must carry. The session goes on either way (so the transcript is complete); the verdict is in
+   * `tls.authorized` and `tls.authorizationError`.
+   */
+  verify?: { ca: string[]; hostname: string };
 }
 
 export interface TlsInfo {
@@ -29,6 +35,12 @@ export interface TlsInfo {
   issuer: string;
   validFrom: string;
   validTo: string;
+  /** Chain and host name verified against `verify` (false when nothing was asked). */
+  authorized: boolean;
+  /** OpenSSL's or Node's reason when not authorized, e.g. ERR_TLS_CERT_ALTNAME_INVALID. */
+  authorizationError?: string;
+  /** The host name the certificate was checked for. */
+  checkedName?: string;
 }
 
 export interface SmtpSessionResult {
@@ -61,6 +73,8 @@ export function describeTls(socket: TLSSocket): TlsInfo {
     issuer: dn(cert?.issuer as unknown as Record<string, unknown>),
     validFrom: cert?.valid_from ?? '',
     validTo: cert?.valid_to ?? '',
+    authorized: socket.authorized,
+    ...(socket.authorizationError ? { authorizationError: String(socket.authorizationError) } : {}),
   };
 }
 
@@ -82,7 +96,7 @@ export function smtpSession(opts: SmtpSessionOptions, message?: OutgoingMessage)
     if (result.tls || !conn?.secure) return;
     const s = socketOf();
     if (!s || typeof s.getCipher !== 'function') return;
-    result.tls = describeTls(s);
+    result.tls = { ...describeTls(s), ...(opts.verify ? { checkedName: opts.verify.hostname } : { authorized: false, authorizationError: 'not checked' }) };
     transcript.info(`TLS started with cipher ${result.tls.protocol}:${result.tls.cipher}`);
     transcript.info(`TLS peer subject: ${result.tls.subject}`);
     transcript.info(`TLS peer issuer: ${result.tls.issuer}; valid until ${result.tls.validTo}`);
@@ -116,8 +130,8 @@ export function smtpSession(opts: SmtpSessionOptions, message?: OutgoingMessage)
     connectionTimeout: opts.timeoutMs,
     greetingTimeout: opts.timeoutMs,
     socketTimeout: opts.timeoutMs,
-    // The lab's certificates are self-signed or from the lab CA: record them, do not judge them here.
-    tls: { rejectUnauthorized: false },
+    // Never refuse here: the session and its transcript go on, and the check judges `authorized`.
+    tls: { rejectUnauthorized: false, ...(opts.verify ? { ca: opts.verify.ca, servername: opts.verify.hostname } : {}) },
     logger: logger as unknown as SMTPConnection.Options['logger'],
     debug: true,
     transactionLog: true,

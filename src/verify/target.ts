@@ -17,6 +17,8 @@ export interface TargetOverrides {
   partners?: string[];
   dnsServer?: string;
   outsideAddress?: string;
+  /** --ca FILE: the CA the TLS checks verify the server's certificate against. */
+  ca?: string;
 }
 
 /** RFC 5737 TEST-NET-1: never local, never in relay_from_hosts. */
@@ -79,6 +81,8 @@ export async function localTarget(o: TargetOverrides = {}): Promise<VerifyTarget
     // --domain or --user for another host than the stored model describes: drop the model.
     model: model && (!o.domain || o.domain === model.domain) ? model : undefined,
     stateDir: paths.stateDir,
+    // The lab CA labctl configure signs the host's certificate with, unless --ca names another.
+    caFile: o.ca ?? path.join(paths.stateDir, 'ca', 'ca.pem'),
     view: rootView,
   };
 }

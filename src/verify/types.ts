@@ -66,6 +66,8 @@ export interface VerifyTarget {
   model?: HostModel;
   /** Where labctl's state lives (install.json), as this process sees it. */
   stateDir: string;
+  /** A CA certificate (PEM file) the TLS checks trust besides the system store: the lab CA, or --ca FILE. */
+  caFile?: string;
   view: HostView;
 }
 

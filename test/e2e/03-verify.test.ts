@@ -219,6 +219,42 @@ describe.runIf(ready)('labctl verify (e2e, real Exim)', () => {
     }
   }, 120_000);
 
+  it('a CA that did not sign the certificate: 6-starttls and 7a-smtps fail, naming why', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'labctl-other-ca-'));
+    try {
+      await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'ca.key'), '-out', path.join(dir, 'ca.pem'), '-days', '2', '-subj', '/CN=some other CA']);
+      const { exitCode, report } = await verify(['--ca', path.join(dir, 'ca.pem')]);
+      expect(exitCode).toBe(1);
+      expectOnly(base, report, ['6-starttls', '7a-smtps']);
+      for (const id of ['6-starttls', '7a-smtps']) expect(byId(report, id).summary).toMatch(/not signed by a CA in .*ca\.pem and the system store/);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('a certificate for another host name, signed by the lab CA: 6-starttls and 7a-smtps fail', async () => {
+    const original = await fs.readFile(CONFIGURE, 'utf8');
+    const cert = '/usr/exim/tls/wrong-name.pem';
+    const key = '/usr/exim/tls/wrong-name.key';
+    const csr = path.join(os.tmpdir(), `labctl-wrong-name-${process.pid}.csr`);
+    try {
+      await execa('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', '/CN=wrong-name.example']);
+      await execa('openssl', ['x509', '-req', '-in', csr, '-CA', '/var/lib/labctl/ca/ca.pem', '-CAkey', '/var/lib/labctl/ca/ca.key', '-CAcreateserial', '-out', cert, '-days', '2']);
+      await execa('chgrp', ['exim', cert, key]);
+      await fs.chmod(key, 0o640);
+      await fs.writeFile(CONFIGURE, original.replace(/^tls_certificate = .*$/m, `tls_certificate = ${cert}`).replace(/^tls_privatekey = .*$/m, `tls_privatekey = ${key}`));
+      await reload();
+      const { exitCode, report } = await verify();
+      expect(exitCode).toBe(1);
+      expectOnly(base, report, ['6-starttls', '7a-smtps']);
+      for (const id of ['6-starttls', '7a-smtps']) expect(byId(report, id).summary).toMatch(/does not name mail\.st14\.sne24\.ru/);
+    } finally {
+      await fs.writeFile(CONFIGURE, original);
+      await reload();
+      await Promise.all([cert, key, csr].map((f) => fs.rm(f, { force: true })));
+    }
+  }, 120_000);
+
   it('relaying opened on purpose: relay-refused fails', async () => {
     const original = await fs.readFile(CONFIGURE, 'utf8');
     expect(original).toMatch(/^hostlist\s+relay_from_hosts\s*=.*$/m);

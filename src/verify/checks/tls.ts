@@ -1,3 +1,5 @@
+import { rootCertificates } from 'node:tls';
+import { readIfExists } from '../../system/files.js';
 import { renderMessage, uniqueMessageId } from '../message.js';
 import { smtpSession, type SmtpSessionResult, type TlsInfo } from '../smtp.js';
 import type { CheckContext, CheckDef, CheckOutcome } from '../types.js';
@@ -13,11 +15,37 @@ function describe(t: TlsInfo): string {
   return `${t.protocol} ${t.cipher}; certificate ${t.subject || '(no subject)'}, issuer ${t.issuer || '?'}, expires ${t.validTo || '?'}`;
 }
 
-function tlsOutcome(s: SmtpSessionResult, what: string): CheckOutcome {
+/** What a certificate is checked against: the lab CA (or --ca) with the system store, and primary_hostname. */
+export interface Trust {
+  ca: string[];
+  hostname: string;
+  caName: string;
+}
+
+export async function tlsTrust(ctx: CheckContext): Promise<Trust> {
+  const hostname = (await ctx.facts.option('primary_hostname'))?.trim() || ctx.target.model?.mailHost || ctx.target.address;
+  const caFile = ctx.target.caFile;
+  const lab = caFile ? await readIfExists(caFile).catch(() => undefined) : undefined;
+  return { ca: [...rootCertificates, ...(lab ? [lab] : [])], hostname, caName: lab ? `${caFile} and the system store` : 'the system store' };
+}
+
+/** Why a certificate did not verify, in words, and whether that fails or only warns. */
+export function judgeCertificate(t: TlsInfo, trust: Trust): { status: 'pass' | 'warn' | 'fail'; why: string } {
+  if (t.authorized) return { status: 'pass', why: `verified against ${trust.caName} for ${trust.hostname}` };
+  const code = t.authorizationError ?? 'unknown';
+  if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT') return { status: 'warn', why: `self-signed certificate (Exim makes one at run time when no tls_certificate is set); not verifiable (${code})` };
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return { status: 'fail', why: `the certificate does not name ${trust.hostname} (${code})` };
+  if (code === 'CERT_HAS_EXPIRED') return { status: 'fail', why: `the certificate has expired (${t.validTo})` };
+  if (code === 'CERT_NOT_YET_VALID') return { status: 'fail', why: `the certificate is not valid before ${t.validFrom}` };
+  if (/UNABLE_TO_(VERIFY_LEAF_SIGNATURE|GET_ISSUER_CERT)|SELF_SIGNED_CERT_IN_CHAIN/.test(code)) return { status: 'fail', why: `not signed by a CA in ${trust.caName} (${code})` };
+  return { status: 'fail', why: `the certificate did not verify: ${code}` };
+}
+
+function tlsOutcome(ctx: CheckContext, s: SmtpSessionResult, what: string, trust: Trust): CheckOutcome {
   if (!s.tls) return { status: 'fail', summary: `${what}: ${s.error?.response ?? s.error?.message ?? 'no TLS'}` };
-  const expires = Date.parse(s.tls.validTo);
-  if (Number.isFinite(expires) && expires < Date.now()) return { status: 'warn', summary: `${what}: certificate expired ${s.tls.validTo}; ${describe(s.tls)}` };
-  return { status: 'pass', summary: `${what}: ${describe(s.tls)}` };
+  const verdict = judgeCertificate(s.tls, trust);
+  ctx.evidence.push({ kind: 'text', label: `${what}: certificate verification`, text: `checked for host name ${trust.hostname} against ${trust.caName}: ${verdict.why}` });
+  return { status: verdict.status, summary: `${what}: ${describe(s.tls)}; ${verdict.why}` };
 }
 
 function record(ctx: CheckContext, label: string, s: SmtpSessionResult) {
@@ -42,9 +70,10 @@ export const startTls: CheckDef = {
       if (want && want !== 'off') return { status: 'fail', summary: `TLS is off in Exim's configuration (tls_advertise_hosts is empty) but labctl's model says tls=${want}` };
       return { status: 'skip', summary: "TLS is off in this host's configuration (tls_advertise_hosts is empty)" };
     }
-    const s = await smtpSession({ host: target.address, port: target.smtpPort, startTls: 'require', localAddress: target.localAddress, timeoutMs: Math.min(5000, ctx.remainingMs()), signal: ctx.signal });
+    const trust = await tlsTrust(ctx);
+    const s = await smtpSession({ host: target.address, port: target.smtpPort, startTls: 'require', localAddress: target.localAddress, timeoutMs: Math.min(5000, ctx.remainingMs()), signal: ctx.signal, verify: trust });
     record(ctx, `STARTTLS session on port ${target.smtpPort}`, s);
-    return tlsOutcome(s, `STARTTLS on ${target.smtpPort}`);
+    return tlsOutcome(ctx, s, `STARTTLS on ${target.smtpPort}`, trust);
   },
 };
 
@@ -62,9 +91,10 @@ export const smtps: CheckDef = {
       return { status: 'skip', summary: `SMTPS is not configured on this host (tls_on_connect_ports is empty${want ? `; model tls=${want}` : ''})` };
     }
     if (!target.smtpsPort && !listen.includes(port)) return { status: 'fail', summary: `port ${port} is in tls_on_connect_ports but not in daemon_smtp_ports, so nothing listens on it` };
-    const s = await smtpSession({ host: target.address, port, implicitTls: true, localAddress: target.localAddress, timeoutMs: Math.min(5000, ctx.remainingMs()), signal: ctx.signal });
+    const trust = await tlsTrust(ctx);
+    const s = await smtpSession({ host: target.address, port, implicitTls: true, localAddress: target.localAddress, timeoutMs: Math.min(5000, ctx.remainingMs()), signal: ctx.signal, verify: trust });
     record(ctx, `SMTPS session on port ${port}`, s);
-    return tlsOutcome(s, `TLS on connect, port ${port}`);
+    return tlsOutcome(ctx, s, `TLS on connect, port ${port}`, trust);
   },
 };
 

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { judgeCertificate, type Trust } from '../../../src/verify/checks/tls.js';
+import type { TlsInfo } from '../../../src/verify/smtp.js';
+
+const trust: Trust = { ca: [], hostname: 'mail.st14.sne24.ru', caName: '/var/lib/labctl/ca/ca.pem and the system store' };
+const info = (authorized: boolean, authorizationError?: string): TlsInfo => ({
+  protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', subject: 'CN=x', issuer: 'CN=y', validFrom: 'Jan 1 2026', validTo: 'Jan 1 2027', authorized, authorizationError,
+});
+
+describe('judging the certificate a TLS session met', () => {
+  it('passes a chain and name that verified, saying against what', () => {
+    expect(judgeCertificate(info(true), trust)).toEqual({ status: 'pass', why: 'verified against /var/lib/labctl/ca/ca.pem and the system store for mail.st14.sne24.ru' });
+  });
+  it.each([
+    ['ERR_TLS_CERT_ALTNAME_INVALID', 'fail', /does not name mail\.st14\.sne24\.ru/],
+    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'fail', /not signed by a CA in/],
+    ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'fail', /not signed by a CA in/],
+    ['CERT_HAS_EXPIRED', 'fail', /has expired \(Jan 1 2027\)/],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'warn', /self-signed certificate \(Exim makes one at run time/],
+    ['SOMETHING_ELSE', 'fail', /did not verify: SOMETHING_ELSE/],
+  ])('%s: %s', (code, status, why) => {
+    const v = judgeCertificate(info(false, code), trust);
+    expect(v.status).toBe(status);
+    expect(v.why).toMatch(why);
+  });
+});
