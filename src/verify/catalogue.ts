@@ -5,6 +5,7 @@ import { backupRelay, relayRefused } from './checks/relay.js';
 import { localDelivery, postmaster, routeLocal } from './checks/routing.js';
 import { dkimSignature, spfRecord } from './checks/spf-dkim.js';
 import { smtps, startTls, tlsRequired } from './checks/tls.js';
+import { tlsPolicy } from './checks/tls-policy.js';
 import type { CheckDef } from './types.js';
 
 /** Every check, in the order of the lab's tasks; ids name the task they prove. */
@@ -24,6 +25,7 @@ export const CATALOGUE: readonly CheckDef[] = [
   startTls,
   smtps,
   tlsRequired,
+  tlsPolicy,
   spfRecord,
   dkimSignature,
   queue,

@@ -1,5 +1,5 @@
 import { format } from 'node:util';
-import type { TLSSocket } from 'node:tls';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import { Transcript } from './transcript.js';
 
@@ -26,6 +26,8 @@ export interface SmtpSessionOptions {
    * `tls.authorized` and `tls.authorizationError`.
    */
   verify?: { ca: string[]; hostname: string };
+  /** Extra TLS client settings (versions, ciphers): the tls-policy check's probes. */
+  tlsOptions?: ConnectionOptions;
 }
 
 export interface TlsInfo {
@@ -131,7 +133,7 @@ export function smtpSession(opts: SmtpSessionOptions, message?: OutgoingMessage)
     greetingTimeout: opts.timeoutMs,
     socketTimeout: opts.timeoutMs,
     // Never refuse here: the session and its transcript go on, and the check judges `authorized`.
-    tls: { rejectUnauthorized: false, ...(opts.verify ? { ca: opts.verify.ca, servername: opts.verify.hostname } : {}) },
+    tls: { rejectUnauthorized: false, ...(opts.verify ? { ca: opts.verify.ca, servername: opts.verify.hostname } : {}), ...opts.tlsOptions },
     logger: logger as unknown as SMTPConnection.Options['logger'],
     debug: true,
     transactionLog: true,

@@ -175,7 +175,7 @@ describe.runIf(ready)('labctl verify (e2e, real Exim)', () => {
       expect((await labctl(['service', 'stop'])).exitCode).toBe(0);
       const { exitCode, report } = await verify();
       expect(exitCode).toBe(1);
-      expectOnly(base, report, ['daemon-listening', '3b-local-delivery', '3c-postmaster', '6-starttls', '7a-smtps', '7b-tls-required']);
+      expectOnly(base, report, ['daemon-listening', '3b-local-delivery', '3c-postmaster', '6-starttls', '7a-smtps', '7b-tls-required', 'tls-policy']);
       expect(byId(report, 'daemon-listening').summary).toMatch(/ECONNREFUSED/);
     } finally {
       expect((await labctl(['service', 'start'])).exitCode).toBe(0);
@@ -252,6 +252,22 @@ describe.runIf(ready)('labctl verify (e2e, real Exim)', () => {
       await fs.writeFile(CONFIGURE, original);
       await reload();
       await Promise.all([cert, key, csr].map((f) => fs.rm(f, { force: true })));
+    }
+  }, 120_000);
+
+  it('no cipher policy (Exim and OpenSSL defaults): tls-policy fails naming the static-RSA suites', async () => {
+    const original = await fs.readFile(CONFIGURE, 'utf8');
+    expect(original).toMatch(/^tls_require_ciphers = /m);
+    try {
+      await fs.writeFile(CONFIGURE, original.replace(/^openssl_options = .*\n/m, '').replace(/^tls_require_ciphers = .*\n/m, ''));
+      await reload();
+      const { exitCode, report } = await verify();
+      expect(exitCode).toBe(1);
+      expectOnly(base, report, ['tls-policy']);
+      expect(byId(report, 'tls-policy').summary).toMatch(/without forward secrecy: .*AES/);
+    } finally {
+      await fs.writeFile(CONFIGURE, original);
+      await reload();
     }
   }, 120_000);
 

@@ -24,3 +24,19 @@ describe('judging the certificate a TLS session met', () => {
     expect(v.why).toMatch(why);
   });
 });
+
+describe('tls-policy', () => {
+  it('passes only forward-secret TLS 1.2 suites with TLS 1.0 and 1.1 refused', async () => {
+    const { judge, forwardSecret, TLS12_SUITES } = await import('../../../src/verify/checks/tls-policy.js');
+    expect(TLS12_SUITES).toContain('AES128-SHA');
+    expect(TLS12_SUITES.some((s) => s.startsWith('TLS_'))).toBe(false);
+    expect(forwardSecret('ECDHE-RSA-AES256-GCM-SHA384')).toBe(true);
+    expect(forwardSecret('DHE-RSA-AES128-GCM-SHA256')).toBe(true);
+    expect(forwardSecret('AES256-GCM-SHA384')).toBe(false);
+    expect(judge('SMTPS port 465', [], ['ECDHE-RSA-AES256-GCM-SHA384'], true).status).toBe('pass');
+    const weak = judge('SMTPS port 465', ['TLSv1.1'], ['ECDHE-RSA-AES256-GCM-SHA384', 'AES128-SHA'], true);
+    expect(weak.status).toBe('fail');
+    expect(weak.summary).toMatch(/accepts TLSv1\.1; TLS 1\.2 suites without forward secrecy: AES128-SHA/);
+    expect(judge('x', [], [], false).summary).toMatch(/no TLS 1\.2 or 1\.3 suite accepted/);
+  });
+});

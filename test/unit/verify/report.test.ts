@@ -39,7 +39,7 @@ describe('the catalogue', () => {
     expect(CHECK_IDS).toEqual([
       '1a-no-other-mta', '1b-current-release', '1c-signature', '1d-build-options', 'install-version', 'daemon-listening',
       '3a-route-local', '3b-local-delivery', '3c-postmaster', '4a-dns-mx', '5a-backup-relay', 'relay-refused',
-      '6-starttls', '7a-smtps', '7b-tls-required', 'spf-record', 'dkim-signature', 'queue',
+      '6-starttls', '7a-smtps', '7b-tls-required', 'tls-policy', 'spf-record', 'dkim-signature', 'queue',
     ]);
   });
 
