@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { confirm } from '@inquirer/prompts';
 import { install, planInstall, showMakefile, type InstallOptions } from '../install/index.js';
+import { safePath } from '../install/safe-path.js';
 import { isQueueInterval } from '../install/service-unit.js';
 import { usageError } from '../errors.js';
 import { EXIM_DEFAULTS, paths } from '../paths.js';
@@ -39,9 +40,8 @@ function toOptions(f: InstallFlags): InstallOptions {
   for (const w of f.with) if (!FEATURES.includes(w)) throw usageError(`--with ${w}: unknown feature`, `known: ${FEATURES.join(', ')}`);
   const queueInterval = f.labMode ? '1m' : f.queueInterval;
   if (queueInterval !== undefined && !isQueueInterval(queueInterval)) throw usageError(`--queue-interval "${queueInterval}" is not an interval`, 'use a number and a unit, e.g. 30m, 1m or 90s');
-  for (const [flag, p] of [['--bin-directory', f.binDirectory], ['--configure-file', f.configureFile]] as const) {
-    if (!p.startsWith('/') || /[\s$'"\\]/.test(p)) throw usageError(`${flag} "${p}" must be an absolute path without spaces or quotes`);
-  }
+  safePath('--bin-directory', f.binDirectory);
+  safePath('--configure-file', f.configureFile);
   if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(f.eximUser)) throw usageError(`--exim-user "${f.eximUser}" is not a valid user name`);
   if (!(SOURCE_CHOICES as readonly string[]).includes(f.source)) throw usageError(`--source ${f.source}: unknown source`, `use one of ${SOURCE_CHOICES.join(', ')}`);
   if (f.source === 'mirror' && !f.mirror) throw usageError('--source mirror needs --mirror DIR|URL', 'name the directory that holds the exim-<version>.tar.* files');

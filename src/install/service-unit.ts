@@ -1,6 +1,8 @@
 import ejs from 'ejs';
 import path from 'node:path';
+import { LabError } from '../errors.js';
 import { templatesDir } from './makefile.js';
+import { safePath } from './safe-path.js';
 
 export interface UnitOptions {
   binary: string;
@@ -11,6 +13,8 @@ export interface UnitOptions {
 }
 
 export async function renderUnit(o: UnitOptions): Promise<string> {
+  for (const [what, p] of [['the Exim binary', o.binary], ['the configure file', o.configureFile], ['the spool directory', o.spoolDirectory], ['the environment file', o.envFile]] as const) safePath(what, p);
+  if (!isQueueInterval(o.queueInterval)) throw new LabError(`queue interval ${JSON.stringify(o.queueInterval)} is not like 30m`);
   return ejs.renderFile(path.join(templatesDir, 'exim.service.ejs'), o);
 }
 

@@ -1,0 +1,15 @@
+/**
+ * Paths that go unescaped into a systemd unit or a Makefile (EJS `<%-`): only an absolute path of
+ * letters, digits, `.`, `_`, `-` and `/` gets there. Anything else (a space, a quote, `$`, `;`, a
+ * newline that would start a new unit line or Makefile rule) is refused before rendering.
+ */
+import { EXIT, LabError } from '../errors.js';
+
+export const SAFE_PATH = /^\/[A-Za-z0-9._/-]+$/;
+
+export function safePath(what: string, value: string): string {
+  if (!SAFE_PATH.test(value) || value.split('/').includes('..')) {
+    throw new LabError(`${what} ${JSON.stringify(value)} is not a plain absolute path`, 'use only letters, digits, ".", "_", "-" and "/" (no "..")', EXIT.usage);
+  }
+  return value;
+}
