@@ -22,7 +22,8 @@ export function registerConfigure(program: Command): void {
     .option('--diff', 'show the change against the installed file and install nothing')
     .option('--dry-run', 'print the plan and change nothing; no root needed')
     .action(async (flags: ConfigureFlags) => {
-      const { model, tlsCert, tlsKey } = await resolveModel(flags);
+      const { model, tlsCert, tlsKey, configFile } = await resolveModel(flags);
+      if (configFile) console.error(`settings from ${configFile}`);
       const exim = await installedExim();
       const o: ConfigureOptions = {
         model,

@@ -23,7 +23,8 @@ export function registerDns(program: Command): void {
     .option('--dkim-public-key <file>', 'the DKIM public key (PEM) to publish, instead of the key labctl configure made')
     .option('--origin', 'write owner names relative to the domain ($ORIGIN), not absolute')
     .action(async (flags: DnsFlags) => {
-      const { model } = await resolveModel(flags);
+      const { model, configFile } = await resolveModel(flags);
+      if (configFile) console.error(`settings from ${configFile}`);
       let pem: string | undefined;
       if (flags.dkimPublicKey) {
         pem = await readIfExists(checkConfigPath('--dkim-public-key', flags.dkimPublicKey));

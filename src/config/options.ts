@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { TLS_MODES, DMARC_POLICIES, MODEL_DEFAULTS, type ModelInput, type TlsMode } from './model.js';
-import { loadConfigFile, mergeInputs, parseBackupFor, splitFileSettings, type ConfigFileValues } from './source.js';
+import { checkUserTlsFiles, loadConfigFile, mergeInputs, parseBackupFor, splitFileSettings, type ConfigFileValues } from './source.js';
 import { validateModel } from './validate.js';
 import type { HostModel } from './model.js';
 
@@ -45,7 +45,7 @@ export function addModelOptions(cmd: Command): Command {
     .option('--dmarc <policy>', `publish a DMARC record: ${DMARC_POLICIES.join(' | ')}`)
     .option('--queue-interval <time>', `queue runner interval for the daemon (default ${MODEL_DEFAULTS.queueInterval}, lab time)`)
     .option('--retry <rule>', `retry rule timing (default "${MODEL_DEFAULTS.retryRule}")`)
-    .option('--config <file>', 'read settings from this JSON or YAML file (default ./labctl.yaml when present)')
+    .option('--config <file>', 'read settings from this JSON or YAML file (default ./labctl.yaml when present, only if it and its directory belong to root and nobody else can write them)')
     .option('-y, --yes', 'never prompt; a missing value is an error')
     .option('--json', 'print the result as JSON');
 }
@@ -89,5 +89,6 @@ export async function resolveModel(flags: ModelFlags): Promise<ResolvedModel> {
     values = await promptMissing(values);
   }
   const { model, tlsCert, tlsKey } = splitFileSettings(values);
+  await checkUserTlsFiles(tlsCert, tlsKey);
   return { model: validateModel(model), tlsCert, tlsKey, configFile: file?.file };
 }

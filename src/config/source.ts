@@ -1,7 +1,8 @@
 import path from 'node:path';
 import YAML from 'yaml';
 import { usageError } from '../errors.js';
-import { readIfExists } from '../system/files.js';
+import { ownership, readIfExists } from '../system/files.js';
+import { groupId } from '../system/users.js';
 import type { ModelInput } from './model.js';
 
 /**
@@ -33,6 +34,7 @@ export async function loadConfigFile(file: string | undefined, cwd = process.cwd
     if (explicit) throw usageError(`--config ${full}: no such file`, 'give an existing JSON or YAML file');
     return undefined;
   }
+  if (!explicit) await trustImplicitFile(full);
   let data: unknown;
   try {
     data = full.endsWith('.json') ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true });
@@ -52,6 +54,40 @@ export async function loadConfigFile(file: string | undefined, cwd = process.cwd
     if (values[key] !== undefined && typeof values[key] !== 'string') throw usageError(`${full}: ${key} must be a file path`);
   }
   return { file: full, values: values as ConfigFileValues };
+}
+
+/**
+ * labctl runs as root; a ./labctl.yaml it was not told about is applied only when nobody else
+ * could have put it there: the file and its directory belong to root and are not writable by
+ * group or others. Anything else stops with a line saying how to use it on purpose.
+ */
+async function trustImplicitFile(file: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  for (const p of [file, path.dirname(file)]) {
+    const o = await ownership(p);
+    if (!o || o.uid !== 0 || o.mode & 0o022) {
+      throw usageError(
+        `${file} is not applied: ${p} ${!o ? 'cannot be read' : o.uid !== 0 ? `belongs to uid ${o.uid}, not root` : 'is writable by group or others'}`,
+        `labctl runs as root; if you trust that file, pass it with --config ${file}`,
+      );
+    }
+  }
+}
+
+/**
+ * TLS files a user names (--tls-cert/--tls-key or tlsCert/tlsKey in a config file) must belong to
+ * root or to Exim's group, and the key must not be readable by others; Exim would otherwise run
+ * with a key someone else controls or can read.
+ */
+export async function checkUserTlsFiles(cert: string | undefined, key: string | undefined, eximGroup = 'exim'): Promise<void> {
+  const gid = await groupId(eximGroup);
+  for (const [what, p] of [['certificate', cert], ['key', key]] as const) {
+    if (!p) continue;
+    const o = await ownership(p);
+    if (!o) continue; // a missing file is reported, with its flag, where the pair is checked
+    if (o.uid !== 0 && o.gid !== gid) throw usageError(`TLS ${what} ${p} belongs to uid ${o.uid}, gid ${o.gid}: it must belong to root or to group ${eximGroup}`, `chown root:${eximGroup} ${p}`);
+    if (what === 'key' && o.mode & 0o004) throw usageError(`TLS key ${p} is readable by everyone (mode ${o.mode.toString(8)})`, `chmod 640 ${p}`);
+  }
 }
 
 /** Flags win over the file, key by key; undefined flags leave the file's value. */

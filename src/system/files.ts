@@ -128,3 +128,9 @@ export async function makeTempDir(prefix: string): Promise<string> {
 export function exclusiveWriteStream(p: string): WriteStream {
   return createWriteStream(p, { flags: 'wx' });
 }
+
+/** Owner, group and permission bits of a file or directory (undefined when it is not there). */
+export async function ownership(p: string): Promise<{ uid: number; gid: number; mode: number } | undefined> {
+  const st = await fs.stat(p).catch(() => undefined);
+  return st && { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 };
+}
