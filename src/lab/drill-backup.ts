@@ -3,6 +3,7 @@ import path from 'node:path';
 import { LabError } from '../errors.js';
 import type { EvidenceItem } from '../evidence/store.js';
 import { saveEvidence } from '../evidence/store.js';
+import { removePath } from '../system/files.js';
 import { sleep, waitUntil } from '../system/procs.js';
 import { daemonPid, queueCount, startDaemon, stopDaemon } from './daemon.js';
 import { answers } from './dns.js';
@@ -76,7 +77,7 @@ function roles(state: LabState): { primary: LabMailHostSpec; backup: LabMailHost
 async function clearHints(host: LabMailHostSpec): Promise<void> {
   const db = path.join(labPaths.host(host.name).spool, 'db');
   for (const f of await fs.readdir(db).catch(() => [] as string[])) {
-    if (/^(retry|wait-)/.test(f)) await fs.rm(path.join(db, f), { force: true });
+    if (/^(retry|wait-)/.test(f)) await removePath(path.join(db, f));
   }
 }
 

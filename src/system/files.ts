@@ -134,3 +134,9 @@ export async function ownership(p: string): Promise<{ uid: number; gid: number; 
   const st = await fs.stat(p).catch(() => undefined);
   return st && { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 };
 }
+
+/** Sets a path's permission bits (and owner, when given). */
+export async function setMode(p: string, mode: number, owner?: { uid: number; gid: number }): Promise<void> {
+  await fs.chmod(p, mode);
+  if (owner) await fs.chown(p, owner.uid, owner.gid);
+}

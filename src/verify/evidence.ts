@@ -1,21 +1,21 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { redact, saveEvidence } from '../evidence/store.js';
+import { ensureDir, writeAtomic } from '../system/files.js';
 import { renderCheckFile, toJson } from './render.js';
 import type { VerifyReport } from './types.js';
 
 /** --evidence DIR: one text file per check plus verify.json; private keys never written. */
 export async function writeEvidenceDir(dir: string, report: VerifyReport): Promise<string[]> {
-  await fs.mkdir(dir, { recursive: true });
+  await ensureDir(dir);
   const safe = redact(report);
   const written: string[] = [];
   for (const r of safe.checks) {
     const file = path.join(dir, `${r.id}.txt`);
-    await fs.writeFile(file, renderCheckFile(r));
+    await writeAtomic(file, renderCheckFile(r));
     written.push(file);
   }
   const json = path.join(dir, 'verify.json');
-  await fs.writeFile(json, toJson(safe) + '\n');
+  await writeAtomic(json, toJson(safe) + '\n');
   written.push(json);
   return written;
 }

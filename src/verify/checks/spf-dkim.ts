@@ -1,5 +1,3 @@
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { spf } from 'mailauth/lib/spf/index.js';
@@ -9,6 +7,7 @@ import { dkimSigning, expectedRecords, isNoAnswer, lookup, resolver, showRecords
 import { renderMessage, uniqueMessageId } from '../message.js';
 import { expectedRecordsResolver } from '../resolver.js';
 import { startSink } from '../sink.js';
+import { ensureDir, makeTempDir, removePath, setMode, writeAtomic } from '../../system/files.js';
 import type { CheckDef } from '../types.js';
 
 /**
@@ -96,17 +95,17 @@ export const dkimSignature: CheckDef = {
     // Exim signs: one delivery through an smtp transport with this host's dkim_* options, run on
     // a throwaway configuration and spool (-C), into a receiving socket in this process.
     const sink = await startSink(target.probeAddress, signal);
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'labctl-dkim-'));
+    const dir = await makeTempDir('labctl-dkim-');
     try {
-      await fs.chmod(dir, 0o755);
+      await setMode(dir, 0o755);
       const spool = path.join(dir, 'spool');
-      await fs.mkdir(spool);
+      await ensureDir(spool);
       const uid = Number((await target.view.run('id', ['-u', 'exim'])).stdout.trim());
       const gid = Number((await target.view.run('id', ['-g', 'exim'])).stdout.trim());
-      if (Number.isInteger(uid) && Number.isInteger(gid)) await fs.chown(spool, uid, gid);
+      if (Number.isInteger(uid) && Number.isInteger(gid)) await setMode(spool, 0o755, { uid, gid });
       const hostName = (await facts.option('primary_hostname')) || target.domain;
       const conf = path.join(dir, 'configure');
-      await fs.writeFile(conf, probeConfig({ hostName, spool, probeAddress: target.probeAddress, port: sink.port, dkim: signing.options }));
+      await writeAtomic(conf, probeConfig({ hostName, spool, probeAddress: target.probeAddress, port: sink.port, dkim: signing.options }));
       const sender = `${target.user}@${target.domain}`;
       const messageId = uniqueMessageId('dkim', target.domain);
       const input = renderMessage({ from: sender, to: `dkim-probe@${target.domain}`, subject: 'labctl verify dkim-signature', messageId });
@@ -141,7 +140,7 @@ export const dkimSignature: CheckDef = {
       return { status: 'pass', summary: `signed by Exim (d=${signing.domain} s=${signing.selector}${sig.algorithm ? `, ${sig.algorithm}` : ''}) and verified against the published key from ${dns.describe}` };
     } finally {
       sink.close();
-      await fs.rm(dir, { recursive: true, force: true });
+      await removePath(dir);
     }
   },
 };
