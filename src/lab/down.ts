@@ -10,6 +10,7 @@ import {
 import { alive, terminate } from '../system/procs.js';
 import { run } from '../system/run.js';
 import { LAB_PREFIX, labPaths, names } from './topology.js';
+import { removePath } from '../system/files.js';
 
 /**
  * Tearing the lab down, from whatever state it is in: after a clean `lab up`, a half-finished
@@ -104,7 +105,7 @@ export async function labDown(): Promise<DownReport> {
   for (const ns of (await listNamespaceEtc()).filter(isLab)) if (await removeNamespaceEtc(ns)) removedEtc.push(ns);
   for (const mp of await labMounts()) await run('umount', ['-l', mp], { allowFailure: true });
   const removedDir = before.files.length > 0;
-  await fs.rm(labPaths.root, { recursive: true, force: true });
+  await removePath(labPaths.root);
 
   const after = await findLeftovers();
   const left = describeLeftovers(after);

@@ -18,6 +18,7 @@ import { newRunId, sendFromHost } from './send.js';
 import type { LabState } from './state.js';
 import { backupTargets, labPaths, mailHostName, names, type LabMailHostSpec } from './topology.js';
 import { EXIM_BIN } from './view.js';
+import { removePath } from '../system/files.js';
 
 /**
  * Task 3 and Task 7 between the lab hosts: STARTTLS verified against the lab CA, SMTPS on 465,
@@ -66,7 +67,7 @@ const swaksText = (r: RunResult) => `${r.stdout}\n${r.stderr}`.trim();
 /** Removes the TLS session cache so the next connection does a full, verified handshake. */
 async function clearTlsCache(host: LabMailHostSpec): Promise<void> {
   const db = path.join(labPaths.host(host.name).spool, 'db');
-  for (const f of await fs.readdir(db).catch(() => [] as string[])) if (f.startsWith('tls')) await fs.rm(path.join(db, f), { force: true });
+  for (const f of await fs.readdir(db).catch(() => [] as string[])) if (f.startsWith('tls')) await removePath(path.join(db, f));
 }
 
 /**
