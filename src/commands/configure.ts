@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { EXIT, LabError } from '../errors.js';
-import { checkGivenCertificate, configureHost, installedExim, previewConfigure, type ConfigureOptions } from '../config/apply.js';
+import { checkGivenCertificate, configureHost, installedExim, planConfigure, type ConfigureOptions } from '../config/apply.js';
 import { addModelOptions, resolveModel, type ModelFlags } from '../config/options.js';
 import { checkConfigPath } from '../config/validate.js';
-import { StepRunner } from '../ui/steps.js';
+import { StepLines } from '../ui/steps.js';
 
 interface ConfigureFlags extends ModelFlags {
   configureFile?: string;
@@ -34,30 +34,27 @@ export function registerConfigure(program: Command): void {
       };
       await checkGivenCertificate(o);
 
+      const steps = () => lines.records.map(({ id, title, status, detail, ms }) => ({ id, title, status, detail, ms: Math.round(ms) }));
+      const lines = new StepLines(flags.diff || flags.dryRun ? 'check' : 'apply', !!flags.json || !!flags.diff);
       if (flags.diff || flags.dryRun) {
-        const p = await previewConfigure(o);
-        if (flags.json) {
-          console.log(JSON.stringify({ dryRun: true, model, plan: p.plan, changed: p.diff !== '', diff: p.diff, rendered: flags.dryRun ? p.rendered : undefined }, null, 2));
-        } else if (flags.diff) {
-          process.stdout.write(p.diff === '' ? `${o.configureFile} is already as rendered: nothing to change.\n` : p.diff);
-        } else {
-          console.log(p.plan.map((l) => `- ${l}`).join('\n'));
-          console.log(p.diff === '' ? '(the installed configuration is already as rendered)' : '(run with --diff to see the change to the configuration)');
-        }
+        const records = await planConfigure(o, lines);
+        const diff = records.find((r) => r.id === 'configure')?.diff ?? '';
+        if (flags.json) console.log(JSON.stringify({ dryRun: true, model, steps: steps(), changed: records.some((r) => r.status === 'changed'), diff }, null, 2));
+        else if (flags.diff) process.stdout.write(diff === '' ? `${o.configureFile} is already as rendered: nothing to change.\n` : diff);
+        else console.log(diff === '' ? '(the installed configuration is already as rendered)' : '(run with --diff to see the change to the configuration)');
         return;
       }
 
       if (process.getuid?.() !== 0) throw new LabError('labctl configure needs root (it writes /usr/exim/configure, /etc/aliases and keys)', 'run it with sudo, or use --dry-run or --diff', EXIT.preflight);
-      const steps = new StepRunner(!!flags.json);
       try {
-        const r = await configureHost(o, steps);
+        const r = await configureHost(o, lines);
         if (flags.json) {
-          console.log(JSON.stringify({ ok: true, changed: r.changed, configureFile: r.configureFile, backup: r.install?.backup, model, steps: steps.results }, null, 2));
+          console.log(JSON.stringify({ ok: true, changed: r.changed, configureFile: r.configureFile, backup: r.install?.backup, model, steps: steps() }, null, 2));
         } else {
           console.log(r.changed ? `Exim is configured for ${model.domain}.` : `Nothing changed: Exim was already configured for ${model.domain}.`);
         }
       } catch (err) {
-        if (flags.json) console.log(JSON.stringify({ ok: false, error: err instanceof Error ? err.message : String(err), steps: steps.results }, null, 2));
+        if (flags.json) console.log(JSON.stringify({ ok: false, error: err instanceof Error ? err.message : String(err), steps: steps() }, null, 2));
         throw err;
       }
     });

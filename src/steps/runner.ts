@@ -23,7 +23,7 @@ export async function runSteps<C>(steps: readonly Step<C>[], ctx: C, mode: RunMo
     try {
       const c = await step.check(ctx);
       if (c.done || mode === 'check') {
-        keep({ id: step.id, title, status: c.done ? 'ok' : 'changed', detail: c.detail, diff: c.diff, ms: ms(), evidence: [] });
+        keep({ id: step.id, title, status: c.done ? (c.skipped ? 'skipped' : 'ok') : 'changed', detail: c.detail, diff: c.diff, ms: ms(), evidence: [] });
         continue;
       }
       const a = await step.apply(ctx);

@@ -16,6 +16,8 @@ export interface CheckOutcome {
   detail?: string;
   /** A unified diff of what apply would change (configure --diff). */
   diff?: string;
+  /** The step does not apply here (with `done`): recorded as `skipped`. */
+  skipped?: boolean;
 }
 
 export interface ApplyOutcome {

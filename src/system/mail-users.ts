@@ -47,3 +47,16 @@ export async function ensureMailSpool(dir = '/var/mail'): Promise<boolean> {
   }
   return changed;
 }
+
+/** Read-only: whether `name` exists with a home directory (what ensureUser would leave alone). */
+export async function userReady(name: string): Promise<boolean> {
+  const u = await lookupUser(name);
+  return !!u && (await fs.stat(u.home).then((s) => s.isDirectory(), () => false));
+}
+
+/** Read-only: whether the spool already is root:mail 2775 (what ensureMailSpool would leave alone). */
+export async function mailSpoolReady(dir = '/var/mail'): Promise<boolean> {
+  const st = await fs.stat(dir).catch(() => undefined);
+  const mailGid = await requireGroupId('mail').catch(() => undefined);
+  return !!st && st.isDirectory() && st.uid === 0 && st.gid === mailGid && (st.mode & 0o7777) === 0o2775;
+}

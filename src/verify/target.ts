@@ -2,8 +2,7 @@ import path from 'node:path';
 import type { HostModel } from '../config/model.js';
 import { usageError } from '../errors.js';
 import { paths } from '../paths.js';
-import { readJson } from '../system/files.js';
-import type { EvidenceRecord } from '../evidence/store.js';
+import { loadConfigureState } from '../state/configure.js';
 import { rootView } from '../system/hostview.js';
 import { loadServiceSettings } from '../system/service.js';
 import type { VerifyTarget } from './types.js';
@@ -26,34 +25,9 @@ export const DEFAULT_OUTSIDE_ADDRESS = '192.0.2.25';
 /** RFC 2606 reserves .example: never a local or partner domain, never resolves. */
 export const DEFAULT_THIRD_PARTY = 'relay-test.example';
 
-/**
- * The model `labctl configure` stored. Read defensively: configure.json holding the model (or
- * { model }), model.json, or the 'lab model' item of configure's latest evidence record; a
- * missing or unreadable file means "no model".
- */
+/** The model `labctl configure` stored (src/state/configure.ts); undefined when there is none. */
 export async function loadStoredModel(stateDir = paths.stateDir): Promise<HostModel | undefined> {
-  const candidates: Array<() => Promise<unknown>> = [
-    ...['configure.json', 'model.json'].map((name) => async () => {
-      const raw = await readJson<Record<string, unknown>>(path.join(stateDir, name));
-      return raw && typeof raw.model === 'object' ? raw.model : raw;
-    }),
-    async () => {
-      const rec = await readJson<EvidenceRecord>(path.join(stateDir, 'evidence', 'configure', 'configure', 'latest.json'));
-      return rec?.evidence.find((e) => e.kind === 'data' && e.label === 'lab model')?.data;
-    },
-  ];
-  for (const read of candidates) {
-    const m = (await read().catch(() => undefined)) as Partial<HostModel> | undefined;
-    if (m && typeof m.domain === 'string') {
-      return {
-        ...m,
-        users: Array.isArray(m.users) ? m.users : [],
-        backupFor: Array.isArray(m.backupFor) ? m.backupFor : [],
-        backupMx: Array.isArray(m.backupMx) ? m.backupMx : [],
-      } as HostModel;
-    }
-  }
-  return undefined;
+  return (await loadConfigureState(stateDir))?.model;
 }
 
 /** The machine's own Exim (root namespace), as `labctl verify` sees it without --lab. */

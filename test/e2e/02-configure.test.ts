@@ -275,6 +275,30 @@ describe.runIf(isRoot)('labctl configure (e2e, real Exim)', () => {
     expect(backups.length).toBeLessThanOrEqual(5);
   }, 120_000);
 
+  it('a configure killed between the swap and the reload converges on the rerun: the daemon serves the new file', async () => {
+    expect((await labctl(['configure', '--domain', DOMAIN, '--yes'])).exitCode).toBe(0);
+    const plainMail = async () => {
+      const { smtp } = await Smtp.connect(25);
+      await smtp.send('EHLO client.test');
+      const reply = await smtp.send(`MAIL FROM:<root@${DOMAIN}>`);
+      await smtp.send('QUIT').catch(() => '');
+      smtp.close();
+      return reply;
+    };
+    // kill -9 right after the new file is renamed into place, before the daemon is told.
+    const killed = await labctl(['configure', '--domain', DOMAIN, '--yes', '--tls', 'required'], { env: { LABCTL_TEST_HOOK: 'kill-before-reload' } });
+    expect(killed.exitCode, killed.all).not.toBe(0);
+    expect(await fs.readFile(CONFIGURE, 'utf8')).toMatch(/TLS required: send STARTTLS first/);
+    expect(JSON.parse(await fs.readFile('/var/lib/labctl/configure.json', 'utf8')).reloadPending).toBe(true);
+    expect(await plainMail(), 'the daemon still runs the old configuration').toMatch(/^250/);
+    // The rerun sees identical bytes, but the mark says the daemon never read them.
+    const rerun = await labctl(['configure', '--domain', DOMAIN, '--yes', '--tls', 'required']);
+    expect(rerun.exitCode, rerun.all).toBe(0);
+    expect(rerun.stdout).toMatch(/reloaded after an interrupted run/);
+    expect(await plainMail()).toMatch(/^5\d\d .*TLS required/);
+    expect(JSON.parse(await fs.readFile('/var/lib/labctl/configure.json', 'utf8')).reloadPending).toBeUndefined();
+  }, 120_000);
+
   it('with --tls required, MAIL FROM on a plaintext session is refused and accepted after STARTTLS', async () => {
     const r = await labctl(['configure', '--domain', DOMAIN, '--yes', '--tls', 'required']);
     expect(r.exitCode, r.all).toBe(0);

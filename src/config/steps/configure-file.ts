@@ -1,0 +1,62 @@
+/**
+ * The configure file itself: rendered from the model, checked by Exim (-bV, -bt) as a candidate,
+ * swapped in with a backup kept, and the daemon reloaded (or restarted for a new -q interval);
+ * a daemon that dies on the new file gets the old one back. configure.json carries a
+ * "reload pending" mark from before the swap until the daemon greets on the new file, so a run
+ * interrupted in between reloads on the rerun even though the bytes are already in place.
+ */
+import { loadConfigureState, saveConfigureState } from '../../state/configure.js';
+import { readIfExists } from '../../system/files.js';
+import { serviceControl, serviceStatus } from '../../system/service.js';
+import type { Step } from '../../steps/types.js';
+import { unifiedDiff } from '../../ui/diff.js';
+import { confirmDaemonServing, testAddresses } from '../apply.js';
+import { safeInstallConfigure } from '../install.js';
+import type { ConfigureContext } from './context.js';
+
+const checked = (c: ConfigureContext) => `${c.o.configureFile} checked with -bV and -bt ${testAddresses(c.o.model).join(', ')}`;
+
+async function markReload(c: ConfigureContext, pending: boolean): Promise<void> {
+  const state = await loadConfigureState().catch(() => undefined);
+  await saveConfigureState({ model: c.o.model, configureFile: c.o.configureFile, at: state?.at ?? new Date().toISOString(), ...(pending ? { reloadPending: true } : {}) });
+}
+
+export const configureFile: Step<ConfigureContext> = {
+  id: 'configure',
+  title: 'Exim configuration',
+  async check(c) {
+    const installed = await readIfExists(c.o.configureFile).catch(() => undefined);
+    const diff = unifiedDiff(installed ?? '', c.rendered, { before: `${c.o.configureFile} (installed)`, after: `${c.o.configureFile} (rendered)` });
+    if (diff === '' && !c.reloadPending) return { done: true, detail: `${c.o.configureFile}: already as rendered` };
+    if (diff === '') return { done: false, detail: `${c.o.configureFile} is in place, but an interrupted run never reloaded the daemon on it: reload`, diff };
+    return { done: false, detail: `check with ${c.o.eximBinary} -C <new> -bV and -bt ${testAddresses(c.o.model).join(', ')}, keep a .bak, install, reload the daemon`, diff };
+  },
+  async apply(c) {
+    const running = (await serviceStatus(c.saved)).running;
+    const reload = async () => {
+      // Tests stand in for a crash here (kill -9 after the swap, before the HUP) with this hook.
+      if (process.env.LABCTL_TEST_HOOK === 'kill-before-reload') process.kill(process.pid, 'SIGKILL');
+      c.daemonHandled = true;
+      const live = (await serviceStatus(c.saved)).running;
+      // A new -q interval needs a new daemon; otherwise a HUP re-reads the configuration.
+      await serviceControl(c.intervalChanged && live ? 'restart' : live ? 'reload' : 'start', c.wanted);
+      await confirmDaemonServing();
+    };
+    await markReload(c, true);
+    c.install = await safeInstallConfigure({
+      text: c.rendered,
+      target: c.o.configureFile,
+      eximBinary: c.o.eximBinary,
+      testAddresses: testAddresses(c.o.model),
+      reload,
+      restart: async () => {
+        await serviceControl('restart', c.saved);
+      },
+    });
+    // Identical bytes after an interrupted run: the daemon still has to read them.
+    if (!c.install.changed && c.reloadPending && running) await reload();
+    await markReload(c, false);
+    if (!c.install.changed && !c.reloadPending) return { status: 'ok', detail: checked(c) };
+    return { detail: c.install.changed ? `${checked(c)}; previous kept as ${c.install.backup ?? '(none)'}` : `${checked(c)}; reloaded after an interrupted run` };
+  },
+};

@@ -1,0 +1,26 @@
+/**
+ * What `labctl configure` works with: the options the command resolved, the files the
+ * configuration names, the text rendered from the model (a pure function, computed once), the
+ * service settings, and what the steps learn for the steps after them.
+ */
+import type { SafeInstallResult } from '../install.js';
+import type { HostFiles } from '../layout.js';
+import type { ConfigureFiles } from '../render.js';
+import type { ServiceSettings } from '../../system/service.js';
+import type { ConfigureOptions } from '../apply.js';
+
+export interface ConfigureContext {
+  o: ConfigureOptions;
+  files: ConfigureFiles;
+  layout: HostFiles;
+  rendered: string;
+  /** The service settings as saved, and as this configuration wants them (its -q interval). */
+  saved: ServiceSettings;
+  wanted: ServiceSettings;
+  intervalChanged: boolean;
+  /** A run interrupted between the swap and the reload left this set in configure.json. */
+  reloadPending: boolean;
+  install?: SafeInstallResult;
+  /** The configure step reloaded or restarted the daemon already. */
+  daemonHandled: boolean;
+}

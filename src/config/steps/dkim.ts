@@ -1,0 +1,18 @@
+/** Task 7: the DKIM signing key (root:exim 0640); labctl dns prints its public half. */
+import { EXIM_DEFAULTS } from '../../paths.js';
+import { exists } from '../../system/files.js';
+import { ensureDkimKey } from '../../system/openssl.js';
+import type { Step } from '../../steps/types.js';
+import type { ConfigureContext } from './context.js';
+
+export const dkim: Step<ConfigureContext> = {
+  id: 'dkim',
+  title: 'DKIM key',
+  async check({ files }) {
+    return (await exists(files.dkimPrivateKey!)) ? { done: true, detail: files.dkimPrivateKey } : { done: false, detail: `2048-bit RSA key ${files.dkimPrivateKey} (root:exim 0640)` };
+  },
+  async apply({ files }) {
+    const k = await ensureDkimKey(files.dkimPrivateKey!, EXIM_DEFAULTS.group);
+    return { status: k.changed ? 'changed' : 'ok', detail: k.privateKey, evidence: [{ kind: 'text', label: 'DKIM public key', text: k.publicKeyPem }] };
+  },
+};

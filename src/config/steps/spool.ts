@@ -1,0 +1,17 @@
+/** The mail spool as Debian keeps it (root:mail 2775), so local delivery can make its lock file. */
+import { ensureMailSpool, mailSpoolReady } from '../../system/mail-users.js';
+import type { Step } from '../../steps/types.js';
+import type { ConfigureContext } from './context.js';
+
+const dir = (c: ConfigureContext) => c.o.mailSpool ?? '/var/mail';
+
+export const spool: Step<ConfigureContext> = {
+  id: 'mail-spool',
+  title: 'mail spool',
+  async check(c) {
+    return { done: await mailSpoolReady(dir(c)), detail: `${dir(c)} root:mail 2775` };
+  },
+  async apply(c) {
+    return { status: (await ensureMailSpool(dir(c))) ? 'changed' : 'ok', detail: `${dir(c)} root:mail 2775` };
+  },
+};

@@ -1,0 +1,25 @@
+/**
+ * configure.json: the model `labctl configure` installed, and where. Written by configure only;
+ * read by verify (which host to check, and how) and the report. No secrets: paths only.
+ */
+import path from 'node:path';
+import type { HostModel } from '../config/model.js';
+import { paths } from '../paths.js';
+import { loadState, saveState } from './file.js';
+
+export interface ConfigureState {
+  model: HostModel;
+  configureFile: string;
+  at: string;
+  /**
+   * Set before the new configure file replaces the old one, cleared once the daemon greets on
+   * it: a run interrupted in between finds it and reloads even when the file is already in place.
+   */
+  reloadPending?: boolean;
+}
+
+const SCHEMA = 1;
+export const configureStateFile = (stateDir = paths.stateDir) => path.join(stateDir, 'configure.json');
+
+export const loadConfigureState = (stateDir?: string) => loadState<ConfigureState>(configureStateFile(stateDir), SCHEMA);
+export const saveConfigureState = (s: ConfigureState, stateDir?: string) => saveState(configureStateFile(stateDir), SCHEMA, s);

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { runSteps } from '../../../src/steps/runner.js';
+import type { Step, StepObserver, StepRecord } from '../../../src/steps/types.js';
+
+interface Ctx {
+  applied: string[];
+  value?: number;
+}
+
+const collect = (): StepObserver & { records: StepRecord[]; notes: string[] } => {
+  const o = { records: [] as StepRecord[], notes: [] as string[], record: (r: StepRecord) => o.records.push(r), note: (t: string) => o.notes.push(t) };
+  return o;
+};
+
+const step = (id: string, done: boolean, apply: (c: Ctx) => void = () => {}): Step<Ctx> => ({
+  id,
+  title: `step ${id}`,
+  check: async () => ({ done, detail: done ? `${id} is so` : `${id} would change` }),
+  apply: async (c) => {
+    c.applied.push(id);
+    apply(c);
+    return { detail: `${id} changed`, evidence: [{ kind: 'text', label: id, text: 'did it' }] };
+  },
+});
+
+describe('the step runner', () => {
+  it('in check mode runs only the checks: nothing is applied, and a step not done is recorded as changed', async () => {
+    const ctx: Ctx = { applied: [] };
+    const o = collect();
+    const records = await runSteps([step('a', true), step('b', false)], ctx, 'check', o);
+    expect(ctx.applied).toEqual([]);
+    expect(records.map((r) => [r.id, r.status, r.detail])).toEqual([['a', 'ok', 'a is so'], ['b', 'changed', 'b would change']]);
+    expect(o.records).toEqual(records);
+  });
+
+  it('in apply mode applies what is not done, and a value flows to later steps through the context', async () => {
+    const ctx: Ctx = { applied: [] };
+    const later: Step<Ctx> = { id: 'c', title: (c) => `uses ${c.value}`, check: async (c) => ({ done: c.value === 42 }), apply: async () => ({}) };
+    const records = await runSteps([step('a', true), step('b', false, (c) => (c.value = 42)), later], ctx, 'apply', collect());
+    expect(ctx.applied).toEqual(['b']);
+    expect(records.map((r) => [r.id, r.title, r.status])).toEqual([['a', 'step a', 'ok'], ['b', 'step b', 'changed'], ['c', 'uses 42', 'ok']]);
+    expect(records[1]!.evidence).toEqual([{ kind: 'text', label: 'b', text: 'did it' }]);
+  });
+
+  it('stops at a failing apply, records it as failed with the error, and rethrows', async () => {
+    const ctx: Ctx = { applied: [] };
+    const boom: Step<Ctx> = { id: 'x', title: 'x', check: async () => ({ done: false }), apply: async () => { throw new Error('disk full\nmore'); } };
+    const o = collect();
+    await expect(runSteps([step('a', false), boom, step('b', false)], ctx, 'apply', o)).rejects.toThrow('disk full');
+    expect(ctx.applied).toEqual(['a']);
+    expect(o.records.map((r) => [r.id, r.status, r.detail])).toEqual([['a', 'changed', 'a changed'], ['x', 'failed', 'disk full']]);
+  });
+
+  it('records a step that does not apply as skipped, and keeps the JSON shape', async () => {
+    const skip: Step<Ctx> = { id: 's', title: 's', check: async () => ({ done: true, skipped: true, detail: '--tls off' }), apply: async () => ({}) };
+    const [r] = await runSteps([skip], { applied: [] }, 'apply', collect());
+    expect(Object.keys(r!).sort()).toEqual(['detail', 'diff', 'evidence', 'id', 'ms', 'status', 'title']);
+    expect(r).toMatchObject({ id: 's', status: 'skipped', detail: '--tls off', evidence: [] });
+    expect(typeof r!.ms).toBe('number');
+  });
+});
