@@ -8,7 +8,7 @@ import { loadServiceSettings, type ServiceSettings } from '../system/service.js'
 import { waitForGreeting } from '../system/smtp-probe.js';
 import { runSteps } from '../steps/runner.js';
 import type { Step, StepObserver, StepRecord } from '../steps/types.js';
-import type { SafeInstallResult } from './install.js';
+import type { SafeInstallResult } from './swap.js';
 import { hostFiles } from './layout.js';
 import type { HostModel } from './model.js';
 import { DEFAULT_ALIASES_FILE, configureKeyParts, renderConfigure, type ConfigureFiles } from './render.js';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { usageError } from '../errors.js';
 import { ownership, readIfExists } from '../system/files.js';
-import { groupId } from '../system/users.js';
+import { groupId } from '../system/accounts.js';
 import type { ModelInput } from './model.js';
 
 /**

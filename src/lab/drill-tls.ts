@@ -10,7 +10,7 @@ import { run, type RunResult } from '../system/run.js';
 import { daemonPid, listeningPorts } from './daemon.js';
 import { answers, query } from './dns.js';
 import { eximRunnerFor, labModel, renderLabConfigure } from './host.js';
-import { safeInstallConfigure } from '../config/install.js';
+import { safeInstallConfigure } from '../config/swap.js';
 import { testAddresses } from '../config/apply.js';
 import { hostKeys } from './keys.js';
 import { logSize, mailboxMessage, mainlogSince } from './logs.js';

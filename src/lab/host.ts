@@ -5,11 +5,12 @@ import { validateModel } from '../config/validate.js';
 import { renderConfigure } from '../config/render.js';
 import { withPostmaster } from '../config/aliases.js';
 import { LabError, errorMessage } from '../errors.js';
-import { checkConfigureFile } from '../config/install.js';
+import { checkConfigureFile } from '../config/swap.js';
 import { testAddresses } from '../config/apply.js';
 import type { EximRunner } from '../system/exim-check.js';
-import { writeInPlace } from '../system/files.js';
-import { requireGroupId, requireUser } from '../system/users.js';
+import { ensureDir, setMode, writeAtomic, writeInPlace } from '../system/files.js';
+import { ensureMailSpool } from '../system/accounts.js';
+import { requireGroupId, requireUser } from '../system/accounts.js';
 import { EXIM_DEFAULTS } from '../paths.js';
 import { writeNamespaceEtc } from '../system/netns.js';
 import { hostKeys, type HostKeyFiles } from './keys.js';
@@ -105,28 +106,25 @@ export async function prepareHost(spec: LabSpec, host: LabMailHostSpec): Promise
   const p = labPaths.host(host.name);
   const eximUid = (await requireUser(EXIM_DEFAULTS.user)).uid;
   const eximGid = await requireGroupId(EXIM_DEFAULTS.group);
-  const mailGid = await requireGroupId('mail');
   const users = labUsers(spec, host);
   const model = labModel(spec, host);
 
-  await fs.mkdir(p.root, { recursive: true, mode: 0o755 });
+  await ensureDir(p.root, 0o755);
   for (const dir of [p.spool, p.log]) {
-    await fs.mkdir(dir, { recursive: true, mode: 0o750 });
-    await fs.chown(dir, eximUid, eximGid);
+    await ensureDir(dir, 0o750);
+    await setMode(dir, 0o750, { uid: eximUid, gid: eximGid });
   }
   // /var/mail as Debian has it (root:mail 2775): delivery as the user with group mail makes lock files.
-  await fs.mkdir(p.mail, { recursive: true });
-  await fs.chown(p.mail, 0, mailGid);
-  await fs.chmod(p.mail, 0o2775);
-  await fs.mkdir(p.home, { recursive: true, mode: 0o755 });
+  await ensureMailSpool(p.mail);
+  await ensureDir(p.home, 0o755);
   for (const u of users) {
     // A local user needs a home directory in the host's view, or routing defers.
     const home = path.join(p.home, u.name);
-    await fs.mkdir(home, { recursive: true, mode: 0o750 });
-    await fs.chown(home, u.uid, u.gid);
+    await ensureDir(home, 0o750);
+    await setMode(home, 0o750, { uid: u.uid, gid: u.gid });
   }
   await writeNamespaceEtc(names.hostNs(host.name), await etcFiles(spec, host, users));
-  await fs.writeFile(p.aliases, aliasesText(model), { mode: 0o644 });
+  await writeAtomic(p.aliases, aliasesText(model));
 
   const keys = await hostKeys(spec, host, model);
   const text = await renderLabConfigure(model, host, keys);

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { headerValue, splitMbox } from '../system/mailbox.js';
+import { headerValue, splitMbox } from '../verify/mailbox.js';
 import { labPaths, type LabMailHostSpec } from './topology.js';
 
 /**

@@ -140,3 +140,36 @@ export async function setMode(p: string, mode: number, owner?: { uid: number; gi
   await fs.chmod(p, mode);
   if (owner) await fs.chown(p, owner.uid, owner.gid);
 }
+
+/** A new version of a file written beside it, to be checked before it replaces the original. */
+export interface StagedFile {
+  path: string;
+  /** Renames it over the target, with the target's mode and owner when the target existed. */
+  commit(): Promise<void>;
+  discard(): Promise<void>;
+}
+
+/** Writes `data` beside `target` (same file system, fsync'ed) without touching `target` yet. */
+export async function stageBeside(target: string, data: string | Buffer, mode = 0o644): Promise<StagedFile> {
+  await fs.mkdir(path.dirname(target), { recursive: true });
+  const tmp = siblingTemp(target, 'check');
+  const fh = await fs.open(tmp, 'wx', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return {
+    path: tmp,
+    async commit() {
+      const st = await fs.stat(target).catch(() => undefined);
+      if (st) {
+        await fs.chmod(tmp, st.mode & 0o7777);
+        await fs.chown(tmp, st.uid, st.gid);
+      }
+      await fs.rename(tmp, target);
+    },
+    discard: () => fs.rm(tmp, { force: true }),
+  };
+}

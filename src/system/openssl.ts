@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { LabError, usageError } from '../errors.js';
 import { readIfExists, writeAtomic } from './files.js';
 import { run } from './run.js';
-import { requireGroupId } from './users.js';
+import { requireGroupId } from './accounts.js';
 
 /**
  * Keys and certificates for the lab: a small CA made once, host certificates it signs (so a

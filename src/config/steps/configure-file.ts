@@ -11,7 +11,7 @@ import { serviceControl, serviceStatus } from '../../system/service.js';
 import type { Step } from '../../steps/types.js';
 import { unifiedDiff } from '../../ui/diff.js';
 import { confirmDaemonServing, testAddresses } from '../apply.js';
-import { safeInstallConfigure } from '../install.js';
+import { safeInstallConfigure } from '../swap.js';
 import type { ConfigureContext } from './context.js';
 
 const checked = (c: ConfigureContext) => `${c.o.configureFile} checked with -bV and -bt ${testAddresses(c.o.model).join(', ')}`;

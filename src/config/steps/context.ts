@@ -3,7 +3,7 @@
  * configuration names, the text rendered from the model (a pure function, computed once), the
  * service settings, and what the steps learn for the steps after them.
  */
-import type { SafeInstallResult } from '../install.js';
+import type { SafeInstallResult } from '../swap.js';
 import type { HostFiles } from '../layout.js';
 import type { ConfigureFiles } from '../render.js';
 import type { ServiceSettings } from '../../system/service.js';

@@ -1,5 +1,5 @@
 /** The mail spool as Debian keeps it (root:mail 2775), so local delivery can make its lock file. */
-import { ensureMailSpool, mailSpoolReady } from '../../system/mail-users.js';
+import { ensureMailSpool, mailSpoolReady } from '../../system/accounts.js';
 import type { Step } from '../../steps/types.js';
 import type { ConfigureContext } from './context.js';
 

@@ -1,5 +1,5 @@
 /** Task 1.3a: the local users that receive mail, each with a home directory. */
-import { ensureUser, userReady } from '../../system/mail-users.js';
+import { ensureUser, userReady } from '../../system/accounts.js';
 import type { Step } from '../../steps/types.js';
 import type { ConfigureContext } from './context.js';
 

@@ -1,5 +1,5 @@
 /** The system user and group Exim runs as, without a login shell. */
-import { ensureSystemUser, userExists } from '../../system/users.js';
+import { ensureSystemUser, userExists } from '../../system/accounts.js';
 import type { Step } from '../../steps/types.js';
 import type { InstallContext } from '../context.js';
 

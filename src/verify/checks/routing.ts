@@ -1,4 +1,4 @@
-import { findByMessageId } from '../../system/mailbox.js';
+import { findByMessageId } from '../mailbox.js';
 import { commandEvidence } from '../facts.js';
 import { EXIM_ID, renderMessage, uniqueMessageId } from '../message.js';
 import { smtpSession } from '../smtp.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findByMessageId, headerValue, splitMbox } from '../../../src/system/mailbox.js';
+import { findByMessageId, headerValue, splitMbox } from '../../../src/verify/mailbox.js';
 import { parseDriverBlocks, parseOptions, parsePortList } from '../../../src/verify/facts.js';
 import { expectedRecordsResolver } from '../../../src/verify/resolver.js';
 

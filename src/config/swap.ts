@@ -4,8 +4,8 @@ import { EXIM_DEFAULTS } from '../paths.js';
 import { LabError, errorMessage } from '../errors.js';
 import { keepBackup } from '../system/backup.js';
 import { eximComplaint, eximOption, eximRoute, eximSyntaxCheck, type EximCheck, type EximRunner, type RouteCheck } from '../system/exim-check.js';
-import { siblingTemp, writeInPlace } from '../system/files.js';
-import { groupId, lookupUser } from '../system/users.js';
+import { removePath, stageBeside, writeInPlace } from '../system/files.js';
+import { groupId, lookupUser } from '../system/accounts.js';
 
 /**
  * Validate, then swap (as Debian's update-exim4.conf, and further): the new configuration is
@@ -116,40 +116,30 @@ export async function safeInstallConfigure(opts: SafeInstallOptions): Promise<Sa
     if (err.code === 'ENOENT') return undefined;
     throw err;
   });
-  const beforeStat = before ? await fs.stat(target) : undefined;
-  const candidate = siblingTemp(target, 'check');
-  await fs.mkdir(path.dirname(target), { recursive: true });
-  await fs.writeFile(candidate, opts.text, { mode: 0o644 });
+  const staged = await stageBeside(target, opts.text);
   let checks: { checks: EximCheck[]; routes: RouteCheck[] };
   try {
-    checks = await checkConfigureFile(candidate, opts);
+    checks = await checkConfigureFile(staged.path, opts);
   } catch (err) {
-    await fs.rm(candidate, { force: true });
+    await staged.discard();
     throw err;
   }
 
   if (before !== undefined && before.equals(Buffer.from(opts.text))) {
-    await fs.rm(candidate, { force: true });
+    await staged.discard();
     return { changed: false, ...checks };
   }
 
   const backup = before !== undefined ? await keepBackup(target, opts.keepBackups ?? 5) : undefined;
   try {
     if (opts.inPlace) {
-      await fs.rm(candidate, { force: true });
+      await staged.discard();
       await writeInPlace(target, opts.text);
     } else {
-      const fh = await fs.open(candidate, 'r+');
-      await fh.sync();
-      await fh.close();
-      if (beforeStat) {
-        await fs.chmod(candidate, beforeStat.mode & 0o7777);
-        await fs.chown(candidate, beforeStat.uid, beforeStat.gid);
-      }
-      await fs.rename(candidate, target);
+      await staged.commit();
     }
   } catch (err) {
-    await fs.rm(candidate, { force: true });
+    await staged.discard();
     throw new LabError(`could not install ${target}: ${errorMessage(err)}`);
   }
 
@@ -179,16 +169,12 @@ export async function safeInstallConfigure(opts: SafeInstallOptions): Promise<Sa
 /** Puts the previous bytes back exactly (or removes the file when there was none). */
 async function restore(target: string, before: Buffer | undefined, inPlace: boolean): Promise<void> {
   if (before === undefined) {
-    await fs.rm(target, { force: true });
+    await removePath(target);
     return;
   }
   if (inPlace) {
     await writeInPlace(target, before);
     return;
   }
-  const st = await fs.stat(target).catch(() => undefined);
-  const tmp = siblingTemp(target, 'restore');
-  await fs.writeFile(tmp, before, { mode: st ? st.mode & 0o7777 : 0o644 });
-  if (st) await fs.chown(tmp, st.uid, st.gid);
-  await fs.rename(tmp, target);
+  await (await stageBeside(target, before)).commit();
 }
