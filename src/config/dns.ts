@@ -2,19 +2,22 @@ import { createPublicKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import { usageError } from '../errors.js';
 import type { HostModel, Partner } from './model.js';
+import { dmarcRecordText, dmarcSettings, mtaStsPolicyFor, mtaStsRecordText, tlsRptRecordText } from './policies.js';
+import { tlsaName, tlsaValue } from './tlsa.js';
 
 /**
  * The DNS records a lab domain needs (write-up 4a and Task 7): the mail host's address, MX 10
- * for the domain's own host and MX 20 for each backup, SPF, DKIM and optionally DMARC. The
- * single-host `labctl dns` prints them; the two-host lab's BIND server serves exactly these.
+ * for the domain's own host and MX 20 for each backup, SPF, DKIM; and beyond the write-up
+ * (issue 13) DMARC, TLS-RPT, MTA-STS and the mail host's TLSA. The single-host `labctl dns`
+ * prints them; the two-host lab's BIND server serves exactly these.
  */
 export interface DnsRecord {
   /** Owner name, absolute, without the trailing dot: st14.sne24.ru, lab._domainkey.st14.sne24.ru. */
   name: string;
-  type: 'A' | 'AAAA' | 'MX' | 'TXT';
+  type: 'A' | 'AAAA' | 'MX' | 'TXT' | 'TLSA';
   /** MX only. */
   priority?: number;
-  /** A/AAAA: the address; MX: the exchange host name; TXT: the whole text (see `strings`). */
+  /** A/AAAA: the address; MX: the exchange host name; TXT: the whole text (see `strings`); TLSA: "3 1 1 <hex>". */
   value: string;
   /** TXT only: the text split into character-strings of at most 255 bytes each. */
   strings?: string[];
@@ -31,6 +34,8 @@ export interface DnsOptions {
    * inside this domain.
    */
   partners?: Array<Pick<Partner, 'mailHost' | 'address'>>;
+  /** The certificate Exim serves (PEM); no TLSA record without it. */
+  tlsCertificatePem?: string;
 }
 
 /** A TXT character-string holds at most 255 bytes (RFC 1035 3.3.14). */
@@ -73,7 +78,16 @@ function addressRecord(name: string, address: string, purpose: string): DnsRecor
   return { name, type: isIP(address) === 6 ? 'AAAA' : 'A', value: address, purpose };
 }
 
-/** The records, in zone-file order: addresses, MX, then TXT. */
+/** The hosts that take mail for the domain, best first: its own mail host, then each backup (MX 20). */
+export function mxHosts(model: HostModel, opts: Pick<DnsOptions, 'partners'> = {}): string[] {
+  const backups = [...model.backupMx, ...(opts.partners ?? []).map((p) => p.mailHost)].filter((h) => h !== model.mailHost);
+  return [model.mailHost, ...new Set(backups)];
+}
+
+/** The MTA-STS policy `labctl dns` publishes for the domain: enforce, its MX hosts. */
+export const mtaStsFor = (model: HostModel, opts: Pick<DnsOptions, 'partners'> = {}) => mtaStsPolicyFor(mxHosts(model, opts));
+
+/** The records, in zone-file order: addresses, MX, TXT, then TLSA. */
 export function dnsRecords(model: HostModel, opts: DnsOptions = {}): DnsRecord[] {
   const records: DnsRecord[] = [];
   const zone = model.domain;
@@ -86,6 +100,9 @@ export function dnsRecords(model: HostModel, opts: DnsOptions = {}): DnsRecord[]
   for (const [host, address] of backups) {
     if (address && inZone(host, zone) && host !== model.mailHost) records.push(addressRecord(host, address, 'backup mail host'));
   }
+  if (model.address) {
+    records.push(addressRecord(`mta-sts.${zone}`, model.address, 'MTA-STS: the web server senders fetch the policy from (served on the mail host)'));
+  }
   records.push({ name: zone, type: 'MX', priority: 10, value: model.mailHost, purpose: 'own mail host first (4a)' });
   for (const host of backups.keys()) {
     if (host !== model.mailHost) records.push({ name: zone, type: 'MX', priority: 20, value: host, purpose: 'partner holds mail while we are down (4a, 5a)' });
@@ -95,8 +112,12 @@ export function dnsRecords(model: HostModel, opts: DnsOptions = {}): DnsRecord[]
     const p = dkimPublicKeyBase64(opts.dkimPublicKeyPem);
     records.push(txt(dkimRecordName(model), `v=DKIM1; k=rsa; p=${p}`, `DKIM public key, selector ${model.dkimSelector} (Task 7)`));
   }
-  if (model.dmarcPolicy) {
-    records.push(txt(`_dmarc.${zone}`, `v=DMARC1; p=${model.dmarcPolicy}; rua=mailto:postmaster@${zone}`, 'DMARC policy, reports to postmaster'));
+  const dmarc = dmarcSettings(model);
+  records.push(txt(`_dmarc.${zone}`, dmarcRecordText(dmarc), `DMARC: receivers ${dmarc.policy === 'none' ? 'only report' : dmarc.policy} mail from this domain that neither aligned SPF nor aligned DKIM vouches for; reports to postmaster`));
+  records.push(txt(`_smtp._tls.${zone}`, tlsRptRecordText(zone), 'TLS-RPT: senders report failed TLS (STARTTLS, DANE, MTA-STS) to postmaster'));
+  records.push(txt(`_mta-sts.${zone}`, mtaStsRecordText(mtaStsFor(model, opts).id), 'MTA-STS: senders must use verified TLS to the policy\'s MX hosts; the id changes with the policy'));
+  if (opts.tlsCertificatePem && inZone(model.mailHost, zone)) {
+    records.push({ name: tlsaName(model.mailHost), type: 'TLSA', value: tlsaValue(opts.tlsCertificatePem), purpose: `DANE: the SHA-256 of ${model.mailHost}'s public key (3 1 1); a sender that validates DNSSEC accepts only this key on port 25` });
   }
   return records;
 }

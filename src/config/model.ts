@@ -10,6 +10,11 @@ export type DmarcPolicy = 'none' | 'quarantine' | 'reject';
 
 export const DMARC_POLICIES: readonly DmarcPolicy[] = ['none', 'quarantine', 'reject'];
 
+/** DMARC identifier alignment (adkim=, aspf=): s strict (exact domain), r relaxed (same organisational domain). */
+export type DmarcAlignment = 's' | 'r';
+
+export const DMARC_ALIGNMENTS: readonly DmarcAlignment[] = ['s', 'r'];
+
 export interface Partner {
   /** The partner's domain this host is backup MX (preference 20) for, e.g. st18.sne24.ru. */
   domain: string;
@@ -41,8 +46,12 @@ export interface HostModel {
   queueInterval: string;
   /** The retry rule's timing part, e.g. 'F,1h,5s; G,16h,1h,1.5; F,4d,6h'. */
   retryRule: string;
-  /** Optional DMARC policy (p=none|quarantine|reject); no record when undefined. */
+  /** DMARC policy (p=none|quarantine|reject); MODEL_DEFAULTS.dmarcPolicy when undefined. */
   dmarcPolicy?: DmarcPolicy;
+  /** DMARC DKIM alignment (adkim=); MODEL_DEFAULTS.dmarcAlignment when undefined. */
+  dmarcAdkim?: DmarcAlignment;
+  /** DMARC SPF alignment (aspf=); MODEL_DEFAULTS.dmarcAlignment when undefined. */
+  dmarcAspf?: DmarcAlignment;
 }
 
 /** What validateModel() accepts: any subset of the model, partners possibly without a mail host. */
@@ -63,6 +72,11 @@ export const MODEL_DEFAULTS = {
   spfPolicy: 'v=spf1 mx -all',
   queueInterval: '1m',
   retryRule: 'F,1h,5s; G,16h,1h,1.5; F,4d,6h',
+  /** Published in `_dmarc` (issue 13): receivers refuse mail that fails DMARC. */
+  dmarcPolicy: 'reject' as DmarcPolicy,
+  dmarcAlignment: 'r' as DmarcAlignment,
+  /** MTA-STS policy max_age in seconds (one week; RFC 8461 allows up to a year). */
+  mtaStsMaxAge: 604800,
 } as const;
 
 export const defaultMailHost = (domain: string) => `mail.${domain}`;

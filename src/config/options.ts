@@ -19,6 +19,8 @@ export interface ModelFlags {
   dkimSelector?: string;
   spf?: string;
   dmarc?: string;
+  dmarcAdkim?: string;
+  dmarcAspf?: string;
   queueInterval?: string;
   retry?: string;
   config?: string;
@@ -42,7 +44,9 @@ export function addModelOptions(cmd: Command): Command {
     .option('--tls-key <file>', 'the private key for --tls-cert')
     .option('--dkim-selector <label>', `DKIM selector (default ${MODEL_DEFAULTS.dkimSelector})`)
     .option('--spf <policy>', `SPF TXT value (default "${MODEL_DEFAULTS.spfPolicy}")`)
-    .option('--dmarc <policy>', `publish a DMARC record: ${DMARC_POLICIES.join(' | ')}`)
+    .option('--dmarc <policy>', `DMARC policy to publish: ${DMARC_POLICIES.join(' | ')} (default ${MODEL_DEFAULTS.dmarcPolicy})`)
+    .option('--dmarc-adkim <s|r>', `DMARC DKIM alignment: s strict, r relaxed (default ${MODEL_DEFAULTS.dmarcAlignment})`)
+    .option('--dmarc-aspf <s|r>', `DMARC SPF alignment: s strict, r relaxed (default ${MODEL_DEFAULTS.dmarcAlignment})`)
     .option('--queue-interval <time>', `queue runner interval for the daemon (default ${MODEL_DEFAULTS.queueInterval}, lab time)`)
     .option('--retry <rule>', `retry rule timing (default "${MODEL_DEFAULTS.retryRule}")`)
     .option('--config <file>', 'read settings from this JSON or YAML file (default ./labctl.yaml when present, only if it and its directory belong to root and nobody else can write them)')
@@ -65,6 +69,8 @@ function flagsToValues(f: ModelFlags): ConfigFileValues {
     dkimSelector: f.dkimSelector,
     spfPolicy: f.spf,
     dmarcPolicy: f.dmarc as ModelInput['dmarcPolicy'],
+    dmarcAdkim: f.dmarcAdkim as ModelInput['dmarcAdkim'],
+    dmarcAspf: f.dmarcAspf as ModelInput['dmarcAspf'],
     queueInterval: f.queueInterval,
     retryRule: f.retry,
   };

@@ -1,10 +1,12 @@
 import { isIP } from 'node:net';
 import { usageError } from '../errors.js';
 import {
+  DMARC_ALIGNMENTS,
   DMARC_POLICIES,
   MODEL_DEFAULTS,
   TLS_MODES,
   defaultMailHost,
+  type DmarcAlignment,
   type DmarcPolicy,
   type HostModel,
   type ModelInput,
@@ -33,6 +35,8 @@ const FIELD_SOURCE: Record<string, string> = {
   queueInterval: '--queue-interval',
   retryRule: '--retry',
   dmarcPolicy: '--dmarc',
+  dmarcAdkim: '--dmarc-adkim',
+  dmarcAspf: '--dmarc-aspf',
 };
 
 function refuse(field: string, rule: string): never {
@@ -197,7 +201,7 @@ function checkPartner(field: string, raw: unknown, ownDomain: string): Partner {
 
 const MODEL_KEYS = new Set<string>([
   'domain', 'mailHost', 'address', 'users', 'postmaster', 'backupFor', 'backupMx', 'tls',
-  'dkimSelector', 'spfPolicy', 'queueInterval', 'retryRule', 'dmarcPolicy',
+  'dkimSelector', 'spfPolicy', 'queueInterval', 'retryRule', 'dmarcPolicy', 'dmarcAdkim', 'dmarcAspf',
 ]);
 
 /**
@@ -244,6 +248,8 @@ export function validateModel(input: ModelInput): HostModel {
   };
   if (get('address') !== undefined) model.address = checkAddress('address', get('address'));
   if (get('dmarcPolicy') !== undefined) model.dmarcPolicy = checkEnum<DmarcPolicy>('dmarcPolicy', get('dmarcPolicy'), DMARC_POLICIES);
+  if (get('dmarcAdkim') !== undefined) model.dmarcAdkim = checkEnum<DmarcAlignment>('dmarcAdkim', get('dmarcAdkim'), DMARC_ALIGNMENTS);
+  if (get('dmarcAspf') !== undefined) model.dmarcAspf = checkEnum<DmarcAlignment>('dmarcAspf', get('dmarcAspf'), DMARC_ALIGNMENTS);
   return model;
 }
 

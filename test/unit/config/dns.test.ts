@@ -14,15 +14,18 @@ const st14 = validateModel({
 });
 
 describe('dnsRecords', () => {
-  it('gives A, MX 10 own host, MX 20 partner, SPF, DKIM and DMARC', () => {
+  it('gives A, MX 10 own host, MX 20 partner, SPF, DKIM, DMARC, TLS-RPT and MTA-STS (no TLSA without a certificate)', () => {
     const records = dnsRecords(st14, { dkimPublicKeyPem: pem(2048) });
     expect(records.map((r) => [r.name, r.type, r.priority ?? '', r.type === 'TXT' ? r.value.slice(0, 12) : r.value])).toEqual([
       ['mail.st14.sne24.ru', 'A', '', '192.168.122.190'],
+      ['mta-sts.st14.sne24.ru', 'A', '', '192.168.122.190'],
       ['st14.sne24.ru', 'MX', 10, 'mail.st14.sne24.ru'],
       ['st14.sne24.ru', 'MX', 20, 'mail.st18.sne24.ru'],
       ['st14.sne24.ru', 'TXT', '', 'v=spf1 mx -a'],
       ['lab._domainkey.st14.sne24.ru', 'TXT', '', 'v=DKIM1; k=r'],
       ['_dmarc.st14.sne24.ru', 'TXT', '', 'v=DMARC1; p='],
+      ['_smtp._tls.st14.sne24.ru', 'TXT', '', 'v=TLSRPTv1; '],
+      ['_mta-sts.st14.sne24.ru', 'TXT', '', 'v=STSv1; id='],
     ]);
   });
 
@@ -31,7 +34,7 @@ describe('dnsRecords', () => {
     const records = dnsRecords(m, { partners: [{ mailHost: 'mail.st14.sne24.ru', address: '192.168.122.190' }] });
     expect(records.filter((r) => r.type === 'MX').map((r) => `${r.priority} ${r.value}`)).toEqual(['10 mail.st18.sne24.ru', '20 mail.st14.sne24.ru']);
     // The partner's host lies outside this zone: no A record for it here.
-    expect(records.filter((r) => r.type === 'A' || r.type === 'AAAA')).toEqual([
+    expect(records.filter((r) => (r.type === 'A' || r.type === 'AAAA') && r.name.startsWith('mail.'))).toEqual([
       { name: 'mail.st18.sne24.ru', type: 'AAAA', value: '2001:db8::18', purpose: 'the mail host (4a)' },
     ]);
   });
@@ -75,6 +78,6 @@ describe('renderZoneFragment', () => {
     const text = renderZoneFragment(dnsRecords(st14), { origin: 'st14.sne24.ru', ttl: 60 });
     expect(text).toMatch(/^mail\s+60 IN A\s+192\.168\.122\.190$/m);
     expect(text).toMatch(/^@\s+60 IN MX\s+10 mail\.st14\.sne24\.ru\.$/m);
-    expect(text).toMatch(/^_dmarc\s+60 IN TXT\s+"v=DMARC1; p=none; rua=mailto:postmaster@st14\.sne24\.ru"$/m);
+    expect(text).toMatch(/^_dmarc\s+60 IN TXT\s+"v=DMARC1; p=none; rua=mailto:postmaster@st14\.sne24\.ru; adkim=r; aspf=r"$/m);
   });
 });
