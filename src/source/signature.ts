@@ -97,6 +97,16 @@ async function revocation(key: openpgp.Key, signingKey: openpgp.Key | openpgp.Su
   return undefined;
 }
 
+/** RFC 4880 5.2.1: the signature types that sign a document, binary (0x00) or canonical text (0x01). */
+const DOCUMENT_SIGNATURE_TYPES = new Set<number>([openpgp.enums.signature.binary, openpgp.enums.signature.text]);
+
+/** `0x02 (standalone)`: the type's number as the RFC writes it, and OpenPGP.js's name for it. */
+function signatureTypeName(type: number | null | undefined): string {
+  if (type == null) return '(none)';
+  const name = (Object.entries(openpgp.enums.signature) as [string, number][]).find(([, v]) => v === type)?.[0];
+  return `0x${type.toString(16).padStart(2, '0')}${name ? ` (${name})` : ''}`;
+}
+
 /** Verifies one detached signature; returns who signed and when, or throws a LabError. */
 export async function verifySignature(opts: VerifyOptions): Promise<SignatureRecord> {
   const now = opts.now ?? new Date();
@@ -152,6 +162,12 @@ export async function verifySignature(opts: VerifyOptions): Promise<SignatureRec
   throw firstError!;
 
   async function checkOne(packet: openpgp.SignaturePacket): Promise<SignatureRecord> {
+    // Only a signature over a document says anything about the tarball. Any other type (a
+    // standalone 0x02, a key certification) made by a pinned key must not pass, and must fail
+    // here by name rather than somewhere inside OpenPGP.js.
+    if (!DOCUMENT_SIGNATURE_TYPES.has(packet.signatureType ?? -1)) {
+      throw new SignatureError('invalid', `signature ${sigName} is of type ${signatureTypeName(packet.signatureType)}; only binary (0x00) or text (0x01) signatures sign a file`);
+    }
     const created = packet.created;
     if (!created) throw new SignatureError('invalid', `signature ${sigName} has no creation time`);
     if (created.getTime() > now.getTime()) {

@@ -197,6 +197,36 @@ describe('verifySignature', () => {
     expect(err.message).toContain('2024-03-02T12:00:00Z');
     expect(err.message).toMatch(/in the future/);
   });
+
+  it('refuses a standalone signature (type 0x02) by a pinned key, naming its type', async () => {
+    // A real, valid type 0x02 signature: it signs no data at all, so it proves nothing about a tarball.
+    const packet = new openpgp.SignaturePacket();
+    packet.signatureType = openpgp.enums.signature.standalone;
+    packet.hashAlgorithm = openpgp.enums.hash.sha256;
+    packet.publicKeyAlgorithm = maintainer.privateKey.keyPacket.algorithm;
+    packet.issuerKeyID = maintainer.privateKey.getKeyID();
+    packet.issuerFingerprint = maintainer.privateKey.keyPacket.getFingerprintBytes()!;
+    await packet.sign(maintainer.privateKey.keyPacket as openpgp.SecretKeyPacket, {}, SIGNED, false, openpgp.config);
+    const list = new openpgp.PacketList<openpgp.SignaturePacket>();
+    list.push(packet);
+    const standalone = new openpgp.Signature(list).armor();
+    expect((await openpgp.readSignature({ armoredSignature: standalone })).packets[0].signatureType).toBe(0x02);
+
+    const err = await refusal(base({ signatureArmored: standalone }));
+    expect(err.reason).toBe('invalid');
+    expect(err.message).toMatch(/type 0x02 \(standalone\)/);
+    expect(err.message).toMatch(/only binary \(0x00\) or text \(0x01\)/);
+  });
+
+  it('refuses a key certification (type 0x13) offered as the release signature', async () => {
+    const cert = maintainer.privateKey.users[0].selfCertifications[0];
+    expect(cert.signatureType).toBe(0x13);
+    const list = new openpgp.PacketList<openpgp.SignaturePacket>();
+    list.push(cert);
+    const err = await refusal(base({ signatureArmored: new openpgp.Signature(list).armor() }));
+    expect(err.reason).toBe('invalid');
+    expect(err.message).toMatch(/type 0x13/);
+  });
 });
 
 describe('pinned fingerprints', () => {
