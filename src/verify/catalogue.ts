@@ -6,6 +6,10 @@ import { localDelivery, postmaster, routeLocal } from './checks/routing.js';
 import { dkimSignature, spfRecord } from './checks/spf-dkim.js';
 import { smtps, startTls, tlsRequired } from './checks/tls.js';
 import { tlsPolicy } from './checks/tls-policy.js';
+import { daneTlsa } from './checks/dane.js';
+import { dkimKeyMatch } from './checks/dkim-key.js';
+import { dmarcRecord, mtaSts, tlsRpt } from './checks/policy-records.js';
+import { ptr } from './checks/ptr.js';
 import type { CheckDef } from './types.js';
 
 /** Every check, in the order of the lab's tasks; ids name the task they prove. */
@@ -29,6 +33,13 @@ export const CATALOGUE: readonly CheckDef[] = [
   spfRecord,
   dkimSignature,
   queue,
+  // Beyond the write-up (issue 13): the records receivers and senders check a mail domain by.
+  dmarcRecord,
+  tlsRpt,
+  mtaSts,
+  ptr,
+  dkimKeyMatch,
+  daneTlsa,
 ];
 
 export const CHECK_IDS = CATALOGUE.map((c) => c.id);
