@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import chalk from 'chalk';
 import { EXIT, LabError, usageError } from '../errors.js';
 import { backupMxDrill } from '../lab/drill-backup.js';
-import { tlsDrill } from '../lab/drill-tls.js';
+import { CHECK_MARK, tlsDrill } from '../lab/drill-tls.js';
 import { wireDrill } from '../lab/drill-wire.js';
 import { describeLeftovers, findLeftovers, labDown } from '../lab/down.js';
 import { execInLab } from '../lab/exec.js';
@@ -163,17 +163,17 @@ export function registerLab(program: Command): void {
   drill
     .command('tls')
     .description('STARTTLS verified against the lab CA, SMTPS on 465, TLS-required mode, DKIM and SPF between the hosts')
-    .option('--json', 'print the results as JSON')
+    .option('--json', 'print the checks as JSON: the shape of verify --json, with the primary and peer host')
     .action(async (o: { json?: boolean }) => {
       const state = await requireState();
       const r = await tlsDrill(state, { log: o.json ? undefined : (l) => console.log(chalk.dim(`  ${l}`)) });
-      if (o.json) console.log(JSON.stringify(r.json));
+      if (o.json) console.log(JSON.stringify(r));
       else {
         for (const c of r.checks) {
-          const mark = c.ok ? chalk.green('pass') : chalk.red('FAIL');
+          const mark = c.status === 'pass' ? chalk.green(CHECK_MARK.pass) : chalk.red(CHECK_MARK[c.status]);
           console.log(`${mark}  ${c.id.padEnd(22)} ${c.summary}`);
         }
       }
-      if (!r.checks.every((c) => c.ok)) process.exitCode = EXIT.failure;
+      if (r.passed !== r.checks.length) process.exitCode = EXIT.failure;
     });
 }

@@ -2,33 +2,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { paths } from '../paths.js';
 import { readJson, writeJson } from '../system/files.js';
+import type { EvidenceRecord, StepStatus } from './types.js';
 
-/** One piece of evidence: what ran and what it printed, a transcript, headers, log lines. */
-export interface EvidenceItem {
-  kind: 'command' | 'transcript' | 'headers' | 'log' | 'text' | 'file' | 'data';
-  label: string;
-  /** For kind 'command': the command line as run. */
-  command?: string;
-  exitCode?: number;
-  /** The text itself (output, transcript lines, headers). */
-  text?: string;
-  /** Structured data (kind 'data'), e.g. a signature record or drill figures. */
-  data?: unknown;
-}
-
-/** One record per step or check: area/id name it, e.g. install/1c-signature or verify/3b-local-delivery. */
-export interface EvidenceRecord {
-  area: 'install' | 'configure' | 'verify' | 'lab' | 'drill';
-  id: string;
-  title: string;
-  status: string;
-  summary?: string;
-  /** Lab host the record is about, when it is about one (st14, st18). */
-  host?: string;
-  at: string; // ISO time
-  ms?: number;
-  evidence: EvidenceItem[];
-}
+export type { EvidenceArea, EvidenceItem, EvidenceRecord } from './types.js';
 
 /** Keys and other secrets must never reach the store. */
 const SECRET = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g;
@@ -55,6 +31,25 @@ export async function saveEvidence(record: EvidenceRecord): Promise<void> {
   await writeJson(latest, redact(record));
 }
 
+/**
+ * Statuses an older labctl wrote, read as today's step status. This is the only place they are
+ * translated; nothing on disk is rewritten. `done`: what install and configure wrote for a step
+ * that changed something, before the step runner (src/steps). `up`: what lab up wrote for the
+ * topology record, before it ran as steps.
+ */
+const OLD_STEP_STATUSES: Readonly<Record<string, StepStatus>> = { done: 'changed', up: 'changed' };
+
+/** A stored record as today's contract reads it. */
+export function migrateRecord(record: EvidenceRecord): EvidenceRecord {
+  const status = OLD_STEP_STATUSES[record.status as string];
+  return status ? { ...record, status } : record;
+}
+
+async function readRecord(file: string): Promise<EvidenceRecord | undefined> {
+  const record = await readJson<EvidenceRecord>(file).catch(() => undefined);
+  return record && migrateRecord(record);
+}
+
 /** Every newest record, optionally with the history of each item. */
 export async function loadAllEvidence(withHistory = false): Promise<EvidenceRecord[]> {
   const out: EvidenceRecord[] = [];
@@ -63,11 +58,11 @@ export async function loadAllEvidence(withHistory = false): Promise<EvidenceReco
     const items = await fs.readdir(path.join(paths.evidenceDir, area)).catch(() => [] as string[]);
     for (const item of items) {
       const dir = path.join(paths.evidenceDir, area, item);
-      const latest = await readJson<EvidenceRecord>(path.join(dir, 'latest.json')).catch(() => undefined);
+      const latest = await readRecord(path.join(dir, 'latest.json'));
       if (latest) out.push(latest);
       if (!withHistory) continue;
       for (const h of await fs.readdir(path.join(dir, 'history')).catch(() => [] as string[])) {
-        const rec = await readJson<EvidenceRecord>(path.join(dir, 'history', h)).catch(() => undefined);
+        const rec = await readRecord(path.join(dir, 'history', h));
         if (rec) out.push(rec);
       }
     }

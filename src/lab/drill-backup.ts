@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../errors.js';
+import { payloadItem, type BackupDrill, type BackupDrillFigures, type BackupDrillMessage } from '../evidence/payloads.js';
 import type { EvidenceItem } from '../evidence/store.js';
 import { saveEvidence } from '../evidence/store.js';
 import { removePath } from '../system/files.js';
@@ -26,29 +27,8 @@ export interface BackupDrillOptions {
   log?: (line: string) => void;
 }
 
-/** Exactly what `--json` prints. */
-export interface BackupDrillFigures {
-  sent: number;
-  heldOnBackup: number;
-  delivered: number;
-  lost: number;
-  duplicates: number;
-  heldSeconds: number;
-  recoverySeconds: number;
-}
-
-export interface TimelineEntry {
-  messageId: string;
-  /** Epoch ms: accepted from the client (by whichever MX took it). */
-  sent?: number;
-  acceptedBy?: string;
-  /** Epoch ms (from the backup's log, +millisec): received and held on the backup. */
-  held?: number;
-  /** Epoch ms (from the primary's log, +millisec): received by the primary. */
-  delivered?: number;
-}
-
 export interface BackupDrillResult {
+  /** Exactly what `--json` prints. */
   figures: BackupDrillFigures;
   primary: string;
   backup: string;
@@ -60,7 +40,7 @@ export interface BackupDrillResult {
   returnedAt: number;
   /** Messages per second the backup accepted during the outage. */
   acceptRate: number;
-  timeline: TimelineEntry[];
+  timeline: BackupDrillMessage[];
   evidence: EvidenceItem[];
 }
 
@@ -173,7 +153,7 @@ export async function backupMxDrill(state: LabState, opts: BackupDrillOptions): 
     const primaryLog = await mainlogSince(primary, primaryLogStart);
     const got = receptions(primaryLog, runId);
 
-    const timeline: TimelineEntry[] = sent.records.map((r) => {
+    const timeline: BackupDrillMessage[] = sent.records.map((r) => {
       const id = r.messageId.replace(/^<|>$/g, '');
       return { messageId: id, sent: r.acceptedAt, acceptedBy: r.mx, held: held.get(id)?.at, delivered: got.get(id)?.at };
     });
@@ -207,6 +187,10 @@ export async function backupMxDrill(state: LabState, opts: BackupDrillOptions): 
       timeline,
       evidence,
     };
+    const payload: BackupDrill = {
+      figures: { ...figures, phases, acceptRate: result.acceptRate, forced: opts.force, primary: primary.name, backup: backup.name },
+      timeline: { runId, downAt, returnedAt, messages: timeline },
+    };
     await saveEvidence({
       area: 'drill',
       id: 'backup-mx',
@@ -217,8 +201,8 @@ export async function backupMxDrill(state: LabState, opts: BackupDrillOptions): 
       ms: Object.values(phases).reduce((a, b) => a + b, 0) * 1000,
       evidence: [
         ...evidence,
-        { kind: 'data', label: 'figures', data: { ...figures, phases, acceptRate: result.acceptRate, forced: opts.force, primary: primary.name, backup: backup.name } },
-        { kind: 'data', label: 'timeline', data: { runId, downAt, returnedAt, messages: timeline } },
+        payloadItem('backupFigures', payload.figures),
+        payloadItem('backupTimeline', payload.timeline),
       ],
     });
     return result;

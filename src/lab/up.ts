@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { dnsRecords, renderZoneFragment } from '../config/dns.js';
 import { errorMessage, EXIT, LabError } from '../errors.js';
+import { payloadItem, type Topology } from '../evidence/payloads.js';
 import { saveEvidence } from '../evidence/store.js';
 import { addBridge, addNamespace, connectToBridge, namespaceExists, writeNamespaceEtc } from '../system/netns.js';
 import { which } from '../system/run.js';
@@ -185,6 +186,7 @@ export async function labUp(spec: LabSpec, observer: StepObserver): Promise<UpRe
       caCertificate: hosts[0]!.keys.caCertificate,
     };
     await saveState(newState);
+    const topology: Topology = { spec, hosts: newState.hosts, namespaces: members(spec).map((m) => m.ns) };
     await saveEvidence({
       area: 'lab',
       id: 'topology',
@@ -192,7 +194,7 @@ export async function labUp(spec: LabSpec, observer: StepObserver): Promise<UpRe
       status: 'changed',
       summary: `${spec.hosts.map((h) => `${h.name} ${h.address}`).join(', ')}; dns ${spec.dnsAddress}; client ${spec.clientAddress}`,
       at: newState.upAt,
-      evidence: [{ kind: 'data', label: 'topology', data: { spec, hosts: newState.hosts, namespaces: members(spec).map((m) => m.ns) } }],
+      evidence: [payloadItem('topology', topology)],
     });
     return { already: false, state: newState, hosts };
   } catch (err) {

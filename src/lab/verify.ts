@@ -5,8 +5,8 @@ import { LabError } from '../errors.js';
 import { registerTargetProvider, type TargetOverrides } from '../verify/target.js';
 import type { VerifyTarget } from '../verify/types.js';
 import { labModel } from './host.js';
-import { loadState } from './state.js';
-import { backupTargets, mailHostName, names } from './topology.js';
+import { loadState, type LabState } from './state.js';
+import { backupTargets, mailHostName, names, type LabMailHostSpec } from './topology.js';
 import { EXIM_BIN, inView } from './view.js';
 
 /**
@@ -36,36 +36,43 @@ export async function labTargets(o: TargetOverrides): Promise<VerifyTarget[]> {
   const state = await loadState();
   if (!state) return [];
   if (!(await inClientNamespace())) return rerunInClient();
-  return state.spec.hosts.map((host) => {
-    const name = mailHostName(host);
-    const model = labModel(state.spec, host);
-    return {
-      name: host.name,
-      address: host.address,
-      smtpPort: o.port ?? 25,
-      domain: host.domain,
-      user: o.user ?? model.postmaster,
-      partnerDomains: backupTargets(state.spec, host).map((p) => p.domain),
-      thirdPartyDomain: 'relay-test.example',
-      outsideAddress: o.outsideAddress ?? '192.0.2.25',
-      dnsServer: o.dnsServer ?? state.spec.dnsAddress,
-      probeAddress: state.spec.clientAddress,
-      localAddress: state.spec.clientAddress,
-      eximBinary: EXIM_BIN,
-      model,
-      stateDir: paths.stateDir,
-      caFile: state.caCertificate,
-      view: {
-        run: (file, args, opts) => inView(host, name, [file, ...args], { ...opts, allowFailure: true }),
-        readFile: async (p, opts) => {
-          const r = opts?.tailBytes
-            ? await inView(host, name, ['tail', '-c', String(opts.tailBytes), p], { allowFailure: true })
-            : await inView(host, name, ['cat', p], { allowFailure: true });
-          return r.exitCode === 0 ? r.stdout : undefined;
-        },
+  return state.spec.hosts.map((host) => labTarget(state, host, o));
+}
+
+/**
+ * One lab host as a verify target: Exim commands and file reads go through the host's view, DNS
+ * is the lab's. SMTP checks connect from this process, so they need the client's namespace; the
+ * TLS drill's checks (src/lab/drill-tls-checks.ts) make their connections with swaks there.
+ */
+export function labTarget(state: LabState, host: LabMailHostSpec, o: TargetOverrides = {}): VerifyTarget {
+  const name = mailHostName(host);
+  const model = labModel(state.spec, host);
+  return {
+    name: host.name,
+    address: host.address,
+    smtpPort: o.port ?? 25,
+    domain: host.domain,
+    user: o.user ?? model.postmaster,
+    partnerDomains: backupTargets(state.spec, host).map((p) => p.domain),
+    thirdPartyDomain: 'relay-test.example',
+    outsideAddress: o.outsideAddress ?? '192.0.2.25',
+    dnsServer: o.dnsServer ?? state.spec.dnsAddress,
+    probeAddress: state.spec.clientAddress,
+    localAddress: state.spec.clientAddress,
+    eximBinary: EXIM_BIN,
+    model,
+    stateDir: paths.stateDir,
+    caFile: state.caCertificate,
+    view: {
+      run: (file, args, opts) => inView(host, name, [file, ...args], { ...opts, allowFailure: true }),
+      readFile: async (p, opts) => {
+        const r = opts?.tailBytes
+          ? await inView(host, name, ['tail', '-c', String(opts.tailBytes), p], { allowFailure: true })
+          : await inView(host, name, ['cat', p], { allowFailure: true });
+        return r.exitCode === 0 ? r.stdout : undefined;
       },
-    } satisfies VerifyTarget;
-  });
+    },
+  };
 }
 
 registerTargetProvider('lab', labTargets);

@@ -1,18 +1,9 @@
-import type { EvidenceItem } from '../evidence/store.js';
 import type { HostModel } from '../config/model.js';
+import type { CheckResult, CheckStatus, EvidenceItem } from '../evidence/types.js';
 import type { RunOptions, RunResult } from '../system/run.js';
 
-export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
-
-/** One check's outcome; `--json` prints exactly these fields, in this order. */
-export interface CheckResult {
-  id: string;
-  title: string;
-  status: CheckStatus;
-  summary: string;
-  ms: number;
-  evidence: EvidenceItem[];
-}
+/** The check vocabulary and a check's result belong to the evidence contract (src/evidence/types.ts). */
+export type { CheckResult, CheckStatus };
 
 /** The whole run: the shape `labctl verify --json` prints (issue 4). */
 export interface VerifyReport {

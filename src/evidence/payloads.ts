@@ -1,0 +1,155 @@
+/**
+ * The typed payloads: structured data a producer saves in a record's `data` item and the report
+ * reads. Each has one slot (record area/id and item label); the producer writes it with
+ * `payloadItem`, the report reads it with `readPayload`, and both import the type from here.
+ * A stored payload of another shape (a damaged file, an older labctl) reads as undefined, and
+ * the report then shows the record's items as recorded.
+ */
+import type { LabState } from '../lab/state.js';
+import type { LabSpec } from '../lab/topology.js';
+import type { SignatureRecord } from '../source/signature.js';
+import { CHECK_STATUSES, type CheckResult, type EvidenceArea, type EvidenceItem, type EvidenceRecord } from './types.js';
+
+/** install/1c-signature: the verified signature, exactly as install keeps it in install.json. */
+export type Signature = SignatureRecord;
+
+/** lab/topology: the lab `lab up` built. */
+export interface Topology {
+  spec: LabSpec;
+  /** Per mail host, the model's values: mail host name, domain, users, postmaster, DKIM selector. */
+  hosts: LabState['hosts'];
+  /** The network namespaces it made. */
+  namespaces: string[];
+}
+
+/** Exactly what `lab drill backup-mx --json` prints. */
+export interface BackupDrillFigures {
+  sent: number;
+  heldOnBackup: number;
+  delivered: number;
+  lost: number;
+  duplicates: number;
+  heldSeconds: number;
+  recoverySeconds: number;
+}
+
+export interface BackupDrillMessage {
+  messageId: string;
+  /** Epoch ms: accepted from the client (by whichever MX took it). */
+  sent?: number;
+  acceptedBy?: string;
+  /** Epoch ms (from the backup's log, +millisec): received and held on the backup. */
+  held?: number;
+  /** Epoch ms (from the primary's log, +millisec): received by the primary. */
+  delivered?: number;
+}
+
+/** drill/backup-mx: two data items, the figures and the timeline. */
+export interface BackupDrill {
+  figures: BackupDrillFigures & {
+    /** Seconds each phase took: stopPrimary, send, held, startPrimary, forcedDelivery or retryDelivery. */
+    phases: Record<string, number>;
+    /** Messages per second the backup accepted during the outage. */
+    acceptRate: number;
+    forced: boolean;
+    primary: string;
+    backup: string;
+  };
+  timeline: {
+    runId: string;
+    /** Epoch ms: the primary's daemon stopped, and started again. */
+    downAt: number;
+    returnedAt: number;
+    messages: BackupDrillMessage[];
+  };
+}
+
+/** drill/tls: the drill's checks as the verify runner returned them, and the hosts they ran between. */
+export interface TlsDrill {
+  /** The host the mail goes to (and that is switched to TLS-required mode). */
+  primary: string;
+  /** The host that sends to it (and signs with DKIM). */
+  peer: string;
+  checks: CheckResult[];
+  passed: number;
+  failed: number;
+  warned: number;
+  skipped: number;
+}
+
+export interface Payloads {
+  signature: Signature;
+  topology: Topology;
+  backupFigures: BackupDrill['figures'];
+  backupTimeline: BackupDrill['timeline'];
+  tlsDrill: TlsDrill;
+}
+
+export type PayloadName = keyof Payloads;
+
+/** Where each payload lives: its record and the label of its data item. */
+export const PAYLOAD_SLOTS: Record<PayloadName, { area: EvidenceArea; id: string; label: string }> = {
+  signature: { area: 'install', id: '1c-signature', label: 'signature' },
+  topology: { area: 'lab', id: 'topology', label: 'topology' },
+  backupFigures: { area: 'drill', id: 'backup-mx', label: 'figures' },
+  backupTimeline: { area: 'drill', id: 'backup-mx', label: 'timeline' },
+  tlsDrill: { area: 'drill', id: 'tls', label: 'checks' },
+};
+
+// ---- shape checks: what a stored payload must hold to be read as its type ----
+
+type Test = (v: unknown) => boolean;
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str: Test = (v) => typeof v === 'string';
+const num: Test = (v) => typeof v === 'number' && Number.isFinite(v);
+const bool: Test = (v) => typeof v === 'boolean';
+const optional = (t: Test): Test => (v) => v === undefined || t(v);
+const arrayOf = (t: Test): Test => (v) => Array.isArray(v) && v.every(t);
+const recordOf = (t: Test): Test => (v) => isObj(v) && Object.values(v).every(t);
+const shape = (fields: Record<string, Test>): Test => (v) => isObj(v) && Object.entries(fields).every(([k, t]) => t(v[k]));
+
+const item: Test = shape({ kind: str, label: str, command: optional(str), exitCode: optional(num), text: optional(str) });
+
+const SHAPES: Record<PayloadName, Test> = {
+  signature: shape({
+    signer: str, primaryFingerprint: str, signingKeyFingerprint: str, bySubkey: bool, created: str, trustedAs: str, keyringFingerprints: arrayOf(str),
+  }),
+  topology: shape({
+    spec: shape({
+      subnet: str, dnsAddress: str, clientAddress: str, queueInterval: str, retryRule: str,
+      hosts: arrayOf(shape({ name: str, domain: str, address: str, users: arrayOf(str), mailHost: optional(str), backupFor: optional(arrayOf(str)) })),
+    }),
+    hosts: recordOf(shape({ mailHost: str, domain: str, users: arrayOf(str), postmaster: str, dkimSelector: str })),
+    namespaces: arrayOf(str),
+  }),
+  backupFigures: shape({
+    sent: num, heldOnBackup: num, delivered: num, lost: num, duplicates: num, heldSeconds: num, recoverySeconds: num,
+    phases: recordOf(num), acceptRate: num, forced: bool, primary: str, backup: str,
+  }),
+  backupTimeline: shape({
+    runId: str, downAt: num, returnedAt: num,
+    messages: arrayOf(shape({ messageId: str, sent: optional(num), acceptedBy: optional(str), held: optional(num), delivered: optional(num) })),
+  }),
+  tlsDrill: shape({
+    primary: str, peer: str, passed: num, failed: num, warned: num, skipped: num,
+    checks: arrayOf(shape({ id: str, title: str, status: (s) => (CHECK_STATUSES as readonly unknown[]).includes(s), summary: str, ms: num, evidence: arrayOf(item) })),
+  }),
+};
+
+/** The data item a producer saves a payload as. */
+export function payloadItem<N extends PayloadName>(name: N, data: Payloads[N]): EvidenceItem {
+  return { kind: 'data', label: PAYLOAD_SLOTS[name].label, data };
+}
+
+/** Whether an item of a record is where the named payload lives (whatever it holds). */
+export function isPayloadSlot(record: EvidenceRecord, item: EvidenceItem, name: PayloadName): boolean {
+  const slot = PAYLOAD_SLOTS[name];
+  return record.area === slot.area && record.id === slot.id && item.kind === 'data' && item.label === slot.label;
+}
+
+/** A record's payload; undefined when the record has none or it has another shape. */
+export function readPayload<N extends PayloadName>(record: EvidenceRecord | undefined, name: N): Payloads[N] | undefined {
+  if (!record) return undefined;
+  const found = (record.evidence ?? []).find((i) => isPayloadSlot(record, i, name));
+  return found && SHAPES[name](found.data) ? (found.data as Payloads[N]) : undefined;
+}
