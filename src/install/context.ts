@@ -25,6 +25,7 @@ export interface InstallOptions {
   configureFile: string;
   eximUser: string;
   spf: boolean;
+  dmarc: boolean;
   /** The daemon's -q interval; undefined keeps the one saved by an earlier install or configure. */
   queueInterval?: string;
   removeExisting: boolean;
@@ -60,9 +61,13 @@ export interface InstallContext {
 
 /** Exim's build dependencies; 4.98 and later also run a perl script (exim_id_update) that needs File::FcntlLock. */
 export const BUILD_PACKAGES = ['build-essential', 'libssl-dev', 'libpcre2-dev', 'libdb-dev', 'pkg-config', 'libfile-fcntllock-perl'];
-export const buildPackages = (spf: boolean) => (spf ? [...BUILD_PACKAGES, 'libspf2-dev'] : BUILD_PACKAGES);
+export const buildPackages = (o: Pick<InstallOptions, 'spf' | 'dmarc'>) => [
+  ...BUILD_PACKAGES,
+  ...(o.spf || o.dmarc ? ['libspf2-dev'] : []),
+  ...(o.dmarc ? ['libopendmarc-dev'] : []),
+];
 
-export const makefileOptions = (o: InstallOptions): MakefileOptions => ({ eximUser: o.eximUser, binDirectory: o.binDirectory, configureFile: o.configureFile, spf: o.spf });
+export const makefileOptions = (o: InstallOptions): MakefileOptions => ({ eximUser: o.eximUser, binDirectory: o.binDirectory, configureFile: o.configureFile, spf: o.spf, ...(o.dmarc ? { dmarc: true } : {}) });
 
 export function inputsKey(o: InstallOptions, version: string, tarballSha: string): string {
   return createHash('sha256').update(JSON.stringify({ version, tarballSha, make: makefileOptions(o) })).digest('hex').slice(0, 16);

@@ -18,6 +18,8 @@ export interface MakefileOptions {
   binDirectory: string;
   configureFile: string;
   spf: boolean;
+  /** SUPPORT_DMARC with libopendmarc (it needs SPF and DKIM, so it brings SPF along). */
+  dmarc?: boolean;
 }
 
 export const templatesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../templates');
@@ -31,9 +33,16 @@ export function labSettings(o: MakefileOptions): MakeSetting[] {
     { name: 'USE_OPENSSL', op: '=', value: 'yes', why: 'TLS (STARTTLS and SMTPS, task 3) with OpenSSL' },
     { name: 'TLS_LIBS', op: '=', value: '-lssl -lcrypto', why: 'link OpenSSL' },
   ];
-  if (o.spf) {
+  if (o.spf || o.dmarc) {
     s.push({ name: 'SUPPORT_SPF', op: '=', value: 'yes', why: 'the spf ACL condition (task 7), with libspf2' });
     s.push({ name: 'LDFLAGS', op: '+=', value: '-lspf2', why: 'link libspf2' });
+  }
+  if (o.dmarc) {
+    s.push({ name: 'SUPPORT_DMARC', op: '=', value: 'yes', why: 'the dmarc_status ACL condition, with libopendmarc (needs SPF and DKIM)' });
+    s.push({ name: 'LDFLAGS', op: '+=', value: '-lopendmarc', why: 'link libopendmarc' });
+    // EDITME: "DMARC_API ... if you need to change the default"; Debian 12's libopendmarc is 1.4.2,
+    // whose API plain 4.96 does not assume ("too few arguments to opendmarc_policy_store_dkim").
+    s.push({ name: 'DMARC_API', op: '=', value: '100400', why: "libopendmarc's API version (Debian 12: 1.4.2)" });
   }
   return s;
 }
@@ -49,8 +58,10 @@ export function applySettings(editme: string, settings: MakeSetting[]): string[]
   const lines = editme.replace(/\n$/, '').split('\n');
   const appended: string[] = [];
   for (const s of settings) {
-    const active = new RegExp(`^${s.name}\\s*${s.op === '+=' ? '\\+=' : '='}`);
-    const commented = new RegExp(`^#\\s*${s.name}\\s*${s.op === '+=' ? '\\+=' : '='}\\s*${s.op === '+=' ? s.value.replace(/[-/\\^$*+?.()|[\]{}]/g, '\\$&') : ''}`);
+    // A `+=` setting adds one value: only a line adding that same value is the same setting.
+    const escaped = s.value.replace(/[-/\\^$*+?.()|[\]{}]/g, '\\$&');
+    const active = new RegExp(`^${s.name}\\s*${s.op === '+=' ? `\\+=\\s*${escaped}\\s*$` : '='}`);
+    const commented = new RegExp(`^#\\s*${s.name}\\s*${s.op === '+=' ? `\\+=\\s*${escaped}` : '='}`);
     let i = lines.findIndex((l) => active.test(l));
     if (i < 0) i = lines.findIndex((l) => commented.test(l));
     if (i >= 0) lines[i] = lineOf(s);

@@ -73,3 +73,16 @@ describe('Local/Makefile', () => {
     expect(unifiedDiff('a\nb\n', 'a\nc\n', { before: 'x', after: 'y' })).toBe('--- x\n+++ y\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n');
   });
 });
+
+describe('--with dmarc', () => {
+  it('brings SPF along, links both libraries on their own lines, and sets the API of Debian 12 libopendmarc', async () => {
+    const { labSettings: settings, renderMakefile: render } = await import('../../src/install/makefile.js');
+    const names = settings({ eximUser: 'exim', binDirectory: '/usr/exim/bin', configureFile: '/usr/exim/configure', spf: false, dmarc: true }).map((s) => `${s.name}${s.op}${s.value}`);
+    expect(names).toEqual(expect.arrayContaining(['SUPPORT_SPF=yes', 'LDFLAGS+=-lspf2', 'SUPPORT_DMARC=yes', 'LDFLAGS+=-lopendmarc', 'DMARC_API=100400']));
+    const editme = ['# SUPPORT_SPF=yes', '# LDFLAGS += -lspf2', '# SUPPORT_DMARC=yes', '# LDFLAGS += -lopendmarc', '# DMARC_API=100300', ''].join('\n');
+    const text = await render(editme, '4.98.2', { eximUser: 'exim', binDirectory: '/usr/exim/bin', configureFile: '/usr/exim/configure', spf: false, dmarc: true });
+    expect(text).toMatch(/^LDFLAGS \+= -lspf2$/m);
+    expect(text).toMatch(/^LDFLAGS \+= -lopendmarc$/m);
+    expect(text).toMatch(/^DMARC_API=100400$/m);
+  });
+});

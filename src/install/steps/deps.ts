@@ -4,7 +4,7 @@ import type { Step } from '../../steps/types.js';
 import { buildPackages, type InstallContext } from '../context.js';
 
 async function missing(ctx: InstallContext): Promise<string[]> {
-  const wanted = buildPackages(ctx.o.spf);
+  const wanted = buildPackages(ctx.o);
   const have = new Set(await installedPackages(wanted));
   return wanted.filter((p) => !have.has(p));
 }
@@ -14,7 +14,7 @@ export const deps: Step<InstallContext> = {
   title: 'build dependencies (apt)',
   async check(ctx) {
     const m = await missing(ctx);
-    return m.length ? { done: false, detail: `apt-get install -y ${m.join(' ')}` } : { done: true, detail: buildPackages(ctx.o.spf).join(' ') };
+    return m.length ? { done: false, detail: `apt-get install -y ${m.join(' ')}` } : { done: true, detail: buildPackages(ctx.o).join(' ') };
   },
   async apply(ctx) {
     const m = await missing(ctx);
