@@ -2,9 +2,10 @@
  * Turns a record's evidence items into report blocks: commands with their output, transcripts,
  * headers and log lines as monospace blocks; structured data as tables.
  */
-import type { EvidenceItem, EvidenceRecord } from '../evidence/store.js';
+import type { EvidenceItem, EvidenceRecord } from '../evidence/types.js';
 import type { Block } from './model.js';
-import { isObj } from './fields.js';
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Longer evidence is cut in the middle; the store keeps the whole text. */
 export const MAX_LINES = 200;
@@ -86,9 +87,4 @@ export function itemBlocks(item: EvidenceItem): Block[] {
 
 export function recordBlocks(record: EvidenceRecord, skip: (item: EvidenceItem) => boolean = () => false): Block[] {
   return (record.evidence ?? []).filter((i) => !skip(i)).flatMap(itemBlocks);
-}
-
-/** Every text a record holds, for searching it (Received headers, STARTTLS lines). */
-export function recordTexts(record: EvidenceRecord | undefined): string[] {
-  return (record?.evidence ?? []).map((i) => i.text ?? '').filter(Boolean);
 }

@@ -9,7 +9,7 @@ import ejs from 'ejs';
 import { paths } from '../paths.js';
 import { STATUS_LABEL, type ItemStatus, type Report } from './model.js';
 import { esc, timelineSvg, topologySvg } from './svg.js';
-import type { Topology } from './topology.js';
+import type { TopologyView } from './topology.js';
 import type { DrillTimeline } from './timeline.js';
 
 /** templates/report/ of the package: two levels up from src/report/ or dist/report/. */
@@ -44,7 +44,7 @@ export async function renderHtml(report: Report, templateDir = TEMPLATE_DIR): Pr
     duration,
     inline: inlineHtml,
     evidenceDir: paths.evidenceDir,
-    topologySvg: (t: Topology) => topologySvg(t, topologies++ === 0 ? 'topology-svg' : `topology-svg-${topologies}`),
+    topologySvg: (t: TopologyView) => topologySvg(t, topologies++ === 0 ? 'topology-svg' : `topology-svg-${topologies}`),
     timelineSvg: (t: DrillTimeline) => timelineSvg(t, timelines++ === 0 ? 'timeline-svg' : `timeline-svg-${timelines}`),
   };
   return ejs.render(template, { report, css, h: helpers }, { filename: file, async: false });

@@ -2,7 +2,7 @@
  * The two pictures as Mermaid diagrams for the Markdown report (rendered by the Markdown viewer,
  * e.g. a forge's file view): the topology as a flowchart, the drill as a Gantt chart.
  */
-import type { Topology } from './topology.js';
+import type { TopologyView } from './topology.js';
 import { ordered } from './svg.js';
 import { heldFrom, type DrillTimeline } from './timeline.js';
 
@@ -11,11 +11,11 @@ const nodeId = (s: string) => `n_${s.replace(/[^A-Za-z0-9]/g, '_')}`;
 /** Text inside a quoted Mermaid label. */
 const label = (s: string) => s.replace(/"/g, '#quot;').replace(/[<>]/g, (c) => (c === '<' ? '#lt;' : '#gt;'));
 
-const ROLE_LABEL = { dns: 'DNS server (BIND)', client: 'third-party client', mail: 'Exim mail host', other: '' } as const;
+const ROLE_LABEL = { dns: 'DNS server (BIND)', client: 'third-party client', mail: 'Exim mail host' } as const;
 
-export function topologyMermaid(topo: Topology): string {
+export function topologyMermaid(topo: TopologyView): string {
   const out = ['flowchart TB'];
-  const bus = ['lab bridge', topo.bridge, topo.subnet].filter(Boolean).join(' · ');
+  const bus = ['lab bridge', topo.subnet].filter(Boolean).join(' · ');
   out.push(`  subgraph lab["${label(bus)}"]`);
   for (const h of ordered(topo.hosts)) {
     const parts = [h.name, h.address, h.mailHost ?? h.domain, h.users.length ? `users: ${h.users.join(', ')}` : ROLE_LABEL[h.role]].filter(Boolean) as string[];

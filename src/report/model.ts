@@ -3,11 +3,14 @@
  * records, and blocks that the Markdown and HTML renderers draw. Nothing here knows about
  * Markdown or HTML.
  */
-import type { EvidenceRecord } from '../evidence/store.js';
-import type { Topology } from './topology.js';
+import type { EvidenceRecord } from '../evidence/types.js';
+import type { TopologyView } from './topology.js';
 import type { DrillTimeline } from './timeline.js';
 
-/** What an item shows: a check or step result, or `missing` when the store has no record. */
+/**
+ * What an item shows: a check's status, a step's read as one (src/report/select.ts), or
+ * `missing` when the store has no record.
+ */
 export type ItemStatus = 'pass' | 'fail' | 'warn' | 'skip' | 'missing' | 'info';
 
 export type Block =
@@ -17,7 +20,7 @@ export type Block =
   | { kind: 'table'; caption?: string; headers: string[]; rows: string[][]; mono?: boolean }
   /** Monospace evidence: command output, transcript, headers, log lines, a unit file. */
   | { kind: 'code'; label: string; text: string; command?: string; exitCode?: number }
-  | { kind: 'topology'; topology: Topology }
+  | { kind: 'topology'; topology: TopologyView }
   | { kind: 'timeline'; timeline: DrillTimeline };
 
 /** One earlier run of the same item (shown with `--history`). */
@@ -76,36 +79,6 @@ export interface Report {
 }
 
 export type { EvidenceRecord };
-
-/** Maps the producers' status words (steps: done/ok/skipped/failed; checks: pass/fail/warn/skip). */
-export function normalizeStatus(status: string | undefined): ItemStatus {
-  switch ((status ?? '').toLowerCase()) {
-    case 'pass':
-    case 'passed':
-    case 'ok':
-    case 'done':
-    case 'success':
-    case 'changed':
-    case 'up':
-    case 'running':
-      return 'pass';
-    case 'fail':
-    case 'failed':
-    case 'error':
-      return 'fail';
-    case 'warn':
-    case 'warning':
-      return 'warn';
-    case 'skip':
-    case 'skipped':
-    case 'planned':
-      return 'skip';
-    case 'missing':
-      return 'missing';
-    default:
-      return 'info';
-  }
-}
 
 export const STATUS_LABEL: Record<ItemStatus, string> = {
   pass: 'pass',

@@ -3,7 +3,7 @@
  * network: the lab topology (hosts on the bridge, zones and their MX preferences) and the
  * backup-MX drill's timeline (messages sent, held on the backup, delivered, over time).
  */
-import type { Topology, TopologyHost } from './topology.js';
+import type { TopologyHost, TopologyView } from './topology.js';
 import { countSeries, type DrillTimeline } from './timeline.js';
 
 export const esc = (s: string) =>
@@ -42,11 +42,11 @@ function hostStyle(h: TopologyHost): { fill: string; stroke: string; label: stri
 
 /** Hosts left to right: DNS server, mail hosts (adjacent, so MX arrows stay short), client, rest. */
 export function ordered(hosts: TopologyHost[]): TopologyHost[] {
-  const rank = { dns: 0, mail: 1, client: 2, other: 3 } as const;
+  const rank = { dns: 0, mail: 1, client: 2 } as const;
   return [...hosts].sort((a, b) => rank[a.role] - rank[b.role] || a.name.localeCompare(b.name));
 }
 
-export function topologySvg(topo: Topology, id = 'topology-svg'): string {
+export function topologySvg(topo: TopologyView, id = 'topology-svg'): string {
   const hosts = ordered(topo.hosts);
   const width = 860;
   const n = Math.max(hosts.length, 1);
@@ -69,7 +69,7 @@ export function topologySvg(topo: Topology, id = 'topology-svg'): string {
 
   // The bridge every host hangs on.
   out.push(`<line x1="${r1(x0 - 10)}" y1="${busY}" x2="${r1(x0 + rowW + 10)}" y2="${busY}" stroke="${COLORS.ink}" stroke-width="4" stroke-linecap="round"/>`);
-  const busLabel = ['lab bridge', topo.bridge, topo.subnet].filter(Boolean).join(' · ');
+  const busLabel = ['lab bridge', topo.subnet].filter(Boolean).join(' · ');
   out.push(`<text x="${width / 2}" y="${busY + 24}" text-anchor="middle" fill="${COLORS.muted}">${esc(busLabel)} (no route out of the lab)</text>`);
 
   hosts.forEach((h, i) => {

@@ -2,8 +2,11 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadAllEvidence, type EvidenceRecord } from '../../../src/evidence/store.js';
-import { buildReport, findTlsReceived, starttlsLines } from '../../../src/report/build.js';
-import { allItems, allSections, normalizeStatus, type Report, type ReportItem } from '../../../src/report/model.js';
+import { buildReport } from '../../../src/report/build.js';
+import { allItems, allSections, type Report, type ReportItem } from '../../../src/report/model.js';
+import { itemStatus } from '../../../src/report/select.js';
+import { findTlsReceived, starttlsLines } from '../../../src/report/transcripts.js';
+import { LabError } from '../../../src/errors.js';
 import { fixtureRecords, fixtureStore, SIGNER_FPR } from './fixture-store.js';
 
 const item = (r: Report, key: string): ReportItem => {
@@ -163,7 +166,7 @@ describe('missing and odd evidence', () => {
     const records = await loadAllEvidence();
     const own = records.find((x) => x.area === 'verify' && x.id === '6-starttls' && !x.host)!;
     const lab = records.find((x) => x.area === 'verify' && x.id === '6-starttls' && x.host === 'st14')!;
-    expect(normalizeStatus(lab.status)).toBe('pass');
+    expect(itemStatus(lab.status)).toBe('pass');
     for (const [status, shown] of [['warn', 'st14'], ['skip', 'st14'], ['fail', undefined], ['pass', undefined]] as const) {
       own.status = status;
       const r = buildReport(records);
@@ -183,7 +186,7 @@ describe('missing and odd evidence', () => {
   it('shows a record whose data has an unexpected shape as recorded, without throwing', () => {
     const odd: EvidenceRecord[] = [
       { area: 'drill', id: 'backup-mx', title: 'drill', status: 'failed', at: '2025-11-27T20:00:00Z', evidence: [{ kind: 'data', label: 'figures', data: { sent: 'ten', timeline: 'later' } }, { kind: 'log', label: 'log' }] },
-      { area: 'lab', id: 'topology', title: 'topology', status: 'up', at: '2025-11-27T20:00:00Z', evidence: [{ kind: 'data', label: 'topology', data: [1, 2, 3] }] },
+      { area: 'lab', id: 'topology', title: 'topology', status: 'changed', at: '2025-11-27T20:00:00Z', evidence: [{ kind: 'data', label: 'topology', data: [1, 2, 3] }] },
       { area: 'verify', id: 'brand-new-check', title: 'a check no section knows', status: 'warn', at: '2025-11-27T20:00:00Z', evidence: [] },
       { area: 'verify', id: 'queue', title: 'queue', status: 'pass', at: 'not a date', evidence: undefined as unknown as [] },
     ];
@@ -194,12 +197,25 @@ describe('missing and odd evidence', () => {
     expect(allSections(r).find((s) => s.id === 's-other-evidence')?.items.map((i) => i.key)).toEqual(['verify/brand-new-check']);
   });
 
-  it('maps the producers\' status words', () => {
-    expect(['done', 'ok', 'pass', 'up'].map(normalizeStatus)).toEqual(['pass', 'pass', 'pass', 'pass']);
-    expect(['failed', 'fail'].map(normalizeStatus)).toEqual(['fail', 'fail']);
-    expect(['skipped', 'skip', 'planned'].map(normalizeStatus)).toEqual(['skip', 'skip', 'skip']);
-    expect(normalizeStatus('warn')).toBe('warn');
-    expect(normalizeStatus(undefined)).toBe('info');
+  it('reads the step and check vocabularies, and nothing else', () => {
+    expect((['ok', 'changed', 'failed', 'skipped'] as const).map(itemStatus)).toEqual(['pass', 'pass', 'fail', 'skip']);
+    expect((['pass', 'fail', 'warn', 'skip'] as const).map(itemStatus)).toEqual(['pass', 'fail', 'warn', 'skip']);
+  });
+
+  it('rejects a record whose status is in neither vocabulary, naming it and the command that records it again', () => {
+    for (const status of ['done', 'up', 'planned', 'PASS', '', undefined]) {
+      const rec = { area: 'drill', id: 'backup-mx', title: 'drill', status, at: '2025-11-27T20:00:00Z', evidence: [] } as unknown as EvidenceRecord;
+      expect(() => buildReport([rec]), String(status)).toThrow(LabError);
+      expect(() => buildReport([rec]), String(status)).toThrow(/drill\/backup-mx .* has the status "[^"]*", which labctl does not write/);
+    }
+    const lab = { area: 'verify', id: '6-starttls', host: 'st14', title: 't', status: 'passed', at: '2025-11-27T20:00:00Z', evidence: [] } as unknown as EvidenceRecord;
+    try {
+      buildReport([lab]);
+      expect.unreachable();
+    } catch (err) {
+      expect((err as LabError).message).toContain('verify/6-starttls for st14');
+      expect((err as LabError).hint).toContain('`labctl verify --lab --only 6-starttls` records it again');
+    }
   });
 });
 

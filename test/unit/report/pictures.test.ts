@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { payloadItem, type Topology } from '../../../src/evidence/payloads.js';
 import type { EvidenceRecord } from '../../../src/evidence/store.js';
 import { countSeries, timelineFrom } from '../../../src/report/timeline.js';
 import { topologyFrom } from '../../../src/report/topology.js';
@@ -32,26 +33,25 @@ describe('topology', () => {
     ]);
   });
 
-  it('takes explicit MX lists and honours backupFor', () => {
-    const base = { area: 'lab' as const, id: 'topology', title: 't', status: 'up', at: '2025-01-01T00:00:00Z' };
-    const listed = topologyFrom({
-      ...base,
-      evidence: [{ kind: 'data', label: 'x', data: { hosts: [{ name: 'a', domain: 'a.test', address: '10.0.0.1', mx: [{ preference: 5, exchange: 'mx.a.test' }] }] } }],
-    })!;
-    expect(listed.mx).toEqual([{ domain: 'a.test', preference: 5, exchange: 'mx.a.test', host: 'a' }]);
-    const oneWay = topologyFrom({
-      ...base,
-      evidence: [{ kind: 'data', label: 'x', data: { spec: { hosts: [
-        { name: 'a', domain: 'a.test', address: '10.0.0.1', users: [], backupFor: [] },
-        { name: 'b', domain: 'b.test', address: '10.0.0.2', users: [], backupFor: ['a'] },
-      ] } } }],
-    })!;
+  it('honours backupFor', () => {
+    const payload: Topology = {
+      spec: {
+        subnet: '10.0.0.0/24', dnsAddress: '10.0.0.53', clientAddress: '10.0.0.100', queueInterval: '1m', retryRule: 'F,1h,5s',
+        hosts: [
+          { name: 'a', domain: 'a.test', address: '10.0.0.1', users: [], backupFor: [] },
+          { name: 'b', domain: 'b.test', address: '10.0.0.2', users: [], backupFor: ['a'] },
+        ],
+      },
+      hosts: {},
+      namespaces: [],
+    };
+    const oneWay = topologyFrom({ area: 'lab', id: 'topology', title: 't', status: 'changed', at: '2025-01-01T00:00:00Z', evidence: [payloadItem('topology', payload)] })!;
     expect(oneWay.mx.map((m) => `${m.domain} ${m.preference} ${m.host}`)).toEqual(['a.test 10 a', 'a.test 20 b', 'b.test 10 b']);
   });
 
   it('is undefined for a record without hosts', () => {
     expect(topologyFrom(undefined)).toBeUndefined();
-    expect(topologyFrom({ area: 'lab', id: 'topology', title: '', status: 'up', at: '', evidence: [{ kind: 'text', label: 'x', text: 'y' }] })).toBeUndefined();
+    expect(topologyFrom({ area: 'lab', id: 'topology', title: '', status: 'changed', at: '', evidence: [{ kind: 'text', label: 'x', text: 'y' }] })).toBeUndefined();
   });
 
   it('draws an SVG with every host, address and MX preference, escaped', () => {
@@ -97,17 +97,23 @@ describe('drill timeline', () => {
     }
   });
 
-  it('accepts times as epoch seconds, epoch ms or seconds from the start', () => {
-    const base = { area: 'drill' as const, id: 'backup-mx', title: '', status: 'pass', at: '2025-11-27T20:00:00.000Z' };
+  it('reads the typed timeline: times in epoch ms, a time not logged left out', () => {
+    const base = { area: 'drill' as const, id: 'backup-mx', title: '', status: 'pass' as const, at: '2025-11-27T20:00:00.000Z' };
     const t0 = Date.parse('2025-11-27T20:00:00.000Z');
     const tl = timelineFrom({
       ...base,
-      evidence: [{ kind: 'data', label: 'd', data: { startedAt: t0, messages: [
-        { message_id: '<a@x>', sentAt: t0 / 1000 + 1, heldAt: t0 + 1500, deliveredAt: 9 },
-      ] } }],
+      evidence: [payloadItem('backupTimeline', { runId: 'r', downAt: t0, returnedAt: t0 + 5000, messages: [
+        { messageId: 'a@x', sent: t0 + 1000, held: t0 + 1500, delivered: t0 + 9000 },
+        { messageId: 'b@x', sent: t0 + 1100 },
+      ] })],
     })!;
-    expect(tl.messages[0]).toEqual({ messageId: '<a@x>', sent: t0 + 1000, held: t0 + 1500, delivered: t0 + 9000 });
-    expect(timelineFrom({ ...base, evidence: [{ kind: 'data', label: 'f', data: { sent: 3 } }] })).toBeUndefined();
+    expect(tl.messages).toEqual([
+      { messageId: 'a@x', sent: t0 + 1000, held: t0 + 1500, delivered: t0 + 9000 },
+      { messageId: 'b@x', sent: t0 + 1100, held: undefined, delivered: undefined },
+    ]);
+    expect(tl.events.map((e) => e.label)).toEqual(['primary stopped', 'primary started again']);
+    expect(tl.outage).toEqual({ from: t0, to: t0 + 5000 });
+    expect(timelineFrom({ ...base, evidence: [{ kind: 'data', label: 'figures', data: { sent: 3 } }] })).toBeUndefined();
   });
 
   it('draws an SVG with the outage, three series and a legend', () => {

@@ -1,0 +1,108 @@
+/**
+ * Blocks for the records whose typed payload (src/evidence/payloads.ts) deserves more than its
+ * raw items: the lab topology, the two drills, the source's signature. Whatever a record holds
+ * besides the payload, or a payload of another shape, is shown as recorded.
+ */
+import { isPayloadSlot, PAYLOAD_SLOTS, readPayload } from '../evidence/payloads.js';
+import type { EvidenceRecord } from '../evidence/types.js';
+import { DRILL_EXPLAINED } from './answers.js';
+import { dataBlocks, itemBlocks, recordBlocks } from './blocks.js';
+import { STATUS_LABEL, type Block } from './model.js';
+import { timelineFrom } from './timeline.js';
+import { topologyFrom } from './topology.js';
+
+export function topologyBlocks(rec: EvidenceRecord): Block[] {
+  const topo = topologyFrom(rec);
+  if (!topo) return recordBlocks(rec);
+  const blocks: Block[] = [{ kind: 'topology', topology: topo }];
+  blocks.push({
+    kind: 'table',
+    caption: 'Hosts',
+    headers: ['host', 'role', 'address', 'domain', 'mail host', 'users'],
+    rows: topo.hosts.map((h) => [h.name, h.role, h.address ?? '', h.domain ?? '', h.mailHost ?? '', h.users.join(', ')]),
+  });
+  if (topo.mx.length) {
+    blocks.push({
+      kind: 'table',
+      caption: 'MX records (lower preference is tried first)',
+      headers: ['domain', 'preference', 'exchange', 'served by'],
+      rows: topo.mx.map((m) => [m.domain, String(m.preference), m.exchange, m.host ?? '']),
+    });
+  }
+  // The zone files and other text evidence; the payload is already drawn and tabled.
+  blocks.push(...recordBlocks(rec, (i) => isPayloadSlot(rec, i, 'topology')));
+  return blocks;
+}
+
+function shortTime(ms: number | undefined, base: number): string {
+  if (ms === undefined) return '';
+  const iso = new Date(ms).toISOString().slice(11, 23);
+  return `${iso} (+${((ms - base) / 1000).toFixed(1)} s)`;
+}
+
+/** How many messages the table lists by Message-ID; the rest are counted. */
+export const MESSAGE_ROWS = 12;
+
+const FIGURE_ROWS = [
+  ['sent', 'messages sent', ''],
+  ['heldOnBackup', 'held on the backup', 'accepted by the preference-20 host while the primary was down'],
+  ['delivered', 'delivered to the primary', 'unique Message-IDs in the primary\'s mailbox'],
+  ['lost', 'lost', ''],
+  ['duplicates', 'duplicates', ''],
+  ['heldSeconds', 'time held', 'seconds'],
+  ['recoverySeconds', 'recovery', 'seconds from the primary\'s return to the last delivery'],
+] as const;
+
+export function backupDrillBlocks(rec: EvidenceRecord): Block[] {
+  const blocks: Block[] = [{ kind: 'paragraph', text: DRILL_EXPLAINED }];
+  const figures = readPayload(rec, 'backupFigures');
+  if (figures) {
+    const rows = FIGURE_ROWS.map(([key, name, note]) => [name, String(figures[key]), note]);
+    blocks.push({ kind: 'table', caption: 'Drill figures', headers: ['figure', 'value', 'meaning'], rows });
+  }
+  const tl = timelineFrom(rec);
+  if (tl) {
+    blocks.push({ kind: 'timeline', timeline: tl });
+    blocks.push({ kind: 'table', caption: 'Drill events', headers: ['time (UTC)', 'event'], rows: tl.events.map((e) => [shortTime(e.at, tl.start), e.label]) });
+    const listed = tl.messages.slice(0, MESSAGE_ROWS);
+    const msgRows = listed.map((m) => [m.messageId ?? '', shortTime(m.sent, tl.start), shortTime(m.held, tl.start), shortTime(m.delivered, tl.start)]);
+    if (tl.messages.length > listed.length) msgRows.push([`... and ${tl.messages.length - listed.length} more`, '', '', '']);
+    blocks.push({ kind: 'table', caption: 'Messages (times UTC, offset from the drill\'s start; held and delivered times come from Exim\'s logs (log_selector +millisec))', headers: ['Message-ID', 'sent', 'held on backup', 'delivered'], rows: msgRows, mono: true });
+  }
+  for (const item of rec.evidence ?? []) {
+    // The figures and the messages are shown above; how the drill ran (phases, rate, hosts, times) stays visible.
+    if (figures && isPayloadSlot(rec, item, 'backupFigures')) blocks.push(...dataBlocks(item.label, item.data, FIGURE_ROWS.map(([key]) => key)));
+    else if (tl && isPayloadSlot(rec, item, 'backupTimeline')) blocks.push(...dataBlocks(item.label, item.data, ['messages']));
+    else blocks.push(...itemBlocks(item));
+  }
+  return blocks;
+}
+
+/** Each of the TLS drill's checks: its verdict and summary, then its evidence. */
+export function tlsDrillBlocks(rec: EvidenceRecord): Block[] {
+  const drill = readPayload(rec, 'tlsDrill');
+  if (!drill) return recordBlocks(rec);
+  return [
+    ...drill.checks.flatMap((c) => [...itemBlocks({ kind: 'text', label: `${STATUS_LABEL[c.status]} ${c.id}: ${c.title}`, text: c.summary }), ...c.evidence.flatMap(itemBlocks)]),
+    ...recordBlocks(rec, (i) => isPayloadSlot(rec, i, 'tlsDrill')),
+  ];
+}
+
+/** The signer and the fingerprints that made the source trusted. */
+export function signatureBlocks(rec: EvidenceRecord): Block[] {
+  const s = readPayload(rec, 'signature');
+  if (!s) return recordBlocks(rec);
+  const rows: [string, string][] = [
+    ['signer', s.signer],
+    ['primary fingerprint', s.primaryFingerprint],
+    ['signing key fingerprint', s.signingKeyFingerprint],
+    ['by subkey', String(s.bySubkey)],
+    ['created', s.created],
+    ['trusted as', s.trustedAs],
+    ['keyring fingerprints', s.keyringFingerprints.join(', ')],
+  ];
+  return [
+    { kind: 'table', caption: PAYLOAD_SLOTS.signature.label, headers: ['field', 'value'], rows, mono: true },
+    ...recordBlocks(rec, (i) => isPayloadSlot(rec, i, 'signature')),
+  ];
+}
