@@ -25,7 +25,7 @@ export interface InstallOptions {
   configureFile: string;
   eximUser: string;
   spf: boolean;
-  dmarc: boolean;
+  dmarc?: boolean;
   /** The daemon's -q interval; undefined keeps the one saved by an earlier install or configure. */
   queueInterval?: string;
   removeExisting: boolean;
