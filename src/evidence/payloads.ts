@@ -77,7 +77,19 @@ export interface TlsDrill {
   skipped: number;
 }
 
+/** drill/wire: what the capture showed for each of the three messages (src/lab/drill-wire.ts). */
+export interface WireDrill {
+  tls: { markerFound: boolean; plainCommands: string[]; tlsVersion?: string; cipher?: string; onlyTlsAfterStartTls: boolean; ok: boolean };
+  plain: { markerFound: boolean; packet?: number; offset?: number; ok: boolean };
+  smtps: { markerFound: boolean; plainCommands: string[]; tlsFromFirstByte: boolean; tlsVersion?: string; cipher?: string; ok: boolean };
+  pcap: string;
+  /** tshark's one line per packet: the write-up's screenshot, as text. */
+  summary: string[];
+  ok: boolean;
+}
+
 export interface Payloads {
+  wireDrill: WireDrill;
   signature: Signature;
   topology: Topology;
   backupFigures: BackupDrill['figures'];
@@ -94,6 +106,7 @@ export const PAYLOAD_SLOTS: Record<PayloadName, { area: EvidenceArea; id: string
   backupFigures: { area: 'drill', id: 'backup-mx', label: 'figures' },
   backupTimeline: { area: 'drill', id: 'backup-mx', label: 'timeline' },
   tlsDrill: { area: 'drill', id: 'tls', label: 'checks' },
+  wireDrill: { area: 'drill', id: 'wire', label: 'wire drill' },
 };
 
 // ---- shape checks: what a stored payload must hold to be read as its type ----
@@ -111,6 +124,12 @@ const shape = (fields: Record<string, Test>): Test => (v) => isObj(v) && Object.
 const item: Test = shape({ kind: str, label: str, command: optional(str), exitCode: optional(num), text: optional(str) });
 
 const SHAPES: Record<PayloadName, Test> = {
+  wireDrill: shape({
+    tls: shape({ markerFound: bool, plainCommands: arrayOf(str), tlsVersion: optional(str), cipher: optional(str), onlyTlsAfterStartTls: bool, ok: bool }),
+    plain: shape({ markerFound: bool, packet: optional(num), offset: optional(num), ok: bool }),
+    smtps: shape({ markerFound: bool, plainCommands: arrayOf(str), tlsFromFirstByte: bool, tlsVersion: optional(str), cipher: optional(str), ok: bool }),
+    pcap: str, summary: arrayOf(str), ok: bool,
+  }),
   signature: shape({
     signer: str, primaryFingerprint: str, signingKeyFingerprint: str, bySubkey: bool, created: str, trustedAs: str, keyringFingerprints: arrayOf(str),
   }),

@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LabError } from '../errors.js';
 import { saveEvidence, type EvidenceItem } from '../evidence/store.js';
+import { payloadItem, type WireDrill } from '../evidence/payloads.js';
 import { paths } from '../paths.js';
 import { ensureDir } from '../system/files.js';
 import { sleep, waitUntil } from '../system/procs.js';
@@ -25,15 +26,7 @@ import type { LabState } from './state.js';
 import { names, type LabMailHostSpec } from './topology.js';
 import { AGGREGATOR, FRAME_FIELDS, findMarker, parseFrames, proveStream, serverHello, streamsTo, type Frame, type MarkerHit } from './wire-parse.js';
 
-export interface WireDrill {
-  tls: { markerFound: boolean; plainCommands: string[]; tlsVersion?: string; cipher?: string; onlyTlsAfterStartTls: boolean; ok: boolean };
-  plain: { markerFound: boolean; packet?: number; offset?: number; ok: boolean };
-  smtps: { markerFound: boolean; plainCommands: string[]; tlsFromFirstByte: boolean; tlsVersion?: string; cipher?: string; ok: boolean };
-  pcap: string;
-  /** tshark's one line per packet: the write-up's screenshot, as text. */
-  summary: string[];
-  ok: boolean;
-}
+export type { WireDrill };
 
 export interface WireOptions {
   log?: (line: string) => void;
@@ -163,7 +156,7 @@ export async function wireDrill(state: LabState, opts: WireOptions = {}): Promis
 async function record(r: WireDrill, at: string, markers: Record<string, string>, plainHit: MarkerHit | undefined, id: string): Promise<void> {
   const line = (ok: boolean, text: string) => `${ok ? 'pass' : 'FAIL'} ${text}`;
   const evidence: EvidenceItem[] = [
-    { kind: 'data', label: 'wire drill', data: r },
+    payloadItem('wireDrill', r),
     { kind: 'text', label: 'tshark summary (one line per packet)', text: r.summary.join('\n') },
     {
       kind: 'text',

@@ -5,7 +5,7 @@
 import type { EvidenceArea, EvidenceRecord } from '../evidence/types.js';
 import { ANSWER_15, ANSWER_6A, ANSWER_6B, MX_ORDER, RECEIVED_EXPLAINED, TLS_REQUIRED, TLS_REQUIRED_ACL, TLS_SETUP } from './answers.js';
 import type { Block } from './model.js';
-import { backupDrillBlocks, signatureBlocks, tlsDrillBlocks, topologyBlocks } from './payload-blocks.js';
+import { backupDrillBlocks, signatureBlocks, tlsDrillBlocks, wireDrillBlocks, topologyBlocks } from './payload-blocks.js';
 import type { Selection } from './select.js';
 import { findTlsReceived, starttlsLines } from './transcripts.js';
 
@@ -160,7 +160,10 @@ export function outline(): SectionSpec[] {
             const received = findTlsReceived([sel.pick('drill', 'tls'), sel.pick('verify', '6-starttls'), sel.pick('verify', '3b-local-delivery'), sel.pick('verify', 'dkim-signature')]);
             return received ? [para(RECEIVED_EXPLAINED), { kind: 'code', label: 'Received header', text: received }] : [];
           },
-          items: [{ area: 'drill', id: 'tls', title: 'TLS drill between the lab hosts: verified certificates, SMTPS, TLS required, DKIM and SPF', render: tlsDrillBlocks }],
+          items: [
+            { area: 'drill', id: 'tls', title: 'TLS drill between the lab hosts: verified certificates, SMTPS, TLS required, DKIM and SPF', render: tlsDrillBlocks },
+            { area: 'drill', id: 'wire', title: 'On the wire (the write-up\'s Wireshark capture): tcpdump in st14\'s namespace, read by tshark', render: wireDrillBlocks },
+          ],
         },
       ],
     },

@@ -88,6 +88,29 @@ export function tlsDrillBlocks(rec: EvidenceRecord): Block[] {
   ];
 }
 
+/**
+ * 7c on the wire: the three messages side by side (what was in the clear, whether the marker
+ * shows in the capture), tshark's one line per packet, and where the capture is.
+ */
+export function wireDrillBlocks(rec: EvidenceRecord): Block[] {
+  const w = readPayload(rec, 'wireDrill');
+  if (!w) return recordBlocks(rec);
+  const yes = (b: boolean) => (b ? 'yes' : 'no');
+  const rows: [string, string, string, string][] = [
+    ['proof holds', yes(w.tls.ok), yes(w.plain.ok), yes(w.smtps.ok)],
+    ['marker found in the capture', yes(w.tls.markerFound), w.plain.markerFound ? `yes: packet ${w.plain.packet}, offset ${w.plain.offset}` : 'no', yes(w.smtps.markerFound)],
+    ['SMTP in the clear', w.tls.plainCommands.join(' | ') || 'none', 'the whole session', w.smtps.plainCommands.join(' | ') || 'none'],
+    ['after that', w.tls.onlyTlsAfterStartTls ? 'only TLS records' : 'NOT only TLS records', '-', w.smtps.tlsFromFirstByte ? 'TLS from the first byte' : 'NOT TLS from the first byte'],
+    ['negotiated', `${w.tls.tlsVersion ?? '?'} ${w.tls.cipher ?? ''}`.trim(), 'no TLS', `${w.smtps.tlsVersion ?? '?'} ${w.smtps.cipher ?? ''}`.trim()],
+  ];
+  return [
+    { kind: 'table', caption: 'three messages, one capture', headers: ['', 'STARTTLS (port 25)', 'control: TLS off', 'SMTPS (port 465)'], rows, mono: false },
+    { kind: 'code', label: 'tshark -r capture (one line per packet)', text: w.summary.join('\n') },
+    { kind: 'code', label: 'the capture, to open in Wireshark', text: w.pcap },
+    ...recordBlocks(rec, (i) => isPayloadSlot(rec, i, 'wireDrill') || /tshark summary|^capture/.test(i.label)),
+  ];
+}
+
 /** The signer and the fingerprints that made the source trusted. */
 export function signatureBlocks(rec: EvidenceRecord): Block[] {
   const s = readPayload(rec, 'signature');

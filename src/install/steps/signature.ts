@@ -1,4 +1,5 @@
 /** 1c: the signature the source step verified, recorded as its own step (the write-up's 1c). */
+import { payloadItem } from '../../evidence/payloads.js';
 import type { Step } from '../../steps/types.js';
 import { releaseOf, type InstallContext } from '../context.js';
 
@@ -16,7 +17,7 @@ export const signature: Step<InstallContext> = {
       status: r.cached ? 'ok' : 'changed',
       detail: `good signature by ${s.signer}, ${s.primaryFingerprint}, made ${s.created}`,
       ms: r.verifyMs,
-      evidence: [{ kind: 'data', label: 'signature', data: s }],
+      evidence: [payloadItem('signature', s)],
     };
   },
 };

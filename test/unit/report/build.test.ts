@@ -54,6 +54,19 @@ describe('buildReport from the fixture store', () => {
     expect(table && table.kind === 'table' && table.rows).toEqual(expect.arrayContaining([['signer', 'Jeremy Harris <jgh146exb@wizmail.org>'], ['primary fingerprint', SIGNER_FPR]]));
   });
 
+  it("shows 7c on the wire: the three messages side by side, tshark's packet lines and the capture", () => {
+    const w = item(buildReport(records), 'drill/wire');
+    expect(w.status).toBe('pass');
+    const table = w.blocks.find((b) => b.kind === 'table');
+    expect(table && table.kind === 'table' && table.headers).toEqual(['', 'STARTTLS (port 25)', 'control: TLS off', 'SMTPS (port 465)']);
+    const rows = table && table.kind === 'table' ? table.rows : [];
+    expect(rows.find((r) => r[0] === 'marker found in the capture')).toEqual(['marker found in the capture', 'no', expect.stringMatching(/^yes: packet \d+, offset \d+$/), 'no']);
+    expect(rows.find((r) => r[0] === 'after that')?.[1]).toBe('only TLS records');
+    const code = w.blocks.filter((b) => b.kind === 'code').map((b) => (b.kind === 'code' ? b.text : ''));
+    expect(code.some((t) => /TLSv1\.3 .*Server Hello/.test(t))).toBe(true);
+    expect(code.some((t) => /\.pcap$/.test(t))).toBe(true);
+  });
+
   it('keeps the newest run and lists older ones only with history', () => {
     expect(item(buildReport(records), 'install/1c-signature').history).toEqual([]);
     const withHistory = item(buildReport(records, { history: true }), 'install/1c-signature');
