@@ -11,6 +11,7 @@ import { registerVerify } from './commands/verify.js';
 import { registerReport } from './commands/report.js';
 import { registerLab } from './commands/lab.js';
 import { registerMirror } from './commands/mirror.js';
+import { WAIT_OPTION } from './commands/locked.js';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .description('Reproduces the Lab 3 MTA exercise with a real Exim built from source')
     .version(pkg.version, '-V, --version', 'print the labctl version')
     .option('--debug', 'print stack traces on errors (accepted anywhere on the line)')
+    .option(WAIT_OPTION.flags, WAIT_OPTION.description)
     // Root options before the subcommand only, so `labctl install --version 4.96` reaches install.
     .enablePositionalOptions()
     .showHelpAfterError('(run labctl <command> --help for its flags)');

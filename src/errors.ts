@@ -4,6 +4,7 @@ export const EXIT = {
   failure: 1, // a step or check failed (bad signature, build failed, a check failed)
   usage: 2, // bad flags or bad input values
   preflight: 3, // the machine is not ready (not root, not apt-based, another MTA present)
+  busy: 75, // another labctl holds the lock (EX_TEMPFAIL: try again later, or give --wait)
 } as const;
 
 /**

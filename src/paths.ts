@@ -11,6 +11,8 @@ export const paths = {
   get evidenceDir() { return `${this.stateDir}/evidence`; },
   get labDir() { return env('LABCTL_LAB_DIR', '/var/lib/labctl/lab'); },
   get unitFile() { return env('LABCTL_UNIT_FILE', '/etc/systemd/system/exim.service'); },
+  /** Where the one-labctl-at-a-time lock lives (src/system/lock.ts): tmpfs, so it never outlives a boot. */
+  get lockDir() { return env('LABCTL_LOCK_DIR', '/run/labctl'); },
 };
 
 /** The lab's install layout (write-up 1d); both overridable on `labctl install`. */

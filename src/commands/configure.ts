@@ -4,6 +4,7 @@ import { checkGivenCertificate, configureHost, installedExim, planConfigure, typ
 import { addModelOptions, resolveModel, type ModelFlags } from '../config/options.js';
 import { checkConfigPath } from '../config/validate.js';
 import { StepLines } from '../ui/steps.js';
+import { locked } from './locked.js';
 
 interface ConfigureFlags extends ModelFlags {
   configureFile?: string;
@@ -21,7 +22,7 @@ export function registerConfigure(program: Command): void {
     .option('--exim <binary>', 'the Exim binary (default: what labctl install recorded, else /usr/exim/bin/exim)')
     .option('--diff', 'show the change against the installed file and install nothing')
     .option('--dry-run', 'print the plan and change nothing; no root needed')
-    .action(async (flags: ConfigureFlags) => {
+    .action(locked((f: ConfigureFlags) => (f.diff || f.dryRun ? 'shared' : 'exclusive'), async (flags: ConfigureFlags) => {
       const { model, tlsCert, tlsKey, configFile } = await resolveModel(flags);
       if (configFile) console.error(`settings from ${configFile}`);
       const exim = await installedExim();
@@ -57,5 +58,5 @@ export function registerConfigure(program: Command): void {
         if (flags.json) console.log(JSON.stringify({ ok: false, error: err instanceof Error ? err.message : String(err), steps: steps() }, null, 2));
         throw err;
       }
-    });
+    }));
 }

@@ -10,6 +10,7 @@ import { DEFAULT_MIRROR } from '../source/mirror.js';
 import { parseTrustedFingerprint, trustedFingerprints } from '../source/pinned.js';
 import { isValidVersion } from '../source/versions.js';
 import { StepLines } from '../ui/steps.js';
+import { locked } from './locked.js';
 
 interface InstallFlags {
   source: string;
@@ -92,7 +93,7 @@ export function registerInstall(program: Command): void {
     .option('--show-makefile', 'print the effective Local/Makefile settings and their diff against EDITME, then stop')
     .option('--dry-run', 'print the plan (URLs, paths, commands, files) and change nothing; no root needed')
     .option('--json', 'print the step results as JSON')
-    .action(async (flags: InstallFlags) => {
+    .action(locked((f: InstallFlags) => (f.dryRun || f.showMakefile ? 'shared' : 'exclusive'), async (flags: InstallFlags) => {
       const o = toOptions(flags);
       const lines = new StepLines(flags.dryRun ? 'check' : 'apply', !!flags.json);
       const steps = () => lines.records.map(({ id, title, status, detail, ms }) => ({ id, title, status, detail, ms: Math.round(ms) }));
@@ -116,5 +117,5 @@ export function registerInstall(program: Command): void {
         if (flags.json) console.log(JSON.stringify({ ok: false, error: err instanceof Error ? err.message : String(err), steps: steps() }, null, 2));
         throw err;
       }
-    });
+    }));
 }

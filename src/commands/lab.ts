@@ -14,6 +14,7 @@ import { labUp, planLabUp } from '../lab/up.js';
 // Registers the 'lab' target provider that `labctl verify --lab` asks for.
 import '../lab/verify.js';
 import { StepLines, formatMs } from '../ui/steps.js';
+import { locked } from './locked.js';
 
 /** `labctl lab ...`: the two-host backup-MX lab with its own DNS server, on one machine. */
 async function requireState() {
@@ -36,24 +37,24 @@ export function registerLab(program: Command): void {
     .description('build the lab: namespaces, DNS server, mail hosts configured like `labctl configure`, daemons')
     .option('--config <file>', 'lab topology (YAML or JSON); default st14 + st18, each the other\'s backup MX')
     .option('--dry-run', 'print what lab up would do (each step\'s check); change nothing')
-    .action(async (o: { config?: string; dryRun?: boolean }) => {
+    .action(locked((o: { dryRun?: boolean }) => (o.dryRun ? 'shared' : 'exclusive'), async (o: { config?: string; dryRun?: boolean }) => {
       const spec = await loadLabSpec(o.config);
       if (o.dryRun) return planLabUp(spec, new StepLines('check'));
       const started = performance.now();
       const r = await labUp(spec, new StepLines());
       if (r.already) console.log('lab: already up with this topology, nothing to do (labctl lab status shows it)');
       else console.log(`lab: up in ${formatMs(performance.now() - started)}`);
-    });
+    }));
 
   lab
     .command('down')
     .description('remove every namespace, bridge, mount, process and file the lab made (safe to run twice)')
-    .action(async () => {
+    .action(locked('exclusive', async () => {
       const started = performance.now();
       const r = await labDown();
       const what = r.namespaces.length || r.killed || r.removedDir ? `removed ${r.namespaces.length} namespaces, stopped ${r.killed} processes` : 'nothing was up';
       console.log(`lab: down in ${formatMs(performance.now() - started)} (${what}); nothing left behind`);
-    });
+    }));
 
   lab
     .command('leftovers')
@@ -122,7 +123,7 @@ export function registerLab(program: Command): void {
     .option('--messages <n>', 'how many messages', '10')
     .option('--force', 'deliver with exim -qff on the backup (5c) instead of waiting for the retry rule (4c)')
     .option('--json', 'print exactly {"sent","heldOnBackup","delivered","lost","duplicates","heldSeconds","recoverySeconds"}')
-    .action(async (o: { messages: string; force?: boolean; json?: boolean }) => {
+    .action(locked('exclusive', async (o: { messages: string; force?: boolean; json?: boolean }) => {
       const state = await requireState();
       const n = positiveInt('--messages', o.messages);
       const r = await backupMxDrill(state, { messages: n, force: Boolean(o.force), log: o.json ? undefined : (l) => console.log(chalk.dim(`  ${l}`)) });
@@ -138,14 +139,14 @@ export function registerLab(program: Command): void {
         if (!o.json) console.error(chalk.red(`labctl: backup-mx drill failed: ${f.lost} lost, ${f.duplicates} duplicated`));
         process.exitCode = EXIT.failure;
       }
-    });
+    }));
 
   drill
     .command('wire')
     .description('Task 3 (7c) on the wire: capture st18 -> st14 over STARTTLS, a control message without TLS, and SMTPS; read it with tshark')
     .option('--demo-plaintext', 'send the "TLS" message without TLS too, to see the proof fail (exit 1)')
     .option('--json', 'print {"tls","plain","smtps","pcap"}')
-    .action(async (o: { demoPlaintext?: boolean; json?: boolean }) => {
+    .action(locked('exclusive', async (o: { demoPlaintext?: boolean; json?: boolean }) => {
       const state = await requireState();
       const r = await wireDrill(state, { demoPlaintext: o.demoPlaintext, log: o.json ? undefined : (l) => console.log(chalk.dim(`  ${l}`)) });
       if (o.json) console.log(JSON.stringify({ tls: r.tls, plain: r.plain, smtps: r.smtps, pcap: r.pcap }));
@@ -158,13 +159,13 @@ export function registerLab(program: Command): void {
         console.log(`capture: ${r.pcap} (open it in Wireshark)`);
       }
       if (!r.ok) process.exitCode = EXIT.failure;
-    });
+    }));
 
   drill
     .command('tls')
     .description('STARTTLS verified against the lab CA, SMTPS on 465, TLS-required mode, DKIM and SPF between the hosts')
     .option('--json', 'print the checks as JSON: the shape of verify --json, with the primary and peer host')
-    .action(async (o: { json?: boolean }) => {
+    .action(locked('exclusive', async (o: { json?: boolean }) => {
       const state = await requireState();
       const r = await tlsDrill(state, { log: o.json ? undefined : (l) => console.log(chalk.dim(`  ${l}`)) });
       if (o.json) console.log(JSON.stringify(r));
@@ -175,5 +176,5 @@ export function registerLab(program: Command): void {
         }
       }
       if (r.passed !== r.checks.length) process.exitCode = EXIT.failure;
-    });
+    }));
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { usageError } from '../errors.js';
 import { paths } from '../paths.js';
 import { writeReport } from '../report/write.js';
+import { locked } from './locked.js';
 
 interface ReportFlags {
   out: string;
@@ -24,7 +25,7 @@ export function registerReport(program: Command): void {
       `\nEvidence is read from ${paths.evidenceDir} (set LABCTL_STATE_DIR to read another state directory).\n` +
         'Items with no evidence are listed as missing, each with the command that produces it.',
     )
-    .action(async (flags: ReportFlags) => {
+    .action(locked('shared', async (flags: ReportFlags) => {
       if (flags.host !== undefined && !/^[a-z][a-z0-9-]{0,30}$/.test(flags.host)) throw usageError(`--host "${flags.host}" is not a lab host name`, 'use a name such as st14 or st18');
       if (!flags.out) throw usageError('--out needs a file name', 'use --out report.md, or --out - for standard output');
       const { report, markdown, written } = await writeReport({
@@ -40,5 +41,5 @@ export function registerReport(program: Command): void {
       log(`${report.recordCount} evidence records: ${c.pass} pass, ${c.fail} fail, ${c.warn} warn, ${c.skip} skipped, ${c.missing} missing`);
       if (report.recordCount === 0) log(`no evidence in ${paths.evidenceDir}: run labctl install, labctl verify and the lab drills first`);
       for (const m of report.missing) log(`  missing ${m.key}: run ${m.command}`);
-    });
+    }));
 }

@@ -7,6 +7,7 @@ import { DEFAULT_TIMEOUT_MS, runChecks } from '../verify/runner.js';
 import { localTarget, targetProvider, type TargetOverrides } from '../verify/target.js';
 import type { VerifyReport, VerifyTarget } from '../verify/types.js';
 import path from 'node:path';
+import { locked } from './locked.js';
 
 interface VerifyFlags {
   only?: string;
@@ -57,7 +58,7 @@ export function registerVerify(program: Command): void {
     .option('--lab', 'verify each host of the two-host lab (labctl lab up), from inside the lab')
     .option('--no-store', `do not keep this run under the state directory's evidence/ for labctl report`)
     .addHelpText('after', `\nChecks: ${CHECK_IDS.join(', ')}\nExit status: 0 nothing failed, 1 a check failed, 2 usage error.`)
-    .action(async (flags: VerifyFlags) => {
+    .action(locked('shared', async (flags: VerifyFlags) => {
       const timeout = positiveInt('--timeout', flags.timeout) ?? DEFAULT_TIMEOUT_MS / 1000;
       const overrides: TargetOverrides = {
         host: flags.host,
@@ -97,5 +98,5 @@ export function registerVerify(program: Command): void {
         else console.log(`{\n${reports.map(({ target, report }) => `${JSON.stringify(target.name ?? target.domain)}: ${toJson(report)}`).join(',\n')}\n}`);
       }
       process.exitCode = reports.some((r) => r.report.failed > 0) ? EXIT.failure : EXIT.ok;
-    });
+    }));
 }

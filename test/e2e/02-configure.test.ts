@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { execa } from 'execa';
-import { labctl } from '../helpers/cli.js';
+import { labctl, labctlBin } from '../helpers/cli.js';
 import { safeInstallConfigure } from '../../src/config/install.js';
 import { confirmDaemonServing } from '../../src/config/apply.js';
 import { renderConfigure } from '../../src/config/render.js';
@@ -312,4 +312,49 @@ describe.runIf(isRoot)('labctl configure (e2e, real Exim)', () => {
     await smtp.send('QUIT').catch(() => '');
     smtp.close();
   }, 120_000);
+
+  it('two configure runs at once: the second fails with 75 naming the first, which alone claims success', async () => {
+    const holders = '/run/labctl/holders';
+    const start = (args: string[]) => execa('node', [labctlBin, 'configure', '--domain', DOMAIN, '--yes', ...args], { env: { NO_COLOR: '1' }, reject: false, stdin: 'ignore' });
+    const heldBy = async (pid: number) => (await fs.readdir(holders).catch(() => [] as string[])).includes(String(pid));
+    const waitUntilHolding = async (pid: number) => {
+      for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) if (await heldBy(pid)) return;
+      throw new Error(`labctl configure (pid ${pid}) never took the lock`);
+    };
+
+    // The TLS-required run first; the default run starts while the first one holds the lock. A
+    // configure takes under a second, about as long as Node takes to start: the first is paused
+    // (SIGSTOP) while it holds the lock, so the two runs overlap every time, as a slow one would.
+    const first = start(['--tls', 'required']);
+    await waitUntilHolding(first.pid!);
+    process.kill(first.pid!, 'SIGSTOP');
+    const second = await start([]).finally(() => process.kill(first.pid!, 'SIGCONT'));
+    const firstDone = await first;
+    const all = (r: typeof second) => `${r.stdout}\n${r.stderr}`;
+    expect(firstDone.exitCode, all(firstDone)).toBe(0);
+    expect(firstDone.stdout).toContain(`Exim is configured for ${DOMAIN}.`);
+    expect(second.exitCode, all(second)).toBe(75);
+    expect(second.stdout, 'the refused run claims nothing').toBe('');
+    expect(second.stderr.trim().split('\n')).toEqual([expect.stringContaining(`pid ${first.pid} (labctl configure --domain ${DOMAIN} --yes --tls required)`)]);
+    // The installed file is the one run that said it configured Exim.
+    expect(await fs.readFile(CONFIGURE, 'utf8')).toMatch(/TLS required: send STARTTLS first/);
+
+    // With --wait, the second run waits its turn; both succeed, one after the other, and the last wins.
+    const third = start(['--tls', 'required']);
+    await waitUntilHolding(third.pid!);
+    process.kill(third.pid!, 'SIGSTOP');
+    const waiting = execa('node', [labctlBin, '--wait', '120', 'configure', '--domain', DOMAIN, '--yes'], { env: { NO_COLOR: '1' }, reject: false, stdin: 'ignore' });
+    let settled = false;
+    void waiting.finally(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(settled, 'the waiting run is still waiting').toBe(false);
+    process.kill(third.pid!, 'SIGCONT');
+    const fourth = await waiting;
+    const thirdDone = await third;
+    expect(thirdDone.exitCode, all(thirdDone)).toBe(0);
+    expect(fourth.exitCode, all(fourth)).toBe(0);
+    expect(fourth.stdout).toContain(`Exim is configured for ${DOMAIN}.`);
+    expect(await fs.readFile(CONFIGURE, 'utf8')).not.toMatch(/TLS required: send STARTTLS first/);
+    expect(await heldBy(third.pid!)).toBe(false);
+  }, 240_000);
 });

@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { usageError } from '../errors.js';
+import { acquireLock, type LockMode } from '../system/lock.js';
+import { showCommand } from '../system/run.js';
+
+/**
+ * The lock in the command layer: a command that changes the machine registers its action as
+ * `.action(locked('exclusive', fn))`, one that reads what they write as `locked('shared', fn)`.
+ * A mode may depend on the command's arguments and flags (a dry run only reads).
+ */
+export type LockFor<A extends unknown[]> = LockMode | ((...args: A) => LockMode);
+
+/** The root option `labctl --wait SECONDS <command>`. */
+export const WAIT_OPTION = {
+  flags: '--wait <seconds>',
+  description: 'when another labctl holds the lock, wait up to this long for it (default 0: exit 75 at once)',
+} as const;
+
+const MAX_WAIT_SECONDS = 24 * 3600;
+
+export function parseWait(value: unknown): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (typeof value !== 'string' || !/^\d+(\.\d+)?$/.test(value) || n > MAX_WAIT_SECONDS) {
+    throw usageError(`--wait "${String(value)}" is not a number of seconds from 0 to ${MAX_WAIT_SECONDS}`);
+  }
+  return n;
+}
+
+/** Wraps a commander action so that it runs holding the lock, and gives it back when done. */
+export function locked<A extends unknown[]>(mode: LockFor<A>, action: (...args: A) => void | Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    // Commander passes the command itself last; its globals hold the root's --wait.
+    const command = args[args.length - 1] as Command;
+    const waitSeconds = parseWait(command.optsWithGlobals().wait);
+    const lock = await acquireLock(typeof mode === 'function' ? mode(...args) : mode, {
+      waitSeconds,
+      command: showCommand('labctl', process.argv.slice(2)),
+    });
+    try {
+      await action(...args);
+    } finally {
+      lock?.release();
+    }
+  };
+}
