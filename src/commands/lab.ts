@@ -48,10 +48,17 @@ export function registerLab(program: Command): void {
 
   lab
     .command('down')
-    .description('remove every namespace, bridge, mount, process and file the lab made (safe to run twice)')
-    .action(locked('exclusive', async () => {
+    .description('remove every namespace, bridge, mount, process and file the lab made (safe to run twice); says how many queued messages each host discards')
+    .option('--keep-spool <dir>', "first copy each host's spool (queue, message logs, hints, logs) to DIR/<host>")
+    .action(locked('exclusive', async (o: { keepSpool?: string }) => {
       const started = performance.now();
-      const r = await labDown();
+      const r = await labDown({
+        keepSpool: o.keepSpool,
+        onSpool: (s) => {
+          const what = s.queued === 0 ? 'no queued messages' : `${s.queued} queued message${s.queued === 1 ? '' : 's'} ${s.keptIn ? 'removed' : 'discarded'}`;
+          console.log(`lab: ${s.host}: ${what}${s.keptIn ? `; spool kept in ${s.keptIn}` : ''}`);
+        },
+      });
       const what = r.namespaces.length || r.killed || r.removedDir ? `removed ${r.namespaces.length} namespaces, stopped ${r.killed} processes` : 'nothing was up';
       console.log(`lab: down in ${formatMs(performance.now() - started)} (${what}); nothing left behind`);
     }));

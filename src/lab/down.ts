@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
-import { LabError } from '../errors.js';
+import path from 'node:path';
+import { LabError, usageError } from '../errors.js';
 import {
   deleteNamespace,
   listNamespaceEtc,
@@ -10,7 +11,7 @@ import {
 import { alive, terminate } from '../system/procs.js';
 import { run } from '../system/run.js';
 import { LAB_PREFIX, labPaths, names } from './topology.js';
-import { removePath } from '../system/files.js';
+import { copyTree, exists, removePath } from '../system/files.js';
 
 /**
  * Tearing the lab down, from whatever state it is in: after a clean `lab up`, a half-finished
@@ -87,17 +88,75 @@ export function describeLeftovers(l: Leftovers): string[] {
   ];
 }
 
+/** A lab host's queue as `lab down` found it, and where its spool was copied (--keep-spool). */
+export interface SpoolRecord {
+  host: string;
+  queued: number;
+  keptIn?: string;
+}
+
+/** Messages in an Exim spool: one `-H` file each under input/ (in subdirectories when split). */
+async function countQueued(spool: string): Promise<number> {
+  const count = async (dir: string): Promise<number> => {
+    let n = 0;
+    for (const e of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      if (e.isDirectory()) n += await count(path.join(dir, e.name));
+      else if (e.name.endsWith('-H')) n += 1;
+    }
+    return n;
+  };
+  return count(path.join(spool, 'input'));
+}
+
+/** The mail hosts whose directories are on disk; found by listing, so a lost state file does not matter. */
+async function hostsOnDisk(): Promise<string[]> {
+  const dir = path.join(labPaths.root, 'hosts');
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+}
+
+/** Where --keep-spool puts a host's spool; refused before anything is removed when it is taken. */
+export async function checkKeepSpool(dir: string): Promise<void> {
+  for (const host of await hostsOnDisk()) {
+    const dest = path.join(dir, host);
+    if (await exists(dest)) throw usageError(`--keep-spool: ${dest} already exists`, 'name an empty or new directory: a kept spool is never overwritten');
+  }
+}
+
+export interface DownOptions {
+  /** Copy each host's spool (queue, message logs, hints, logs) to DIR/<host> before removing it. */
+  keepSpool?: string;
+  /** Told each host's queue before anything is removed. */
+  onSpool?: (s: SpoolRecord) => void;
+}
+
 export interface DownReport {
   killed: number;
   namespaces: string[];
   removedEtc: string[];
   removedDir: boolean;
+  spools: SpoolRecord[];
 }
 
-export async function labDown(): Promise<DownReport> {
+export async function labDown(o: DownOptions = {}): Promise<DownReport> {
+  const keepSpool = o.keepSpool === undefined ? undefined : path.resolve(o.keepSpool);
+  if (keepSpool) await checkKeepSpool(keepSpool);
   const before = await findLeftovers();
-  // Processes first: a namespace with processes in it outlives its name.
+  // Processes first: a namespace with processes in it outlives its name. Stopping the daemons
+  // first also means no delivery changes a queue between counting it and removing it.
   const killed = await terminate(before.processes.map((p) => p.pid), 2000);
+  // What is discarded is said (and kept, if asked) before anything is removed.
+  const spools: SpoolRecord[] = [];
+  for (const host of await hostsOnDisk()) {
+    const spool = labPaths.host(host).spool;
+    const record: SpoolRecord = { host, queued: await countQueued(spool) };
+    if (keepSpool && (await exists(spool))) {
+      record.keptIn = path.join(keepSpool, host);
+      await copyTree(spool, record.keptIn);
+    }
+    spools.push(record);
+    o.onSpool?.(record);
+  }
   // The switch last, so veth peers go with the hosts first (either order works; this is tidier).
   const order = [...before.namespaces].sort((a, b) => Number(a === names.switchNs) - Number(b === names.switchNs));
   for (const ns of order) await deleteNamespace(ns);
@@ -110,5 +169,5 @@ export async function labDown(): Promise<DownReport> {
   const after = await findLeftovers();
   const left = describeLeftovers(after);
   if (left.length) throw new LabError(`lab down left things behind: ${left.join('; ')}`, 'run labctl lab down again; report it if it persists');
-  return { killed: killed.length, namespaces: order, removedEtc, removedDir };
+  return { killed: killed.length, namespaces: order, removedEtc, removedDir, spools };
 }

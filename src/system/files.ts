@@ -114,6 +114,21 @@ export function removePathSync(p: string): void {
   rmSync(p, { recursive: true, force: true });
 }
 
+/**
+ * Copies a tree, keeping modes, owners and times; `dest` must not exist yet (a copy never merges
+ * into, or overwrites, an earlier one).
+ */
+export async function copyTree(src: string, dest: string): Promise<void> {
+  await fs.cp(src, dest, { recursive: true, preserveTimestamps: true, errorOnExist: true, force: false, verbatimSymlinks: true });
+  // fs.cp keeps modes but not owners; Exim reads its spool only as its own user.
+  const chownAll = async (from: string, to: string): Promise<void> => {
+    const st = await fs.lstat(from);
+    await fs.lchown(to, st.uid, st.gid).catch(() => undefined);
+    if (st.isDirectory()) for (const e of await fs.readdir(from)) await chownAll(path.join(from, e), path.join(to, e));
+  };
+  await chownAll(src, dest);
+}
+
 /** Renames within one file system (atomic). */
 export async function movePath(from: string, to: string): Promise<void> {
   await fs.rename(from, to);

@@ -144,6 +144,59 @@ describe.skipIf(!isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
     expect(check.exitCode, check.all).toBe(0);
   }, 60_000);
 
+  it('lab down says how many queued messages each host discards, and --keep-spool copies the spools out first', async () => {
+    const keep = await fs.mkdtemp(path.join(os.tmpdir(), 'labctl-e2e-spool-'));
+    /** st14 down, then `count` messages for it handed to st18, its backup MX, which holds them. */
+    const queueOnSt18 = async (count: number, tag: string) => {
+      const up = await labctl(['lab', 'up'], { timeoutMs: 120_000 });
+      expect(up.exitCode, up.all).toBe(0);
+      process.kill(await pidOf(path.join(labDir, 'hosts/st14/exim-daemon.pid')), 'SIGTERM');
+      for (let i = 1; i <= count; i++) {
+        const r = await inClient([
+          'swaks', '--server', '10.203.14.18', '--ehlo', 'client.lab', '--from', 'mohamed@st18.sne24.ru',
+          '--to', 'ahmed@st14.sne24.ru', '--header', `Message-ID: <e2e-${tag}-${i}@client.lab>`,
+        ]);
+        expect(r.exitCode, r.stdout).toBe(0);
+      }
+      const queues = async () => {
+        const st = JSON.parse((await labctl(['lab', 'status', '--json'])).stdout) as { members: { name: string; queue?: number }[] };
+        return Object.fromEntries(st.members.filter((m) => m.queue !== undefined).map((m) => [m.name, m.queue]));
+      };
+      await expect.poll(queues, { timeout: 15_000 }).toEqual({ st14: 0, st18: count });
+    };
+    try {
+      await queueOnSt18(3, 'kept');
+      const kept = await labctl(['lab', 'down', '--keep-spool', keep]);
+      expect(kept.exitCode, kept.all).toBe(0);
+      expect(kept.stdout).toContain('lab: st14: no queued messages');
+      expect(kept.stdout).toContain(`lab: st18: 3 queued messages removed; spool kept in ${keep}/st18`);
+      // The count comes before the removal.
+      expect(kept.stdout.indexOf('st18: 3 queued')).toBeLessThan(kept.stdout.indexOf('lab: down in'));
+      expect(await leftovers()).toEqual([]);
+      const input = (await fs.readdir(path.join(keep, 'st18/input'))).filter((f) => f.endsWith('-H'));
+      expect(input).toHaveLength(3);
+      const headers = await Promise.all(input.map((f) => fs.readFile(path.join(keep, 'st18/input', f), 'utf8')));
+      for (let i = 1; i <= 3; i++) expect(headers.some((h) => h.includes(`<e2e-kept-${i}@client.lab>`)), `message ${i} kept`).toBe(true);
+      const mainlog = await fs.readFile(path.join(keep, 'st18/log/mainlog'), 'utf8');
+      for (const f of input) expect(mainlog).toContain(`${f.slice(0, -2)} <= mohamed@st18.sne24.ru`);
+
+      // Without --keep-spool the messages are gone, and lab down says so.
+      await queueOnSt18(2, 'discarded');
+      const discarded = await labctl(['lab', 'down']);
+      expect(discarded.exitCode, discarded.all).toBe(0);
+      expect(discarded.stdout).toContain('lab: st18: 2 queued messages discarded');
+      // A directory that already holds a kept spool is refused before anything is removed.
+      await queueOnSt18(1, 'refused');
+      const refused = await labctl(['lab', 'down', '--keep-spool', keep]);
+      expect(refused.exitCode).toBe(2);
+      expect(refused.stderr).toContain(`${keep}/st14 already exists`);
+      expect((await labctl(['lab', 'status'])).stdout).toMatch(/^lab: up/);
+    } finally {
+      await labctl(['lab', 'down']);
+      await fs.rm(keep, { recursive: true, force: true });
+    }
+  }, 300_000);
+
   it('a host that cannot be configured is named, and nothing is left behind', async () => {
     const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'labctl-e2e-')), 'lab.yaml');
     await fs.writeFile(file, [
