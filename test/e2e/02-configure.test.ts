@@ -17,8 +17,10 @@ import { confirmDaemonServing } from '../../src/config/apply.js';
 import { renderConfigure } from '../../src/config/render.js';
 import { validateModel } from '../../src/config/validate.js';
 import { serviceControl } from '../../src/system/service.js';
+import { isRoot, requireRoot } from '../helpers/root.js';
 
-const isRoot = process.getuid?.() === 0;
+requireRoot();
+
 const EXIM = '/usr/exim/bin/exim';
 const CONFIGURE = '/usr/exim/configure';
 const DOMAIN = 'st14.sne24.ru';

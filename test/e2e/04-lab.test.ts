@@ -4,13 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labctl } from '../helpers/cli.js';
+import { isRoot, requireRoot } from '../helpers/root.js';
 
 /**
  * The two-host lab end to end, as root, with real BIND, real Exim and real certificates:
  * lab up (twice), swaks from the client for relaying, both drills, the DNS server stopped,
  * kill -9 of the daemons followed by lab down and a search for anything left behind.
  */
-const isRoot = process.getuid?.() === 0;
+requireRoot();
+
 const labDir = '/var/lib/labctl/lab';
 
 /** Runs a command in the client's namespace (swaks: an SMTP client that is not labctl's own). */
@@ -33,7 +35,7 @@ async function leftovers(): Promise<string[]> {
   return out;
 }
 
-describe.skipIf(!isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
+describe.runIf(isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
   beforeAll(async () => {
     await labctl(['lab', 'down']);
     const up = await labctl(['lab', 'up'], { timeoutMs: 120_000 });

@@ -15,8 +15,10 @@ import { buildReport } from '../../src/report/build.js';
 import { timelineFrom } from '../../src/report/timeline.js';
 import { allSections } from '../../src/report/model.js';
 import { labctl, repoRoot } from '../helpers/cli.js';
+import { isRoot, requireRoot } from '../helpers/root.js';
 
-const isRoot = process.getuid?.() === 0;
+requireRoot();
+
 const CHROMIUM = '/usr/bin/chromium';
 const artifacts = path.join(repoRoot, 'build/artifacts');
 const mdFile = path.join(artifacts, 'report.md');

@@ -17,8 +17,14 @@ async function render(name: string) {
 describe('renderConfigure against golden files', () => {
   it.each(CASES)('%s', async (name) => {
     const text = await render(name);
-    if (process.env.UPDATE_GOLDEN) writeFileSync(fixture(`${name}.configure`), text);
-    expect(text).toBe(readFileSync(fixture(`${name}.configure`), 'utf8'));
+    const golden = readFileSync(fixture(`${name}.configure`), 'utf8');
+    // UPDATE_GOLDEN rewrites a golden file that differs, and fails: never a green run that
+    // compared the rendering with itself. Review the change (git diff), then run again without it.
+    if (process.env.UPDATE_GOLDEN && text !== golden) {
+      writeFileSync(fixture(`${name}.configure`), text);
+      expect.fail(`fixtures/config/${name}.configure rewritten (UPDATE_GOLDEN): review it with git diff, then run the tests again without UPDATE_GOLDEN`);
+    }
+    expect(text).toBe(golden);
   });
 });
 

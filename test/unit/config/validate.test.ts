@@ -48,11 +48,24 @@ const BAD: Array<[string, ModelInput | Record<string, unknown>, RegExp]> = [
   ['retry rule with an empty item', { ...base, retryRule: 'F,1h,1m;' }, /^retryRule: .*empty item/],
   ['retry rule with a newline', { ...base, retryRule: 'F,1h,1m\n* * F,1s,1s' }, /^retryRule: must be on one line/],
   ['unknown DMARC policy', { ...base, dmarcPolicy: 'strict' }, /^dmarcPolicy: "strict" is not one of none, quarantine, reject/],
+  ['unknown DKIM alignment', { ...base, dmarcAdkim: 'strict' }, /^dmarcAdkim: "strict" is not one of /],
+  ['unknown SPF alignment', { ...base, dmarcAspf: 'x' }, /^dmarcAspf: "x" is not one of /],
   ['unknown setting', { ...base, mailhost: 'x' }, /^mailhost: unknown setting/],
 ];
 
 describe('validateModel refuses bad input', () => {
-  it('has at least 20 cases', () => expect(BAD.length).toBeGreaterThanOrEqual(20));
+  it('has a refusal case for every setting the validator knows (as its own "unknown setting" message lists them)', () => {
+    let refusal = '';
+    try {
+      validateModel({ ...base, zzz: 1 } as ModelInput);
+    } catch (err) {
+      refusal = (err as Error).message;
+    }
+    const known = /\(known: ([^)]*)\)/.exec(refusal)?.[1]?.split(', ') ?? [];
+    expect(known.length, `validateModel names its settings when it refuses an unknown one: ${refusal}`).toBeGreaterThan(0);
+    const covered = new Set(BAD.map(([, , message]) => /^\^(\w+)/.exec(message.source)?.[1]));
+    expect(known.filter((key) => !covered.has(key)), 'settings without a refusal case').toEqual([]);
+  });
 
   it.each(BAD)('%s', (_name, input, message) => {
     let caught: unknown;
