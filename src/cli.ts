@@ -11,6 +11,7 @@ import { registerVerify } from './commands/verify.js';
 import { registerReport } from './commands/report.js';
 import { registerLab } from './commands/lab.js';
 import { registerMirror } from './commands/mirror.js';
+import { registerClass } from './commands/class.js';
 import { WAIT_OPTION } from './commands/locked.js';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerReport(program);
   registerLab(program);
   registerMirror(program);
+  registerClass(program);
   return program;
 }
 
