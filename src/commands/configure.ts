@@ -38,9 +38,8 @@ export function registerConfigure(program: Command): void {
       const steps = () => lines.records.map(({ id, title, status, detail, ms }) => ({ id, title, status, detail, ms: Math.round(ms) }));
       const lines = new StepLines(flags.diff || flags.dryRun ? 'check' : 'apply', !!flags.json || !!flags.diff);
       if (flags.diff || flags.dryRun) {
-        const records = await planConfigure(o, lines);
-        const diff = records.find((r) => r.id === 'configure')?.diff ?? '';
-        if (flags.json) console.log(JSON.stringify({ dryRun: true, model, steps: steps(), changed: records.some((r) => r.status === 'changed'), diff }, null, 2));
+        const { changed, rendered, diff } = await planConfigure(o, lines);
+        if (flags.json) console.log(JSON.stringify({ dryRun: true, model, steps: steps(), changed, diff, rendered: flags.dryRun ? rendered : undefined }, null, 2));
         else if (flags.diff) process.stdout.write(diff === '' ? `${o.configureFile} is already as rendered: nothing to change.\n` : diff);
         else console.log(diff === '' ? '(the installed configuration is already as rendered)' : '(run with --diff to see the change to the configuration)');
         return;

@@ -1,9 +1,10 @@
 import { EXIT, LabError } from '../errors.js';
-import { EXIM_BINARY, EXIM_DEFAULTS } from '../paths.js';
-import { saveEvidence, type EvidenceItem } from '../evidence/store.js';
+import { EXIM_BINARY, EXIM_DEFAULTS, PORTS } from '../paths.js';
+import { saveEvidence } from '../evidence/store.js';
+import type { EvidenceRecord } from '../evidence/types.js';
 import { saveConfigureState, loadConfigureState } from '../state/configure.js';
 import { loadInstallState } from '../state/install.js';
-import { checkCertificatePair, ensureDkimKey } from '../system/openssl.js';
+import { checkCertificatePair } from '../system/openssl.js';
 import { loadServiceSettings, type ServiceSettings } from '../system/service.js';
 import { waitForGreeting } from '../system/smtp-probe.js';
 import { runSteps } from '../steps/runner.js';
@@ -11,7 +12,7 @@ import type { Step, StepObserver, StepRecord } from '../steps/types.js';
 import type { SafeInstallResult } from './swap.js';
 import { hostFiles } from './layout.js';
 import type { HostModel } from './model.js';
-import { DEFAULT_ALIASES_FILE, configureKeyParts, renderConfigure, type ConfigureFiles } from './render.js';
+import { DEFAULT_ALIASES_FILE, renderConfigure, type ConfigureFiles } from './render.js';
 import { aliases } from './steps/aliases.js';
 import { certificate } from './steps/certificate.js';
 import type { ConfigureContext } from './steps/context.js';
@@ -83,7 +84,7 @@ export const testAddresses = (m: HostModel) => [`postmaster@${m.domain}`, `${m.u
  * configuration the daemon cannot run (a port it cannot bind, say) kills it; its pid may
  * linger for a moment, its greeting does not.
  */
-export async function confirmDaemonServing(host = '127.0.0.1', port = 25, timeoutMs = 5000): Promise<void> {
+export async function confirmDaemonServing(host = '127.0.0.1', port: number = PORTS.smtp, timeoutMs = 5000): Promise<void> {
   if (!(await waitForGreeting(host, port, timeoutMs))) {
     throw new LabError(`the Exim daemon does not answer on port ${port} after the reload`, 'see the panic log');
   }
@@ -109,37 +110,41 @@ async function context(o: ConfigureOptions): Promise<ConfigureContext> {
   };
 }
 
-/** What configure would do: every step's check, nothing written, no root needed. */
-export async function planConfigure(o: ConfigureOptions, observer: StepObserver): Promise<StepRecord[]> {
-  return runSteps(CONFIGURE_STEPS, await context(o), 'check', observer);
+/** What configure would do: every step's record (status as if applied), the text and the diff. */
+export interface ConfigurePlan {
+  records: StepRecord[];
+  /** True when some step would change something. */
+  changed: boolean;
+  /** The configuration as it would be installed. */
+  rendered: string;
+  /** Unified diff of the installed file against `rendered`; '' when they are the same. */
+  diff: string;
 }
 
-/** `labctl configure`: the steps applied, the model saved for verify, one evidence record. */
+/** What configure would do: every step's check, nothing written, no root needed. */
+export async function planConfigure(o: ConfigureOptions, observer: StepObserver): Promise<ConfigurePlan> {
+  const ctx = await context(o);
+  const records = await runSteps(CONFIGURE_STEPS, ctx, 'check', observer);
+  const diff = records.find((r) => r.id === configureFile.id)?.diff ?? '';
+  return { records, changed: records.some((r) => r.status === 'changed'), rendered: ctx.rendered, diff };
+}
+
+/** `labctl configure`: the steps applied, the model saved for verify, one evidence record per step. */
 export async function configureHost(o: ConfigureOptions, observer: StepObserver): Promise<ConfigureResult> {
   const ctx = await context(o);
   const records = await runSteps(CONFIGURE_STEPS, ctx, 'apply', observer);
   const changed = records.some((r) => r.status === 'changed');
   await saveConfigureState({ model: o.model, configureFile: o.configureFile, at: new Date().toISOString() });
-  const dkimPublicKeyPem = (await ensureDkimKey(ctx.files.dkimPrivateKey!, EXIM_DEFAULTS.group)).publicKeyPem;
-  await recordEvidence(o.model, ctx.rendered, ctx.install, changed, dkimPublicKeyPem);
+  for (const record of configureEvidence(records, new Date().toISOString())) await saveEvidence(record);
   return { changed, configureFile: o.configureFile, rendered: ctx.rendered, install: ctx.install, queueInterval: o.model.queueInterval };
 }
 
-async function recordEvidence(m: HostModel, rendered: string, install: SafeInstallResult | undefined, changed: boolean, dkimPublicKeyPem: string): Promise<void> {
-  const evidence: EvidenceItem[] = [
-    { kind: 'text', label: 'key parts of the rendered configuration', text: configureKeyParts(rendered) },
-    { kind: 'data', label: 'lab model', data: m },
-  ];
-  for (const c of install?.checks ?? []) evidence.push({ kind: 'command', label: 'syntax check', command: c.command, exitCode: c.exitCode, text: c.output });
-  for (const r of install?.routes ?? []) evidence.push({ kind: 'command', label: `route ${r.address}`, command: r.command, exitCode: r.exitCode, text: r.output });
-  if (dkimPublicKeyPem) evidence.push({ kind: 'text', label: 'DKIM public key', text: dkimPublicKeyPem });
-  await saveEvidence({
-    area: 'configure',
-    id: 'configure',
-    title: `Exim configured for ${m.domain} (${m.mailHost})`,
-    status: changed ? 'changed' : 'ok',
-    summary: `users ${m.users.join(', ')}; postmaster -> ${m.postmaster}; TLS ${m.tls}; backup MX for ${m.backupFor.map((p) => p.domain).join(', ') || 'none'}`,
-    at: new Date().toISOString(),
-    evidence,
-  });
+/**
+ * The evidence records of a configure run: one per step, as the runner recorded it. A step that
+ * found its work already done and has nothing to show keeps the record of the run that did it.
+ */
+export function configureEvidence(records: readonly StepRecord[], at: string): EvidenceRecord[] {
+  return records
+    .filter((r) => r.status !== 'ok' || r.evidence.length > 0)
+    .map((r): EvidenceRecord => ({ area: 'configure', id: r.id, title: r.title, status: r.status, summary: r.detail, at, ms: Math.round(r.ms), evidence: r.evidence }));
 }

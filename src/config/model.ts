@@ -2,6 +2,8 @@
  * The lab model: one typed description of a mail host, used by `labctl configure`, `labctl dns`,
  * `labctl verify` and the two-host lab. Validation lives in validate.ts; defaults in defaults().
  */
+import { QUEUE_INTERVAL } from '../paths.js';
+
 export type TlsMode = 'off' | 'starttls' | 'starttls+smtps' | 'required';
 
 export const TLS_MODES: readonly TlsMode[] = ['off', 'starttls', 'starttls+smtps', 'required'];
@@ -61,16 +63,17 @@ export type ModelInput = Partial<Omit<HostModel, 'backupFor'>> & {
 };
 
 /**
- * The defaults, in one place. Lab time: the queue runner every minute and a retry rule that
- * retries every minute for the first hour, so a host that comes back gets its mail within about
- * a minute (the write-up's 4c stalled on Exim's default 15-minute first retry and -q60m).
+ * The model's defaults, in one place (the queue interval comes from src/paths.ts). Lab time: the
+ * queue runner every minute and a retry rule that retries every minute for the first hour, so a
+ * host that comes back gets its mail within about a minute (the write-up's 4c stalled on Exim's
+ * default 15-minute first retry and -q60m).
  */
 export const MODEL_DEFAULTS = {
   users: ['exim-test'],
   tls: 'starttls+smtps' as TlsMode,
   dkimSelector: 'lab',
   spfPolicy: 'v=spf1 mx -all',
-  queueInterval: '1m',
+  queueInterval: QUEUE_INTERVAL.lab,
   retryRule: 'F,1h,5s; G,16h,1h,1.5; F,4d,6h',
   /** Published in `_dmarc` (issue 13): receivers refuse mail that fails DMARC. */
   dmarcPolicy: 'reject' as DmarcPolicy,

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import { usageError } from '../errors.js';
+import { PORTS } from '../paths.js';
 import type { HostModel, TlsMode } from './model.js';
 import { checkConfigPath } from './validate.js';
 
@@ -39,7 +40,7 @@ export function tlsPlan(mode: TlsMode): TlsPlan {
     on: mode !== 'off',
     smtps,
     required: mode === 'required',
-    ports: smtps ? [25, 465, 587] : [25, 587],
+    ports: smtps ? [PORTS.smtp, PORTS.smtps, PORTS.submission] : [PORTS.smtp, PORTS.submission],
   };
 }
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { execa } from 'execa';
 import { labctl, labctlBin } from '../helpers/cli.js';
-import { safeInstallConfigure } from '../../src/config/install.js';
+import { safeInstallConfigure } from '../../src/config/swap.js';
 import { confirmDaemonServing } from '../../src/config/apply.js';
 import { renderConfigure } from '../../src/config/render.js';
 import { validateModel } from '../../src/config/validate.js';

@@ -8,10 +8,12 @@
 import { loadConfigureState, saveConfigureState } from '../../state/configure.js';
 import { readIfExists } from '../../system/files.js';
 import { serviceControl, serviceStatus } from '../../system/service.js';
+import type { EvidenceItem } from '../../evidence/types.js';
 import type { Step } from '../../steps/types.js';
 import { unifiedDiff } from '../../ui/diff.js';
 import { confirmDaemonServing, testAddresses } from '../apply.js';
-import { safeInstallConfigure } from '../swap.js';
+import { configureKeyParts } from '../render.js';
+import { safeInstallConfigure, type SafeInstallResult } from '../swap.js';
 import type { ConfigureContext } from './context.js';
 
 const checked = (c: ConfigureContext) => `${c.o.configureFile} checked with -bV and -bt ${testAddresses(c.o.model).join(', ')}`;
@@ -19,6 +21,16 @@ const checked = (c: ConfigureContext) => `${c.o.configureFile} checked with -bV 
 async function markReload(c: ConfigureContext, pending: boolean): Promise<void> {
   const state = await loadConfigureState().catch(() => undefined);
   await saveConfigureState({ model: c.o.model, configureFile: c.o.configureFile, at: state?.at ?? new Date().toISOString(), ...(pending ? { reloadPending: true } : {}) });
+}
+
+/** What the report shows for Task 2: the key parts of the file, the model, and Exim's own checks of it. */
+function evidence(c: ConfigureContext, install: SafeInstallResult): EvidenceItem[] {
+  return [
+    { kind: 'text', label: 'key parts of the rendered configuration', text: configureKeyParts(c.rendered) },
+    { kind: 'data', label: 'lab model', data: c.o.model },
+    ...install.checks.map((x): EvidenceItem => ({ kind: 'command', label: 'syntax check', command: x.command, exitCode: x.exitCode, text: x.output })),
+    ...install.routes.map((r): EvidenceItem => ({ kind: 'command', label: `route ${r.address}`, command: r.command, exitCode: r.exitCode, text: r.output })),
+  ];
 }
 
 export const configureFile: Step<ConfigureContext> = {
@@ -56,7 +68,8 @@ export const configureFile: Step<ConfigureContext> = {
     // Identical bytes after an interrupted run: the daemon still has to read them.
     if (!c.install.changed && c.reloadPending && running) await reload();
     await markReload(c, false);
-    if (!c.install.changed && !c.reloadPending) return { status: 'ok', detail: checked(c) };
-    return { detail: c.install.changed ? `${checked(c)}; previous kept as ${c.install.backup ?? '(none)'}` : `${checked(c)}; reloaded after an interrupted run` };
+    if (!c.install.changed && !c.reloadPending) return { status: 'ok', detail: checked(c), evidence: evidence(c, c.install) };
+    const detail = c.install.changed ? `${checked(c)}; previous kept as ${c.install.backup ?? '(none)'}` : `${checked(c)}; reloaded after an interrupted run`;
+    return { detail, evidence: evidence(c, c.install) };
   },
 };

@@ -1,0 +1,100 @@
+/**
+ * `labctl configure --dry-run/--diff/--json` run the checks of the same step list the real run
+ * applies (src/config/apply.ts CONFIGURE_STEPS): here against scratch paths, where nothing may
+ * be written, and the evidence a real run would save from the runner's records.
+ */
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CONFIGURE_STEPS, configureEvidence, planConfigure, plannedFiles, type ConfigureOptions } from '../../../src/config/apply.js';
+import { renderConfigure } from '../../../src/config/render.js';
+import { validateModel } from '../../../src/config/validate.js';
+import type { StepObserver, StepRecord } from '../../../src/steps/types.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'labctl-plan-'));
+  process.env.LABCTL_STATE_DIR = path.join(dir, 'state');
+});
+afterEach(async () => {
+  delete process.env.LABCTL_STATE_DIR;
+  await rm(dir, { recursive: true, force: true });
+});
+
+const collect = (): StepObserver & { records: StepRecord[] } => {
+  const o = { records: [] as StepRecord[], record: (r: StepRecord) => void o.records.push(r), note: () => {} };
+  return o;
+};
+
+/** Every path under `root` with its size and modification time. */
+async function tree(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of (await readdir(root, { recursive: true })).sort()) {
+    const st = await stat(path.join(root, name));
+    out.push(`${name} ${st.size} ${st.mtimeMs} ${st.mode.toString(8)}`);
+  }
+  return out;
+}
+
+function options(): ConfigureOptions {
+  return {
+    model: validateModel({ domain: 'st14.sne24.ru', users: ['labctl-no-such-user'] }),
+    configureFile: path.join(dir, 'exim', 'configure'),
+    eximBinary: '/usr/exim/bin/exim',
+    aliasesFile: path.join(dir, 'aliases'),
+    mailSpool: path.join(dir, 'mail'),
+  };
+}
+
+describe('configure plan (check mode over the step list)', () => {
+  it('writes nothing, and records every step of the real run in order', async () => {
+    const o = options();
+    await mkdir(path.dirname(o.configureFile), { recursive: true });
+    await writeFile(o.configureFile, '# an older configuration\n');
+    await writeFile(o.aliasesFile!, 'root: postmaster\n');
+    await mkdir(o.mailSpool!);
+    const before = await tree(dir);
+
+    const observer = collect();
+    const plan = await planConfigure(o, observer);
+
+    expect(await tree(dir)).toEqual(before);
+    expect(plan.records.map((r) => r.id)).toEqual(CONFIGURE_STEPS.map((s) => s.id));
+    expect(observer.records).toEqual(plan.records);
+    const status = Object.fromEntries(plan.records.map((r) => [r.id, r.status]));
+    expect(status).toMatchObject({ users: 'changed', 'mail-spool': 'changed', aliases: 'changed', tls: 'changed', dkim: 'changed', configure: 'changed' });
+    expect(plan.changed).toBe(true);
+    expect(plan.records.find((r) => r.id === 'users')?.detail).toBe('create labctl-no-such-user with a home directory (useradd)');
+    expect(plan.rendered).toBe(await renderConfigure(o.model, plannedFiles(o)));
+    expect(plan.diff).toMatch(/^-# an older configuration$/m);
+    expect(plan.diff).toContain(`${o.configureFile} (rendered)`);
+    expect(plan.records.every((r) => r.evidence.length === 0)).toBe(true);
+  });
+
+  it('an installed file already as rendered: the configure step is ok and there is no diff', async () => {
+    const o = { ...options(), model: validateModel({ domain: 'st14.sne24.ru', users: ['labctl-no-such-user'], tls: 'off' }) };
+    await mkdir(path.dirname(o.configureFile), { recursive: true });
+    await writeFile(o.configureFile, await renderConfigure(o.model, plannedFiles(o)));
+    const plan = await planConfigure(o, collect());
+    const byId = Object.fromEntries(plan.records.map((r) => [r.id, r]));
+    expect(byId.configure).toMatchObject({ status: 'ok', detail: `${o.configureFile}: already as rendered` });
+    expect(byId.tls).toMatchObject({ status: 'skipped', detail: '--tls off' });
+    expect(plan.diff).toBe('');
+  });
+});
+
+describe('configure evidence', () => {
+  const record = (id: string, status: StepRecord['status'], evidence: StepRecord['evidence'] = []): StepRecord => ({ id, title: `step ${id}`, status, detail: `${id} detail`, ms: 12.6, evidence });
+
+  it('is one record per step as the runner recorded it; an ok step with nothing to show keeps its earlier record', () => {
+    const at = '2026-11-28T08:00:00.000Z';
+    const key = { kind: 'text' as const, label: 'key parts of the rendered configuration', text: 'primary_hostname = mail.st14.sne24.ru' };
+    const out = configureEvidence([record('users', 'ok'), record('tls', 'skipped'), record('dkim', 'changed'), record('configure', 'ok', [key])], at);
+    expect(out).toEqual([
+      { area: 'configure', id: 'tls', title: 'step tls', status: 'skipped', summary: 'tls detail', at, ms: 13, evidence: [] },
+      { area: 'configure', id: 'dkim', title: 'step dkim', status: 'changed', summary: 'dkim detail', at, ms: 13, evidence: [] },
+      { area: 'configure', id: 'configure', title: 'step configure', status: 'ok', summary: 'configure detail', at, ms: 13, evidence: [key] },
+    ]);
+  });
+});
