@@ -34,7 +34,7 @@ interface InstallFlags {
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
-const FEATURES = ['spf'];
+const FEATURES = ['spf', 'dmarc'];
 
 function toOptions(f: InstallFlags): InstallOptions {
   if (f.version !== undefined && !isValidVersion(f.version)) throw usageError(`--version "${f.version}" is not an Exim version`, 'use a release number such as 4.96 or 4.98.2');
@@ -60,6 +60,7 @@ function toOptions(f: InstallFlags): InstallOptions {
     configureFile: f.configureFile,
     eximUser: f.eximUser,
     spf: f.with.includes('spf'),
+    dmarc: f.with.includes('dmarc'),
     queueInterval,
     removeExisting: !!f.removeExisting,
     yes: !!f.yes,
@@ -85,7 +86,7 @@ export function registerInstall(program: Command): void {
     .option('--bin-directory <dir>', 'BIN_DIRECTORY for the build', EXIM_DEFAULTS.binDirectory)
     .option('--configure-file <file>', 'CONFIGURE_FILE for the build', EXIM_DEFAULTS.configureFile)
     .option('--exim-user <name>', 'EXIM_USER: the system user (and group) Exim runs as', EXIM_DEFAULTS.user)
-    .option('--with <feature>', 'build an optional feature: spf (SUPPORT_SPF with libspf2) (repeatable)', collect, [])
+    .option('--with <feature>', 'build an optional feature: spf (SUPPORT_SPF with libspf2), dmarc (SUPPORT_DMARC with libopendmarc, and SPF) (repeatable)', collect, [])
     .option('--queue-interval <interval>', 'queue runner interval for the daemon (-q); default: as saved by labctl configure, else 30m')
     .option('--lab-mode', 'short queue runs for the lab (-q1m)')
     .option('--remove-existing', 'remove a pre-installed MTA with apt-get (asks first unless --yes)')

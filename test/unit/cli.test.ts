@@ -19,7 +19,7 @@ describe('labctl command line', () => {
   it('prints an expected failure as one or two lines, a stack only with --debug', async () => {
     const r = await labctl(['install', '--with', 'ldap', '--dry-run']);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr.trim().split('\n')).toEqual(['labctl: --with ldap: unknown feature', '  known: spf']);
+    expect(r.stderr.trim().split('\n')).toEqual(['labctl: --with ldap: unknown feature', '  known: spf, dmarc']);
     const d = await labctl(['install', '--with', 'ldap', '--dry-run', '--debug']);
     expect(d.stderr).toMatch(/at toOptions/);
   });
