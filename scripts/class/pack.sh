@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The labctl release the class playbook copies to every student machine: `npm pack` of the
+# repository's HEAD (git archive: nothing uncommitted) with dist/ built, without the tests.
+# Prints one JSON line: {"tarball": PATH, "changed": true|false}. The tarball is replaced only when
+# its bytes differ (npm pack gives every entry the same date), so a rerun of ansible/site.yml
+# copies nothing and reports changed=0.
+#   scripts/class/pack.sh [OUT_DIR]     default: build/class in the repository
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+out=${1:-$repo/build/class}
+mkdir -p "$out"
+[ -d "$repo/node_modules/typescript" ] || { echo "pack.sh: run npm ci (or scripts/setup.sh) first: the release is built with tsc" >&2; exit 2; }
+stage=$(mktemp -d "$out/stage.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+git -C "$repo" archive --format=tar HEAD | tar -C "$stage" -xf -
+ln -s "$repo/node_modules" "$stage/node_modules"
+(cd "$stage" && node_modules/.bin/tsc -p tsconfig.json) >&2
+rm "$stage/node_modules"
+# What a machine that runs labctl needs: dist, templates, scripts, package files, README.
+cat >"$stage/.npmignore" <<'IGNORE'
+/test/
+/bench/
+/.ci/
+/src/
+/fixtures/
+/ansible/
+*.map
+IGNORE
+name=$(cd "$stage" && npm pack --silent --pack-destination "$stage" 2>/dev/null | tail -n 1)
+[ -s "$stage/$name" ] || { echo "pack.sh: npm pack made nothing" >&2; exit 1; }
+target="$out/labctl.tgz"
+changed=false
+if ! cmp -s "$stage/$name" "$target"; then
+  mv "$stage/$name" "$target"
+  changed=true
+fi
+printf '{"tarball": "%s", "changed": %s}\n' "$target" "$changed"
