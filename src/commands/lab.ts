@@ -11,8 +11,6 @@ import { loadState } from '../lab/state.js';
 import { labStatus, printStatus } from '../lab/status.js';
 import { loadLabSpec } from '../lab/topology.js';
 import { labUp, planLabUp } from '../lab/up.js';
-// Registers the 'lab' target provider that `labctl verify --lab` asks for.
-import '../lab/verify.js';
 import { StepLines, formatMs } from '../ui/steps.js';
 import { locked } from './locked.js';
 

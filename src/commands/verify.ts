@@ -4,7 +4,8 @@ import { CHECK_IDS } from '../verify/catalogue.js';
 import { storeReport, writeEvidenceDir } from '../verify/evidence.js';
 import { makeChalk, renderChecklist, toJson } from '../verify/render.js';
 import { DEFAULT_TIMEOUT_MS, runChecks } from '../verify/runner.js';
-import { localTarget, targetProvider, type TargetOverrides } from '../verify/target.js';
+import { inClientNamespace, labTargets, rerunInClient } from '../lab/verify.js';
+import { localTarget, type TargetOverrides } from '../verify/target.js';
 import type { VerifyReport, VerifyTarget } from '../verify/types.js';
 import path from 'node:path';
 import { locked } from './locked.js';
@@ -72,9 +73,12 @@ export function registerVerify(program: Command): void {
       };
       let targets: VerifyTarget[];
       if (flags.lab) {
-        const provide = targetProvider('lab');
-        if (!provide) throw usageError('--lab: the lab is not available in this build');
-        targets = await provide(overrides);
+        // The checks connect from this process: it must live in the lab client's namespace.
+        if (!(await inClientNamespace())) {
+          process.exitCode = await rerunInClient();
+          return;
+        }
+        targets = await labTargets(overrides);
         if (!targets.length) throw usageError('--lab: no lab hosts are up', 'run labctl lab up first');
       } else targets = [await localTarget(overrides)];
 

@@ -2,7 +2,7 @@ import { runAttached } from '../system/run.js';
 import { promises as fs } from 'node:fs';
 import { paths } from '../paths.js';
 import { LabError } from '../errors.js';
-import { registerTargetProvider, type TargetOverrides } from '../verify/target.js';
+import type { TargetOverrides } from '../verify/target.js';
 import type { VerifyTarget } from '../verify/types.js';
 import { labModel } from './host.js';
 import { loadState, type LabState } from './state.js';
@@ -19,23 +19,24 @@ async function netnsInode(file: string): Promise<number | undefined> {
   return (await fs.stat(file).catch(() => undefined))?.ino;
 }
 
-async function inClientNamespace(): Promise<boolean> {
+/** Whether this process already runs in the lab client's network namespace. */
+export async function inClientNamespace(): Promise<boolean> {
   const mine = await netnsInode('/proc/self/ns/net');
   const client = await netnsInode(`/run/netns/${names.clientNs}`);
   return mine !== undefined && mine === client;
 }
 
-async function rerunInClient(): Promise<never> {
-  const status = await runAttached('ip', ['netns', 'exec', names.clientNs, process.execPath, ...process.argv.slice(1)]).catch((err: unknown) => {
+/** Runs this same command again inside the client's namespace (terminal attached); resolves with its exit status. */
+export async function rerunInClient(): Promise<number> {
+  return runAttached('ip', ['netns', 'exec', names.clientNs, process.execPath, ...process.argv.slice(1)]).catch((err: unknown) => {
     throw new LabError(`verify --lab: cannot enter ${names.clientNs}: ${err instanceof Error ? err.message : String(err)}`);
   });
-  process.exit(status);
 }
 
 export async function labTargets(o: TargetOverrides): Promise<VerifyTarget[]> {
   const state = await loadState();
   if (!state) return [];
-  if (!(await inClientNamespace())) return rerunInClient();
+  if (!(await inClientNamespace())) throw new LabError(`verify --lab must run inside ${names.clientNs}`, 'labctl verify --lab enters it by itself');
   return state.spec.hosts.map((host) => labTarget(state, host, o));
 }
 
@@ -75,4 +76,3 @@ export function labTarget(state: LabState, host: LabMailHostSpec, o: TargetOverr
   };
 }
 
-registerTargetProvider('lab', labTargets);

@@ -73,18 +73,3 @@ async function readRunningSetup(eximBinary: string): Promise<{ domain?: string; 
   const postmaster = /^postmaster\s*:\s*([a-z_][\w.-]*)\s*$/im.exec(aliases)?.[1];
   return { domain, postmaster };
 }
-
-/**
- * Other sources of targets, registered by the code that owns them: the lab registers 'lab'
- * (one target per lab host, each with its own HostView and the lab's DNS server), and
- * `labctl verify --lab` asks for it.
- */
-const providers = new Map<string, (o: TargetOverrides) => Promise<VerifyTarget[]>>();
-
-export function registerTargetProvider(name: string, provide: (o: TargetOverrides) => Promise<VerifyTarget[]>): void {
-  providers.set(name, provide);
-}
-
-export function targetProvider(name: string) {
-  return providers.get(name);
-}
