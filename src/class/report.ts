@@ -1,0 +1,65 @@
+/**
+ * The class report: the `labctl verify --json` reports the playbook fetched (one per student
+ * machine, REPORTS/st14.json), as one Markdown table of students by checks, with totals.
+ * Pure: file names and texts in, Markdown out; the command reads the directory.
+ */
+import { isCheckStatus, type CheckStatus } from '../evidence/types.js';
+import { usageError } from '../errors.js';
+
+export interface StudentChecks {
+  student: string;
+  domain?: string;
+  checks: { id: string; title: string; status: CheckStatus; summary: string }[];
+}
+
+const SYMBOL: Record<CheckStatus, string> = { pass: '✓', fail: '✖', warn: '⚠', skip: '–' };
+
+/** One fetched report: exactly what `labctl verify --json` prints for one host, nothing guessed. */
+export function parseVerifyReport(student: string, file: string, text: string): StudentChecks {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw usageError(`${file}: not JSON (${(err as Error).message})`, 'the playbook fetches what labctl verify --json printed; an empty file means verify did not run');
+  }
+  const checks = (data as { checks?: unknown })?.checks;
+  if (!Array.isArray(checks)) throw usageError(`${file}: not a labctl verify --json report (no "checks" list)`);
+  return {
+    student,
+    checks: checks.map((c: unknown, i) => {
+      const { id, title, status, summary } = (c ?? {}) as Record<string, unknown>;
+      if (typeof id !== 'string' || typeof title !== 'string') throw usageError(`${file}: check ${i + 1} has no id or title`);
+      if (!isCheckStatus(status)) throw usageError(`${file}: check ${id} has status ${JSON.stringify(status)}, not pass, fail, warn or skip`);
+      return { id, title, status, summary: typeof summary === 'string' ? summary : '' };
+    }),
+  };
+}
+
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+
+/** Students in rows, checks in columns (the union, in the order they first appear), totals both ways. */
+export function renderClassReport(students: StudentChecks[], title = 'Lab 3 — class report'): string {
+  const sorted = [...students].sort((a, b) => a.student.localeCompare(b.student, 'en', { numeric: true }));
+  const ids: string[] = [];
+  const titles = new Map<string, string>();
+  for (const s of sorted) for (const c of s.checks) if (!titles.has(c.id)) (ids.push(c.id), titles.set(c.id, c.title));
+  const count = (list: { status: CheckStatus }[], st: CheckStatus) => list.filter((c) => c.status === st).length;
+
+  const head = ['student', 'domain', ...ids, 'passed', 'failed', 'warned', 'skipped'];
+  const rows = sorted.map((s) => {
+    const by = new Map(s.checks.map((c) => [c.id, c]));
+    return [s.student, s.domain ?? '', ...ids.map((id) => (by.has(id) ? SYMBOL[by.get(id)!.status] : '')), ...(['pass', 'fail', 'warn', 'skip'] as const).map((st) => String(count(s.checks, st)))];
+  });
+  const all = sorted.flatMap((s) => s.checks);
+  const passedRow = ['**passed**', '', ...ids.map((id) => `${all.filter((c) => c.id === id && c.status === 'pass').length}/${all.filter((c) => c.id === id).length}`), ...(['pass', 'fail', 'warn', 'skip'] as const).map((st) => String(count(all, st)))];
+  const line = (cells: string[]) => `| ${cells.map(cell).join(' | ')} |`;
+
+  const out = [`# ${title}`, '', `${sorted.length} students, ${ids.length} checks. ✓ pass, ✖ fail, ⚠ warn, – skip; an empty cell: the check did not run there.`, ''];
+  out.push(line(head), line(head.map(() => '---')), ...rows.map(line), line(passedRow), '');
+  out.push('## Checks', '', ...ids.map((id) => `- \`${id}\`: ${titles.get(id)}`), '');
+  const notPassed = sorted.flatMap((s) => s.checks.filter((c) => c.status === 'fail' || c.status === 'warn').map((c) => ({ s, c })));
+  out.push('## Failed and warned', '');
+  if (!notPassed.length) out.push('None.', '');
+  else out.push(...notPassed.map(({ s, c }) => `- ${s.student} ${SYMBOL[c.status]} \`${c.id}\`: ${cell(c.summary)}`), '');
+  return out.join('\n');
+}
