@@ -14,7 +14,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { repoRoot } from '../helpers/cli.js';
+import { offlineMirror, repoRoot } from '../helpers/cli.js';
 import { advisories, type Advisory } from '../../src/source/advisories.js';
 import { compareVersions } from '../../src/source/versions.js';
 
@@ -55,6 +55,8 @@ describe('the advisory table against the releases\' ChangeLogs', () => {
   };
 
   beforeAll(async () => {
+    // The same mirror 01-install uses, laid out from Debian's archive when it is not there yet.
+    if (!process.env.LABCTL_TEST_MIRROR) await offlineMirror();
     if (missing().length) return; // every test fails with the message; see changelogs.get
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'labctl-advisories-'));
     for (const v of RELEASES) {
