@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { labctl } from '../helpers/cli.js';
+import { scratchLockDir } from '../helpers/lock-dir.js';
+
+scratchLockDir();
 
 describe('labctl command line', () => {
   it('lists every subcommand with a description', async () => {

@@ -4,6 +4,9 @@ import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { registerReport } from '../../../src/commands/report.js';
 import { fixtureStore, SIGNER_FPR } from './fixture-store.js';
+import { scratchLockDir } from '../../helpers/lock-dir.js';
+
+scratchLockDir();
 
 async function run(args: string[]): Promise<{ out: string; err: string }> {
   const program = new Command('labctl').exitOverride();
