@@ -16,12 +16,13 @@ git -C "$repo" archive --format=tar HEAD | tar -C "$stage" -xf -
 ln -s "$repo/node_modules" "$stage/node_modules"
 (cd "$stage" && node_modules/.bin/tsc -p tsconfig.json) >&2
 rm "$stage/node_modules"
-# What a machine that runs labctl needs: dist, templates, scripts, package files, README.
+# What a machine that runs labctl needs: dist, templates, scripts, package files, README, and the
+# data files labctl reads from src/ (the maintainers' keyring, the advisories).
 cat >"$stage/.npmignore" <<'IGNORE'
 /test/
 /bench/
 /.ci/
-/src/
+/src/**/*.ts
 /fixtures/
 /ansible/
 *.map
