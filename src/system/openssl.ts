@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { LabError, usageError } from '../errors.js';
 import { readIfExists, writeAtomic } from './files.js';
 import { run } from './run.js';
-import { requireGroupId } from './accounts.js';
+import { groupId, requireGroupId } from './accounts.js';
 
 /**
  * Keys and certificates for the lab: a small CA made once, host certificates it signs (so a
@@ -65,6 +65,12 @@ async function ensureOwnership(file: string, uid: number, gid: number, mode: num
   return changed;
 }
 
+/** Whether owner, group and mode already are as ensureOwnership would make them. */
+async function ownedAs(file: string, uid: number, gid: number, mode: number): Promise<boolean> {
+  const st = await fs.stat(file);
+  return st.uid === uid && st.gid === gid && (st.mode & 0o7777) === mode;
+}
+
 async function publicKeyOfCertificate(cert: string): Promise<string | undefined> {
   const r = await openssl(['x509', '-in', cert, '-noout', '-pubkey']);
   return r.exitCode === 0 ? r.stdout.trim() : undefined;
@@ -91,16 +97,21 @@ export async function certificateNames(cert: string): Promise<string[]> {
  * The lab CA in `dir`: ca.pem (public) and ca.key (root only). Made once; kept while it is a
  * valid CA certificate matching its key.
  */
-export async function ensureLabCa(dir: string): Promise<LabCa> {
-  const certificate = path.join(dir, 'ca.pem');
-  const privateKey = path.join(dir, 'ca.key');
+const caFiles = (dir: string) => ({ certificate: path.join(dir, 'ca.pem'), privateKey: path.join(dir, 'ca.key') });
+
+/** The CA ensureLabCa keeps: both files there, not expiring, the certificate matching its key. */
+async function caUsable(certificate: string, privateKey: string): Promise<boolean> {
   const haveBoth = (await readIfExists(certificate)) !== undefined && (await readIfExists(privateKey)) !== undefined;
-  if (haveBoth && (await notExpiring(certificate))) {
-    const [a, b] = await Promise.all([publicKeyOfCertificate(certificate), publicKeyOfKey(privateKey)]);
-    if (a && a === b) {
-      const changed = (await ensureOwnership(privateKey, 0, 0, 0o600)) || (await ensureOwnership(certificate, 0, 0, 0o644));
-      return { certificate, privateKey, changed };
-    }
+  if (!haveBoth || !(await notExpiring(certificate))) return false;
+  const [a, b] = await Promise.all([publicKeyOfCertificate(certificate), publicKeyOfKey(privateKey)]);
+  return !!a && a === b;
+}
+
+export async function ensureLabCa(dir: string): Promise<LabCa> {
+  const { certificate, privateKey } = caFiles(dir);
+  if (await caUsable(certificate, privateKey)) {
+    const changed = (await ensureOwnership(privateKey, 0, 0, 0o600)) || (await ensureOwnership(certificate, 0, 0, 0o644));
+    return { certificate, privateKey, changed };
   }
   await fs.mkdir(dir, { recursive: true, mode: 0o755 });
   await withTempDir(async (tmp) => {
@@ -149,26 +160,52 @@ export interface HostCertificateOptions {
  * subjectAltName: <outDir>/<hostName>.pem (root:<group> 0644) and .key (root:<group> 0640).
  * Kept when still valid, signed by this CA, matching its key and naming every host name.
  */
-export async function ensureHostCertificate(opts: HostCertificateOptions): Promise<HostCertificate> {
-  const group = opts.group ?? 'exim';
-  const gid = await requireGroupId(group);
+function hostCertificateNames(opts: HostCertificateOptions): string[] {
   const names = [...new Set([opts.hostName, ...(opts.altNames ?? [])].map((n) => n.toLowerCase()))];
   for (const n of names) {
     if (!/^[a-z0-9.-]+$/.test(n)) throw usageError(`certificate name ${JSON.stringify(n)} is not a DNS name`);
   }
-  const ca = await ensureLabCa(opts.caDir);
-  const certificate = path.join(opts.outDir, `${opts.hostName}.pem`);
-  const privateKey = path.join(opts.outDir, `${opts.hostName}.key`);
+  return names;
+}
 
-  if (!ca.changed && (await readIfExists(certificate)) !== undefined && (await readIfExists(privateKey)) !== undefined) {
-    const verified = (await openssl(['verify', '-CAfile', ca.certificate, certificate])).exitCode === 0;
-    const present = await certificateNames(certificate);
-    const [a, b] = await Promise.all([publicKeyOfCertificate(certificate), publicKeyOfKey(privateKey)]);
-    if (verified && a && a === b && names.every((n) => present.includes(n)) && (await notExpiring(certificate))) {
-      const k = await ensureOwnership(privateKey, 0, gid, 0o640);
-      const c = await ensureOwnership(certificate, 0, gid, 0o644);
-      return { certificate, privateKey, changed: k || c };
-    }
+const hostCertificateFiles = (opts: HostCertificateOptions) => ({
+  certificate: path.join(opts.outDir, `${opts.hostName}.pem`),
+  privateKey: path.join(opts.outDir, `${opts.hostName}.key`),
+});
+
+/** The certificate ensureHostCertificate keeps: signed by the CA, matching its key, naming every name, not expiring. */
+async function hostCertificateUsable(caCertificate: string, certificate: string, privateKey: string, names: string[]): Promise<boolean> {
+  if ((await readIfExists(certificate)) === undefined || (await readIfExists(privateKey)) === undefined) return false;
+  const verified = (await openssl(['verify', '-CAfile', caCertificate, certificate])).exitCode === 0;
+  const present = await certificateNames(certificate);
+  const [a, b] = await Promise.all([publicKeyOfCertificate(certificate), publicKeyOfKey(privateKey)]);
+  return verified && !!a && a === b && names.every((n) => present.includes(n)) && (await notExpiring(certificate));
+}
+
+/**
+ * Read-only: whether ensureHostCertificate would leave the CA, the key and the certificate as
+ * they are (labctl configure --dry-run asks). Throws when a file cannot be read (not root).
+ */
+export async function hostCertificateReady(opts: HostCertificateOptions): Promise<boolean> {
+  const gid = await groupId(opts.group ?? 'exim');
+  const ca = caFiles(opts.caDir);
+  const { certificate, privateKey } = hostCertificateFiles(opts);
+  if (gid === undefined || !(await caUsable(ca.certificate, ca.privateKey))) return false;
+  if (!(await ownedAs(ca.privateKey, 0, 0, 0o600)) || !(await ownedAs(ca.certificate, 0, 0, 0o644))) return false;
+  if (!(await hostCertificateUsable(ca.certificate, certificate, privateKey, hostCertificateNames(opts)))) return false;
+  return (await ownedAs(privateKey, 0, gid, 0o640)) && (await ownedAs(certificate, 0, gid, 0o644));
+}
+
+export async function ensureHostCertificate(opts: HostCertificateOptions): Promise<HostCertificate> {
+  const gid = await requireGroupId(opts.group ?? 'exim');
+  const names = hostCertificateNames(opts);
+  const ca = await ensureLabCa(opts.caDir);
+  const { certificate, privateKey } = hostCertificateFiles(opts);
+
+  if (!ca.changed && (await hostCertificateUsable(ca.certificate, certificate, privateKey, names))) {
+    const k = await ensureOwnership(privateKey, 0, gid, 0o640);
+    const c = await ensureOwnership(certificate, 0, gid, 0o644);
+    return { certificate, privateKey, changed: k || c };
   }
 
   await fs.mkdir(opts.outDir, { recursive: true, mode: 0o755 });

@@ -3,13 +3,18 @@
  * applies (src/config/apply.ts CONFIGURE_STEPS): here against scratch paths, where nothing may
  * be written, and the evidence a real run would save from the runner's records.
  */
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CONFIGURE_STEPS, configureEvidence, planConfigure, plannedFiles, type ConfigureOptions } from '../../../src/config/apply.js';
+import { hostFiles } from '../../../src/config/layout.js';
 import { renderConfigure } from '../../../src/config/render.js';
+import { certificate } from '../../../src/config/steps/certificate.js';
+import type { ConfigureContext } from '../../../src/config/steps/context.js';
 import { validateModel } from '../../../src/config/validate.js';
+import { groupId } from '../../../src/system/accounts.js';
+import { DEFAULT_SERVICE } from '../../../src/system/service.js';
 import type { StepObserver, StepRecord } from '../../../src/steps/types.js';
 
 let dir: string;
@@ -82,6 +87,48 @@ describe('configure plan (check mode over the step list)', () => {
     expect(byId.tls).toMatchObject({ status: 'skipped', detail: '--tls off' });
     expect(plan.diff).toBe('');
   });
+});
+
+// The certificate step's check and apply make and read a real CA and certificate: root (chown to root:exim).
+describe.runIf(process.getuid?.() === 0)('the TLS certificate step (root)', () => {
+  const context = (o: ConfigureOptions): ConfigureContext => ({
+    o,
+    files: plannedFiles(o),
+    layout: hostFiles(o.model, o.configureFile),
+    rendered: '',
+    saved: DEFAULT_SERVICE,
+    wanted: DEFAULT_SERVICE,
+    intervalChanged: false,
+    reloadPending: false,
+    daemonHandled: false,
+  });
+  const tls = async (o: ConfigureOptions) => (await planConfigure(o, collect())).records.find((r) => r.id === 'tls')!;
+
+  it('the plan says would change exactly when apply would change something', async () => {
+    expect(await groupId('exim'), 'the exim group (labctl install makes it)').toBeDefined();
+    const o = options();
+    const ctx = context(o);
+    expect(await tls(o)).toMatchObject({ status: 'changed', detail: expect.stringMatching(/^certificate for mail\.st14\.sne24\.ru signed by the lab CA in /) });
+    expect((await certificate.apply(ctx)).status).toBe('changed');
+    expect(await tls(o)).toMatchObject({ status: 'ok', detail: ctx.files.tlsCertificate });
+    expect((await certificate.apply(ctx)).status).toBe('ok');
+
+    // A mode labctl would fix: the plan says so, apply fixes it, and the plan is quiet again.
+    await chmod(ctx.files.tlsCertificate!, 0o600);
+    expect(await tls(o)).toMatchObject({ status: 'changed', detail: expect.stringContaining('not as labctl leaves it') });
+    expect((await certificate.apply(ctx)).status).toBe('changed');
+    expect(await tls(o)).toMatchObject({ status: 'ok' });
+
+    // A certificate for another name, signed by the same CA: renewed.
+    const other = { ...o, model: validateModel({ domain: 'st18.sne24.ru', users: ['labctl-no-such-user'] }) };
+    const otherCtx = context(other);
+    await certificate.apply(otherCtx);
+    await copyFile(otherCtx.files.tlsCertificate!, ctx.files.tlsCertificate!);
+    await copyFile(otherCtx.files.tlsPrivateKey!, ctx.files.tlsPrivateKey!);
+    expect(await tls(o)).toMatchObject({ status: 'changed' });
+    expect((await certificate.apply(ctx)).status).toBe('changed');
+    expect(await tls(o)).toMatchObject({ status: 'ok' });
+  }, 60_000);
 });
 
 describe('configure evidence', () => {
