@@ -6,13 +6,33 @@
 import { isCheckStatus, type CheckStatus } from '../evidence/types.js';
 import { usageError } from '../errors.js';
 
+/** One piece of a check's evidence, as verify --json prints it (see src/evidence/types.ts). */
+export interface ClassEvidence {
+  kind: string;
+  label: string;
+  command?: string;
+  exitCode?: number;
+  text?: string;
+  data?: unknown;
+}
+
+export interface StudentCheck {
+  id: string;
+  title: string;
+  status: CheckStatus;
+  summary: string;
+  evidence: ClassEvidence[];
+}
+
 export interface StudentChecks {
   student: string;
   domain?: string;
-  checks: { id: string; title: string; status: CheckStatus; summary: string }[];
+  /** The fetched report file, for the HTML page's link to it (relative to the page, or absolute). */
+  file?: string;
+  checks: StudentCheck[];
 }
 
-const SYMBOL: Record<CheckStatus, string> = { pass: '✓', fail: '✖', warn: '⚠', skip: '–' };
+export const SYMBOL: Record<CheckStatus, string> = { pass: '✓', fail: '✖', warn: '⚠', skip: '–' };
 
 /** One fetched report: exactly what `labctl verify --json` prints for one host, nothing guessed. */
 export function parseVerifyReport(student: string, file: string, text: string): StudentChecks {
@@ -30,19 +50,45 @@ export function parseVerifyReport(student: string, file: string, text: string): 
       const { id, title, status, summary } = (c ?? {}) as Record<string, unknown>;
       if (typeof id !== 'string' || typeof title !== 'string') throw usageError(`${file}: check ${i + 1} has no id or title`);
       if (!isCheckStatus(status)) throw usageError(`${file}: check ${id} has status ${JSON.stringify(status)}, not pass, fail, warn or skip`);
-      return { id, title, status, summary: typeof summary === 'string' ? summary : '' };
+      return { id, title, status, summary: typeof summary === 'string' ? summary : '', evidence: parseEvidence(file, id, (c as { evidence?: unknown }).evidence) };
     }),
   };
 }
 
+/** A check's evidence list: each item needs a kind and a label; the rest is kept only when typed right. */
+function parseEvidence(file: string, id: string, raw: unknown): ClassEvidence[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) throw usageError(`${file}: check ${id}: "evidence" is not a list`);
+  return raw.map((e: unknown, i) => {
+    const { kind, label, command, exitCode, text, data } = (e ?? {}) as Record<string, unknown>;
+    if (typeof kind !== 'string' || typeof label !== 'string') throw usageError(`${file}: check ${id}: evidence ${i + 1} has no kind or label`);
+    return {
+      kind,
+      label,
+      ...(typeof command === 'string' ? { command } : {}),
+      ...(typeof exitCode === 'number' ? { exitCode } : {}),
+      ...(typeof text === 'string' ? { text } : {}),
+      ...(data !== undefined ? { data } : {}),
+    };
+  });
+}
+
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
 
-/** Students in rows, checks in columns (the union, in the order they first appear), totals both ways. */
-export function renderClassReport(students: StudentChecks[], title = 'Lab 3 — class report'): string {
+export const CLASS_REPORT_TITLE = 'Lab 3 — class report';
+
+/** The grid both renderings draw: students sorted by number, checks in the order they first appear. */
+export function classGrid(students: StudentChecks[]): { sorted: StudentChecks[]; ids: string[]; titles: Map<string, string> } {
   const sorted = [...students].sort((a, b) => a.student.localeCompare(b.student, 'en', { numeric: true }));
   const ids: string[] = [];
   const titles = new Map<string, string>();
   for (const s of sorted) for (const c of s.checks) if (!titles.has(c.id)) (ids.push(c.id), titles.set(c.id, c.title));
+  return { sorted, ids, titles };
+}
+
+/** Students in rows, checks in columns (the union, in the order they first appear), totals both ways. */
+export function renderClassReport(students: StudentChecks[], title = CLASS_REPORT_TITLE): string {
+  const { sorted, ids, titles } = classGrid(students);
   const count = (list: { status: CheckStatus }[], st: CheckStatus) => list.filter((c) => c.status === st).length;
 
   const head = ['student', 'domain', ...ids, 'passed', 'failed', 'warned', 'skipped'];

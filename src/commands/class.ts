@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { buildInventory, checkTemplate, parsePairing, parsePlaces, parseStudents, renderInventory } from '../class/inventory.js';
-import { parseVerifyReport, renderClassReport, type StudentChecks } from '../class/report.js';
 import { usageError } from '../errors.js';
 import { writeAtomic } from '../system/files.js';
+import { writeClassReport } from './class-report.js';
 
 interface InventoryFlags {
   students?: string;
@@ -19,25 +18,7 @@ interface InventoryFlags {
 interface ReportFlags {
   inventory?: string;
   out?: string;
-}
-
-/** Student host name -> domain, from an inventory labctl class inventory wrote. */
-async function inventoryDomains(file: string): Promise<Map<string, string>> {
-  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw usageError(`--inventory ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
-  });
-  const hosts = (parse(text) as { all?: { children?: { labctl_students?: { hosts?: Record<string, { labctl_domain?: unknown }> } } } })?.all?.children?.labctl_students?.hosts;
-  if (!hosts || typeof hosts !== 'object') throw usageError(`--inventory ${file}: no all.children.labctl_students.hosts (write it with labctl class inventory)`);
-  return new Map(Object.entries(hosts).flatMap(([name, vars]) => (typeof vars?.labctl_domain === 'string' ? [[name, vars.labctl_domain] as [string, string]] : [])));
-}
-
-async function readReports(dir: string): Promise<StudentChecks[]> {
-  const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
-    throw usageError(`${dir}: ${err.code === 'ENOENT' ? 'no such directory' : err.message}`, 'give the directory the playbook fetched the reports into (build/class/reports)');
-  });
-  const files = names.filter((n) => n.endsWith('.json')).sort();
-  if (!files.length) throw usageError(`${dir}: no .json reports`, 'ansible/site.yml fetches one per student machine, named after it (st14.json)');
-  return Promise.all(files.map(async (n) => parseVerifyReport(n.replace(/\.json$/, ''), path.join(dir, n), await readFile(path.join(dir, n), 'utf8'))));
+  html?: string;
 }
 
 async function readPlaces(file: string) {
@@ -86,20 +67,13 @@ export function registerClass(program: Command): void {
 
   cls
     .command('report')
-    .description('the class report: the verify reports the playbook fetched, as a Markdown table of students by checks with totals')
+    .description('the class report: the verify reports the playbook fetched, as a Markdown table of students by checks with totals (labctl report --class DIR writes the HTML page)')
     .argument('<dir>', 'the directory of fetched reports, one STUDENT.json each (ansible/site.yml: build/class/reports)')
     .option('--inventory <file>', "the class inventory, for each student's domain")
-    .option('--out <file>', 'write the report here instead of printing it')
+    .option('--out <file>', 'write the Markdown report here instead of printing it')
+    .option('--html <file>', 'also write the HTML page (as labctl report --class does)')
     .action(async (dir: string, flags: ReportFlags) => {
-      const students = await readReports(dir);
-      if (flags.inventory) {
-        const domains = await inventoryDomains(flags.inventory);
-        for (const s of students) s.domain = domains.get(s.student);
-      }
-      const text = renderClassReport(students);
-      if (flags.out) {
-        await writeAtomic(flags.out, text);
-        console.error(`wrote ${flags.out}: ${students.length} students`);
-      } else process.stdout.write(text);
+      const { students, written } = await writeClassReport({ dir, inventory: flags.inventory, markdown: flags.out ?? '-', html: flags.html });
+      for (const f of written) console.error(`wrote ${f}: ${students.length} students`);
     });
 }
