@@ -1,21 +1,19 @@
 import { EXIT, LabError } from '../errors.js';
-import { EXIM_BINARY, EXIM_DEFAULTS, PORTS } from '../paths.js';
+import { EXIM_BINARY, EXIM_DEFAULTS } from '../paths.js';
 import { saveEvidence } from '../evidence/store.js';
 import type { EvidenceRecord } from '../evidence/types.js';
 import { saveConfigureState, loadConfigureState } from '../state/configure.js';
 import { loadInstallState } from '../state/install.js';
 import { checkCertificatePair } from '../system/openssl.js';
 import { loadServiceSettings, type ServiceSettings } from '../system/service.js';
-import { waitForGreeting } from '../system/smtp-probe.js';
 import { runSteps } from '../steps/runner.js';
 import type { Step, StepObserver, StepRecord } from '../steps/types.js';
 import type { SafeInstallResult } from './swap.js';
 import { hostFiles } from './layout.js';
-import type { HostModel } from './model.js';
 import { DEFAULT_ALIASES_FILE, renderConfigure, type ConfigureFiles } from './render.js';
 import { aliases } from './steps/aliases.js';
 import { certificate } from './steps/certificate.js';
-import type { ConfigureContext } from './steps/context.js';
+import type { ConfigureContext, ConfigureOptions } from './steps/context.js';
 import { configureFile } from './steps/configure-file.js';
 import { daemon } from './steps/daemon.js';
 import { dkim } from './steps/dkim.js';
@@ -28,16 +26,9 @@ import { checkConfigPath } from './validate.js';
  * whether its work is already done (check) and do it (apply). The command file parses flags;
  * this module lists the steps and records the result; src/system does the work.
  */
-export interface ConfigureOptions {
-  model: HostModel;
-  /** Existing certificate and key to use instead of the lab CA's. */
-  tlsCert?: string;
-  tlsKey?: string;
-  configureFile: string;
-  eximBinary: string;
-  aliasesFile?: string;
-  mailSpool?: string;
-}
+export type { ConfigureOptions } from './steps/context.js';
+/** The lab (src/lab/host.ts, drill-tls.ts) and the e2e tests import these from here too. */
+export { confirmDaemonServing, testAddresses } from './acceptance.js';
 
 export interface ConfigureResult {
   changed: boolean;
@@ -74,20 +65,6 @@ export function plannedFiles(o: ConfigureOptions): ConfigureFiles {
     files.tlsPrivateKey = o.tlsKey ?? f.tlsPrivateKey;
   }
   return files;
-}
-
-/** Test addresses for the routing check: postmaster and the first local user. */
-export const testAddresses = (m: HostModel) => [`postmaster@${m.domain}`, `${m.users[0]}@${m.domain}`];
-
-/**
- * Confirms the daemon serves after a reload or restart: it greets on port 25. A HUP with a
- * configuration the daemon cannot run (a port it cannot bind, say) kills it; its pid may
- * linger for a moment, its greeting does not.
- */
-export async function confirmDaemonServing(host = '127.0.0.1', port: number = PORTS.smtp, timeoutMs = 5000): Promise<void> {
-  if (!(await waitForGreeting(host, port, timeoutMs))) {
-    throw new LabError(`the Exim daemon does not answer on port ${port} after the reload`, 'see the panic log');
-  }
 }
 
 /** The steps of `labctl configure`, in order; --dry-run, --diff and --json plans run their checks. */

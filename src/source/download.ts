@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { LabError } from '../errors.js';
 import { ensureDir, exclusiveWriteStream, movePath, removePath, removePathSync } from '../system/files.js';
 import { onInterrupt } from '../system/interrupt.js';
-import { formatBytes } from './progress.js';
+import { formatBytes, type DownloadProgress } from './progress.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const MAX_REDIRECTS = 5;
@@ -28,12 +28,7 @@ export const LISTING_CAP = 1024 * 1024;
 /** An Exim release tarball is about 2 MiB; the cap leaves ample room and stops an endless body. */
 export const TARBALL_CAP = 64 * 1024 * 1024;
 
-export interface DownloadProgress {
-  url: string;
-  received: number;
-  /** From Content-Length or the file size; undefined when the server does not say. */
-  total?: number;
-}
+export type { DownloadProgress } from './progress.js';
 
 export interface DownloadOptions {
   /** Give up when nothing arrives for this long (connecting, waiting, or mid-body). */

@@ -3,7 +3,14 @@
  * cli-progress on stderr, and only when stderr is a terminal, so logs and --json stay clean.
  */
 import cliProgress from 'cli-progress';
-import type { DownloadProgress } from './download.js';
+
+/** How far a download is; download.ts reports it, the progress bar draws it. */
+export interface DownloadProgress {
+  url: string;
+  received: number;
+  /** From Content-Length or the file size; undefined when the server does not say. */
+  total?: number;
+}
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;

@@ -11,7 +11,7 @@ import { serviceControl, serviceStatus } from '../../system/service.js';
 import type { EvidenceItem } from '../../evidence/types.js';
 import type { Step } from '../../steps/types.js';
 import { unifiedDiff } from '../../ui/diff.js';
-import { confirmDaemonServing, testAddresses } from '../apply.js';
+import { confirmDaemonServing, testAddresses } from '../acceptance.js';
 import { configureKeyParts } from '../render.js';
 import { safeInstallConfigure, type SafeInstallResult } from '../swap.js';
 import type { ConfigureContext } from './context.js';

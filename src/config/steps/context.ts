@@ -7,7 +7,19 @@ import type { SafeInstallResult } from '../swap.js';
 import type { HostFiles } from '../layout.js';
 import type { ConfigureFiles } from '../render.js';
 import type { ServiceSettings } from '../../system/service.js';
-import type { ConfigureOptions } from '../apply.js';
+import type { HostModel } from '../model.js';
+
+/** What the configure command resolved from its flags and the model. */
+export interface ConfigureOptions {
+  model: HostModel;
+  /** Existing certificate and key to use instead of the lab CA's. */
+  tlsCert?: string;
+  tlsKey?: string;
+  configureFile: string;
+  eximBinary: string;
+  aliasesFile?: string;
+  mailSpool?: string;
+}
 
 export interface ConfigureContext {
   o: ConfigureOptions;

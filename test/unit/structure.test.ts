@@ -1,0 +1,69 @@
+/**
+ * The shape issue 11 asks the tree to keep, read from the sources: imports run one way (no
+ * cycles), and a default or a type that belongs in one place is written in one place.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = path.resolve(import.meta.dirname, '../../src');
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = path.join(dir, name);
+    return statSync(p).isDirectory() ? sources(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+const rel = (file: string) => `src/${path.relative(SRC, file)}`;
+
+/** Relative imports (type-only imports included: a cycle of types is still a tangle), as source files. */
+export function importsOf(file: string, text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+['"](\.[^'"]+)['"]/g)) {
+    out.push(path.resolve(path.dirname(file), m[1]!.replace(/\.js$/, '.ts')));
+  }
+  return out;
+}
+
+/** Every import cycle, each as the list of files around it, starting from its smallest name. */
+export function cycles(graph: Map<string, string[]>): string[][] {
+  const found = new Map<string, string[]>();
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (n: string) => {
+    state.set(n, 'open');
+    stack.push(n);
+    for (const next of graph.get(n) ?? []) {
+      if (!graph.has(next)) continue;
+      if (state.get(next) === 'open') {
+        const loop = stack.slice(stack.indexOf(next));
+        const start = loop.indexOf([...loop].sort()[0]!);
+        const canonical = [...loop.slice(start), ...loop.slice(0, start)];
+        found.set(canonical.join(' -> '), canonical);
+      } else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(n, 'done');
+  };
+  for (const n of [...graph.keys()].sort()) if (!state.has(n)) visit(n);
+  return [...found.values()];
+}
+
+const files = sources(SRC);
+const texts = new Map(files.map((f) => [f, readFileSync(f, 'utf8')]));
+
+describe('the tree keeps its shape (issue 11)', () => {
+  it('no import cycles in src/', () => {
+    const graph = new Map(files.map((f) => [f, importsOf(f, texts.get(f)!)]));
+    const loops = cycles(graph).map((c) => [...c, c[0]!].map(rel).join(' -> '));
+    expect(loops, loops.join('\n')).toEqual([]);
+  });
+
+  it('the cycle finder finds a cycle', () => {
+    const g = new Map([['a', ['b']], ['b', ['c']], ['c', ['a', 'd']], ['d', []]]);
+    expect(cycles(g)).toEqual([['a', 'b', 'c']]);
+    expect(cycles(new Map([['a', ['b']], ['b', []]]))).toEqual([]);
+    expect(importsOf('/x/src/a.ts', "import type { T } from './b.js';\nexport { u } from '../c.js';\nimport x from 'node:fs';")).toEqual(['/x/src/b.ts', '/x/c.ts']);
+  });
+});
