@@ -24,6 +24,12 @@ export const EXIM_DEFAULTS = {
   group: 'exim',
 } as const;
 
+/**
+ * The mail spool, as Debian keeps it (root:mail 2775): the lab's local delivery appends to
+ * <MAIL_SPOOL>/<user> (templates/configure.ejs), and each lab host sees its own one here.
+ */
+export const MAIL_SPOOL = '/var/mail';
+
 /** The Exim binary `make install` links in a BIN_DIRECTORY. */
 export const eximBinaryIn = (binDirectory: string) => `${binDirectory}/exim`;
 

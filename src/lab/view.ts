@@ -1,4 +1,4 @@
-import { EXIM_DEFAULTS } from '../paths.js';
+import { EXIM_DEFAULTS, MAIL_SPOOL } from '../paths.js';
 import { run, type RunOptions, type RunResult } from '../system/run.js';
 import { labPaths, names, type LabMailHostSpec } from './topology.js';
 
@@ -17,7 +17,7 @@ const VIEW_SCRIPT = [
   'h=$1; conf=$2; target=$3; mail=$4; home=$5; shift 5',
   'hostname "$h"',
   'mount --bind "$conf" "$target"',
-  'mount --bind "$mail" /var/mail',
+  `mount --bind "$mail" ${MAIL_SPOOL}`,
   'mount --bind "$home" /home',
   'exec "$@"',
 ].join('\n');

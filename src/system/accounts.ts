@@ -79,7 +79,7 @@ export async function ensureUser(name: string): Promise<UserChange> {
  * The mail spool directory as Debian keeps it: root:mail, mode 2775, so a delivery running as
  * the user with group mail can create its lock file. Returns whether anything changed.
  */
-export async function ensureMailSpool(dir = '/var/mail'): Promise<boolean> {
+export async function ensureMailSpool(dir: string): Promise<boolean> {
   const mailGid = await requireGroupId('mail');
   let changed = false;
   let st = await fs.stat(dir).catch(() => undefined);
@@ -107,7 +107,7 @@ export async function userReady(name: string): Promise<boolean> {
 }
 
 /** Read-only: whether the spool already is root:mail 2775 (what ensureMailSpool would leave alone). */
-export async function mailSpoolReady(dir = '/var/mail'): Promise<boolean> {
+export async function mailSpoolReady(dir: string): Promise<boolean> {
   const st = await fs.stat(dir).catch(() => undefined);
   const mailGid = await requireGroupId('mail').catch(() => undefined);
   return !!st && st.isDirectory() && st.uid === 0 && st.gid === mailGid && (st.mode & 0o7777) === 0o2775;

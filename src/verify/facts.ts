@@ -1,3 +1,4 @@
+import { MAIL_SPOOL } from '../paths.js';
 import { parseBv, type EximVersionInfo } from '../system/exim.js';
 import type { RunResult } from '../system/run.js';
 import type { EvidenceItem } from '../evidence/store.js';
@@ -157,6 +158,6 @@ export class Facts {
       const p = file.replace(/\$\{?local_part(_data)?\}?/g, user);
       if (!p.includes('$')) return p;
     }
-    return `/var/mail/${user}`;
+    return `${MAIL_SPOOL}/${user}`;
   }
 }

@@ -67,3 +67,13 @@ describe('the tree keeps its shape (issue 11)', () => {
     expect(importsOf('/x/src/a.ts', "import type { T } from './b.js';\nexport { u } from '../c.js';\nimport x from 'node:fs';")).toEqual(['/x/src/b.ts', '/x/c.ts']);
   });
 });
+
+/** The code of a file without its comments (a comment may name a path; only code sets one). */
+const code = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+
+describe('one owner for each default (issue 11)', () => {
+  it('the mail spool /var/mail is written once, in src/paths.ts', () => {
+    const writers = files.filter((f) => /\/var\/mail(?![\w-])/.test(code(texts.get(f)!))).map(rel);
+    expect(writers).toEqual(['src/paths.ts']);
+  });
+});

@@ -1,9 +1,10 @@
 /** The mail spool as Debian keeps it (root:mail 2775), so local delivery can make its lock file. */
+import { MAIL_SPOOL } from '../../paths.js';
 import { ensureMailSpool, mailSpoolReady } from '../../system/accounts.js';
 import type { Step } from '../../steps/types.js';
 import type { ConfigureContext } from './context.js';
 
-const dir = (c: ConfigureContext) => c.o.mailSpool ?? '/var/mail';
+const dir = (c: ConfigureContext) => c.o.mailSpool ?? MAIL_SPOOL;
 
 export const spool: Step<ConfigureContext> = {
   id: 'mail-spool',
