@@ -7,7 +7,7 @@ import type { VerifyTarget } from '../verify/types.js';
 import { labModel } from './host.js';
 import { loadState, type LabState } from './state.js';
 import { backupTargets, mailHostName, names, type LabMailHostSpec } from './topology.js';
-import { EXIM_BIN, inView } from './view.js';
+import { EXIM_BIN, hostView } from './view.js';
 
 /**
  * `labctl verify --lab`: the verify checks against each lab host, from inside the lab. The
@@ -64,15 +64,7 @@ export function labTarget(state: LabState, host: LabMailHostSpec, o: TargetOverr
     model,
     stateDir: paths.stateDir,
     caFile: state.caCertificate,
-    view: {
-      run: (file, args, opts) => inView(host, name, [file, ...args], { ...opts, allowFailure: true }),
-      readFile: async (p, opts) => {
-        const r = opts?.tailBytes
-          ? await inView(host, name, ['tail', '-c', String(opts.tailBytes), p], { allowFailure: true })
-          : await inView(host, name, ['cat', p], { allowFailure: true });
-        return r.exitCode === 0 ? r.stdout : undefined;
-      },
-    },
+    view: hostView(host, name),
   };
 }
 

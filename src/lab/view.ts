@@ -1,4 +1,5 @@
 import { EXIM_DEFAULTS, MAIL_SPOOL } from '../paths.js';
+import type { HostView } from '../system/hostview.js';
 import { run, type RunOptions, type RunResult } from '../system/run.js';
 import { labPaths, names, type LabMailHostSpec } from './topology.js';
 
@@ -24,10 +25,6 @@ const VIEW_SCRIPT = [
 
 export const EXIM_BIN = `${EXIM_DEFAULTS.binDirectory}/exim`;
 
-export interface HostView {
-  host: LabMailHostSpec;
-  hostName: string;
-}
 
 /** The argv that runs `command` inside a mail host's view. */
 export function viewArgv(host: LabMailHostSpec, hostName: string, command: readonly string[]): string[] {
@@ -47,4 +44,17 @@ export function inView(host: LabMailHostSpec, hostName: string, command: readonl
 /** Runs Exim (the one shared binary) in a host's view. */
 export function eximInView(host: LabMailHostSpec, hostName: string, args: readonly string[], opts?: RunOptions): Promise<RunResult> {
   return inView(host, hostName, [EXIM_BIN, ...args], opts);
+}
+
+/** A lab host as a HostView: programs run in its view, files are read there (cat, or tail -c for a long log). */
+export function hostView(host: LabMailHostSpec, hostName: string): HostView {
+  return {
+    run: (file, args, opts) => inView(host, hostName, [file, ...args], { ...opts, allowFailure: true }),
+    readFile: async (p, opts) => {
+      const r = opts?.tailBytes
+        ? await inView(host, hostName, ['tail', '-c', String(opts.tailBytes), p], { allowFailure: true })
+        : await inView(host, hostName, ['cat', p], { allowFailure: true });
+      return r.exitCode === 0 ? r.stdout : undefined;
+    },
+  };
 }

@@ -2,11 +2,16 @@ import { promises as fs } from 'node:fs';
 import { run, type RunOptions, type RunResult } from './run.js';
 
 /**
- * The machine's own view of a mail host: programs run directly and files are read from the
- * root file system. The lab supplies views that enter a host's namespaces instead.
+ * How labctl reaches one mail host: the one type for it. The machine's own view (`rootView`)
+ * runs programs directly and reads files from the root file system; a lab host's view
+ * (src/lab/view.ts `hostView`) enters its namespaces, so `exim`, `ss`, `dpkg-query` and file
+ * reads see that host's configure, spool, mailboxes and listeners. Verify checks go through it
+ * (VerifyTarget.view) and work the same on both.
  */
-export interface RootView {
+export interface HostView {
+  /** Runs a program in the host's view; never throws on a non-zero exit (callers read exitCode). */
   run(file: string, args: readonly string[], opts?: RunOptions): Promise<RunResult>;
+  /** Reads a file as the host sees it; `tailBytes` limits a big file (the main log) to its end. */
   readFile(path: string, opts?: { tailBytes?: number }): Promise<string | undefined>;
 }
 
@@ -30,7 +35,8 @@ export async function readFileTail(path: string, tailBytes?: number): Promise<st
   }
 }
 
-export const rootView: RootView = {
+/** The machine itself, seen from the root namespaces. */
+export const rootView: HostView = {
   run: (file, args, opts) => run(file, args, { ...opts, allowFailure: true }),
   readFile: (path, opts) => readFileTail(path, opts?.tailBytes),
 };

@@ -1,6 +1,6 @@
 import type { HostModel } from '../config/model.js';
 import type { CheckResult, CheckStatus, EvidenceItem } from '../evidence/types.js';
-import type { RunOptions, RunResult } from '../system/run.js';
+import type { HostView } from '../system/hostview.js';
 
 /** The check vocabulary and a check's result belong to the evidence contract (src/evidence/types.ts). */
 export type { CheckResult, CheckStatus };
@@ -14,17 +14,8 @@ export interface VerifyReport {
   skipped: number;
 }
 
-/**
- * How checks reach one mail host. In the root namespace every call runs directly; the lab
- * (issue 5) supplies a view that enters the host's namespaces, so `exim`, `ss` and file reads
- * see that host's configure, spool, mailboxes and listeners.
- */
-export interface HostView {
-  /** Runs a program in the host's view; never throws on a non-zero exit (callers read exitCode). */
-  run(file: string, args: readonly string[], opts?: RunOptions): Promise<RunResult>;
-  /** Reads a file as the host sees it; `tailBytes` limits a big file (the main log) to its end. */
-  readFile(path: string, opts?: { tailBytes?: number }): Promise<string | undefined>;
-}
+/** How checks reach the host under test: the one HostView (src/system/hostview.ts), the machine's or a lab host's. */
+export type { HostView };
 
 /** Everything the checks need to know about the host under test. */
 export interface VerifyTarget {

@@ -5,6 +5,9 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { rootView } from '../../src/system/hostview.js';
+import { hostView } from '../../src/lab/view.js';
+import { DEFAULT_LAB } from '../../src/lab/topology.js';
 
 const SRC = path.resolve(import.meta.dirname, '../../src');
 
@@ -75,5 +78,21 @@ describe('one owner for each default (issue 11)', () => {
   it('the mail spool /var/mail is written once, in src/paths.ts', () => {
     const writers = files.filter((f) => /\/var\/mail(?![\w-])/.test(code(texts.get(f)!))).map(rel);
     expect(writers).toEqual(['src/paths.ts']);
+  });
+});
+
+describe('one HostView (issue 11)', () => {
+  it('is declared once, in src/system/hostview.ts, and no other interface has its shape', () => {
+    const declared = files.filter((f) => /\b(interface|type)\s+HostView\b/.test(code(texts.get(f)!))).map(rel);
+    expect(declared).toEqual(['src/system/hostview.ts']);
+    // The same two members under another name would be a second host view.
+    const lookalikes = files
+      .flatMap((f) => [...code(texts.get(f)!).matchAll(/interface\s+(\w+)\s*\{\s*(?:\/\*\*[^]*?\*\/\s*)?run\(file[^;]*;\s*(?:\/\*\*[^]*?\*\/\s*)?readFile\(/g)].map((m) => `${rel(f)} ${m[1]}`));
+    expect(lookalikes).toEqual(['src/system/hostview.ts HostView']);
+  });
+
+  it('the machine and a lab host both give one', () => {
+    const views = [rootView, hostView(DEFAULT_LAB.hosts[0]!, 'mail.st14.sne24.ru')];
+    for (const v of views) expect([typeof v.run, typeof v.readFile]).toEqual(['function', 'function']);
   });
 });
