@@ -1,82 +1,19 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { removePath } from '../system/files.js';
-import { waitUntil } from '../system/procs.js';
 import { run, type RunResult } from '../system/run.js';
 import type { CheckDef } from '../verify/types.js';
 import { query } from './dns.js';
-import { logSize, mailboxMessage, mainlogSince } from './logs.js';
-import { newRunId, sendFromHost, type SendOutcome } from './send.js';
 import type { LabState } from './state.js';
-import { labPaths, mailHostName, names, type LabMailHostSpec } from './topology.js';
+import type { TlsDrillScene } from './drill-tls-scene.js';
+import { mailHostName, names } from './topology.js';
 
 /**
  * The TLS drill's checks as verify checks (CheckDef): src/lab/drill-tls.ts runs them with the
  * verify runner against the primary host, so each runs under a timeout, keeps its evidence when
  * it fails or runs late, and says pass or fail like any other check. They reach the hosts the
- * lab's way: mail sent through the peer's Exim, logs and mailboxes read from the hosts' files,
- * SMTP from the client's namespace with swaks (an SMTP client independent of labctl's own).
+ * lab's way: mail sent through the peer's Exim (the scene's one delivery,
+ * src/lab/drill-tls-scene.ts), logs and mailboxes read from the hosts' files, SMTP from the
+ * client's namespace with swaks (an SMTP client independent of labctl's own).
  */
-
-/** The peer's message to the primary, sent once for the checks that read it. */
-export interface Delivery {
-  sent: SendOutcome['records'][number];
-  message?: { headers: string; body: string };
-  peerLog: string;
-  primaryLog: string;
-}
-
-/** What the drill's checks share. */
-export interface TlsDrillScene {
-  state: LabState;
-  /** Receives the mail, and is switched to TLS-required mode. */
-  primary: LabMailHostSpec;
-  /** Sends to it, signing with DKIM. */
-  peer: LabMailHostSpec;
-  from: string;
-  to: string;
-  runId: string;
-  delivery: () => Promise<Delivery>;
-}
-
-type Deliver = (s: Omit<TlsDrillScene, 'delivery'>) => Promise<Delivery>;
-
-/** The scene of one drill run; `deliver` (the real peer -> primary send by default) runs at most once. */
-export function tlsDrillScene(state: LabState, primary: LabMailHostSpec, peer: LabMailHostSpec, deliver: Deliver = deliverOverLab): TlsDrillScene {
-  const user = state.hosts[primary.name]!.users[0]!;
-  const scene = {
-    state,
-    primary,
-    peer,
-    to: `${user}@${primary.domain}`,
-    from: `${state.hosts[peer.name]!.users[0]}@${peer.domain}`,
-    runId: newRunId(),
-  };
-  let delivered: Promise<Delivery> | undefined;
-  return { ...scene, delivery: () => (delivered ??= deliver(scene)) };
-}
-
-/** Removes the TLS session cache so the next connection does a full, verified handshake. */
-async function clearTlsCache(host: LabMailHostSpec): Promise<void> {
-  const db = path.join(labPaths.host(host.name).spool, 'db');
-  for (const f of await fs.readdir(db).catch(() => [] as string[])) if (f.startsWith('tls')) await removePath(path.join(db, f));
-}
-
-async function deliverOverLab(s: Omit<TlsDrillScene, 'delivery'>): Promise<Delivery> {
-  const user = s.to.split('@')[0]!;
-  await clearTlsCache(s.peer);
-  const peerLog0 = await logSize(s.peer);
-  const primaryLog0 = await logSize(s.primary);
-  const sent = await sendFromHost(s.peer, { from: s.from, to: s.to, count: 1, runId: s.runId, subject: 'tls drill' });
-  await waitUntil(async () => (await mailboxMessage(s.primary, user, s.runId)) !== undefined, 15000, 100);
-  return {
-    sent: sent.records[0]!,
-    message: await mailboxMessage(s.primary, user, s.runId),
-    peerLog: await mainlogSince(s.peer, peerLog0),
-    primaryLog: await mainlogSince(s.primary, primaryLog0),
-  };
-}
 
 /** swaks in the client's namespace. */
 function swaks(args: string[]): Promise<RunResult> {

@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import { paths } from '../paths.js';
 import { STATUS_LABEL, type ItemStatus, type Report } from './model.js';
-import { esc, timelineSvg, topologySvg } from './svg.js';
+import { esc } from './svg.js';
+import { timelineSvg } from './svg-timeline.js';
+import { topologySvg } from './svg-topology.js';
 import type { TopologyView } from './topology.js';
 import type { DrillTimeline } from './timeline.js';
 

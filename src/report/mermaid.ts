@@ -3,7 +3,7 @@
  * e.g. a forge's file view): the topology as a flowchart, the drill as a Gantt chart.
  */
 import type { TopologyView } from './topology.js';
-import { ordered } from './svg.js';
+import { ordered } from './svg-topology.js';
 import { heldFrom, type DrillTimeline } from './timeline.js';
 
 /** Mermaid node ids: letters, digits and underscores only. */

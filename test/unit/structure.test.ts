@@ -96,3 +96,12 @@ describe('one HostView (issue 11)', () => {
     for (const v of views) expect([typeof v.run, typeof v.readFile]).toEqual(['function', 'function']);
   });
 });
+
+describe('small modules (issue 11: the 200-line guideline)', () => {
+  it('the report and the TLS drill are split along their seams: no file of theirs over 200 lines', () => {
+    const watched = files.filter((f) => rel(f).startsWith('src/report/') || /^src\/lab\/drill-tls/.test(rel(f)));
+    expect(watched.map(rel)).toEqual(expect.arrayContaining(['src/report/svg.ts', 'src/lab/drill-tls-checks.ts']));
+    const long = watched.map((f) => [rel(f), texts.get(f)!.split('\n').length - 1] as const).filter(([, n]) => n > 200);
+    expect(long).toEqual([]);
+  });
+});

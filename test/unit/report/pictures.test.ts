@@ -3,7 +3,8 @@ import { payloadItem, type Topology } from '../../../src/evidence/payloads.js';
 import type { EvidenceRecord } from '../../../src/evidence/store.js';
 import { countSeries, timelineFrom } from '../../../src/report/timeline.js';
 import { topologyFrom } from '../../../src/report/topology.js';
-import { timelineSvg, topologySvg } from '../../../src/report/svg.js';
+import { timelineSvg } from '../../../src/report/svg-timeline.js';
+import { topologySvg } from '../../../src/report/svg-topology.js';
 import { timelineMermaid, topologyMermaid } from '../../../src/report/mermaid.js';
 import { fixtureRecords, DRILL_MESSAGE_ID } from './fixture-store.js';
 
