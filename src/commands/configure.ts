@@ -13,6 +13,16 @@ interface ConfigureFlags extends ModelFlags {
   dryRun?: boolean;
 }
 
+/** The flags and the model they give, checked before the lock is asked for (a bad one exits 2). */
+async function parseFlags(flags: ConfigureFlags) {
+  const { model, tlsCert, tlsKey, configFile } = await resolveModel(flags);
+  if (configFile) console.error(`settings from ${configFile}`);
+  if (flags.configureFile !== undefined) checkConfigPath('--configure-file', flags.configureFile);
+  if (flags.exim !== undefined) checkConfigPath('--exim', flags.exim);
+  await checkGivenCertificate({ model, tlsCert, tlsKey });
+  return { flags, model, tlsCert, tlsKey };
+}
+
 export function registerConfigure(program: Command): void {
   const cmd = program
     .command('configure')
@@ -22,9 +32,7 @@ export function registerConfigure(program: Command): void {
     .option('--exim <binary>', 'the Exim binary (default: what labctl install recorded, else /usr/exim/bin/exim)')
     .option('--diff', 'show the change against the installed file and install nothing')
     .option('--dry-run', 'print the plan and change nothing; no root needed')
-    .action(locked((f: ConfigureFlags) => (f.diff || f.dryRun ? 'shared' : 'exclusive'), async (flags: ConfigureFlags) => {
-      const { model, tlsCert, tlsKey, configFile } = await resolveModel(flags);
-      if (configFile) console.error(`settings from ${configFile}`);
+    .action(locked((f: ConfigureFlags) => (f.diff || f.dryRun ? 'shared' : 'exclusive'), parseFlags, async ({ flags, model, tlsCert, tlsKey }) => {
       const exim = await installedExim();
       const o: ConfigureOptions = {
         model,
@@ -33,7 +41,6 @@ export function registerConfigure(program: Command): void {
         configureFile: checkConfigPath('--configure-file', flags.configureFile ?? exim.configureFile),
         eximBinary: checkConfigPath('--exim', flags.exim ?? exim.binary),
       };
-      await checkGivenCertificate(o);
 
       const steps = () => lines.records.map(({ id, title, status, detail, ms }) => ({ id, title, status, detail, ms: Math.round(ms) }));
       const lines = new StepLines(flags.diff || flags.dryRun ? 'check' : 'apply', !!flags.json || !!flags.diff);

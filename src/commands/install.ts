@@ -94,8 +94,7 @@ export function registerInstall(program: Command): void {
     .option('--show-makefile', 'print the effective Local/Makefile settings and their diff against EDITME, then stop')
     .option('--dry-run', 'print the plan (URLs, paths, commands, files) and change nothing; no root needed')
     .option('--json', 'print the step results as JSON')
-    .action(locked((f: InstallFlags) => (f.dryRun || f.showMakefile ? 'shared' : 'exclusive'), async (flags: InstallFlags) => {
-      const o = toOptions(flags);
+    .action(locked((f: InstallFlags) => (f.dryRun || f.showMakefile ? 'shared' : 'exclusive'), (flags: InstallFlags) => ({ flags, o: toOptions(flags) }), async ({ flags, o }) => {
       const lines = new StepLines(flags.dryRun ? 'check' : 'apply', !!flags.json);
       const steps = () => lines.records.map(({ id, title, status, detail, ms }) => ({ id, title, status, detail, ms: Math.round(ms) }));
       if (flags.showMakefile) {

@@ -35,8 +35,7 @@ export function registerLab(program: Command): void {
     .description('build the lab: namespaces, DNS server, mail hosts configured like `labctl configure`, daemons')
     .option('--config <file>', 'lab topology (YAML or JSON); default st14 + st18, each the other\'s backup MX')
     .option('--dry-run', 'print what lab up would do (each step\'s check); change nothing')
-    .action(locked((o: { dryRun?: boolean }) => (o.dryRun ? 'shared' : 'exclusive'), async (o: { config?: string; dryRun?: boolean }) => {
-      const spec = await loadLabSpec(o.config);
+    .action(locked((o: { dryRun?: boolean }) => (o.dryRun ? 'shared' : 'exclusive'), async (o: { config?: string; dryRun?: boolean }) => ({ o, spec: await loadLabSpec(o.config) }), async ({ o, spec }) => {
       if (o.dryRun) return planLabUp(spec, new StepLines('check'));
       const started = performance.now();
       const r = await labUp(spec, new StepLines());
@@ -108,9 +107,10 @@ export function registerLab(program: Command): void {
     .option('--sender <address>', 'envelope and From: address (default a user of another lab domain)')
     .option('--json', 'print one JSON record per message')
     .action(async (o: { from: string; to: string; count: string; sender?: string; json?: boolean }) => {
-      const state = await requireState();
       if (!/^[^@\s]+@[^@\s]+$/.test(o.to)) throw usageError(`--to: "${o.to}" is not an address`);
-      const r = await labSend(state, o.from, { to: o.to, count: positiveInt('--count', o.count), from: o.sender });
+      const count = positiveInt('--count', o.count);
+      const state = await requireState();
+      const r = await labSend(state, o.from, { to: o.to, count, from: o.sender });
       const ok = r.records.filter((x) => x.ok).length;
       if (o.json) for (const rec of r.records) console.log(JSON.stringify(rec));
       else {
@@ -128,9 +128,8 @@ export function registerLab(program: Command): void {
     .option('--messages <n>', 'how many messages', '10')
     .option('--force', 'deliver with exim -qff on the backup (5c) instead of waiting for the retry rule (4c)')
     .option('--json', 'print exactly {"sent","heldOnBackup","delivered","lost","duplicates","heldSeconds","recoverySeconds"}')
-    .action(locked('exclusive', async (o: { messages: string; force?: boolean; json?: boolean }) => {
+    .action(locked('exclusive', (o: { messages: string; force?: boolean; json?: boolean }) => ({ o, n: positiveInt('--messages', o.messages) }), async ({ o, n }) => {
       const state = await requireState();
-      const n = positiveInt('--messages', o.messages);
       const r = await backupMxDrill(state, { messages: n, force: Boolean(o.force), log: o.json ? undefined : (l) => console.log(chalk.dim(`  ${l}`)) });
       const f = r.figures;
       if (o.json) console.log(JSON.stringify(f));

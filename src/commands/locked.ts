@@ -27,18 +27,29 @@ export function parseWait(value: unknown): number {
   return n;
 }
 
-/** Wraps a commander action so that it runs holding the lock, and gives it back when done. */
-export function locked<A extends unknown[]>(mode: LockFor<A>, action: (...args: A) => void | Promise<void>): (...args: A) => Promise<void> {
+type Action<A extends unknown[]> = (...args: A) => void | Promise<void>;
+
+/**
+ * Wraps a commander action so that it runs holding the lock, and gives it back when done. With
+ * `parse`, the arguments and flags are read and checked first, before the lock is asked for: a
+ * bad flag is a usage error (exit 2) naming the flag even while another labctl holds the lock,
+ * never a 75 about the lock. What `parse` returns is handed to `action`.
+ */
+export function locked<A extends unknown[]>(mode: LockFor<A>, action: Action<A>): (...args: A) => Promise<void>;
+export function locked<A extends unknown[], P>(mode: LockFor<A>, parse: (...args: A) => P | Promise<P>, action: (parsed: P) => void | Promise<void>): (...args: A) => Promise<void>;
+export function locked<A extends unknown[], P>(mode: LockFor<A>, first: Action<A> | ((...args: A) => P | Promise<P>), second?: (parsed: P) => void | Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     // Commander passes the command itself last; its globals hold the root's --wait.
     const command = args[args.length - 1] as Command;
     const waitSeconds = parseWait(command.optsWithGlobals().wait);
+    const parsed = second ? await first(...args) : undefined;
     const lock = await acquireLock(typeof mode === 'function' ? mode(...args) : mode, {
       waitSeconds,
       command: showCommand('labctl', process.argv.slice(2)),
     });
     try {
-      await action(...args);
+      if (second) await second(parsed as P);
+      else await (first as Action<A>)(...args);
     } finally {
       lock?.release();
     }

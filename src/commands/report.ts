@@ -54,9 +54,14 @@ export function registerReport(program: Command): void {
     });
 }
 
-const evidenceReport = locked('shared', async (flags: ReportFlags, _command: Command) => {
+/** The flags, checked before the lock is asked for (a bad one exits 2). */
+function checkFlags(flags: ReportFlags, _command: Command): ReportFlags {
   if (flags.host !== undefined && !/^[a-z][a-z0-9-]{0,30}$/.test(flags.host)) throw usageError(`--host "${flags.host}" is not a lab host name`, 'use a name such as st14 or st18');
   if (!flags.out) throw usageError('--out needs a file name', 'use --out report.md, or --out - for standard output');
+  return flags;
+}
+
+const evidenceReport = locked('shared', checkFlags, async (flags) => {
   const { report, markdown, written } = await writeReport({
     out: flags.out,
     html: flags.html || undefined,

@@ -38,6 +38,22 @@ function positiveInt(flag: string, value: string | undefined): number | undefine
   return n;
 }
 
+/** The flags, checked before the lock is asked for (a bad one exits 2). */
+function parseFlags(flags: VerifyFlags) {
+  const timeout = positiveInt('--timeout', flags.timeout) ?? DEFAULT_TIMEOUT_MS / 1000;
+  const overrides: TargetOverrides = {
+    host: flags.host,
+    port: positiveInt('--port', flags.port),
+    domain: flags.domain,
+    user: flags.user,
+    partners: list(flags.partner),
+    dnsServer: flags.dnsServer,
+    outsideAddress: flags.outsideAddress,
+    ca: flags.ca,
+  };
+  return { flags, timeout, overrides };
+}
+
 export function registerVerify(program: Command): void {
   program
     .command('verify')
@@ -59,18 +75,7 @@ export function registerVerify(program: Command): void {
     .option('--lab', 'verify each host of the two-host lab (labctl lab up), from inside the lab')
     .option('--no-store', `do not keep this run under the state directory's evidence/ for labctl report`)
     .addHelpText('after', `\nChecks: ${CHECK_IDS.join(', ')}\nExit status: 0 nothing failed, 1 a check failed, 2 usage error.`)
-    .action(locked('shared', async (flags: VerifyFlags) => {
-      const timeout = positiveInt('--timeout', flags.timeout) ?? DEFAULT_TIMEOUT_MS / 1000;
-      const overrides: TargetOverrides = {
-        host: flags.host,
-        port: positiveInt('--port', flags.port),
-        domain: flags.domain,
-        user: flags.user,
-        partners: list(flags.partner),
-        dnsServer: flags.dnsServer,
-        outsideAddress: flags.outsideAddress,
-        ca: flags.ca,
-      };
+    .action(locked('shared', parseFlags, async ({ flags, timeout, overrides }) => {
       let targets: VerifyTarget[];
       if (flags.lab) {
         // The checks connect from this process: it must live in the lab client's namespace.
