@@ -106,9 +106,10 @@ export function registerLab(program: Command): void {
     .option('--count <n>', 'how many messages', '1')
     .option('--sender <address>', 'envelope and From: address (default a user of another lab domain)')
     .option('--json', 'print one JSON record per message')
-    .action(async (o: { from: string; to: string; count: string; sender?: string; json?: boolean }) => {
+    .action(locked('exclusive', (o: { from: string; to: string; count: string; sender?: string; json?: boolean }) => {
       if (!/^[^@\s]+@[^@\s]+$/.test(o.to)) throw usageError(`--to: "${o.to}" is not an address`);
-      const count = positiveInt('--count', o.count);
+      return { o, count: positiveInt('--count', o.count) };
+    }, async ({ o, count }) => {
       const state = await requireState();
       const r = await labSend(state, o.from, { to: o.to, count, from: o.sender });
       const ok = r.records.filter((x) => x.ok).length;
@@ -118,7 +119,7 @@ export function registerLab(program: Command): void {
         console.log(`lab send: ${ok}/${r.records.length} accepted${r.records[0]?.mx ? ` (first by ${r.records[0].mx})` : ''}; Message-IDs ${r.runId}-N`);
       }
       if (ok !== r.records.length) process.exitCode = EXIT.failure;
-    });
+    }));
 
   const drill = lab.command('drill').description('scripted exercises of the write-up: backup-mx (4b-5c), tls (Task 3 and 7)');
 

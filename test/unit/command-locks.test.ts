@@ -1,6 +1,8 @@
 /**
- * When commands take the lock (issue 12): a bad flag is a usage error (exit 2) naming the flag,
- * found before the lock is asked for, so another labctl holding it does not turn a typo into a 75. Another labctl holds the lock exclusively throughout, in a scratch lock
+ * Which commands take the lock, and when (issue 12): every command that changes the machine
+ * takes it exclusively, verify and report share it, and a bad flag is a usage error (exit 2)
+ * naming the flag, found before the lock is asked for, so another labctl holding it does not
+ * turn a typo into a 75. Another labctl holds the lock exclusively throughout, in a scratch lock
  * directory; state and lab directories are scratch too, so nothing here reaches the machine's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,5 +51,41 @@ describe('a bad flag while another labctl holds the lock', () => {
     expect(r.stderr).toContain(message);
     expect(r.stderr).not.toContain('is held by');
     expect(r.exitCode, r.all).toBe(2);
+  });
+});
+
+describe('every command that changes the machine takes the lock alone; verify and report share it', () => {
+  const none = () => path.join(dir, 'nothing-here');
+  const alone: [string, () => string[]][] = [
+    ['install', () => ['install', '--mirror', none(), '--yes']],
+    ['configure', () => ['configure', '--domain', 'st14.sne24.ru', '--configure-file', path.join(none(), 'configure'), '--exim', path.join(none(), 'exim')]],
+    ...['start', 'stop', 'restart', 'reload'].map((a): [string, () => string[]] => [`service ${a}`, () => ['service', a]]),
+    ['lab up', () => ['lab', 'up']],
+    ['lab down', () => ['lab', 'down']],
+    ['lab send (it queues mail)', () => ['lab', 'send', '--from', 'st18', '--to', 'ahmed@st14.sne24.ru']],
+    ['lab drill backup-mx', () => ['lab', 'drill', 'backup-mx', '--messages', '1']],
+    ['lab drill tls', () => ['lab', 'drill', 'tls']],
+    ['lab drill wire', () => ['lab', 'drill', 'wire']],
+    ['mirror', () => ['mirror', none()]],
+  ];
+  const shared: [string, () => string[]][] = [
+    ['verify', () => ['verify', '--no-store']],
+    ['report', () => ['report', '--out', '-', '--no-html']],
+  ];
+  it.each([...alone.map(([n, a]) => [n, a, 'alone'] as const), ...shared.map(([n, a]) => [n, a, 'shared'] as const)])(
+    'labctl %s: exit 75, naming the holder and how it wanted the lock',
+    async (_name, args, how) => {
+      const r = await run(args());
+      expect(r.stderr).toContain(`is held by pid ${holder.pid} (labctl lab drill backup-mx --messages 1000)`);
+      expect(r.stderr).toContain(`this run wanted it ${how}`);
+      expect(r.exitCode, r.all).toBe(75);
+    },
+  );
+
+  it('service status, a dry run and a diff only read: they share it', async () => {
+    for (const args of [['service', 'status'], ['install', '--dry-run'], ['configure', '--domain', 'st14.sne24.ru', '--diff'], ['lab', 'up', '--dry-run']]) {
+      const r = await run(args);
+      expect(r.stderr, args.join(' ')).toContain('this run wanted it shared');
+    }
   });
 });
