@@ -7,14 +7,22 @@ export async function isAptBased(): Promise<boolean> {
   return (await exists('/usr/bin/apt-get')) && (await exists('/usr/bin/dpkg-query'));
 }
 
-/** Installed Debian packages whose names match any of the given dpkg-query patterns (globs allowed). */
-export async function installedPackages(patterns: string[]): Promise<string[]> {
-  const r = await run('dpkg-query', ['-W', '-f', '${Package}\\t${db:Status-Abbrev}\\n', ...patterns], { allowFailure: true });
-  return r.stdout
+/** The dpkg-query arguments that list packages matching the patterns (globs allowed) with their status. */
+export const packageQuery = (patterns: readonly string[]) => ['-W', '-f', '${Package}\\t${db:Status-Abbrev}\\n', ...patterns];
+
+/** The installed packages in packageQuery's output (status ii). */
+export function installedIn(dpkgQueryOutput: string): string[] {
+  return dpkgQueryOutput
     .split('\n')
     .map((l) => l.split('\t'))
     .filter(([name, status]) => name && status?.startsWith('ii'))
-    .map(([name]) => name);
+    .map(([name]) => name!);
+}
+
+/** Installed Debian packages whose names match any of the given dpkg-query patterns (globs allowed). */
+export async function installedPackages(patterns: string[]): Promise<string[]> {
+  const r = await run('dpkg-query', packageQuery(patterns), { allowFailure: true });
+  return installedIn(r.stdout);
 }
 
 export async function packageOwning(file: string): Promise<string | undefined> {

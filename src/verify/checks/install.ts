@@ -1,7 +1,6 @@
-import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { installedPackages } from '../../system/apt.js';
+import { installedIn, packageQuery } from '../../system/apt.js';
 import { MTA_PACKAGES } from '../../system/mta.js';
 import { LABCTL_BUILD, advisories, advisoriesFor, buildMatches, fixingRelease, formatAdvisories, inAffectedRange, type BuildProfile, type TlsLibrary } from '../../source/advisories.js';
 import { compareVersions } from '../../source/versions.js';
@@ -13,19 +12,27 @@ import type { CheckDef } from '../types.js';
 
 const readInstallRecord = (stateDir: string) => loadInstallState(stateDir).catch((err: Error) => ({ unreadable: err.message }) as const);
 
+/**
+ * Everything goes through the target's view: on a lab host, dpkg-query, readlink and ss run in
+ * that host's namespaces, so the check judges the host under test, not the machine it runs on.
+ */
 export const noOtherMta: CheckDef = {
   id: '1a-no-other-mta',
   title: 'no other MTA is installed or listening on port 25',
   async run({ target, evidence }) {
-    const packages = await installedPackages(MTA_PACKAGES);
+    const { view } = target;
+    const query = await view.run('dpkg-query', packageQuery(MTA_PACKAGES));
+    const packages = installedIn(query.stdout);
     evidence.push({ kind: 'text', label: 'MTA packages installed', text: `${MTA_PACKAGES.join(', ')}: ${packages.join(', ') || 'none'}` });
-    const ours = await fs.realpath(target.eximBinary).catch(() => target.eximBinary);
-    const ss = await target.view.run('ss', ['-H', '-ltnp', `sport = :${target.smtpPort}`]);
+    const resolved = await view.run('readlink', ['-f', target.eximBinary]);
+    const ours = (resolved.exitCode === 0 && resolved.stdout.trim()) || target.eximBinary;
+    const ss = await view.run('ss', ['-H', '-ltnp', `sport = :${target.smtpPort}`]);
     evidence.push(commandEvidence(`listeners on port ${target.smtpPort}`, ss));
     const foreign: string[] = [];
     for (const line of ss.stdout.split('\n').filter(Boolean)) {
       for (const m of line.matchAll(/\("([^"]+)",pid=(\d+)/g)) {
-        const exe = await fs.readlink(`/proc/${m[2]}/exe`).catch(() => undefined);
+        const link = await view.run('readlink', [`/proc/${m[2]}/exe`]);
+        const exe = link.exitCode === 0 ? link.stdout.trim() || undefined : undefined;
         if (exe !== ours && m[1] !== 'exim') foreign.push(`${m[1]} (pid ${m[2]}${exe ? `, ${exe}` : ''})`);
       }
     }
