@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# The labctl release the class playbook copies to every student machine: `npm pack` of the
-# repository's HEAD (git archive: nothing uncommitted) with dist/ built, without the tests.
+# The labctl release the class playbook copies to every student machine: `npm pack` of a commit
+# of the repository (HEAD unless REF is given; git archive: nothing uncommitted) with dist/ built,
+# without the tests.
 # Prints one JSON line: {"tarball": PATH, "changed": true|false}. The tarball is replaced only when
 # its bytes differ (npm pack gives every entry the same date), so a rerun of ansible/site.yml
 # copies nothing and reports changed=0.
-#   scripts/class/pack.sh [OUT_DIR]     default: build/class in the repository
+#   scripts/class/pack.sh [OUT_DIR [REF]]     default: build/class in the repository, HEAD
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$repo/build/class}
+ref=${2:-HEAD}
+git -C "$repo" rev-parse --verify --quiet "$ref^{commit}" >/dev/null || { echo "pack.sh: $ref is not a commit of $repo" >&2; exit 2; }
 mkdir -p "$out"
 [ -d "$repo/node_modules/typescript" ] || { echo "pack.sh: run npm ci (or scripts/setup.sh) first: the release is built with tsc" >&2; exit 2; }
 stage=$(mktemp -d "$out/stage.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
-git -C "$repo" archive --format=tar HEAD | tar -C "$stage" -xf -
+git -C "$repo" archive --format=tar "$ref" | tar -C "$stage" -xf -
 ln -s "$repo/node_modules" "$stage/node_modules"
 (cd "$stage" && node_modules/.bin/tsc -p tsconfig.json) >&2
 rm "$stage/node_modules"

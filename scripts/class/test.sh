@@ -2,8 +2,11 @@
 # npm run test:class: the class playbook (ansible/site.yml) against three booted Debian 12
 # containers, dns, st14 and st18, each a separate machine with systemd and sshd, on a private
 # bridge that only they and the controller see. Checks that the playbook passes, that st14 and
-# st18 each pass 5a-backup-relay against the other, builds the class report, and runs the playbook
-# a second time expecting changed=0 on every host. Needs root and scripts/setup.sh --tests.
+# st18 each pass verify (no failed check) including 5a-backup-relay against the other, runs the
+# backup-MX drill across the machines (systemctl stop exim on st14, 20 messages from a client on
+# st18 that looks up the MX records, held on st18, systemctl start exim on st14, each arrives
+# exactly once), builds the class report (HTML, opened in headless Chromium), and runs the
+# playbook a second time expecting changed=0 on every host. Needs root and scripts/setup.sh --tests.
 #
 # Layout (see ../shared notes, "Ansible over SSH to booted containers"):
 #  - the root filesystem of scripts/container/rootfs.sh plus openssh-server and python3 (installed
@@ -21,6 +24,13 @@
 #   LABCTL_CI_CACHE        the rootfs cache (default /var/cache/labctl-ci)
 #   LABCTL_CONTAINER_WORK  where the work directory goes (default /var/tmp)
 #   LABCTL_CLASS_KEEP_REPORTS=DIR   copy the reports and the class report there before cleaning up
+#   LABCTL_CLASS_STUDENTS  the students, as labctl class inventory --students takes them: 14,18
+#                          (the default) or a count (4: st1..st4); the drill uses the first pair
+#   LABCTL_CLASS_MODE      full (the default) or playbook: one playbook run and its wall time only
+#                          (bench/class.sh)
+# The whole script is one compound command, read before it runs: editing the file during a run
+# does not change the run.
+{
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -28,7 +38,7 @@ container="$repo/scripts/container"
 cache=${LABCTL_CI_CACHE:-/var/cache/labctl-ci}
 
 [ "$(id -u)" -eq 0 ] || { echo "test.sh: run as root (systemd-nspawn, network namespaces)" >&2; exit 2; }
-for tool in systemd-nspawn nsenter zstd git node ip ssh ssh-keygen ansible-playbook; do
+for tool in systemd-nspawn nsenter zstd git node ip ssh ssh-keygen ansible-playbook flock; do
   command -v "$tool" >/dev/null || { echo "test.sh: $tool is missing (scripts/setup.sh --tests installs it)" >&2; exit 2; }
 done
 
@@ -41,9 +51,24 @@ timing() { awk -v p="$1" -v a="$2" -v b="$(now)" 'BEGIN { printf "timing: %-22s 
 log() { echo "test.sh: $*"; }
 t_all=$(now)
 
-machines=(dns st14 st18)
-declare -A address=([ctl]=10.77.0.1 [dns]=10.77.0.2 [st14]=10.77.0.11 [st18]=10.77.0.12)
+students_spec=${LABCTL_CLASS_STUDENTS:-14,18}
+mode=${LABCTL_CLASS_MODE:-full}
+case "$mode" in full|playbook) ;; *) echo "test.sh: LABCTL_CLASS_MODE=$mode: expected full or playbook" >&2; exit 2 ;; esac
+if [[ "$students_spec" =~ ^[0-9]+$ ]]; then numbers=($(seq 1 "$students_spec")); else IFS=, read -r -a numbers <<<"$students_spec"; fi
+[ "${#numbers[@]}" -ge 2 ] && [ "${#numbers[@]}" -le 40 ] || { echo "test.sh: LABCTL_CLASS_STUDENTS=$students_spec: 2 to 40 students" >&2; exit 2; }
+# The addresses labctl class inventory --subnet 10.77.0.0/24 gives: dns .2, students .11 upwards.
+machines=(dns)
+declare -A address=([ctl]=10.77.0.1 [dns]=10.77.0.2)
+for k in "${!numbers[@]}"; do machines+=("st${numbers[$k]}"); address[st${numbers[$k]}]=10.77.0.$((11 + k)); done
+students=("${machines[@]:1}")
+primary=${students[0]} backup=${students[1]}   # the first pair backs each other up (--pairs pairs)
+log "machines: ${machines[*]} ($mode)"
+host_bridges() { ip -o link show type bridge | awk -F': ' '{ print $2 }' | sort; }
+bridges_before=$(host_bridges)
 prefix="lc$$"
+# The release the playbook packs: the commit this run started at, for both runs (the playbook
+# packs HEAD by default, and a commit made during the run would make the rerun copy a new release).
+release_ref=$(git -C "$repo" rev-parse HEAD)
 work=$(mktemp -d "${LABCTL_CONTAINER_WORK:-/var/tmp}/labctl-class.XXXXXX")
 share="$work/share"
 cgroup_roots=()
@@ -86,6 +111,8 @@ cleanup() {
     kill -KILL $pids 2>/dev/null
     sleep 0.2
   done
+  pids=$( { cgroup_pids; netns_pids; pgrep -f -- "--machine=$prefix-" 2>/dev/null; } | sort -un)
+  [ -z "$pids" ] || { log "processes left: $(ps -o pid=,args= -p "$(echo $pids | tr ' ' ,)" 2>/dev/null | head -n 5)"; status=1; }
   for m in "${machines[@]}" ctl net; do ip netns del "$prefix-$m" 2>/dev/null; done
   mounts_under_work | sort -r | while read -r mnt; do umount "$mnt" 2>/dev/null || umount -l "$mnt"; done
   if [ -n "$(mounts_under_work)" ]; then log "still mounted under $work, not removing it"; status=1; else rm -rf --one-file-system "$work"; fi
@@ -94,6 +121,8 @@ cleanup() {
     [ -d "$cg" ] && { log "could not remove cgroup $cg"; status=1; }
   done
   [ -z "$(ip netns list | grep "^$prefix-")" ] || { log "netns left: $(ip netns list | grep "^$prefix-")"; status=1; }
+  [ "$(host_bridges)" = "$bridges_before" ] || { log "the host's bridges changed: $(echo $(host_bridges)) (before: $(echo $bridges_before))"; status=1; }
+  [ -z "$(ls /run/systemd/nspawn/propagate 2>/dev/null | grep "^$prefix-")" ] || { log "nspawn propagation directories left"; status=1; }
   if [ "$(dev_null)" != "$dev_null_expected" ]; then
     echo "test.sh: FATAL: the host's /dev/null changed to '$(dev_null)'; fix: chown root:root /dev/null; chmod 0666 /dev/null" >&2
     status=1
@@ -181,7 +210,7 @@ for m in "${machines[@]}"; do
     ln -sf "../ci-egress-$port.socket" "$root/etc/systemd/system/sockets.target.wants/ci-egress-$port.socket"
   done
 done
-timing "unpack x3" "$t0"
+timing "unpack x${#machines[@]}" "$t0"
 
 # 4. the private network: a bridge in its own netns, one netns per machine and the controller
 ip netns add "$prefix-net"
@@ -219,10 +248,10 @@ for m in "${machines[@]}"; do
   done
   [ -n "$ok" ] || { log "$m did not come up with sshd:"; tail -n 30 "$work/console-$m.log"; exit 1; }
 done
-timing "boot + sshd x3" "$t0"
+timing "boot + sshd x${#machines[@]}" "$t0"
 
 # 6. inventory and Ansible's configuration, all under the work directory
-node "$repo/bin/labctl" class inventory --students 14,18 --domain 'st{n}.sne24.ru' --subnet 10.77.0.0/24 --out "$work/class.yml"
+node "$repo/bin/labctl" class inventory --students "$students_spec" --domain 'st{n}.sne24.ru' --subnet 10.77.0.0/24 --out "$work/class.yml"
 cat >"$work/ansible.cfg" <<EOF
 [defaults]
 home = $work/ansible-home
@@ -232,36 +261,127 @@ remote_user = root
 private_key_file = $work/id_ed25519
 interpreter_python = /usr/bin/python3
 host_key_checking = True
-forks = 5
 [ssh_connection]
 control_path_dir = $work/cp
 ssh_args = -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=$work/known_hosts -o StrictHostKeyChecking=yes
 pipelining = True
 EOF
+# ansible-core's junit callback records each task's time per host (bench: where the time goes).
 playbook() {
   ip netns exec "$prefix-ctl" env ANSIBLE_CONFIG="$work/ansible.cfg" ANSIBLE_FORCE_COLOR=0 \
-    ansible-playbook -i "$work/class.yml" "$repo/ansible/site.yml" -e "labctl_reports_dir=$work/reports" "$@"
+    ANSIBLE_CALLBACKS_ENABLED=ansible.builtin.junit JUNIT_OUTPUT_DIR="$work/junit" JUNIT_TASK_CLASS=yes \
+    ansible-playbook -i "$work/class.yml" "$repo/ansible/site.yml" -e "labctl_reports_dir=$work/reports" -e "labctl_release_ref=$release_ref" "$@"
 }
 recap() { sed -n '/^PLAY RECAP/,$p' "$1"; }
 
-# 7. the playbook, twice
+on() { local m=$1; shift; ip netns exec "$prefix-ctl" ssh "${ssh_opts[@]}" "root@${address[$m]}" "$@"; }
+
+# 7. the playbook
 t0=$(now)
 playbook >"$work/run1.log" 2>&1 || { tail -n 80 "$work/run1.log"; log "the first playbook run failed"; exit 1; }
+playbook_seconds=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
 timing "playbook, first run" "$t0"
 recap "$work/run1.log"
+# The class DNS server's zones: how they grow with the class.
+log "dns: $(on dns 'cd /var/lib/bind/labctl && echo "$(ls *.zone | wc -l) zone files, $(cat *.zone | grep -c " IN ") records, $(cat *.zone | wc -c) bytes"')"
+if [ "$mode" = playbook ]; then
+  # bench/class.sh reads this line.
+  # The slowest tasks: the longest host's time for each, in seconds.
+  python3 - "$work/junit" <<'PY' || true
+import glob, re, sys, xml.etree.ElementTree as ET
+tasks = {}
+for f in glob.glob(sys.argv[1] + "/*.xml"):
+    for tc in ET.parse(f).iter("testcase"):
+        name = tc.get("name", "")
+        task = name.split("] ", 1)[-1] if name.startswith("[") else name
+        # "Play name: role : task name arg=value ...": the role and the task's name only
+        task = re.sub(r" [A-Za-z_]+=.*$", "", task.split(": ", 1)[-1] if " : " in task.split(": ", 1)[-1] else task)
+        tasks[task] = max(tasks.get(task, 0.0), float(tc.get("time", 0)))
+for task, t in sorted(tasks.items(), key=lambda kv: -kv[1])[:6]:
+    print(f"task: {t:7.1f} s  {task}")
+PY
+  log "bench: ${#students[@]} students, forks $(ip netns exec "$prefix-ctl" env ANSIBLE_CONFIG="$work/ansible.cfg" ansible-config dump 2>/dev/null | sed -n 's/^DEFAULT_FORKS([^)]*) = //p'), first playbook run $playbook_seconds s"
+  exit 0
+fi
 
+# 8. verify on every student machine: no failed check, and 5a-backup-relay passes against its partner
 fail=0
-for m in st14 st18; do
+for m in "${students[@]}"; do
   [ -s "$work/reports/$m.json" ] || { log "no report from $m"; fail=1; continue; }
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     const c = Object.fromEntries(r.checks.map((x) => [x.id, x]));
     console.log(`${process.argv[2]}: ${r.passed} passed, ${r.failed} failed, ${r.warned} warned, ${r.skipped} skipped; 5a-backup-relay ${c["5a-backup-relay"]?.status}: ${c["5a-backup-relay"]?.summary}`);
     for (const x of r.checks) if (x.status === "fail") console.log(`  fail ${x.id}: ${x.summary}`);
-    process.exit(c["5a-backup-relay"]?.status === "pass" ? 0 : 1);' "$work/reports/$m.json" "$m" || fail=1
+    process.exit(c["5a-backup-relay"]?.status === "pass" && r.failed === 0 ? 0 : 1);' "$work/reports/$m.json" "$m" || fail=1
 done
-node "$repo/bin/labctl" class report "$work/reports" --inventory "$work/class.yml" --out "$work/reports/class-report.md"
 
+# 9. the backup-MX drill across machines: the primary's Exim stopped with systemctl, a client on
+# the backup sends by MX lookup (MX 10 refuses, MX 20 is the backup, which holds them), the
+# primary started again, the backup's queue run delivers, and each message arrives exactly once.
+t0=$(now)
+drill_n=20
+run_id="class-drill-$$-$(date +%s)"
+primary_domain="$primary.sne24.ru" backup_domain="$backup.sne24.ru"   # --domain st{n}.sne24.ru
+rcpt="exim-test@$primary_domain"
+exim=/usr/exim/bin/exim
+mailbox=/var/mail/exim-test
+count_in_mailbox() { on "$primary" "grep -ci '^message-id: <$run_id-' $mailbox || true"; }
+drill_fail() { log "drill: $*"; fail=1; }
+before=$(count_in_mailbox)
+[ "$before" = 0 ] || drill_fail "$primary already has $before messages of this run"
+on "$primary" systemctl stop exim
+state=$(on "$primary" systemctl is-active exim || true)
+[ "$state" = inactive ] || drill_fail "$primary: systemctl is-active exim says $state after systemctl stop exim"
+queued_before=$(on "$backup" "$exim -bpc")
+cat >"$share/drill-client.sh" <<'CLIENT'
+#!/bin/sh
+# The drill's client on the backup machine: for each message, the MX records of the recipient's
+# domain by priority (the class DNS), and the first that accepts it. Prints "MESSAGE-ID MX-HOST".
+set -u
+run=$1 n=$2 from=$3 to=$4
+mx=$(dig +short MX "${to#*@}" | sort -n | awk '{ sub(/\.$/, "", $2); print $2 }')
+[ -n "$mx" ] || { echo "no MX records for ${to#*@}" >&2; exit 1; }
+i=1
+while [ "$i" -le "$n" ]; do
+  id="$run-$i@${from#*@}" ok=""
+  for host in $mx; do
+    if swaks -tlso --server "$host" --from "$from" --to "$to" --h-Subject "class backup-MX drill $i of $n" \
+        --add-header "Message-ID: <$id>" --body "backup-MX drill message $i of $n" >"/tmp/drill-$i-$host.log" 2>&1; then
+      echo "$id $host"; ok=1; break
+    fi
+  done
+  [ -n "$ok" ] || { echo "$id: no MX accepted it:" >&2; for host in $mx; do echo "== $host" >&2; tail -n 12 "/tmp/drill-$i-$host.log" >&2; done; exit 1; }
+  i=$((i + 1))
+done
+CLIENT
+if ! on "$backup" sh /mnt/labctl-ci/drill-client.sh "$run_id" "$drill_n" "postmaster@$backup_domain" "$rcpt" >"$work/drill-sent.txt" 2>"$work/drill-client.err"; then
+  cat "$work/drill-client.err"; drill_fail "the client on $backup could not hand over all $drill_n messages"
+fi
+sent_by_backup=$(grep -c " mail\.$backup_domain\$" "$work/drill-sent.txt" || true)
+log "drill: $primary stopped; the client on $backup handed over $(wc -l <"$work/drill-sent.txt") of $drill_n messages, $sent_by_backup of them to mail.$backup_domain (MX 20)"
+[ "$sent_by_backup" = "$drill_n" ] || { sort "$work/drill-sent.txt" | awk '{ print $2 }' | uniq -c; drill_fail "expected all $drill_n accepted by MX 20"; }
+sleep 2
+held=$(( $(on "$backup" "$exim -bpc") - queued_before ))
+log "drill: $held messages held in $backup's queue; $(count_in_mailbox) in $primary's mailbox"
+[ "$held" = "$drill_n" ] || drill_fail "expected $drill_n held on $backup"
+on "$primary" systemctl start exim
+for i in $(seq 1 50); do on "$primary" "exec 3<>/dev/tcp/127.0.0.1/25 && head -c 3 <&3" 2>/dev/null | grep -q 220 && break; sleep 0.2; done
+state=$(on "$primary" systemctl is-active exim || true)
+[ "$state" = active ] || drill_fail "$primary: systemctl is-active exim says $state after systemctl start exim"
+on "$backup" "$exim -qff" || drill_fail "$backup: exim -qff failed"
+arrived=0
+for i in $(seq 1 150); do arrived=$(count_in_mailbox); [ "$arrived" -ge "$drill_n" ] && break; sleep 0.4; done
+sleep 3   # a duplicate would come right behind
+on "$primary" "grep -i '^message-id: <$run_id-' $mailbox" | tr -d '\r' | sort | uniq -c | sort -rn >"$work/drill-arrived.txt"
+distinct=$(wc -l <"$work/drill-arrived.txt")
+repeats=$(awk '$1 > 1' "$work/drill-arrived.txt" | wc -l)
+left=$(( $(on "$backup" "$exim -bpc") - queued_before ))
+log "drill: $primary started again; $distinct distinct of $drill_n arrived, $repeats more than once, $left still queued on $backup"
+[ "$distinct" = "$drill_n" ] && [ "$repeats" = 0 ] && [ "$left" -le 0 ] || { head -n 5 "$work/drill-arrived.txt"; drill_fail "expected each of the $drill_n messages exactly once in $primary's mailbox and $backup's queue empty"; }
+timing "backup-MX drill" "$t0"
+
+# 10. the playbook again: nothing to change
 t0=$(now)
 playbook >"$work/run2.log" 2>&1 || { tail -n 80 "$work/run2.log"; log "the second playbook run failed"; exit 1; }
 timing "playbook, rerun" "$t0"
@@ -272,7 +392,13 @@ if [ -n "$changed" ]; then
   grep -E '^(changed|TASK)' "$work/run2.log" | grep -B1 '^changed' || true
   fail=1
 fi
+
+# 11. the class report from the rerun's reports, opened in headless Chromium
+node "$repo/bin/labctl" report --class "$work/reports" --inventory "$work/class.yml" --html "$work/reports/class-report.html" || fail=1
+node "$repo/scripts/class/check-report.mjs" "$work/reports/class-report.html" "$work/reports/class-report.png" "${students[@]}" || fail=1
+
 refused=$(grep -c ' refused ' "$work/egress.log" || true)
 log "egress: $(grep -c ' allowed ' "$work/egress.log" || true) connections allowed, $refused refused"
-[ "$fail" -eq 0 ] && log "passed: playbook, 5a-backup-relay both ways, class report, changed=0 rerun" || log "FAILED"
+[ "$fail" -eq 0 ] && log "passed: playbook, verify on ${students[*]} (5a-backup-relay included), backup-MX drill ($drill_n messages, each once), changed=0 rerun, class report" || log "FAILED"
 exit "$fail"
+}
