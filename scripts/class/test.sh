@@ -93,7 +93,7 @@ cleanup() {
   t0=$(now)
   set +e
   if [ -n "${LABCTL_CLASS_KEEP_REPORTS:-}" ] && [ -d "$work/reports" ]; then
-    mkdir -p "$LABCTL_CLASS_KEEP_REPORTS" && cp -a "$work/reports/." "$work"/*.log "$LABCTL_CLASS_KEEP_REPORTS/" 2>/dev/null
+    mkdir -p "$LABCTL_CLASS_KEEP_REPORTS" && cp -a "$work/reports/." "$work"/*.log "$work/class.yml" "$LABCTL_CLASS_KEEP_REPORTS/" 2>/dev/null
   fi
   for m in "${!nspawn_pid[@]}"; do kill -TERM "${nspawn_pid[$m]}" 2>/dev/null; done
   for m in "${!nspawn_pid[@]}"; do

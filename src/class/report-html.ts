@@ -82,7 +82,7 @@ export function renderClassHtml(students: StudentChecks[], opts: ClassHtmlOption
   // The grid: students × checks.
   out.push('<div class="table-wrap">', '<table id="class-grid" class="grid">', '<thead>', '<tr><th scope="col">student</th><th scope="col">domain</th>');
   ids.forEach((id, i) => out.push(`<th scope="col" class="check" id="col-c${i + 1}" title="${escapeHtml(titles.get(id) ?? '')}"><a href="#check-c${i + 1}"><span>${escapeHtml(id)}</span></a></th>`));
-  out.push(...STATUSES.map((st) => `<th scope="col" class="total">${WORD[st]}</th>`), '</tr>', '</thead>', '<tbody>');
+  out.push(...STATUSES.map((st) => `<th scope="col" class="total st-${st}" title="${WORD[st]}">${SYMBOL[st]}</th>`), '</tr>', '</thead>', '<tbody>');
   sorted.forEach((s, si) => {
     const by = new Map(s.checks.map((c) => [c.id, c]));
     const cells = ids.map((id) => {
