@@ -30,9 +30,20 @@ fi
 # command costs about a second before labctl install starts.
 # shellcheck disable=SC2086
 if dpkg-query -W -f '${db:Status-Abbrev}\n' $packages 2>/dev/null | grep -qv '^ii' || ! dpkg-query -W $packages >/dev/null 2>&1; then
+  # The lab runs its own unbound and nginx inside its namespaces; where installing them starts the
+  # machine's own services (a systemd machine), those are stopped and disabled again, unless they
+  # were installed before.
+  services=""
+  for svc in unbound nginx; do
+    dpkg-query -W -f '${db:Status-Abbrev}' "$svc" "$svc-light" 2>/dev/null | grep -q '^ii' || services+=" $svc"
+  done
   apt-get update -q
   # shellcheck disable=SC2086
   apt-get install -y -q --no-install-recommends $packages
+  if [ -n "$services" ] && [ -d /run/systemd/system ]; then
+    # shellcheck disable=SC2086
+    systemctl disable --now $services 2>/dev/null || true
+  fi
 else
   echo "setup.sh: apt packages already installed"
 fi

@@ -4,9 +4,14 @@
  */
 import { QUEUE_INTERVAL } from '../paths.js';
 
-export type TlsMode = 'off' | 'starttls' | 'starttls+smtps' | 'required';
+/**
+ * `dane` (issue 13) is starttls+smtps for incoming mail, and outgoing mail that insists on DANE:
+ * hosts_require_dane = *, so a destination without a DNSSEC-validated TLSA record that matches
+ * its certificate is deferred, never sent in the clear or to an unauthenticated host.
+ */
+export type TlsMode = 'off' | 'starttls' | 'starttls+smtps' | 'required' | 'dane';
 
-export const TLS_MODES: readonly TlsMode[] = ['off', 'starttls', 'starttls+smtps', 'required'];
+export const TLS_MODES: readonly TlsMode[] = ['off', 'starttls', 'starttls+smtps', 'required', 'dane'];
 
 export type DmarcPolicy = 'none' | 'quarantine' | 'reject';
 
@@ -54,6 +59,12 @@ export interface HostModel {
   dmarcAdkim?: DmarcAlignment;
   /** DMARC SPF alignment (aspf=); MODEL_DEFAULTS.dmarcAlignment when undefined. */
   dmarcAspf?: DmarcAlignment;
+  /**
+   * Where Exim is built with DMARC (labctl install --with dmarc): refuse at DATA a message whose
+   * DMARC result is reject under the sender domain's policy. Default true; false only records
+   * the result (the Authentication-Results header), for the lab's spoof drill without enforcement.
+   */
+  dmarcEnforce?: boolean;
 }
 
 /** What validateModel() accepts: any subset of the model, partners possibly without a mail host. */

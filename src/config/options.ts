@@ -21,6 +21,7 @@ export interface ModelFlags {
   dmarc?: string;
   dmarcAdkim?: string;
   dmarcAspf?: string;
+  dmarcEnforce?: string;
   queueInterval?: string;
   retry?: string;
   config?: string;
@@ -47,6 +48,7 @@ export function addModelOptions(cmd: Command): Command {
     .option('--dmarc <policy>', `DMARC policy to publish: ${DMARC_POLICIES.join(' | ')} (default ${MODEL_DEFAULTS.dmarcPolicy})`)
     .option('--dmarc-adkim <s|r>', `DMARC DKIM alignment: s strict, r relaxed (default ${MODEL_DEFAULTS.dmarcAlignment})`)
     .option('--dmarc-aspf <s|r>', `DMARC SPF alignment: s strict, r relaxed (default ${MODEL_DEFAULTS.dmarcAlignment})`)
+    .option('--dmarc-enforce <on|off>', 'where Exim is built with DMARC (install --with dmarc): refuse mail that fails the sender\'s DMARC reject policy (default on); off only records the result')
     .option('--queue-interval <time>', `queue runner interval for the daemon (default ${MODEL_DEFAULTS.queueInterval}, lab time)`)
     .option('--retry <rule>', `retry rule timing (default "${MODEL_DEFAULTS.retryRule}")`)
     .option('--config <file>', 'read settings from this JSON or YAML file (default ./labctl.yaml when present, only if it and its directory belong to root and nobody else can write them)')
@@ -71,6 +73,7 @@ function flagsToValues(f: ModelFlags): ConfigFileValues {
     dmarcPolicy: f.dmarc as ModelInput['dmarcPolicy'],
     dmarcAdkim: f.dmarcAdkim as ModelInput['dmarcAdkim'],
     dmarcAspf: f.dmarcAspf as ModelInput['dmarcAspf'],
+    dmarcEnforce: f.dmarcEnforce === undefined ? undefined : (f.dmarcEnforce as unknown as boolean),
     queueInterval: f.queueInterval,
     retryRule: f.retry,
   };

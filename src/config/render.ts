@@ -30,16 +30,19 @@ export interface TlsPlan {
   on: boolean;
   smtps: boolean;
   required: boolean;
+  /** Outgoing: hosts_require_dane = * (TLS mode dane); otherwise hosts_try_dane = *. */
+  requireDane: boolean;
   ports: number[];
 }
 
 /** What each TLS mode means for ports and ACLs. */
 export function tlsPlan(mode: TlsMode): TlsPlan {
-  const smtps = mode === 'starttls+smtps' || mode === 'required';
+  const smtps = mode === 'starttls+smtps' || mode === 'required' || mode === 'dane';
   return {
     on: mode !== 'off',
     smtps,
     required: mode === 'required',
+    requireDane: mode === 'dane',
     ports: smtps ? [PORTS.smtp, PORTS.smtps, PORTS.submission] : [PORTS.smtp, PORTS.submission],
   };
 }
@@ -62,13 +65,21 @@ function checkFiles(files: ConfigureFiles): Required<Pick<ConfigureFiles, 'alias
  * Renders templates/configure.ejs for one host. Pure apart from reading the template: the same
  * model and files always give the same text, which is what makes a second run a no-op.
  */
-export async function renderConfigure(model: HostModel, files: ConfigureFiles = {}): Promise<string> {
+export interface RenderOptions {
+  /**
+   * false: no hosts_try_dane on the remote transport. Only the lab's wire drill uses it, for its
+   * one plaintext control message from a partner whose TLSA would otherwise make TLS mandatory.
+   */
+  dane?: boolean;
+}
+
+export async function renderConfigure(model: HostModel, files: ConfigureFiles = {}, opts: RenderOptions = {}): Promise<string> {
   const f = checkFiles(files);
   const template = await fs.readFile(templatePath('configure.ejs'), 'utf8');
   const firstItem = model.retryRule.split(';')[0]!.split(',');
   return ejs.render(
     template,
-    { m: model, f, tls: tlsPlan(model.tls), retryFirst: firstItem[2] ?? model.queueInterval },
+    { m: model, f, tls: tlsPlan(model.tls), dane: opts.dane ?? true, retryFirst: firstItem[2] ?? model.queueInterval },
     { async: false, strict: false, rmWhitespace: false, filename: templatePath('configure.ejs') },
   );
 }

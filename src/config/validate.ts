@@ -37,6 +37,7 @@ const FIELD_SOURCE: Record<string, string> = {
   dmarcPolicy: '--dmarc',
   dmarcAdkim: '--dmarc-adkim',
   dmarcAspf: '--dmarc-aspf',
+  dmarcEnforce: '--dmarc-enforce',
 };
 
 function refuse(field: string, rule: string): never {
@@ -201,7 +202,7 @@ function checkPartner(field: string, raw: unknown, ownDomain: string): Partner {
 
 const MODEL_KEYS = new Set<string>([
   'domain', 'mailHost', 'address', 'users', 'postmaster', 'backupFor', 'backupMx', 'tls',
-  'dkimSelector', 'spfPolicy', 'queueInterval', 'retryRule', 'dmarcPolicy', 'dmarcAdkim', 'dmarcAspf',
+  'dkimSelector', 'spfPolicy', 'queueInterval', 'retryRule', 'dmarcPolicy', 'dmarcAdkim', 'dmarcAspf', 'dmarcEnforce',
 ]);
 
 /**
@@ -250,7 +251,15 @@ export function validateModel(input: ModelInput): HostModel {
   if (get('dmarcPolicy') !== undefined) model.dmarcPolicy = checkEnum<DmarcPolicy>('dmarcPolicy', get('dmarcPolicy'), DMARC_POLICIES);
   if (get('dmarcAdkim') !== undefined) model.dmarcAdkim = checkEnum<DmarcAlignment>('dmarcAdkim', get('dmarcAdkim'), DMARC_ALIGNMENTS);
   if (get('dmarcAspf') !== undefined) model.dmarcAspf = checkEnum<DmarcAlignment>('dmarcAspf', get('dmarcAspf'), DMARC_ALIGNMENTS);
+  if (get('dmarcEnforce') !== undefined) model.dmarcEnforce = checkOnOff('dmarcEnforce', get('dmarcEnforce'));
   return model;
+}
+
+/** true/false, or on/off as the command line spells it. */
+function checkOnOff(field: string, raw: unknown): boolean {
+  if (raw === true || raw === 'on') return true;
+  if (raw === false || raw === 'off') return false;
+  return refuse(field, `${JSON.stringify(raw)} is not on or off`);
 }
 
 /**

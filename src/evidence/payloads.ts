@@ -135,7 +135,7 @@ const SHAPES: Record<PayloadName, Test> = {
   }),
   topology: shape({
     spec: shape({
-      subnet: str, dnsAddress: str, clientAddress: str, queueInterval: str, retryRule: str,
+      subnet: str, dnsAddress: str, resolverAddress: optional(str), clientAddress: str, queueInterval: str, retryRule: str,
       hosts: arrayOf(shape({ name: str, domain: str, address: str, users: arrayOf(str), mailHost: optional(str), backupFor: optional(arrayOf(str)) })),
     }),
     hosts: recordOf(shape({ mailHost: str, domain: str, users: arrayOf(str), postmaster: str, dkimSelector: str })),

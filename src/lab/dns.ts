@@ -4,7 +4,7 @@ import ejs from 'ejs';
 import { LabError } from '../errors.js';
 import { ensureDir, removePath, writeAtomic } from '../system/files.js';
 import { inNamespace } from '../system/netns.js';
-import { runningPid, waitUntil } from '../system/procs.js';
+import { runningPid, signal, waitUntil } from '../system/procs.js';
 import { run } from '../system/run.js';
 import { labTemplatesDir } from './templates.js';
 import { labPaths, names, type LabSpec } from './topology.js';
@@ -21,6 +21,10 @@ export interface LabZone {
   /** Whether the zone holds the name server's own A record. */
   nsInZone: boolean;
   ns: string;
+  /** Signed by BIND (inline signing, dnssec-policy default): the forward zones; not the reverse zone. */
+  signed: boolean;
+  /** The SOA serial; default: seconds since 2020. A rewrite must raise it, or BIND keeps the old zone. */
+  serial?: number;
 }
 
 export const dnsFiles = () => ({
@@ -28,6 +32,8 @@ export const dnsFiles = () => ({
   conf: path.join(labPaths.dns, 'named.conf'),
   pid: path.join(labPaths.dns, 'named.pid'),
   log: path.join(labPaths.dns, 'named.log'),
+  /** BIND's DNSSEC keys (made by BIND itself for each signed zone). */
+  keys: path.join(labPaths.dns, 'keys'),
   zone: (name: string) => path.join(labPaths.dns, `${name}.zone`),
 });
 
@@ -41,38 +47,53 @@ export function reverseZoneBody(entries: { address: string; name: string }[]): s
 }
 
 /** Serial: seconds since 2020, fits in 32 bits and grows each `lab up`. */
-const serial = () => Math.floor((Date.now() - Date.UTC(2020, 0, 1)) / 1000);
+export const serial = () => Math.floor((Date.now() - Date.UTC(2020, 0, 1)) / 1000);
+
+/** Writes one zone's file (the unsigned text; BIND keeps the signed copy beside it) and checks it. */
+export async function writeZone(spec: LabSpec, z: LabZone): Promise<void> {
+  const f = dnsFiles();
+  const text = await ejs.renderFile(path.join(labTemplatesDir, 'zone.ejs'), {
+    origin: z.name,
+    ns: z.ns,
+    nsAddress: spec.dnsAddress,
+    nsInZone: z.nsInZone,
+    serial: z.serial ?? serial(),
+    body: z.body,
+  });
+  const candidate = `${f.zone(z.name)}.new`;
+  await writeAtomic(candidate, text);
+  const r = await inNamespace(names.dnsNs, 'named-checkzone', ['-q', z.name, candidate], { allowFailure: true });
+  if (r.exitCode !== 0) {
+    const why = (await inNamespace(names.dnsNs, 'named-checkzone', [z.name, candidate], { allowFailure: true })).stdout;
+    await removePath(candidate);
+    throw new LabError(`dns: named-checkzone refused zone ${z.name}: ${why.trim()}`);
+  }
+  await writeAtomic(f.zone(z.name), text);
+  await removePath(candidate);
+}
+
+/** SIGHUP: named rereads its configuration and every zone file (and re-signs what changed). */
+export async function reloadDnsServer(): Promise<void> {
+  const pid = await dnsServerPid();
+  if (!pid) throw new LabError(`dns: named is not running in ${names.dnsNs}`, 'see labctl lab status');
+  signal(pid, 'SIGHUP');
+}
 
 export async function writeDnsServer(spec: LabSpec, zones: LabZone[]): Promise<void> {
   const f = dnsFiles();
   await ensureDir(f.dir, 0o755);
-  for (const z of zones) {
-    const text = await ejs.renderFile(path.join(labTemplatesDir, 'zone.ejs'), {
-      origin: z.name,
-      ns: z.ns,
-      nsAddress: spec.dnsAddress,
-      nsInZone: z.nsInZone,
-      serial: serial(),
-      body: z.body,
-    });
-    await writeAtomic(f.zone(z.name), text);
-  }
+  await ensureDir(f.keys, 0o700);
+  for (const z of zones) await writeZone(spec, z);
   const conf = await ejs.renderFile(path.join(labTemplatesDir, 'named.conf.ejs'), {
     dir: f.dir,
+    keys: f.keys,
     listen: spec.dnsAddress,
-    zones: zones.map((z) => ({ name: z.name, file: f.zone(z.name) })),
+    zones: zones.map((z) => ({ name: z.name, file: f.zone(z.name), signed: z.signed })),
   });
   await writeAtomic(f.conf, conf);
   // Check what we wrote with BIND's own tools, inside the lab (never the machine's resolver).
   const conf_ = await inNamespace(names.dnsNs, 'named-checkconf', [f.conf], { allowFailure: true });
   if (conf_.exitCode !== 0) throw new LabError(`dns: named-checkconf refused ${f.conf}: ${(conf_.stdout + conf_.stderr).trim()}`);
-  for (const z of zones) {
-    const r = await inNamespace(names.dnsNs, 'named-checkzone', ['-q', z.name, f.zone(z.name)], { allowFailure: true });
-    if (r.exitCode !== 0) {
-      const why = (await inNamespace(names.dnsNs, 'named-checkzone', [z.name, f.zone(z.name)], { allowFailure: true })).stdout;
-      throw new LabError(`dns: named-checkzone refused zone ${z.name}: ${why.trim()}`);
-    }
-  }
 }
 
 export const dnsServerPid = () => runningPid(dnsFiles().pid);

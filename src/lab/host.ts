@@ -14,6 +14,7 @@ import { requireGroupId, requireUser } from '../system/accounts.js';
 import { EXIM_DEFAULTS } from '../paths.js';
 import { writeNamespaceEtc } from '../system/netns.js';
 import { hostKeys, type HostKeyFiles } from './keys.js';
+import { resolvConf } from './resolver.js';
 import { backupTargets, labPaths, mailHostName, names, type LabMailHostSpec, type LabSpec } from './topology.js';
 import { EXIM_BIN, eximInView } from './view.js';
 
@@ -88,7 +89,7 @@ async function etcFiles(spec: LabSpec, host: LabMailHostSpec, users: LabUser[]):
     .map((u) => `${u.name}:x:${u.gid}:\n`)
     .join('');
   return {
-    'resolv.conf': `# labctl lab: the lab's own DNS server, nothing else\nnameserver ${spec.dnsAddress}\noptions timeout:1 attempts:2\n`,
+    'resolv.conf': resolvConf(spec),
     hosts: `127.0.0.1\tlocalhost\n${host.address}\t${mailHostName(host)} ${host.name}\n`,
     passwd: strip(passwd) + userLines,
     group: strip(group) + groupLines,

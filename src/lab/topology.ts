@@ -28,6 +28,11 @@ export interface LabSpec {
   /** The lab's private /24: it exists only inside lab namespaces. */
   subnet: string;
   dnsAddress: string;
+  /**
+   * The lab's validating resolver (unbound, in the DNS server's namespace): the mail hosts and the
+   * client ask it, it asks BIND and sets the AD bit on answers it validated (issue 13).
+   */
+  resolverAddress: string;
   clientAddress: string;
   hosts: LabMailHostSpec[];
   /** Queue runner interval of every lab daemon (-q). */
@@ -43,6 +48,7 @@ export interface LabSpec {
 export const DEFAULT_LAB: LabSpec = {
   subnet: '10.203.14.0/24',
   dnsAddress: '10.203.14.53',
+  resolverAddress: '10.203.14.54',
   clientAddress: '10.203.14.100',
   hosts: [
     { name: 'st14', domain: 'st14.sne24.ru', address: '10.203.14.14', users: ['ahmed'] },
@@ -116,6 +122,7 @@ export function checkSpec(spec: LabSpec): LabSpec {
     seen.add(a);
   };
   address('dnsAddress', spec.dnsAddress);
+  address('resolverAddress', spec.resolverAddress);
   address('clientAddress', spec.clientAddress);
   if (spec.hosts.length < 1) throw usageError('the lab needs at least one mail host');
   const hostNames = new Set<string>();

@@ -87,7 +87,7 @@ export const smtps: CheckDef = {
     const port = target.smtpsPort ?? tlsOnConnect[0];
     if (!port) {
       const want = modelTls(ctx);
-      if (want === 'starttls+smtps') return { status: 'fail', summary: 'labctl\'s model says starttls+smtps but tls_on_connect_ports is empty' };
+      if (want === 'starttls+smtps' || want === 'dane') return { status: 'fail', summary: `labctl's model says ${want} but tls_on_connect_ports is empty` };
       return { status: 'skip', summary: `SMTPS is not configured on this host (tls_on_connect_ports is empty${want ? `; model tls=${want}` : ''})` };
     }
     if (!target.smtpsPort && !listen.includes(port)) return { status: 'fail', summary: `port ${port} is in tls_on_connect_ports but not in daemon_smtp_ports, so nothing listens on it` };

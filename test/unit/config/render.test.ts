@@ -68,9 +68,27 @@ describe('what the configurations say', () => {
   });
 
   it('TLS modes map to ports', () => {
-    expect(tlsPlan('off')).toEqual({ on: false, smtps: false, required: false, ports: [25, 587] });
+    expect(tlsPlan('off')).toEqual({ on: false, smtps: false, required: false, requireDane: false, ports: [25, 587] });
     expect(tlsPlan('starttls').ports).toEqual([25, 587]);
-    expect(tlsPlan('required')).toEqual({ on: true, smtps: true, required: true, ports: [25, 465, 587] });
+    expect(tlsPlan('required')).toEqual({ on: true, smtps: true, required: true, requireDane: false, ports: [25, 465, 587] });
+    expect(tlsPlan('dane')).toEqual({ on: true, smtps: true, required: false, requireDane: true, ports: [25, 465, 587] });
+  });
+
+  it('DANE: tried by default, required with --tls dane, left out only when the lab asks', async () => {
+    const model = validateModel({ domain: 'st14.sne24.ru' });
+    expect(await renderConfigure(model)).toMatch(/^\s+hosts_try_dane = \*$/m);
+    const dane = await renderConfigure(validateModel({ domain: 'st14.sne24.ru', tls: 'dane' }));
+    expect(dane).toMatch(/^\s+hosts_require_dane = \*$/m);
+    expect(dane).not.toMatch(/^\s+hosts_try_dane/m);
+    expect(await renderConfigure(model, {}, { dane: false })).not.toMatch(/^\s+hosts_(try|require)_dane/m);
+  });
+
+  it('DMARC: the reject ACL only while enforcement is on, the Authentication-Results header always', async () => {
+    const on = await renderConfigure(validateModel({ domain: 'st14.sne24.ru' }));
+    const off = await renderConfigure(validateModel({ domain: 'st14.sne24.ru', dmarcEnforce: false }));
+    expect(on).toMatch(/dmarc_status\s+= reject/);
+    expect(off).not.toMatch(/dmarc_status/);
+    for (const t of [on, off]) expect(t).toContain('add_header = :at_start:${authresults {$primary_hostname}}');
   });
 
   it('key parts keep the options a report needs and drop comments', async () => {

@@ -50,6 +50,7 @@ const BAD: Array<[string, ModelInput | Record<string, unknown>, RegExp]> = [
   ['unknown DMARC policy', { ...base, dmarcPolicy: 'strict' }, /^dmarcPolicy: "strict" is not one of none, quarantine, reject/],
   ['unknown DKIM alignment', { ...base, dmarcAdkim: 'strict' }, /^dmarcAdkim: "strict" is not one of /],
   ['unknown SPF alignment', { ...base, dmarcAspf: 'x' }, /^dmarcAspf: "x" is not one of /],
+  ['DMARC enforcement neither on nor off', { ...base, dmarcEnforce: 'maybe' as unknown as boolean }, /^dmarcEnforce: "maybe" is not on or off/],
   ['unknown setting', { ...base, mailhost: 'x' }, /^mailhost: unknown setting/],
 ];
 

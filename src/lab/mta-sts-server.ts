@@ -1,0 +1,53 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import ejs from 'ejs';
+import { mtaStsFor } from '../config/dns.js';
+import type { HostModel } from '../config/model.js';
+import { LabError } from '../errors.js';
+import { ensureDir, removePath, writeAtomic } from '../system/files.js';
+import { inNamespace } from '../system/netns.js';
+import { runningPid, waitUntil } from '../system/procs.js';
+import type { HostKeyFiles } from './keys.js';
+import { labTemplatesDir } from './templates.js';
+import { labPaths, names, type LabMailHostSpec } from './topology.js';
+
+/**
+ * The MTA-STS web server of a lab mail host (issue 13): Debian's nginx in the host's namespace,
+ * on its lab address, port 443, serving only https://mta-sts.<domain>/.well-known/mta-sts.txt
+ * (the policy `labctl dns` computes) with the host's certificate from the lab CA.
+ */
+export const webFiles = (host: LabMailHostSpec) => {
+  const dir = path.join(labPaths.host(host.name).root, 'web');
+  return { dir, conf: path.join(dir, 'nginx.conf'), pid: path.join(dir, 'nginx.pid'), policy: path.join(dir, 'mta-sts.txt'), log: path.join(dir, 'error.log') };
+};
+
+export const webServerPid = (host: LabMailHostSpec) => runningPid(webFiles(host).pid);
+
+export async function startWebServer(host: LabMailHostSpec, model: HostModel, keys: HostKeyFiles): Promise<number> {
+  const f = webFiles(host);
+  const already = await webServerPid(host);
+  if (already) return already;
+  await ensureDir(f.dir, 0o755);
+  await writeAtomic(f.policy, mtaStsFor(model).text, { mode: 0o644 });
+  await writeAtomic(
+    f.conf,
+    await ejs.renderFile(path.join(labTemplatesDir, 'nginx.conf.ejs'), {
+      dir: f.dir,
+      listen: host.address,
+      name: `mta-sts.${model.domain}`,
+      certificate: keys.certificate,
+      key: keys.privateKey,
+      policy: f.policy,
+    }),
+  );
+  const ns = names.hostNs(host.name);
+  const test = await inNamespace(ns, 'nginx', ['-t', '-q', '-c', f.conf], { allowFailure: true });
+  if (test.exitCode !== 0) throw new LabError(`${host.name}: nginx -t refused ${f.conf}: ${(test.stderr || test.stdout).trim()}`, 'apt-get install nginx-light');
+  await removePath(f.pid);
+  const r = await inNamespace(ns, 'nginx', ['-c', f.conf], { allowFailure: true, timeoutMs: 10_000 });
+  if (!(await waitUntil(async () => (await webServerPid(host)) !== undefined, 5000, 50))) {
+    const log = await fs.readFile(f.log, 'utf8').catch(() => '');
+    throw new LabError(`${host.name}: the MTA-STS web server did not start: ${(r.stderr || log).trim().split('\n').slice(-1)[0] || 'no pid file'}`, `see ${f.log}`);
+  }
+  return (await webServerPid(host))!;
+}

@@ -1,0 +1,76 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import ejs from 'ejs';
+import { LabError } from '../errors.js';
+import { removePath, writeAtomic } from '../system/files.js';
+import { inNamespace } from '../system/netns.js';
+import { runningPid, waitUntil } from '../system/procs.js';
+import { run } from '../system/run.js';
+import { dnsFiles, reverseZoneName } from './dns.js';
+import { labTemplatesDir } from './templates.js';
+import { names, type LabSpec } from './topology.js';
+
+/**
+ * The lab's validating resolver (issue 13): unbound in the DNS server's namespace, on its own lab
+ * address. It knows only the lab's zones (stub zones to the lab's BIND), trusts the lab's parent
+ * zone by a trust anchor, and sets the AD bit on what it validated; the mail hosts' resolv.conf
+ * names it with `options trust-ad edns0`, without which Exim ignores AD and never uses DANE.
+ */
+export const resolverFiles = () => ({
+  conf: path.join(dnsFiles().dir, 'unbound.conf'),
+  anchors: path.join(dnsFiles().dir, 'trust-anchors.ds'),
+  pid: path.join(dnsFiles().dir, 'unbound.pid'),
+  log: path.join(dnsFiles().dir, 'unbound.log'),
+});
+
+/** The resolv.conf of a namespace that asks the validating resolver. */
+export const resolvConf = (spec: LabSpec) =>
+  `# labctl lab: the lab's validating resolver (unbound; the lab's BIND behind it), nothing else.\n` +
+  `# trust-ad: pass the resolver's AD bit on to Exim (DANE needs it); edns0: room for DNSSEC answers.\n` +
+  `nameserver ${spec.resolverAddress}\noptions timeout:1 attempts:2 trust-ad edns0\n`;
+
+/** unbound's built-in private reverse zone holding the lab's subnet (10.in-addr.arpa for 10.x). */
+function builtinReverseZone(subnet: string): string {
+  const [a, b] = subnet.split('.');
+  if (a === '10') return '10.in-addr.arpa';
+  return `${b}.${a}.in-addr.arpa`;
+}
+
+export const resolverPid = () => runningPid(resolverFiles().pid);
+
+/** Writes the trust anchors and unbound.conf, checks it with unbound-checkconf, starts unbound, waits for a validated answer. */
+export async function startResolver(spec: LabSpec, o: { anchors: string[]; signedTops: string[]; stubs: string[] }): Promise<number> {
+  const f = resolverFiles();
+  const already = await resolverPid();
+  if (already) return already;
+  await writeAtomic(f.anchors, `; labctl lab: the DS of the lab's top signed zones (${o.signedTops.join(', ')})\n${o.anchors.join('\n')}\n`);
+  const reverse = reverseZoneName(spec.subnet);
+  const conf = await ejs.renderFile(path.join(labTemplatesDir, 'unbound.conf.ejs'), {
+    dir: dnsFiles().dir,
+    listen: spec.resolverAddress,
+    subnet: spec.subnet,
+    anchors: f.anchors,
+    dnsAddress: spec.dnsAddress,
+    stubs: o.stubs,
+    insecure: [reverse],
+    nodefault: builtinReverseZone(spec.subnet),
+  });
+  await writeAtomic(f.conf, conf);
+  const check = await run('unbound-checkconf', [f.conf], { allowFailure: true });
+  if (check.exitCode !== 0) throw new LabError(`dns: unbound-checkconf refused ${f.conf}: ${(check.stderr || check.stdout).trim()}`, 'apt-get install unbound');
+  await removePath(f.pid);
+  const r = await inNamespace(names.dnsNs, 'unbound', ['-c', f.conf], { allowFailure: true, timeoutMs: 15_000 });
+  const top = o.signedTops[0]!;
+  const ok = await waitUntil(async () => (await resolverPid()) !== undefined && (await validates(spec, top)), 10_000, 100);
+  if (!ok) {
+    const log = await fs.readFile(f.log, 'utf8').catch(() => '');
+    throw new LabError(`dns: the validating resolver gives no validated (AD) answer for ${top}: ${(r.stderr || log.split('\n').slice(-4).join(' | ')).trim() || 'no answer'}`, `see ${f.log}`);
+  }
+  return (await resolverPid())!;
+}
+
+/** Whether the resolver answers SOA of the zone with the AD bit (asked from the client's namespace). */
+export async function validates(spec: LabSpec, zone: string): Promise<boolean> {
+  const r = await run('ip', ['netns', 'exec', names.clientNs, 'dig', `@${spec.resolverAddress}`, '+dnssec', '+time=1', '+tries=1', 'SOA', zone], { allowFailure: true, timeoutMs: 4000 });
+  return r.exitCode === 0 && /;; flags:[^;]*\bad\b/.test(r.stdout) && /status: NOERROR/.test(r.stdout);
+}
