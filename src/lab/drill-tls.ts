@@ -47,28 +47,45 @@ function roles(state: LabState): { primary: LabMailHostSpec; peer: LabMailHostSp
  * in place, then a HUP and a check that the daemon is still there.
  */
 export async function setTlsMode(state: LabState, host: LabMailHostSpec, mode: HostModel['tls']): Promise<void> {
-  const model = labModel(state.spec, host, mode);
+  await switchHost(state, host, { tls: mode });
+}
+
+/** What a drill may change on a lab host for a while; anything left out is the lab's default. */
+export interface HostSwitch {
+  tls?: HostModel['tls'];
+  dmarcEnforce?: boolean;
+  /** false: no hosts_try_dane on the host's remote transport (the wire drill's plaintext control message). */
+  dane?: boolean;
+}
+
+const describeSwitch = (c: HostSwitch) =>
+  [`TLS mode ${c.tls ?? 'starttls+smtps'}`, ...(c.dmarcEnforce === false ? ['DMARC not enforced'] : []), ...(c.dane === false ? ['no DANE'] : [])].join(', ');
+
+/** The same as setTlsMode for any HostSwitch: `switchHost(state, h, {})` puts the lab's default back. */
+export async function switchHost(state: LabState, host: LabMailHostSpec, change: HostSwitch): Promise<void> {
+  const mode = change.tls ?? 'starttls+smtps';
+  const model = labModel(state.spec, host, mode, change.dmarcEnforce === undefined ? {} : { dmarcEnforce: change.dmarcEnforce });
   const keys = await hostKeys(state.spec, host, model);
   const p = labPaths.host(host.name);
   try {
     // The same safe install as labctl configure, in place: the daemons see the file through a bind mount.
     await safeInstallConfigure({
-      text: await renderLabConfigure(model, host, keys),
+      text: await renderLabConfigure(model, host, keys, change.dane === false ? { dane: false } : {}),
       target: p.configure,
       eximBinary: EXIM_BIN,
       exim: eximRunnerFor(host),
       testAddresses: testAddresses(model),
       inPlace: true,
       paniclog: path.join(p.log, 'paniclog'),
-      reload: () => reloadHostDaemon(host, mode),
+      reload: () => reloadHostDaemon(host, describeSwitch(change)),
     });
   } catch (err) {
-    throw new LabError(`${host.name}: switching to TLS mode ${mode} failed: ${errorMessage(err)}`);
+    throw new LabError(`${host.name}: switching to ${describeSwitch(change)} failed: ${errorMessage(err)}`);
   }
 }
 
 /** HUP: the daemon re-execs itself under the same pid; wait until it listens again. */
-async function reloadHostDaemon(host: LabMailHostSpec, mode: HostModel['tls']): Promise<void> {
+export async function reloadHostDaemon(host: LabMailHostSpec, mode: string): Promise<void> {
   const pid = await daemonPid(host);
   if (!pid) throw new LabError(`${host.name}: the Exim daemon is not running`);
   signal(pid, 'SIGHUP');

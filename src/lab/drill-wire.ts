@@ -18,7 +18,7 @@ import { paths } from '../paths.js';
 import { ensureDir } from '../system/files.js';
 import { sleep, waitUntil } from '../system/procs.js';
 import { run, runInBackground } from '../system/run.js';
-import { setTlsMode } from './drill-tls.js';
+import { setTlsMode, switchHost } from './drill-tls.js';
 import { labModel } from './host.js';
 import { mailboxMessage } from './logs.js';
 import { defaultSender, newRunId, sendFromHost } from './send.js';
@@ -85,19 +85,29 @@ export async function wireDrill(state: LabState, opts: WireOptions = {}): Promis
       log(`${what}: delivered ${peer.name} -> ${primary.name} with marker ${markers[what]}`);
     };
     const mode = labModel(state.spec, primary).tls;
-    if (opts.demoPlaintext) await setTlsMode(state, primary, 'off');
+    if (opts.demoPlaintext) {
+      await setTlsMode(state, primary, 'off');
+      await switchHost(state, peer, { dane: false });
+    }
     try {
       await deliver('tls');
     } finally {
-      if (opts.demoPlaintext) await setTlsMode(state, primary, mode);
+      if (opts.demoPlaintext) {
+        await setTlsMode(state, primary, mode);
+        await switchHost(state, peer, {});
+      }
     }
+    // With st14's TLSA under DNSSEC, DANE makes TLS mandatory for st18: for the control message
+    // only, st18's transport leaves DANE out (a one-off transport setting) while st14 offers no TLS.
     await setTlsMode(state, primary, 'off');
-    log(`${primary.name}: TLS off for the control message only`);
+    await switchHost(state, peer, { dane: false });
+    log(`${primary.name}: TLS off, ${peer.name}: no DANE, for the control message only`);
     try {
       await deliver('plain');
     } finally {
       await setTlsMode(state, primary, mode);
-      log(`${primary.name}: back to ${mode}`);
+      await switchHost(state, peer, {});
+      log(`${primary.name}: back to ${mode}; ${peer.name}: DANE again`);
     }
     const smtps = await run(
       'ip',

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { HostModel } from '../config/model.js';
 import { validateModel } from '../config/validate.js';
-import { renderConfigure } from '../config/render.js';
+import { renderConfigure, type RenderOptions } from '../config/render.js';
 import { withPostmaster } from '../config/aliases.js';
 import { LabError, errorMessage } from '../errors.js';
 import { checkConfigureFile } from '../config/swap.js';
@@ -45,7 +45,7 @@ export function labUsers(spec: LabSpec, host: LabMailHostSpec): LabUser[] {
 }
 
 /** The model of a lab host: partners, addresses and lab timing filled in from the topology. */
-export function labModel(spec: LabSpec, host: LabMailHostSpec, tls: HostModel['tls'] = 'starttls+smtps'): HostModel {
+export function labModel(spec: LabSpec, host: LabMailHostSpec, tls: HostModel['tls'] = 'starttls+smtps', extra: Pick<HostModel, 'dmarcEnforce'> = {}): HostModel {
   const backs = spec.hosts.filter((other) => other.name !== host.name && backupTargets(spec, other).some((t) => t.name === host.name));
   return validateModel({
     domain: host.domain,
@@ -57,10 +57,11 @@ export function labModel(spec: LabSpec, host: LabMailHostSpec, tls: HostModel['t
     tls,
     queueInterval: spec.queueInterval,
     retryRule: spec.retryRule,
+    ...extra,
   });
 }
 
-export async function renderLabConfigure(model: HostModel, host: LabMailHostSpec, keys: HostKeyFiles): Promise<string> {
+export async function renderLabConfigure(model: HostModel, host: LabMailHostSpec, keys: HostKeyFiles, opts: RenderOptions = {}): Promise<string> {
   const p = labPaths.host(host.name);
   return renderConfigure(model, {
     tlsCertificate: keys.certificate,
@@ -70,7 +71,7 @@ export async function renderLabConfigure(model: HostModel, host: LabMailHostSpec
     aliasesFile: p.aliases,
     spoolDirectory: p.spool,
     logFilePath: path.join(p.log, '%slog'),
-  });
+  }, opts);
 }
 
 

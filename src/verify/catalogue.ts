@@ -10,6 +10,7 @@ import { daneTlsa } from './checks/dane.js';
 import { dkimKeyMatch } from './checks/dkim-key.js';
 import { dmarcRecord, mtaSts, tlsRpt } from './checks/policy-records.js';
 import { ptr } from './checks/ptr.js';
+import { dmarcResult } from './checks/dmarc-result.js';
 import type { CheckDef } from './types.js';
 
 /** Every check, in the order of the lab's tasks; ids name the task they prove. */
@@ -35,6 +36,7 @@ export const CATALOGUE: readonly CheckDef[] = [
   queue,
   // Beyond the write-up (issue 13): the records receivers and senders check a mail domain by.
   dmarcRecord,
+  dmarcResult,
   tlsRpt,
   mtaSts,
   ptr,

@@ -51,6 +51,29 @@ export interface VerifyTarget {
   /** A CA certificate (PEM file) the TLS checks trust besides the system store: the lab CA, or --ca FILE. */
   caFile?: string;
   view: HostView;
+  /** What only the two-host lab can give (issue 13): a validating resolver and a partner that sends; undefined off the lab. */
+  lab?: LabSide;
+}
+
+/** A message a partner host sent to this one, as the partner logged it and as this host delivered it. */
+export interface PartnerDelivery {
+  partner: string;
+  /** The partner's address and HELO name, and the envelope sender: what SPF is judged on. */
+  ip: string;
+  helo: string;
+  sender: string;
+  /** The partner's main log line for the delivery (=> ... H=... [address]:25 ... CV=...). */
+  logLine?: string;
+  /** The message as delivered into the mailbox (headers, blank line, body). */
+  message?: string;
+  error?: string;
+}
+
+export interface LabSide {
+  /** The lab's validating resolver (sets AD on validated answers). */
+  resolver: string;
+  /** One message from the partner to this host, sent once per target and shared by the checks that need it. */
+  partnerDelivery(): Promise<PartnerDelivery>;
 }
 
 export interface CheckContext {

@@ -61,20 +61,35 @@ function servedCertificate(ctx: CheckContext, servername: string): Promise<Serve
 }
 
 /**
- * HOOK for the lab side (issue 13, part 2). Today it judges nothing and says so, so the check
- * warns instead of passing. The lab side fills it in:
- *  - DNSSEC: the TLSA answer came from the lab's validating resolver with the AD bit
- *    (`tlsa.flags.includes('ad')`; ask the resolver, not the authoritative BIND, which never sets AD);
- *  - the partner's last delivery to this host used DANE: its main log has `DS` and `CV=dane` for
- *    `[<this host's address>]:25` (the first message on a connection; later ones log `*` and CV=no).
- * Return `checked: true` with pass or fail once both are looked at.
+ * The lab's side of DANE (issue 13): the TLSA answer validated by the lab's resolver (AD bit; the
+ * authoritative BIND never sets it), and the partner's delivery to this host authenticated by it
+ * (its main log: `DS` for DNSSEC-secured lookups and `CV=dane`; only the first message on a
+ * connection says so, later ones log `*` and CV=no, so the probe is a fresh delivery). Off the lab
+ * neither can be seen, and the check warns instead of passing.
  */
-export async function daneLabSide(_ctx: CheckContext, tlsa: DigAnswer): Promise<CheckOutcome & { checked: boolean }> {
-  return {
-    checked: false,
-    status: 'warn',
-    summary: `not checked yet: DNSSEC validation of the answer (AD bit ${tlsa.flags.includes('ad') ? 'set' : 'not set'} by this resolver) and whether the partner's last delivery used DANE (lab side)`,
-  };
+export async function daneLabSide(ctx: CheckContext, name: string, tlsa: DigAnswer): Promise<CheckOutcome & { checked: boolean }> {
+  const lab = ctx.target.lab;
+  if (!lab) {
+    return {
+      checked: false,
+      status: 'warn',
+      summary: `DNSSEC validation of the answer not proved (AD bit ${tlsa.flags.includes('ad') ? 'set' : 'not set'} by this resolver) and no partner's delivery to look at: verify --lab proves both`,
+    };
+  }
+  const validated = await digQuery(ctx.target.view.run.bind(ctx.target.view), name, 'TLSA', lab.resolver);
+  ctx.evidence.push({ kind: 'command', label: `query through the lab's validating resolver: ${name} TLSA`, command: validated.command, text: validated.output });
+  if (!validated.flags.includes('ad')) {
+    return { checked: true, status: 'fail', summary: `the validating resolver ${lab.resolver} did not set AD on ${name} TLSA (${validated.status ?? 'no answer'}): the zone does not validate, so senders will not use DANE` };
+  }
+  const d = await lab.partnerDelivery();
+  ctx.evidence.push({ kind: 'text', label: `${d.partner}'s main log: its delivery to this host`, text: d.logLine ?? `(no delivery line${d.error ? `: ${d.error}` : ''})` });
+  if (!d.logLine) return { checked: true, status: 'fail', summary: `AD set; but ${d.partner} logged no delivery to this host${d.error ? ` (${d.error})` : ''}` };
+  const secured = /\sDS\s\[/.test(d.logLine);
+  const dane = /\sCV=dane\b/.test(d.logLine);
+  if (!secured || !dane) {
+    return { checked: true, status: 'fail', summary: `AD set; but ${d.partner}'s delivery did not use DANE (${secured ? 'DS' : 'no DS'}, ${/CV=(\w+)/.exec(d.logLine)?.[0] ?? 'no CV='}): see its main log` };
+  }
+  return { checked: true, status: 'pass', summary: `validated by the lab's resolver (AD); ${d.partner}'s delivery here used DANE (DS, CV=dane)` };
 }
 
 export const daneTlsa: CheckDef = {
@@ -122,7 +137,7 @@ export const daneTlsa: CheckDef = {
       const ours = tlsa.records.filter((r) => r.startsWith(`${TLSA_PARAMS} `));
       return { status: 'fail', summary: `${name} TLSA ${ours.length ? ours.map((r) => `${r.slice(0, 22)}…`).join(', ') : tlsa.records.join(', ')} does not match the served certificate's key (${want.slice(0, 22)}…): stale after a certificate change? run labctl dns and republish` };
     }
-    const lab = await daneLabSide(ctx, tlsa);
+    const lab = await daneLabSide(ctx, name, tlsa);
     const matched = `${name} TLSA ${TLSA_PARAMS} ${servedDigest.slice(0, 16)}… matches the certificate served on port ${target.smtpPort} (from ${where})`;
     if (!lab.checked || lab.status !== 'pass') return { status: lab.status === 'fail' ? 'fail' : 'warn', summary: `${matched}; ${lab.summary}` };
     return { status: 'pass', summary: `${matched}; ${lab.summary}` };
