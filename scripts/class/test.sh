@@ -285,7 +285,6 @@ recap "$work/run1.log"
 # The class DNS server's zones: how they grow with the class.
 log "dns: $(on dns 'cd /var/lib/bind/labctl && echo "$(ls *.zone | wc -l) zone files, $(cat *.zone | grep -c " IN ") records, $(cat *.zone | wc -c) bytes"')"
 if [ "$mode" = playbook ]; then
-  # bench/class.sh reads this line.
   # The slowest tasks: the longest host's time for each, in seconds.
   python3 - "$work/junit" <<'PY' || true
 import glob, re, sys, xml.etree.ElementTree as ET
@@ -300,6 +299,7 @@ for f in glob.glob(sys.argv[1] + "/*.xml"):
 for task, t in sorted(tasks.items(), key=lambda kv: -kv[1])[:6]:
     print(f"task: {t:7.1f} s  {task}")
 PY
+  # bench/class.sh reads this line.
   log "bench: ${#students[@]} students, forks $(ip netns exec "$prefix-ctl" env ANSIBLE_CONFIG="$work/ansible.cfg" ansible-config dump 2>/dev/null | sed -n 's/^DEFAULT_FORKS([^)]*) = //p'), first playbook run $playbook_seconds s"
   exit 0
 fi
