@@ -10,7 +10,7 @@ import type { EvidenceItem } from '../evidence/store.js';
 import { eximBinaryIn, paths } from '../paths.js';
 import type { Origin, SourceChoice } from '../source/candidates.js';
 import type { FetchedSource } from '../source/fetch.js';
-import type { InstallState } from '../state/install.js';
+import type { InstallState, RestartPending } from '../state/install.js';
 import type { MakefileOptions } from './makefile.js';
 
 export interface InstallOptions {
@@ -55,6 +55,8 @@ export interface InstallContext {
   upToDate?: boolean;
   /** Where `exim` pointed before make install, for a rollback. */
   previousLink?: string;
+  /** The binary was (being) replaced and the daemon not restarted yet: from install.json, or set by make install. */
+  restartPending?: RestartPending;
   /** Evidence a step leaves for a later step's record (none today; steps return their own). */
   extra?: Record<string, EvidenceItem[]>;
 }

@@ -13,7 +13,8 @@ import { makeTempDir, removePath } from '../system/files.js';
 import { runSteps } from '../steps/runner.js';
 import type { Step, StepObserver, StepRecord } from '../steps/types.js';
 import { unifiedDiff } from '../ui/diff.js';
-import { binaryOf, buildPaths, makefileOptions, type InstallContext, type InstallOptions } from './context.js';
+import { binaryOf, makefileOptions, type InstallContext, type InstallOptions } from './context.js';
+import { installRecord } from './record.js';
 import { labSettings, renderMakefile, settingsTable } from './makefile.js';
 import { advisories } from './steps/advisories.js';
 import { deps } from './steps/deps.js';
@@ -33,13 +34,15 @@ export const INSTALL_STEPS: readonly Step<InstallContext>[] = [preflight, source
 
 async function context(o: InstallOptions, observer: StepObserver, planning: boolean): Promise<InstallContext> {
   const binary = binaryOf(o);
+  const previous = await loadInstallState().catch(() => undefined);
   return {
     o,
     binary,
     note: (t) => observer.note(t),
     planning,
     installedBefore: (await eximVersion(binary)).version,
-    previous: await loadInstallState().catch(() => undefined),
+    previous,
+    restartPending: previous?.restartPending,
   };
 }
 
@@ -52,23 +55,9 @@ export async function planInstall(o: InstallOptions, observer: StepObserver): Pr
 export async function install(o: InstallOptions, observer: StepObserver): Promise<InstallState> {
   const ctx = await context(o, observer, false);
   const records = await runSteps(INSTALL_STEPS, ctx, 'apply', observer);
-  const r = ctx.release!;
-  const upToDate = !!ctx.upToDate;
-  const previous = ctx.previous;
-  const state: InstallState = {
-    version: r.version,
-    inputsKey: ctx.inputsKey!,
-    tarballUrl: r.tarballUrl,
-    signature: r.signature,
-    settings: labSettings(makefileOptions(o)).map(({ name, op, value }) => ({ name, op, value })),
-    binary: ctx.binary,
-    configureFile: o.configureFile,
-    buildLog: buildPaths(r.version).buildLog,
-    installedAt: upToDate && previous ? previous.installedAt : new Date().toISOString(),
-    origin: r.origin,
-    previousVersion: !upToDate && ctx.installedBefore && ctx.installedBefore !== r.version ? ctx.installedBefore : previous?.previousVersion,
-  };
-  if (!upToDate) await saveInstallState(state);
+  // The daemon greets on the installed binary (the service step saw to it): no restart pending.
+  const state = installRecord(ctx);
+  if (!ctx.upToDate || ctx.restartPending) await saveInstallState(state);
   await recordEvidence(records);
   return state;
 }

@@ -22,6 +22,20 @@ export interface InstallState {
   origin?: string;
   /** The release this install replaced, if any (an upgrade or a downgrade). */
   previousVersion?: string;
+  /**
+   * Set before make install replaces the binary, cleared once the daemon greets running the new
+   * one: a run interrupted in between (kill -9, a power cut) leaves it, and the rerun restarts the
+   * daemon even when nothing else is to change.
+   */
+  restartPending?: RestartPending;
+}
+
+export interface RestartPending {
+  /** The release and build whose binary is being installed, or was installed without a restart. */
+  version: string;
+  inputsKey: string;
+  /** When the binary replacement started (ISO 8601). */
+  since: string;
 }
 
 const SCHEMA = 1;

@@ -53,3 +53,12 @@ export async function terminate(pids: number[], graceMs = 2000): Promise<number[
   await waitUntil(() => live.every((p) => !alive(p)), 2000);
   return live;
 }
+
+/**
+ * Whether process `pid` runs the file that `binary` names now: the same inode. A daemon still
+ * running a binary that make install has since replaced (unlinked, then a new file) does not.
+ */
+export async function runsBinary(pid: number, binary: string): Promise<boolean> {
+  const [running, installed] = await Promise.all([fs.stat(`/proc/${pid}/exe`).catch(() => undefined), fs.stat(binary).catch(() => undefined)]);
+  return !!running && !!installed && running.ino === installed.ino && running.dev === installed.dev;
+}

@@ -242,9 +242,10 @@ describe.runIf(isRoot)('labctl install pre-flight and service (e2e)', () => {
     }
   }, 180_000);
 
-  it('--with spf rebuilds with SUPPORT_SPF and libspf2; without it, rebuilds back', async () => {
-    // A crash in the middle of the build: kill -9 labctl and its make while make runs. The state
-    // is written last, so it still names the previous build, and the rerun below completes it.
+  it('--with spf rebuilds with SUPPORT_SPF and libspf2, and a kill -9 in the middle of make converges on the rerun', async () => {
+    // A crash in the middle of the build: kill -9 labctl and its make while make runs. install.json
+    // is first written when make install begins (the restart-pending mark), so it still names the
+    // previous build, and the rerun below completes it.
     const before = await fs.readFile('/var/lib/labctl/install.json', 'utf8');
     const crashed = execa('node', [labctlBin, 'install', '--mirror', mirrorUrl, '--with', 'spf', '--yes', '--json'], { reject: false, env: { NO_COLOR: '1' } });
     const making = await waitFor(async () => (await execa('pgrep', ['-f', '^make -j'], { reject: false })).stdout.trim(), 180_000);
@@ -261,9 +262,38 @@ describe.runIf(isRoot)('labctl install pre-flight and service (e2e)', () => {
     expect(makefile).toMatch(/^SUPPORT_SPF=yes$/m);
     expect(makefile).toMatch(/^LDFLAGS \+= -lspf2$/m);
     expect((await execa('/usr/exim/bin/exim', ['-bV'])).stdout).toMatch(/^Support for:.*\bSPF\b/m);
-    const back = await labctl(['install', '--mirror', mirrorUrl, '--yes']);
-    expect(back.exitCode, back.all).toBe(0);
+    // And the state says so: the SPF build, no restart pending, a daemon on the new binary.
+    const state = JSON.parse(await fs.readFile('/var/lib/labctl/install.json', 'utf8')) as InstallJson;
+    expect(state.settings).toContainEqual({ name: 'SUPPORT_SPF', op: '=', value: 'yes' });
+    expect(state.restartPending).toBeUndefined();
+    expect(await daemonRunsInstalledBinary()).toBe(true);
+  }, 600_000);
+
+  it('a run killed between make install and the daemon restart converges on the rerun: the daemon runs the new binary, and install.json says so', async () => {
+    // Back from the SPF build to the plain one, killed (kill -9 by a test hook) right after make
+    // install and -bV, before the daemon is restarted.
+    const killed = await labctl(['install', '--mirror', mirrorUrl, '--yes'], { env: { LABCTL_TEST_HOOK: 'kill-before-restart' } });
+    expect(killed.exitCode, killed.all).not.toBe(0);
     expect((await execa('/usr/exim/bin/exim', ['-bV'])).stdout).not.toMatch(/^Support for:.*\bSPF\b/m);
+    const marked = JSON.parse(await fs.readFile('/var/lib/labctl/install.json', 'utf8')) as InstallJson;
+    expect(marked.restartPending).toMatchObject({ version: '4.98.2', inputsKey: marked.inputsKey });
+    expect(marked.settings).not.toContainEqual({ name: 'SUPPORT_SPF', op: '=', value: 'yes' });
+    expect(await daemonRunsInstalledBinary(), 'the daemon still runs the replaced SPF binary').toBe(false);
+
+    const rerun = await labctl(['install', '--mirror', mirrorUrl, '--yes', '--json']);
+    expect(rerun.exitCode, rerun.all).toBe(0);
+    const steps = (JSON.parse(rerun.stdout) as { steps: { id: string; status: string; detail?: string }[] }).steps;
+    const status = (id: string) => steps.find((x) => x.id === id)?.status;
+    expect([status('build'), status('make-install')], 'nothing rebuilt').toEqual(['ok', 'ok']);
+    expect(status('service')).toBe('changed');
+    expect(await daemonRunsInstalledBinary()).toBe(true);
+    expect(await smtpBanner()).toMatch(/^220 .*ESMTP Exim 4\.98\.2/);
+    const state = JSON.parse(await fs.readFile('/var/lib/labctl/install.json', 'utf8')) as InstallJson;
+    expect(state.restartPending).toBeUndefined();
+    expect(state).toMatchObject({ version: '4.98.2', inputsKey: marked.inputsKey });
+
+    const again = await labctl(['install', '--mirror', mirrorUrl, '--yes', '--json']);
+    expect((JSON.parse(again.stdout) as { steps: { status: string }[] }).steps.filter((x) => x.status !== 'ok')).toEqual([]);
   }, 600_000);
 
   it('labctl service stops, starts and reloads the daemon without systemd', async () => {
@@ -308,6 +338,22 @@ async function killTree(pid: number): Promise<void> {
       // already gone
     }
   }
+}
+
+interface InstallJson {
+  version: string;
+  inputsKey: string;
+  settings: { name: string; op: string; value: string }[];
+  restartPending?: { version: string; inputsKey: string; since: string };
+}
+
+/** Whether the daemon labctl service reports runs the file /usr/exim/bin/exim names now (the same inode). */
+async function daemonRunsInstalledBinary(): Promise<boolean> {
+  const st = await labctl(['service', 'status']);
+  const pid = /pid (\d+)/.exec(st.stdout)?.[1];
+  expect(pid, st.all).toBeTruthy();
+  const [running, installed] = await Promise.all([fs.stat(`/proc/${pid}/exe`), fs.stat('/usr/exim/bin/exim')]);
+  return running.ino === installed.ino;
 }
 
 async function smtpBanner(): Promise<string> {

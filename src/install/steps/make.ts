@@ -9,6 +9,7 @@ import { runLogged } from '../../system/run.js';
 import type { Step } from '../../steps/types.js';
 import { LiveLine, tail } from '../../ui/live.js';
 import { buildPaths, isUpToDate, releaseOf, type InstallContext } from '../context.js';
+import { markRestartPending } from '../record.js';
 
 async function make(ctx: InstallContext, title: string, args: string[]) {
   const { srcDir, buildLog } = buildPaths(releaseOf(ctx).version);
@@ -50,6 +51,8 @@ export const makeInstall: Step<InstallContext> = {
   },
   async apply(ctx) {
     ctx.previousLink = await readLinkIfAny(ctx.binary);
+    // From here until the daemon greets on the new binary, install.json says a restart is due.
+    await markRestartPending(ctx);
     await unlinkInstalledBinaries(ctx.o.binDirectory, releaseOf(ctx).version);
     return make(ctx, 'make install', ['install']);
   },

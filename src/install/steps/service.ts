@@ -8,6 +8,7 @@ import { LabError } from '../../errors.js';
 import type { EvidenceItem } from '../../evidence/store.js';
 import { EXIM_DEFAULTS, PORTS, paths } from '../../paths.js';
 import { readIfExists, writeIfChanged } from '../../system/files.js';
+import { runsBinary } from '../../system/procs.js';
 import { run } from '../../system/run.js';
 import { DEFAULT_SERVICE, envFile, loadServiceSettings, saveServiceSettings, serviceControl, systemdRunning, UNIT_NAME, type ServiceSettings } from '../../system/service.js';
 import { waitForGreeting } from '../../system/smtp-probe.js';
@@ -23,6 +24,17 @@ async function wanted(ctx: InstallContext): Promise<{ saved: ServiceSettings; se
   return { saved, service: { ...saved, binary: ctx.binary, queueInterval: ctx.o.queueInterval ?? saved.queueInterval } };
 }
 
+/**
+ * The daemon runs the installed binary: its greeting names the release (when the banner says
+ * one) and its process runs the file the binary path names now, not one make install replaced.
+ */
+async function confirmNewBinary(ctx: InstallContext, pid: number | undefined, banner: string): Promise<void> {
+  const version = ctx.release?.version;
+  const greeted = /\bExim (\d[\w.]*)/.exec(banner)?.[1];
+  if (version && greeted && greeted !== version) throw new LabError(`the daemon greets as Exim ${greeted}, not the installed ${version}: ${banner}`, 'run labctl service restart');
+  if (pid && !(await runsBinary(pid, ctx.binary))) throw new LabError(`the daemon (pid ${pid}) still runs the binary make install replaced, not ${ctx.binary}`, 'run labctl install again: it restarts the daemon');
+}
+
 export const service: Step<InstallContext> = {
   id: 'service',
   title: 'service unit and daemon',
@@ -31,8 +43,9 @@ export const service: Step<InstallContext> = {
     const unitSame = (await readIfExists(paths.unitFile)) === (await unitText(ctx));
     const status = await serviceControl('status', s);
     const rebuilt = ctx.release ? !(await isUpToDate(ctx)) : true;
-    const done = unitSame && status.running && !rebuilt && saved.queueInterval === s.queueInterval;
+    const done = unitSame && status.running && !rebuilt && !ctx.restartPending && saved.queueInterval === s.queueInterval;
     if (done) return { done, detail: `pid ${status.pid} via ${status.manager}` };
+    if (ctx.restartPending && !rebuilt) return { done, detail: `restart: a run stopped after make install of Exim ${ctx.restartPending.version} (${ctx.restartPending.since}) and never restarted the daemon` };
     const start = (await systemdRunning()) ? `systemctl daemon-reload; systemctl enable ${UNIT_NAME}; start or restart` : `start ${ctx.binary} -bd -q${s.queueInterval} directly (no systemd here)`;
     return { done, detail: `write ${paths.unitFile} (${envFile()}: QUEUE_INTERVAL=${s.queueInterval}); ${start}` };
   },
@@ -54,14 +67,19 @@ export const service: Step<InstallContext> = {
       if (unitChanged) await run('systemctl', ['daemon-reload']);
       await run('systemctl', ['enable', UNIT_NAME]);
     } else if (!before.running) ctx.note('systemd is not running (container?): the unit is installed; starting the daemon directly');
-    // A rebuilt binary must be restarted to take effect; -bV checked it in the step before.
+    // A rebuilt binary must be restarted to take effect; -bV checked it in the step before. So
+    // must one that an interrupted run installed (install.json still marks the restart pending).
     const rebuilt = !(await isUpToDate(ctx));
-    if (before.running && (rebuilt || intervalChanged)) before = await serviceControl('restart', s);
+    const pending = !!ctx.restartPending;
+    // Tests stand in for a crash here (kill -9 after make install, before the restart) with this hook.
+    if (process.env.LABCTL_TEST_HOOK === 'kill-before-restart') process.kill(process.pid, 'SIGKILL');
+    if (before.running && (rebuilt || pending || intervalChanged)) before = await serviceControl('restart', s);
     const st = before.running ? before : await serviceControl('start', s);
     const banner = await waitForGreeting('127.0.0.1', PORTS.smtp, 5000);
     if (!banner?.includes('Exim')) throw new LabError(`nothing answers on port ${PORTS.smtp} with an Exim banner (${banner ?? 'no answer'})`, `see ${EXIM_DEFAULTS.spoolDirectory}/log/mainlog and paniclog`);
+    await confirmNewBinary(ctx, st.pid, banner);
     evidence.push({ kind: 'text', label: 'port 25 greeting', text: banner });
-    const changed = unitChanged || !before.running || rebuilt || intervalChanged;
+    const changed = unitChanged || !before.running || rebuilt || pending || intervalChanged;
     return { status: changed ? 'changed' : 'ok', detail: `pid ${st.pid} via ${st.manager}; port ${PORTS.smtp}: ${banner}`, evidence };
   },
 };

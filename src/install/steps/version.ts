@@ -8,6 +8,7 @@ import { eximVersion, type EximVersionInfo } from '../../system/exim.js';
 import { replaceSymlink } from '../../system/files.js';
 import type { Step } from '../../steps/types.js';
 import { isUpToDate, releaseOf, type InstallContext } from '../context.js';
+import { recordInstalledBinary, restoreRecord } from '../record.js';
 
 function problems(ctx: InstallContext, info: EximVersionInfo, version: string): { list: string[]; complaint?: string } {
   const list: string[] = [];
@@ -38,10 +39,13 @@ export const version: Step<InstallContext> = {
     if (list.length) {
       if (ctx.previousLink && ctx.installedBefore && ctx.installedBefore !== r.version) {
         await replaceSymlink(ctx.binary, ctx.previousLink);
+        await restoreRecord(ctx);
         throw new LabError(`Exim ${r.version} was built but not activated: exim -bV: ${list.join('; ')}`, `${ctx.binary} points at Exim ${ctx.installedBefore} again and its daemon was not touched; fix the configuration (labctl configure checks it) and rerun`);
       }
       throw new LabError(`exim -bV: ${list.join('; ')}`, complaint);
     }
+    // The new binary is in place and sound: a rerun finds it built, and still restarts the daemon.
+    await recordInstalledBinary(ctx);
     return { detail: summary(info), evidence };
   },
 };
