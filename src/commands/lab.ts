@@ -4,6 +4,8 @@ import { EXIT, LabError, usageError } from '../errors.js';
 import { backupMxDrill } from '../lab/drill-backup.js';
 import { CHECK_MARK, tlsDrill } from '../lab/drill-tls.js';
 import { wireDrill } from '../lab/drill-wire.js';
+import { spoofDrill } from '../lab/drill-spoof.js';
+import { daneDrill } from '../lab/drill-dane.js';
 import { describeLeftovers, findLeftovers, labDown } from '../lab/down.js';
 import { execInLab } from '../lab/exec.js';
 import { labSend } from '../lab/send.js';
@@ -121,7 +123,7 @@ export function registerLab(program: Command): void {
       if (ok !== r.records.length) process.exitCode = EXIT.failure;
     }));
 
-  const drill = lab.command('drill').description('scripted exercises of the write-up: backup-mx (4b-5c), tls (Task 3 and 7)');
+  const drill = lab.command('drill').description('scripted exercises of the write-up: backup-mx (4b-5c), tls (Task 3 and 7), wire (7c); beyond it: spoof (DMARC), dane (DANE)');
 
   drill
     .command('backup-mx')
@@ -162,6 +164,41 @@ export function registerLab(program: Command): void {
         console.log(`${mark(r.plain.ok)}  control (TLS off): marker ${r.plain.markerFound ? `in the clear, packet ${r.plain.packet}, payload offset ${r.plain.offset}` : 'not found'}`);
         console.log(`${mark(r.smtps.ok)}  SMTPS 465: TLS from the first byte ${r.smtps.tlsFromFirstByte ? 'yes' : 'no'}, SMTP in the clear ${r.smtps.plainCommands.length ? r.smtps.plainCommands.join(' | ') : 'none'}; marker ${r.smtps.markerFound ? 'FOUND' : 'nowhere in the capture'}`);
         console.log(`capture: ${r.pcap} (open it in Wireshark)`);
+      }
+      if (!r.ok) process.exitCode = EXIT.failure;
+    }));
+
+  drill
+    .command('spoof')
+    .description('DMARC: the client sends st14 a message "from" st18 that st18 neither lists in SPF nor signs; st14 refuses it (or, with --no-enforce, delivers it marked spf=fail dkim=none dmarc=fail)')
+    .option('--no-enforce', 'switch st14 to recording the DMARC result only, for this message (and back)')
+    .option('--json', 'print {"sent","refused","delivered","spf","dkim","dmarc"}')
+    .action(locked('exclusive', async (o: { enforce: boolean; json?: boolean }) => {
+      const state = await requireState();
+      const r = await spoofDrill(state, { enforce: o.enforce, log: o.json ? undefined : (l) => console.log(chalk.dim(`  ${l}`)) });
+      if (o.json) console.log(JSON.stringify({ sent: r.sent, refused: r.refused, delivered: r.delivered, spf: r.spf, dkim: r.dkim, dmarc: r.dmarc }));
+      else {
+        const mark = r.ok ? chalk.green('pass') : chalk.red('FAIL');
+        console.log(`${mark}  spoof drill (${r.enforced ? 'DMARC enforced' : 'DMARC recorded only'}): sent ${r.sent}, refused ${r.refused}, delivered ${r.delivered}; spf=${r.spf} dkim=${r.dkim} dmarc=${r.dmarc}`);
+        if (r.reason) console.log(`  refused: ${r.reason}`);
+      }
+      if (!r.ok) process.exitCode = EXIT.failure;
+    }));
+
+  drill
+    .command('dane')
+    .description("DANE: give st14 a new certificate its TLSA does not match, see st18 defer, publish the new TLSA, see st18 deliver with CV=dane")
+    .option('--json', 'print {"staleTlsa","deferred","republished","delivered","ok"} with the times in ms')
+    .action(locked('exclusive', async (o: { json?: boolean }) => {
+      const state = await requireState();
+      const r = await daneDrill(state, { log: o.json ? undefined : (l) => console.log(chalk.dim(`  ${l}`)) });
+      if (o.json) console.log(JSON.stringify({ staleTlsa: r.staleTlsa, deferred: r.deferred, republished: r.republished, delivered: r.delivered, ok: r.ok }));
+      else {
+        const mark = (ok: boolean) => (ok ? chalk.green('pass') : chalk.red('FAIL'));
+        console.log(`${mark(r.staleTlsa.stale)}  after the swap DNS serves ${r.staleTlsa.served.join(', ')}; the new key needs ${r.staleTlsa.wanted}`);
+        console.log(`${mark(r.deferred.ok)}  ${r.peer} deferred ${(r.deferred.afterMs / 1000).toFixed(1)} s after the swap: ${r.deferred.reason ?? 'no deferral logged'}`);
+        console.log(`${mark(r.republished.ok)}  new TLSA validated by the lab's resolver ${(r.republished.afterMs / 1000).toFixed(1)} s after the deferral`);
+        console.log(`${mark(r.delivered.ok && r.delivered.dane)}  delivered ${(r.delivered.afterMs / 1000).toFixed(1)} s later: ${r.delivered.logLine?.replace(/^.* => /, '') ?? 'not delivered'}`);
       }
       if (!r.ok) process.exitCode = EXIT.failure;
     }));

@@ -88,7 +88,36 @@ export interface WireDrill {
   ok: boolean;
 }
 
+/** drill/spoof and drill/spoof-monitor: exactly what `lab drill spoof --json` prints (src/lab/drill-spoof.ts). */
+export interface SpoofDrill {
+  sent: number;
+  refused: number;
+  delivered: number;
+  spf: string;
+  dkim: string;
+  dmarc: string;
+  enforced: boolean;
+  /** Exim's refusal, from the main log. */
+  reason?: string;
+  ok: boolean;
+}
+
+/** drill/dane: the certificate swap, the deferral it causes, the republished TLSA and the delivery after it (src/lab/drill-dane.ts). */
+export interface DaneDrill {
+  primary: string;
+  peer: string;
+  /** TLSA served before the republish, and the one the new certificate needs. */
+  staleTlsa: { served: string[]; wanted: string; stale: boolean };
+  deferred: { ok: boolean; afterMs: number; reason?: string };
+  republished: { ok: boolean; afterMs: number };
+  delivered: { ok: boolean; afterMs: number; dane: boolean; logLine?: string };
+  ok: boolean;
+}
+
 export interface Payloads {
+  spoofDrill: SpoofDrill;
+  spoofMonitorDrill: SpoofDrill;
+  daneDrill: DaneDrill;
   wireDrill: WireDrill;
   signature: Signature;
   topology: Topology;
@@ -107,6 +136,9 @@ export const PAYLOAD_SLOTS: Record<PayloadName, { area: EvidenceArea; id: string
   backupTimeline: { area: 'drill', id: 'backup-mx', label: 'timeline' },
   tlsDrill: { area: 'drill', id: 'tls', label: 'checks' },
   wireDrill: { area: 'drill', id: 'wire', label: 'wire drill' },
+  spoofDrill: { area: 'drill', id: 'spoof', label: 'spoof drill' },
+  spoofMonitorDrill: { area: 'drill', id: 'spoof-monitor', label: 'spoof drill' },
+  daneDrill: { area: 'drill', id: 'dane', label: 'dane drill' },
 };
 
 // ---- shape checks: what a stored payload must hold to be read as its type ----
@@ -123,7 +155,19 @@ const shape = (fields: Record<string, Test>): Test => (v) => isObj(v) && Object.
 
 const item: Test = shape({ kind: str, label: str, command: optional(str), exitCode: optional(num), text: optional(str) });
 
+const spoofShape = shape({ sent: num, refused: num, delivered: num, spf: str, dkim: str, dmarc: str, enforced: bool, reason: optional(str), ok: bool });
+
 const SHAPES: Record<PayloadName, Test> = {
+  spoofDrill: spoofShape,
+  spoofMonitorDrill: spoofShape,
+  daneDrill: shape({
+    primary: str, peer: str,
+    staleTlsa: shape({ served: arrayOf(str), wanted: str, stale: bool }),
+    deferred: shape({ ok: bool, afterMs: num, reason: optional(str) }),
+    republished: shape({ ok: bool, afterMs: num }),
+    delivered: shape({ ok: bool, afterMs: num, dane: bool, logLine: optional(str) }),
+    ok: bool,
+  }),
   wireDrill: shape({
     tls: shape({ markerFound: bool, plainCommands: arrayOf(str), tlsVersion: optional(str), cipher: optional(str), onlyTlsAfterStartTls: bool, ok: bool }),
     plain: shape({ markerFound: bool, packet: optional(num), offset: optional(num), ok: bool }),
