@@ -32,7 +32,7 @@ async function confirmNewBinary(ctx: InstallContext, pid: number | undefined, ba
   const version = ctx.release?.version;
   const greeted = /\bExim (\d[\w.]*)/.exec(banner)?.[1];
   if (version && greeted && greeted !== version) throw new LabError(`the daemon greets as Exim ${greeted}, not the installed ${version}: ${banner}`, 'run labctl service restart');
-  if (pid && !(await runsBinary(pid, ctx.binary))) throw new LabError(`the daemon (pid ${pid}) still runs the binary make install replaced, not ${ctx.binary}`, 'run labctl install again: it restarts the daemon');
+  if (pid && !(await runsBinary(pid, ctx.binary))) throw new LabError(`the daemon (pid ${pid}) still runs the binary make install replaced, not ${ctx.binary}`, 'labctl service restart starts it on the installed binary');
 }
 
 export const service: Step<InstallContext> = {
