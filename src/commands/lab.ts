@@ -171,7 +171,7 @@ export function registerLab(program: Command): void {
   drill
     .command('spoof')
     .description('DMARC: the client sends st14 a message "from" st18 that st18 neither lists in SPF nor signs; st14 refuses it (or, with --no-enforce, delivers it marked spf=fail dkim=none dmarc=fail)')
-    .option('--no-enforce', 'switch st14 to recording the DMARC result only, for this message (and back)')
+    .option('--no-enforce', 'leave st14 recording the DMARC result only (the lab\'s default); without it st14 enforces DMARC for this message')
     .option('--json', 'print {"sent","refused","delivered","spf","dkim","dmarc"}')
     .action(locked('exclusive', async (o: { enforce: boolean; json?: boolean }) => {
       const state = await requireState();

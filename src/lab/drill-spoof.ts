@@ -2,8 +2,9 @@
  * `labctl lab drill spoof` (issue 13): the client sends straight to st14 a message that claims
  * to be from st18 (From: and envelope mohamed@st18.sne24.ru) from an address st18's SPF does not
  * list, without st18's DKIM signature. With DMARC enforcement st14 refuses it at DATA with Exim's
- * DMARC reason; with --no-enforce (st14 switched for this message only, and back) it delivers it
- * with an Authentication-Results header saying spf=fail, dkim=none, dmarc=fail.
+ * DMARC reason (the lab records DMARC without enforcing it, see labModel: st14 is switched to
+ * enforce for this message only, and back); with --no-enforce it delivers it with an
+ * Authentication-Results header saying spf=fail, dmarc=fail (and no DKIM signature: dkim=none).
  */
 import { randomBytes } from 'node:crypto';
 import { LabError } from '../errors.js';
@@ -65,9 +66,11 @@ export async function spoofDrill(state: LabState, opts: { enforce: boolean; log?
   const marker = `LABCTL-SPOOF-${randomBytes(6).toString('hex').toUpperCase()}`;
   const started = new Date().toISOString();
   const offset = await logSize(primary);
-  if (!opts.enforce) {
-    await switchHost(state, primary, { dmarcEnforce: false });
-    log(`${primary.name}: DMARC not enforced, for this message only`);
+  // The lab records DMARC without enforcing it (its client sends the write-up's test mail as lab
+  // users); the enforced run switches st14 to refuse, for this message only.
+  if (opts.enforce) {
+    await switchHost(state, primary, { dmarcEnforce: true });
+    log(`${primary.name}: DMARC enforced, for this message only`);
   }
   let swaks;
   try {
@@ -80,9 +83,9 @@ export async function spoofDrill(state: LabState, opts: { enforce: boolean; log?
     );
     log(`client -> ${primary.name}:25 as ${from}: swaks exit ${swaks.exitCode}`);
   } finally {
-    if (!opts.enforce) {
+    if (opts.enforce) {
       await switchHost(state, primary, {});
-      log(`${primary.name}: DMARC enforced again`);
+      log(`${primary.name}: back to recording DMARC only`);
     }
   }
   const transcript = swaks.stdout.split('\n').filter((l) => /^\s*(<~?\*?\*?|~?>|\*\*\*)\s/.test(l)).join('\n');

@@ -41,7 +41,7 @@ export function openChecks(s: TlsDrillScene): CheckDef[] {
   return [
     {
       id: 'starttls-verified',
-      title: `${peer.name} -> ${primary.name} over STARTTLS, certificate verified by the lab CA`,
+      title: `${peer.name} -> ${primary.name} over STARTTLS, certificate verified (CV=yes by the lab CA, or CV=dane by its DNSSEC-signed TLSA)`,
       async run(ctx) {
         const d = await s.delivery();
         const out = d.peerLog.split('\n').find((l) => l.includes(' => ') && l.includes(mailHostName(primary))) ?? '';
@@ -49,7 +49,7 @@ export function openChecks(s: TlsDrillScene): CheckDef[] {
         const tlsInReceived = /with esmtps|tls /i.test(received);
         ctx.evidence.push({ kind: 'log', label: `${peer.name} main log`, text: out }, { kind: 'headers', label: `${primary.name}: Received header`, text: received.trim() });
         return {
-          status: verdict(d.sent.ok && /X=TLS/.test(out) && /CV=yes/.test(out) && tlsInReceived),
+          status: verdict(d.sent.ok && /X=TLS/.test(out) && /CV=(yes|dane)\b/.test(out) && tlsInReceived),
           summary: out
             ? `${/X=(\S+)/.exec(out)?.[1] ?? 'no TLS'} ${/CV=\w+/.exec(out)?.[0] ?? 'CV=?'}; Received header ${tlsInReceived ? 'shows TLS' : 'shows no TLS'}`
             : `no delivery line on ${peer.name}: ${d.sent.error ?? ''}`,

@@ -8,6 +8,7 @@ import type { Block } from './model.js';
 import { backupDrillBlocks, signatureBlocks, tlsDrillBlocks, wireDrillBlocks, topologyBlocks } from './payload-blocks.js';
 import type { Selection } from './select.js';
 import { findTlsReceived, starttlsLines } from './transcripts.js';
+import { beyondSection } from './beyond.js';
 
 export interface ItemSpec {
   area: EvidenceArea;
@@ -185,5 +186,6 @@ export function outline(): SectionSpec[] {
         },
       ],
     },
+    beyondSection(),
   ];
 }

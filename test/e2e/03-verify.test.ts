@@ -120,6 +120,8 @@ describe.runIf(isRoot)('labctl verify (e2e, real Exim)', () => {
       expect(c.summary).toMatch(/not published here|no address to look up/);
       expect(c.evidence.length, id).toBeGreaterThan(0);
     }
+    // dmarc-result needs a partner host to send a message: off the lab it warns and says so.
+    expect(byId(base, 'dmarc-result')).toMatchObject({ status: 'warn', summary: expect.stringMatching(/no partner host here/) });
     // dane-tlsa read the certificate Exim serves and shows its key digest beside the configured file's.
     expect(byId(base, 'dane-tlsa').evidence.map((e) => e.text).join('\n')).toMatch(/served on .*:25 after STARTTLS: [0-9a-f]{64}/);
 

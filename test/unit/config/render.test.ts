@@ -80,7 +80,9 @@ describe('what the configurations say', () => {
     const dane = await renderConfigure(validateModel({ domain: 'st14.sne24.ru', tls: 'dane' }));
     expect(dane).toMatch(/^\s+hosts_require_dane = \*$/m);
     expect(dane).not.toMatch(/^\s+hosts_try_dane/m);
-    expect(await renderConfigure(model, {}, { dane: false })).not.toMatch(/^\s+hosts_(try|require)_dane/m);
+    const off = await renderConfigure(model, {}, { dane: false });
+    expect(off).toMatch(/^\s+hosts_try_dane =$/m);
+    expect(off).not.toMatch(/^\s+hosts_(try_dane = \*|require_dane)/m);
   });
 
   it('DMARC: the reject ACL only while enforcement is on, the Authentication-Results header always', async () => {

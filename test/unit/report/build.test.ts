@@ -29,6 +29,7 @@ describe('buildReport from the fixture store', () => {
       'Task 2: Mail backup',
       'Task 3: Transport encryption',
       'Task 7: SPF and DKIM',
+      'Beyond the write-up: DMARC, DANE, MTA-STS, TLS-RPT, PTR',
     ]);
     const titles = allSections(r).map((s) => s.title);
     for (const part of ['1a.', '1b.', '1c.', '1d.', '2. Configuration', '3a.', '3b.', '3c.', '4a, 5a.', '4b, 4c, 5b, 5c.', '6a.', '6b.', '7a.', '7b.', '7c.', '15.']) {

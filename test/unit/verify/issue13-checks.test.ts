@@ -11,9 +11,9 @@ describe('ptr: reverse names', () => {
 });
 
 describe('dane-tlsa: the lab-side hook', () => {
-  it('does not pass until the lab side checks DNSSEC and the partner’s DANE delivery', async () => {
-    const r = await daneLabSide({} as CheckContext, { command: 'dig', output: '', flags: ['qr', 'ad'], records: [] });
+  it('off the lab (no validating resolver, no partner) it warns and never passes', async () => {
+    const r = await daneLabSide({ target: {} } as CheckContext, '_25._tcp.mail.st14.sne24.ru', { command: 'dig', output: '', flags: ['qr', 'ad'], records: [] });
     expect(r).toMatchObject({ checked: false, status: 'warn' });
-    expect(r.summary).toMatch(/not checked yet: .*AD bit set.*lab side/);
+    expect(r.summary).toMatch(/not proved \(AD bit set by this resolver\).*verify --lab proves both/);
   });
 });

@@ -57,6 +57,17 @@ describe("the TLS drill's checks, run by the verify runner", () => {
     expect(await runOne(dkim!, target, new Facts(target), 1000)).toMatchObject({ id: 'dkim-pass', status: 'pass', summary: 'status=pass d=st18.sne24.ru s=lab' });
   });
 
+  it('pass with CV=dane (the lab publishes TLSA under DNSSEC); fail with CV=no (TLS, but nothing verified)', async () => {
+    const withCv = (cv: string) => async () => {
+      const d = delivered(true);
+      return { ...d, peerLog: d.peerLog.replace('CV=yes', cv).replace('H=mail.st14.sne24.ru [', 'H=mail.st14.sne24.ru DS [') };
+    };
+    const [dane] = openChecks(scene(withCv('CV=dane')));
+    expect(await runOne(dane!, target, new Facts(target), 1000)).toMatchObject({ status: 'pass', summary: 'TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=dane; Received header shows TLS' });
+    const [none] = openChecks(scene(withCv('CV=no')));
+    expect(await runOne(none!, target, new Facts(target), 1000)).toMatchObject({ status: 'fail' });
+  });
+
   it('fail, not ok: false, on a delivery in plaintext', async () => {
     const [starttls] = openChecks(scene(async () => delivered(false)));
     const r = await runOne(starttls!, target, new Facts(target), 1000);
