@@ -7,7 +7,7 @@ import { isPayloadSlot, readPayload, type DaneDrill, type SpoofDrill } from '../
 import type { EvidenceRecord } from '../evidence/types.js';
 import { recordBlocks } from './blocks.js';
 import type { Block } from './model.js';
-import type { SectionSpec } from './outline.js';
+import type { SectionSpec } from './spec.js';
 import type { Selection } from './select.js';
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

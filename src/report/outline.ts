@@ -2,32 +2,14 @@
  * The write-up's structure: its tasks and lettered parts in order, the text labctl writes around
  * the evidence (src/report/answers.ts), and the records each part shows.
  */
-import type { EvidenceArea, EvidenceRecord } from '../evidence/types.js';
 import { ANSWER_15, ANSWER_6A, ANSWER_6B, MX_ORDER, RECEIVED_EXPLAINED, TLS_REQUIRED, TLS_REQUIRED_ACL, TLS_SETUP } from './answers.js';
 import type { Block } from './model.js';
 import { backupDrillBlocks, signatureBlocks, tlsDrillBlocks, wireDrillBlocks, topologyBlocks } from './payload-blocks.js';
-import type { Selection } from './select.js';
 import { findTlsReceived, starttlsLines } from './transcripts.js';
 import { beyondSection } from './beyond.js';
+import type { SectionSpec } from './spec.js';
 
-export interface ItemSpec {
-  area: EvidenceArea;
-  id: string;
-  title: string;
-  /** The command that produces the record; default from area and id. */
-  command?: string;
-  /** Blocks for the record's typed payload; default: every evidence item as recorded. */
-  render?: (rec: EvidenceRecord) => Block[];
-}
-
-export interface SectionSpec {
-  title: string;
-  intro?: (sel: Selection) => Block[];
-  items: ItemSpec[];
-  /** Records of an area not listed elsewhere (configure's steps). */
-  areaRest?: { area: EvidenceArea; command: string; title: string };
-  subsections?: SectionSpec[];
-}
+export type { ItemSpec, SectionSpec } from './spec.js';
 
 export const para = (text: string): Block => ({ kind: 'paragraph', text });
 
