@@ -36,5 +36,22 @@ echo "  lab down            $(secs "$t2d" "$t3") s"
 echo "  total               $(secs "$t0" "$t3") s   (up + backup-mx + spoof x2 + dane + down; goal <= 30 s for up + backup-mx + down)"
 echo "  backup accepted     ${rate} msg/s during the outage"
 sed 's/^/  /' <<<"$figures"
+grep -E '^  from the main logs' <<<"$drill" || true
 grep -q 'lost 0, duplicates 0' <<<"$drill"
 grep -q '"refused":1' <<<"$spoof" && grep -q '"delivered":1' <<<"$monitor" && grep -q '"ok":true}$' <<<"$dane"
+
+# Issue 12, item 9: the drill at scale, per phase from the two main logs (the backup sending, the
+# primary accepting, the primary delivering locally, and end to end), for each number of queue
+# runners on the backup. SCALE=0 leaves it out.
+scale=${SCALE:-1000}
+if [ "$scale" -gt 0 ]; then
+  echo "backup-mx drill at scale (N=$scale, --force), per phase from the main logs"
+  labctl lab up >/dev/null
+  for r in ${RUNNERS:-1 2 4}; do
+    out=$(NO_COLOR=1 labctl lab drill backup-mx --messages "$scale" --force --runners "$r")
+    grep -q 'lost 0, duplicates 0' <<<"$out"
+    echo "  runners $r: $(sed -n 's/^  from the main logs: //p' <<<"$out"); $(sed -n 's/^  \(sent .*\)/\1/p' <<<"$out")"
+  done
+  echo "  machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  labctl lab down >/dev/null
+fi

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import chalk from 'chalk';
 import { EXIT, LabError, usageError } from '../errors.js';
 import { backupMxDrill } from '../lab/drill-backup.js';
+import { describePhases } from '../lab/drill-phases.js';
 import { CHECK_MARK, tlsDrill } from '../lab/drill-tls.js';
 import { wireDrill } from '../lab/drill-wire.js';
 import { spoofDrill } from '../lab/drill-spoof.js';
@@ -130,10 +131,11 @@ export function registerLab(program: Command): void {
     .description('stop st14, send N messages by MX lookup, show them held on st18, bring st14 back, count what arrives')
     .option('--messages <n>', 'how many messages', '10')
     .option('--force', 'deliver with exim -qff on the backup (5c) instead of waiting for the retry rule (4c)')
+    .option('--runners <n>', 'with --force: queue runners started at once on the backup', '1')
     .option('--json', 'print exactly {"sent","heldOnBackup","delivered","lost","duplicates","heldSeconds","recoverySeconds"}')
-    .action(locked('exclusive', (o: { messages: string; force?: boolean; json?: boolean }) => ({ o, n: positiveInt('--messages', o.messages) }), async ({ o, n }) => {
+    .action(locked('exclusive', (o: { messages: string; force?: boolean; runners: string; json?: boolean }) => ({ o, n: positiveInt('--messages', o.messages), runners: positiveInt('--runners', o.runners) }), async ({ o, n, runners }) => {
       const state = await requireState();
-      const r = await backupMxDrill(state, { messages: n, force: Boolean(o.force), log: o.json ? undefined : (l) => console.log(chalk.dim(`  ${l}`)) });
+      const r = await backupMxDrill(state, { messages: n, force: Boolean(o.force), runners, log: o.json ? undefined : (l) => console.log(chalk.dim(`  ${l}`)) });
       const f = r.figures;
       if (o.json) console.log(JSON.stringify(f));
       else {
@@ -141,6 +143,7 @@ export function registerLab(program: Command): void {
         console.log(`  sent ${f.sent}, held on ${r.backup} ${f.heldOnBackup}, delivered ${f.delivered}, lost ${f.lost}, duplicates ${f.duplicates}`);
         console.log(`  held ${f.heldSeconds} s, recovered ${f.recoverySeconds} s after ${r.primary} returned; backup accepted ${r.acceptRate} msg/s`);
         console.log(`  phases: ${Object.entries(r.phases).map(([k, v]) => `${k} ${v} s`).join(', ')}`);
+        console.log(`  from the main logs: ${describePhases(r.logPhases)}`);
       }
       if (f.lost > 0 || f.duplicates > 0) {
         if (!o.json) console.error(chalk.red(`labctl: backup-mx drill failed: ${f.lost} lost, ${f.duplicates} duplicated`));

@@ -54,6 +54,8 @@ export interface BackupDrill {
     forced: boolean;
     primary: string;
     backup: string;
+    /** Per phase from the main logs: the backup sending, the primary accepting and delivering. */
+    logPhases?: import('../lab/drill-phases.js').LogPhases;
   };
   timeline: {
     runId: string;

@@ -8,6 +8,7 @@ import { removePath } from '../system/files.js';
 import { sleep, waitUntil } from '../system/procs.js';
 import { daemonPid, queueCount, startDaemon, stopDaemon } from './daemon.js';
 import { answers } from './dns.js';
+import { describePhases, logPhases, type LogPhases } from './drill-phases.js';
 import { logSize, mailboxIds, mainlogSince, receptions } from './logs.js';
 import { defaultSender, newRunId, sendFromClient } from './send.js';
 import type { LabState } from './state.js';
@@ -22,6 +23,8 @@ import { eximInView } from './view.js';
 export interface BackupDrillOptions {
   messages: number;
   force: boolean;
+  /** With force: how many `exim -qff` queue runners the backup starts at once (default 1). */
+  runners?: number;
   /** How long to wait for delivery after the primary's return. */
   deliveryTimeoutMs?: number;
   log?: (line: string) => void;
@@ -35,6 +38,8 @@ export interface BackupDrillResult {
   forced: boolean;
   runId: string;
   phases: Record<string, number>;
+  /** The forced (or retry) delivery per phase, from the two main logs (issue 12, item 9). */
+  logPhases: LogPhases;
   /** Primary down, back up (epoch ms). */
   downAt: number;
   returnedAt: number;
@@ -129,10 +134,14 @@ export async function backupMxDrill(state: LabState, opts: BackupDrillOptions): 
     log(`${primary.name}: daemon started again`);
 
     // 5c with --force; otherwise the retry rule and the queue runner do it.
+    const backupReturnOffset = await logSize(backup);
     t = performance.now();
     if (opts.force) {
-      const q = await eximInView(backup, mailHostName(backup), ['-qff'], { allowFailure: true, timeoutMs: 120_000 });
-      evidence.push({ kind: 'command', label: `${backup.name}: forced delivery (5c)`, command: 'exim -qff', exitCode: q.exitCode, text: (q.stdout + q.stderr).trim() });
+      // Several runners share the queue (each message is locked by the runner delivering it), each
+      // on its own connection to the primary.
+      const runners = Math.max(1, opts.runners ?? 1);
+      const qs = await Promise.all(Array.from({ length: runners }, () => eximInView(backup, mailHostName(backup), ['-qff'], { allowFailure: true, timeoutMs: 120_000 })));
+      for (const q of qs) evidence.push({ kind: 'command', label: `${backup.name}: forced delivery (5c)${runners > 1 ? `, one of ${runners} runners` : ''}`, command: 'exim -qff', exitCode: q.exitCode, text: (q.stdout + q.stderr).trim() });
     }
     const timeout = opts.deliveryTimeoutMs ?? (opts.force ? 60_000 : 120_000);
     let last = -1;
@@ -152,6 +161,8 @@ export async function backupMxDrill(state: LabState, opts: BackupDrillOptions): 
     const unique = new Set(ids);
     const primaryLog = await mainlogSince(primary, primaryLogStart);
     const got = receptions(primaryLog, runId);
+    const wire = logPhases(await mainlogSince(backup, backupReturnOffset), primaryLog, { recipient: to, primaryHost: mailHostName(primary), runId });
+    log(`from the main logs: ${describePhases(wire)}`);
 
     const timeline: BackupDrillMessage[] = sent.records.map((r) => {
       const id = r.messageId.replace(/^<|>$/g, '');
@@ -184,11 +195,12 @@ export async function backupMxDrill(state: LabState, opts: BackupDrillOptions): 
       downAt,
       returnedAt,
       acceptRate: round1(acceptedOnBackup.length / Math.max(sendSeconds, 0.001)),
+      logPhases: wire,
       timeline,
       evidence,
     };
     const payload: BackupDrill = {
-      figures: { ...figures, phases, acceptRate: result.acceptRate, forced: opts.force, primary: primary.name, backup: backup.name },
+      figures: { ...figures, phases, acceptRate: result.acceptRate, forced: opts.force, primary: primary.name, backup: backup.name, logPhases: wire },
       timeline: { runId, downAt, returnedAt, messages: timeline },
     };
     await saveEvidence({

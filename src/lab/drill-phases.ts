@@ -1,0 +1,61 @@
+import { parseStamp } from './logs.js';
+
+/**
+ * Where a forced backup-MX delivery spends its time (issue 12, item 9), read from the two main
+ * logs after the primary's return: the backup sending (its `=>` lines to the primary), the primary
+ * accepting (`<=` lines of the drill's messages) and the primary delivering locally (`=>` lines of
+ * local_delivery). Each phase: how many lines, first and last time, and the rate between them.
+ */
+export interface LogPhase {
+  count: number;
+  /** Seconds from the first to the last line of the phase. */
+  seconds: number;
+  /** Messages per second over the phase (count / seconds; count when seconds is 0). */
+  rate: number;
+  /** Epoch ms of the first and last line. */
+  first: number;
+  last: number;
+}
+
+export interface LogPhases {
+  backupSend?: LogPhase;
+  primaryAccept?: LogPhase;
+  primaryDeliver?: LogPhase;
+  /** From the backup's first send to the primary's last local delivery: the drill's end-to-end rate. */
+  endToEnd?: LogPhase;
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+function phase(stamps: number[]): LogPhase | undefined {
+  if (!stamps.length) return undefined;
+  const first = Math.min(...stamps);
+  const last = Math.max(...stamps);
+  const seconds = (last - first) / 1000;
+  return { count: stamps.length, seconds: round1(seconds), rate: round1(seconds > 0 ? stamps.length / seconds : stamps.length), first, last };
+}
+
+export function logPhases(backupLog: string, primaryLog: string, o: { recipient: string; primaryHost: string; runId: string }): LogPhases {
+  const stamps = (text: string, keep: (l: string) => boolean) => text.split('\n').filter(keep).map(parseStamp).filter((t): t is number => t !== undefined);
+  const send = stamps(backupLog, (l) => l.includes(` => ${o.recipient} `) && l.includes(`H=${o.primaryHost} `));
+  const accept = stamps(primaryLog, (l) => l.includes(' <= ') && l.includes(` id=${o.runId}`));
+  const deliver = stamps(primaryLog, (l) => / => /.test(l) && l.includes(`<${o.recipient}>`) && l.includes('T=local_delivery'));
+  const out: LogPhases = {};
+  const s = phase(send);
+  const a = phase(accept);
+  const d = phase(deliver);
+  if (s) out.backupSend = s;
+  if (a) out.primaryAccept = a;
+  if (d) out.primaryDeliver = d;
+  if (s && d) {
+    const seconds = (d.last - s.first) / 1000;
+    out.endToEnd = { count: d.count, seconds: round1(seconds), rate: round1(seconds > 0 ? d.count / seconds : d.count), first: s.first, last: d.last };
+  }
+  return out;
+}
+
+export const describePhases = (p: LogPhases) =>
+  (['backupSend', 'primaryAccept', 'primaryDeliver', 'endToEnd'] as const)
+    .filter((k) => p[k])
+    .map((k) => `${k} ${p[k]!.count} in ${p[k]!.seconds} s (${p[k]!.rate}/s)`)
+    .join(', ');

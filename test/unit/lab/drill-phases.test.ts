@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { describePhases, logPhases } from '../../../src/lab/drill-phases.js';
+
+// Recorded shapes of the lab's main logs (st18 the backup, st14 the primary), three messages.
+const backup = [
+  '2026-11-28 10:50:00.000 1xXFzX-000000000Qz-0q8n => ahmed@st14.sne24.ru R=backup_mx T=remote_smtp H=mail.st14.sne24.ru DS [10.203.14.14] X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=dane K',
+  '2026-11-28 10:50:00.500 1xXFzX-000000000Qz-0uQ8 => ahmed@st14.sne24.ru R=backup_mx T=remote_smtp H=mail.st14.sne24.ru DS [10.203.14.14]* X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no K',
+  '2026-11-28 10:50:01.000 1xXFzX-000000000Qz-0woX => ahmed@st14.sne24.ru R=backup_mx T=remote_smtp H=mail.st14.sne24.ru DS [10.203.14.14]* X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no K',
+  '2026-11-28 10:50:01.100 1xXFzX-000000000Qz-0zzz => other@st14.sne24.ru R=backup_mx T=remote_smtp H=mail.st14.sne24.ru DS [10.203.14.14]* X=TLS1.3 CV=no K',
+].join('\n');
+const primary = [
+  '2026-11-28 10:50:00.010 1xXG0G-0000000029W-2g63 <= mohamed@st18.sne24.ru H=mail.st18.sne24.ru [10.203.14.18] P=esmtps id=labrun-1@client.lab',
+  '2026-11-28 10:50:00.020 1xXG0G-0000000029W-2g63 => ahmed <ahmed@st14.sne24.ru> R=localuser T=local_delivery',
+  '2026-11-28 10:50:00.510 1xXG0G-0000000029W-2ntW <= mohamed@st18.sne24.ru H=mail.st18.sne24.ru [10.203.14.18] P=esmtps id=labrun-2@client.lab',
+  '2026-11-28 10:50:01.010 1xXG0G-0000000029W-2wfv <= mohamed@st18.sne24.ru H=mail.st18.sne24.ru [10.203.14.18] P=esmtps id=labrun-3@client.lab',
+  '2026-11-28 10:50:01.020 1xXG0G-0000000029W-2ntW => ahmed <ahmed@st14.sne24.ru> R=localuser T=local_delivery',
+  '2026-11-28 10:50:02.000 1xXG0G-0000000029W-2wfv => ahmed <ahmed@st14.sne24.ru> R=localuser T=local_delivery',
+  '2026-11-28 10:50:02.100 1xXG0G-0000000029W-2zzz <= someone@else H=x [10.0.0.1] P=esmtp id=other-1@x',
+].join('\n');
+
+describe('backup drill: per phase from the two main logs', () => {
+  it('counts each phase and its rate; other recipients and other runs are left out', () => {
+    const p = logPhases(backup, primary, { recipient: 'ahmed@st14.sne24.ru', primaryHost: 'mail.st14.sne24.ru', runId: 'labrun' });
+    expect(p.backupSend).toMatchObject({ count: 3, seconds: 1, rate: 3 });
+    expect(p.primaryAccept).toMatchObject({ count: 3, seconds: 1, rate: 3 });
+    expect(p.primaryDeliver).toMatchObject({ count: 3, seconds: 2, rate: 1.5 });
+    expect(p.endToEnd).toMatchObject({ count: 3, seconds: 2, rate: 1.5 });
+    expect(describePhases(p)).toBe('backupSend 3 in 1 s (3/s), primaryAccept 3 in 1 s (3/s), primaryDeliver 3 in 2 s (1.5/s), endToEnd 3 in 2 s (1.5/s)');
+  });
+  it('nothing logged: no phases, not zeros', () => {
+    expect(logPhases('', '', { recipient: 'ahmed@st14.sne24.ru', primaryHost: 'mail.st14.sne24.ru', runId: 'labrun' })).toEqual({});
+  });
+});
