@@ -46,6 +46,7 @@ describe('a bad flag while another labctl holds the lock', () => {
     [['lab', 'up', '--config', '/nonexistent/lab.yaml'], 'cannot read lab config /nonexistent/lab.yaml'],
     [['lab', 'send', '--from', 'st14', '--to', 'nobody'], '--to: "nobody" is not an address'],
     [['lab', 'drill', 'backup-mx', '--messages', 'lots'], '--messages: "lots"'],
+    [['lab', 'drill', 'backup-mx', '--force', '--runners', '0'], '--runners: "0"'],
   ])('labctl %j exits 2 naming the flag, not 75 about the lock', async (args, message) => {
     const r = await run(args);
     expect(r.stderr).toContain(message);
@@ -66,6 +67,9 @@ describe('every command that changes the machine takes the lock alone; verify an
     ['lab drill backup-mx', () => ['lab', 'drill', 'backup-mx', '--messages', '1']],
     ['lab drill tls', () => ['lab', 'drill', 'tls']],
     ['lab drill wire', () => ['lab', 'drill', 'wire']],
+    ['lab drill spoof', () => ['lab', 'drill', 'spoof']],
+    ['lab drill spoof --no-enforce', () => ['lab', 'drill', 'spoof', '--no-enforce']],
+    ['lab drill dane', () => ['lab', 'drill', 'dane']],
     ['mirror', () => ['mirror', none()]],
   ];
   const shared: [string, () => string[]][] = [
