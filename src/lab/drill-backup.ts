@@ -8,7 +8,7 @@ import { removePath } from '../system/files.js';
 import { sleep, waitUntil } from '../system/procs.js';
 import { daemonPid, queueCount, startDaemon, stopDaemon } from './daemon.js';
 import { answers } from './dns.js';
-import { describePhases, logPhases, type LogPhases } from './drill-phases.js';
+import { logPhases, type LogPhases } from './drill-phases.js';
 import { logSize, mailboxIds, mainlogSince, receptions } from './logs.js';
 import { defaultSender, newRunId, sendFromClient } from './send.js';
 import type { LabState } from './state.js';
@@ -162,7 +162,6 @@ export async function backupMxDrill(state: LabState, opts: BackupDrillOptions): 
     const primaryLog = await mainlogSince(primary, primaryLogStart);
     const got = receptions(primaryLog, runId);
     const wire = logPhases(await mainlogSince(backup, backupReturnOffset), primaryLog, { recipient: to, primaryHost: mailHostName(primary), runId });
-    log(`from the main logs: ${describePhases(wire)}`);
 
     const timeline: BackupDrillMessage[] = sent.records.map((r) => {
       const id = r.messageId.replace(/^<|>$/g, '');
