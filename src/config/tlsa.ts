@@ -24,6 +24,15 @@ export function spkiSha256(certificatePem: string | Buffer): string {
   return createHash('sha256').update(der).digest('hex');
 }
 
+/**
+ * What a sender's main log line for a delivery says about DANE: `DS` after the host name when the
+ * lookups were DNSSEC-secured (log_selector +dnssec), `CV=dane` when the certificate was
+ * authenticated by TLSA. Only the first message on a connection says so (later ones log `*`).
+ */
+export function daneLogFacts(logLine: string): { secured: boolean; dane: boolean } {
+  return { secured: /\sDS\s\[/.test(logLine), dane: /\sCV=dane\b/.test(logLine) };
+}
+
 /** "3 1 1 <hex>" for the certificate. */
 export const tlsaValue = (certificatePem: string | Buffer) => `${TLSA_PARAMS} ${spkiSha256(certificatePem)}`;
 

@@ -6,7 +6,7 @@
  * computes; BIND re-signs it) and st18's next try delivers, with CV=dane. The JSON gives the times.
  */
 import { readFile } from 'node:fs/promises';
-import { digQuery, tlsaName, tlsaValue } from '../config/tlsa.js';
+import { daneLogFacts, digQuery, tlsaName, tlsaValue } from '../config/tlsa.js';
 import { LabError } from '../errors.js';
 import { payloadItem, type DaneDrill } from '../evidence/payloads.js';
 import { saveEvidence } from '../evidence/store.js';
@@ -17,7 +17,7 @@ import { serial, reloadDnsServer, writeZone } from './dns.js';
 import { reloadHostDaemon } from './drill-tls.js';
 import { labModel } from './host.js';
 import { hostKeys } from './keys.js';
-import { logSize, mailboxMessage, mainlogSince } from './logs.js';
+import { attemptLine, logSize, mailboxMessage, mainlogSince } from './logs.js';
 import { newRunId, sendFromHost } from './send.js';
 import type { LabState } from './state.js';
 import { domainZone } from './up.js';
@@ -31,11 +31,6 @@ async function servedTlsa(state: LabState, host: LabMailHostSpec): Promise<{ rec
   const inClient = (file: string, args: readonly string[], o?: RunOptions) => run('ip', ['netns', 'exec', names.clientNs, file, ...args], o);
   const a = await digQuery(inClient, tlsaName(mailHostName(host)), 'TLSA', state.spec.resolverAddress);
   return { records: a.records, ad: a.flags.includes('ad'), text: a.output };
-}
-
-/** The partner's log line for a delivery attempt to the host: `=>` delivered, `==` deferred. */
-export function attemptLine(log: string, address: string, kind: '=>' | '=='): string | undefined {
-  return log.split('\n').find((l) => l.includes(` ${kind} `) && (kind === '==' || l.includes(`[${address}]`)));
 }
 
 export async function daneDrill(state: LabState, opts: { log?: (l: string) => void } = {}): Promise<DaneDrill> {
@@ -97,7 +92,7 @@ export async function daneDrill(state: LabState, opts: { log?: (l: string) => vo
     staleTlsa: { served: stale.records, wanted, stale: !stale.records.includes(wanted) },
     deferred: { ok: !!deferLine && !deliveredEarly, afterMs: deferredAt - t0, ...(deferLine ? { reason: deferLine.replace(/^.* == \S+ /, '') } : {}) },
     republished: { ok: republished, afterMs: republishedAt - deferredAt },
-    delivered: { ok: arrived, afterMs: deliveredAt - republishedAt, dane: !!deliveredLine && /\sDS\s\[/.test(deliveredLine) && /\sCV=dane\b/.test(deliveredLine), ...(deliveredLine ? { logLine: deliveredLine } : {}) },
+    delivered: { ok: arrived, afterMs: deliveredAt - republishedAt, dane: !!deliveredLine && daneLogFacts(deliveredLine).secured && daneLogFacts(deliveredLine).dane, ...(deliveredLine ? { logLine: deliveredLine } : {}) },
     ok: false,
   };
   result.ok = result.staleTlsa.stale && result.deferred.ok && result.republished.ok && result.delivered.ok && result.delivered.dane;

@@ -63,3 +63,8 @@ export async function mailboxMessage(host: LabMailHostSpec, user: string, idPref
   const text = await fs.readFile(mailboxPath(host, user), 'utf8').catch(() => '');
   return splitMbox(text).find((m) => (headerValue(m.headers, 'Message-ID') ?? '').replace(/^</, '').startsWith(idPrefix));
 }
+
+/** A sender's main log line for a delivery attempt to `address`: `=>` delivered, `==` deferred (the first one). */
+export function attemptLine(log: string, address: string, kind: '=>' | '=='): string | undefined {
+  return log.split('\n').find((l) => l.includes(` ${kind} `) && (kind === '==' || l.includes(`[${address}]`)));
+}

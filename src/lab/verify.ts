@@ -4,9 +4,8 @@ import { paths } from '../paths.js';
 import { LabError } from '../errors.js';
 import type { TargetOverrides } from '../verify/target.js';
 import type { PartnerDelivery, VerifyTarget } from '../verify/types.js';
-import { waitUntil } from '../system/procs.js';
-import { logSize, mailboxMessage, mainlogSince } from './logs.js';
-import { newRunId, sendFromHost } from './send.js';
+import { tlsDrillScene } from './drill-tls-scene.js';
+import { attemptLine } from './logs.js';
 import { labModel } from './host.js';
 import { loadState, type LabState } from './state.js';
 import { backupTargets, mailHostName, names, type LabMailHostSpec } from './topology.js';
@@ -68,39 +67,32 @@ export function labTarget(state: LabState, host: LabMailHostSpec, o: TargetOverr
     stateDir: paths.stateDir,
     caFile: state.caCertificate,
     view: hostView(host, name),
-    lab: { resolver: state.spec.resolverAddress ?? state.spec.dnsAddress, partnerDelivery: once(() => partnerDelivery(state, host)) },
+    lab: { resolver: state.spec.resolverAddress ?? state.spec.dnsAddress, partnerDelivery: partnerDelivery(state, host) },
   };
 }
 
 
-const once = <T>(f: () => Promise<T>) => {
-  let p: Promise<T> | undefined;
-  return () => (p ??= f());
-};
-
 /**
  * A message from a partner host (one that backs this host up, or any other lab host) to this
- * host's postmaster, through the partner's own Exim: the partner's log line says how it was
- * delivered (DS, CV=dane), the delivered copy what this host found (Authentication-Results).
+ * host, through the partner's own Exim: the TLS drill's one delivery (TLS session cache cleared,
+ * so the handshake is a full one). The partner's log line says how it was delivered (DS,
+ * CV=dane), the delivered copy what this host found (Authentication-Results).
  */
-async function partnerDelivery(state: LabState, host: LabMailHostSpec): Promise<PartnerDelivery> {
+function partnerDelivery(state: LabState, host: LabMailHostSpec): () => Promise<PartnerDelivery> {
   const partner = state.spec.hosts.find((h) => h.name !== host.name && backupTargets(state.spec, h).some((t) => t.name === host.name)) ?? state.spec.hosts.find((h) => h.name !== host.name);
-  if (!partner) return { partner: '-', ip: '', helo: '', sender: '', error: 'the lab has no other mail host' };
-  const user = labModel(state.spec, host).postmaster;
-  const to = `${user}@${host.domain}`;
-  const sender = `${state.hosts[partner.name]?.postmaster ?? 'postmaster'}@${partner.domain}`;
-  const base = { partner: partner.name, ip: partner.address, helo: mailHostName(partner), sender };
-  const offset = await logSize(partner);
-  const runId = newRunId();
-  const sent = await sendFromHost(partner, { from: sender, to, count: 1, runId, subject: 'labctl verify: a message from the partner' });
-  if (!sent.records[0]?.ok) return { ...base, error: `${partner.name} could not send: ${sent.records[0]?.error ?? 'no result'}` };
-  let delivered: { headers: string; body: string } | undefined;
-  await waitUntil(async () => (delivered = await mailboxMessage(host, user, runId)) !== undefined, 20_000, 100);
-  const log = await mainlogSince(partner, offset);
-  const logLine = log.split('\n').find((l) => / => /.test(l) && l.includes(`[${host.address}]`));
-  return {
-    ...base,
-    ...(logLine ? { logLine } : {}),
-    ...(delivered ? { message: `${delivered.headers}\n\n${delivered.body}` } : { error: `the message did not reach ${to} within 20 s` }),
+  if (!partner) return async () => ({ partner: '-', ip: '', helo: '', sender: '', error: 'the lab has no other mail host' });
+  const scene = tlsDrillScene(state, host, partner);
+  return async () => {
+    const d = await scene.delivery();
+    const logLine = attemptLine(d.peerLog, host.address, '=>');
+    return {
+      partner: partner.name,
+      ip: partner.address,
+      helo: mailHostName(partner),
+      sender: scene.from,
+      ...(logLine ? { logLine } : {}),
+      ...(!d.sent.ok ? { error: `${partner.name} could not send: ${d.sent.error ?? 'no result'}` } : {}),
+      ...(d.message ? { message: `${d.message.headers}\n\n${d.message.body}` } : d.sent.ok ? { error: `the message did not reach ${scene.to}` } : {}),
+    };
   };
 }

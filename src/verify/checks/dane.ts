@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
-import { digQuery, spkiSha256, TLSA_PARAMS, tlsaName, type DigAnswer } from '../../config/tlsa.js';
+import { daneLogFacts, digQuery, spkiSha256, TLSA_PARAMS, tlsaName, type DigAnswer } from '../../config/tlsa.js';
 import { NO_ANSWER } from '../resolver.js';
 import type { CheckContext, CheckDef, CheckOutcome } from '../types.js';
 import { HINT_DNS } from './published.js';
@@ -84,8 +84,7 @@ export async function daneLabSide(ctx: CheckContext, name: string, tlsa: DigAnsw
   const d = await lab.partnerDelivery();
   ctx.evidence.push({ kind: 'text', label: `${d.partner}'s main log: its delivery to this host`, text: d.logLine ?? `(no delivery line${d.error ? `: ${d.error}` : ''})` });
   if (!d.logLine) return { checked: true, status: 'fail', summary: `AD set; but ${d.partner} logged no delivery to this host${d.error ? ` (${d.error})` : ''}` };
-  const secured = /\sDS\s\[/.test(d.logLine);
-  const dane = /\sCV=dane\b/.test(d.logLine);
+  const { secured, dane } = daneLogFacts(d.logLine);
   if (!secured || !dane) {
     return { checked: true, status: 'fail', summary: `AD set; but ${d.partner}'s delivery did not use DANE (${secured ? 'DS' : 'no DS'}, ${/CV=(\w+)/.exec(d.logLine)?.[0] ?? 'no CV='}): see its main log` };
   }

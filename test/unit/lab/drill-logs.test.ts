@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { attemptLine } from '../../../src/lab/drill-dane.js';
+import { attemptLine } from '../../../src/lab/logs.js';
+import { daneLogFacts } from '../../../src/config/tlsa.js';
 import { readAuthResults, readSpoofLog } from '../../../src/lab/drill-spoof.js';
 
 // Lines recorded from the lab's main logs (Exim 4.98.2 --with dmarc, log_selector +dnssec).
@@ -37,5 +38,8 @@ describe('dane drill: the partner\'s delivery attempts', () => {
     expect(attemptLine(ST18_DANE, '10.203.14.14', '==')).toMatch(/certificate verify failed$/);
     expect(attemptLine(ST18_DANE, '10.203.14.14', '=>')).toMatch(/ DS \[10\.203\.14\.14\] .* CV=dane /);
     expect(attemptLine(ST18_DANE, '10.203.14.18', '=>')).toBeUndefined();
+    expect(daneLogFacts(attemptLine(ST18_DANE, '10.203.14.14', '=>')!)).toEqual({ secured: true, dane: true });
+    // A later message on the same connection: '*' after the address, CV=no.
+    expect(daneLogFacts(ST18_DANE.replace('] X=', ']* X=').replace('CV=dane', 'CV=no'))).toEqual({ secured: true, dane: false });
   });
 });
