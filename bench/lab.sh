@@ -42,7 +42,8 @@ grep -q '"refused":1' <<<"$spoof" && grep -q '"delivered":1' <<<"$monitor" && gr
 
 # Issue 12, item 9: the drill at scale, per phase from the two main logs (the backup sending, the
 # primary accepting, the primary delivering locally, and end to end), for each number of queue
-# runners on the backup. SCALE=0 leaves it out.
+# runners on the backup, and the machine's CPU per message with the ceiling it sets (the rate at
+# 100% of every core). SCALE=0 leaves it out.
 scale=${SCALE:-1000}
 if [ "$scale" -gt 0 ]; then
   echo "backup-mx drill at scale (N=$scale, --force), per phase from the main logs"
@@ -51,6 +52,7 @@ if [ "$scale" -gt 0 ]; then
     out=$(NO_COLOR=1 labctl lab drill backup-mx --messages "$scale" --force --runners "$r")
     grep -q 'lost 0, duplicates 0' <<<"$out"
     echo "  runners $r: $(sed -n 's/^  from the main logs: //p' <<<"$out"); $(sed -n 's/^  \(sent .*\)/\1/p' <<<"$out")"
+    echo "             $(sed -n 's/^  machine: //p' <<<"$out")"
   done
   echo "  machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
   labctl lab down >/dev/null

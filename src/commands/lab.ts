@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import chalk from 'chalk';
 import { EXIT, LabError, usageError } from '../errors.js';
 import { backupMxDrill } from '../lab/drill-backup.js';
-import { describePhases } from '../lab/drill-phases.js';
+import { describeCeiling, describePhases } from '../lab/drill-phases.js';
 import { CHECK_MARK, tlsDrill } from '../lab/drill-tls.js';
 import { wireDrill } from '../lab/drill-wire.js';
 import { spoofDrill } from '../lab/drill-spoof.js';
@@ -144,6 +144,7 @@ export function registerLab(program: Command): void {
         console.log(`  held ${f.heldSeconds} s, recovered ${f.recoverySeconds} s after ${r.primary} returned; backup accepted ${r.acceptRate} msg/s`);
         console.log(`  phases: ${Object.entries(r.phases).map(([k, v]) => `${k} ${v} s`).join(', ')}`);
         console.log(`  from the main logs: ${describePhases(r.logPhases)}`);
+        if (r.cpu) console.log(`  machine: ${describeCeiling(r.cpu)}`);
       }
       if (f.lost > 0 || f.duplicates > 0) {
         if (!o.json) console.error(chalk.red(`labctl: backup-mx drill failed: ${f.lost} lost, ${f.duplicates} duplicated`));

@@ -19,9 +19,12 @@ export interface ConfigureFiles {
   spoolDirectory?: string;
   /** Exim's log_file_path, e.g. /var/log/exim/%slog. */
   logFilePath?: string;
+  /** DMARC's public suffix list (Exim built --with dmarc); default Debian's publicsuffix. */
+  dmarcTldFile?: string;
 }
 
 export const DEFAULT_ALIASES_FILE = '/etc/aliases';
+export const DEFAULT_DMARC_TLD_FILE = '/usr/share/publicsuffix/public_suffix_list.dat';
 
 /** templates/ sits two levels above both src/config and dist/config. */
 export const templatePath = (name: string) => fileURLToPath(new URL(`../../templates/${name}`, import.meta.url));
@@ -47,7 +50,7 @@ export function tlsPlan(mode: TlsMode): TlsPlan {
   };
 }
 
-function checkFiles(files: ConfigureFiles): Required<Pick<ConfigureFiles, 'aliasesFile'>> & ConfigureFiles {
+function checkFiles(files: ConfigureFiles): Required<Pick<ConfigureFiles, 'aliasesFile' | 'dmarcTldFile'>> & ConfigureFiles {
   const out: ConfigureFiles = {};
   for (const [key, value] of Object.entries(files) as Array<[keyof ConfigureFiles, string | undefined]>) {
     if (value !== undefined) out[key] = checkConfigPath(key, value);
@@ -58,7 +61,7 @@ function checkFiles(files: ConfigureFiles): Required<Pick<ConfigureFiles, 'alias
   if (out.logFilePath !== undefined && !out.logFilePath.includes('%s') && out.logFilePath !== 'syslog') {
     throw usageError(`logFilePath: ${JSON.stringify(out.logFilePath)} must contain %s (Exim puts main, reject or panic there)`);
   }
-  return { ...out, aliasesFile: out.aliasesFile ?? DEFAULT_ALIASES_FILE };
+  return { ...out, aliasesFile: out.aliasesFile ?? DEFAULT_ALIASES_FILE, dmarcTldFile: out.dmarcTldFile ?? DEFAULT_DMARC_TLD_FILE };
 }
 
 /**
@@ -71,6 +74,14 @@ export interface RenderOptions {
    * one plaintext control message from a partner whose TLSA would otherwise make TLS mandatory.
    */
   dane?: boolean;
+  /**
+   * How local_delivery locks a mailbox. 'lockfile' (the default, as the write-up's /var/mail has
+   * it): a lock file beside the mailbox, then fcntl; a delivery that finds either taken retries
+   * every lock_interval (3 s). 'fcntl': a blocking fcntl lock only, so a burst of deliveries to
+   * one mailbox queues on the lock instead of sleeping. The lab uses it: its mailboxes are read
+   * by labctl alone, which takes no lock file.
+   */
+  mailboxLock?: 'lockfile' | 'fcntl';
 }
 
 export async function renderConfigure(model: HostModel, files: ConfigureFiles = {}, opts: RenderOptions = {}): Promise<string> {
@@ -79,7 +90,7 @@ export async function renderConfigure(model: HostModel, files: ConfigureFiles = 
   const firstItem = model.retryRule.split(';')[0]!.split(',');
   return ejs.render(
     template,
-    { m: model, f, tls: tlsPlan(model.tls), dane: opts.dane ?? true, retryFirst: firstItem[2] ?? model.queueInterval },
+    { m: model, f, tls: tlsPlan(model.tls), dane: opts.dane ?? true, mailboxLock: opts.mailboxLock ?? 'lockfile', retryFirst: firstItem[2] ?? model.queueInterval },
     { async: false, strict: false, rmWhitespace: false, filename: templatePath('configure.ejs') },
   );
 }

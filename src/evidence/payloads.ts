@@ -56,6 +56,8 @@ export interface BackupDrill {
     backup: string;
     /** Per phase from the main logs: the backup sending, the primary accepting and delivering. */
     logPhases?: import('../lab/drill-phases.js').LogPhases;
+    /** Forced delivery: CPU per message and the machine's ceiling (issue 12, item 9). */
+    cpu?: import('../lab/drill-phases.js').CpuCeiling;
   };
   timeline: {
     runId: string;

@@ -4,11 +4,12 @@ import { LabError } from '../errors.js';
 import { payloadItem, type BackupDrill, type BackupDrillFigures, type BackupDrillMessage } from '../evidence/payloads.js';
 import type { EvidenceItem } from '../evidence/store.js';
 import { saveEvidence } from '../evidence/store.js';
+import { cpuSample, cpuUse } from '../system/cpu.js';
 import { removePath } from '../system/files.js';
 import { sleep, waitUntil } from '../system/procs.js';
 import { daemonPid, queueCount, startDaemon, stopDaemon } from './daemon.js';
 import { answers } from './dns.js';
-import { logPhases, type LogPhases } from './drill-phases.js';
+import { cpuCeiling, logPhases, type CpuCeiling, type LogPhases } from './drill-phases.js';
 import { logSize, mailboxIds, mainlogSince, receptions } from './logs.js';
 import { defaultSender, newRunId, sendFromClient } from './send.js';
 import type { LabState } from './state.js';
@@ -40,6 +41,8 @@ export interface BackupDrillResult {
   phases: Record<string, number>;
   /** The forced (or retry) delivery per phase, from the two main logs (issue 12, item 9). */
   logPhases: LogPhases;
+  /** Forced delivery only: the CPU one message cost the machine, and the ceiling that sets. */
+  cpu?: CpuCeiling;
   /** Primary down, back up (epoch ms). */
   downAt: number;
   returnedAt: number;
@@ -136,6 +139,8 @@ export async function backupMxDrill(state: LabState, opts: BackupDrillOptions): 
     // 5c with --force; otherwise the retry rule and the queue runner do it.
     const backupReturnOffset = await logSize(backup);
     t = performance.now();
+    const cpuBefore = await cpuSample();
+    let cpuAfter = cpuBefore;
     if (opts.force) {
       // Several runners share the queue (each message is locked by the runner delivering it), each
       // on its own connection to the primary.
@@ -150,7 +155,10 @@ export async function backupMxDrill(state: LabState, opts: BackupDrillOptions): 
       const count = new Set(await mailboxIds(primary, user, runId)).size;
       if (count !== last) log(`${primary.name}: ${count}/${accepted.length} in ${user}'s mailbox`);
       last = count;
-      if (count >= accepted.length) completeAt = Date.now();
+      if (count >= accepted.length) {
+        completeAt = Date.now();
+        cpuAfter = await cpuSample();
+      }
       return count >= accepted.length;
     }, timeout, 200);
     mark(opts.force ? 'forcedDelivery' : 'retryDelivery', t);
@@ -162,6 +170,9 @@ export async function backupMxDrill(state: LabState, opts: BackupDrillOptions): 
     const primaryLog = await mainlogSince(primary, primaryLogStart);
     const got = receptions(primaryLog, runId);
     const wire = logPhases(await mainlogSince(backup, backupReturnOffset), primaryLog, { recipient: to, primaryHost: mailHostName(primary), runId });
+    // Only a forced delivery keeps the machine busy from start to end; the queue runner's waits
+    // would count as idle time.
+    const cpu = opts.force && completeAt ? cpuCeiling(cpuUse(cpuBefore, cpuAfter), accepted.length) : undefined;
 
     const timeline: BackupDrillMessage[] = sent.records.map((r) => {
       const id = r.messageId.replace(/^<|>$/g, '');
@@ -195,11 +206,12 @@ export async function backupMxDrill(state: LabState, opts: BackupDrillOptions): 
       returnedAt,
       acceptRate: round1(acceptedOnBackup.length / Math.max(sendSeconds, 0.001)),
       logPhases: wire,
+      ...(cpu ? { cpu } : {}),
       timeline,
       evidence,
     };
     const payload: BackupDrill = {
-      figures: { ...figures, phases, acceptRate: result.acceptRate, forced: opts.force, primary: primary.name, backup: backup.name, logPhases: wire },
+      figures: { ...figures, phases, acceptRate: result.acceptRate, forced: opts.force, primary: primary.name, backup: backup.name, logPhases: wire, ...(cpu ? { cpu } : {}) },
       timeline: { runId, downAt, returnedAt, messages: timeline },
     };
     await saveEvidence({

@@ -1,3 +1,4 @@
+import type { CpuUse } from '../system/cpu.js';
 import { parseStamp } from './logs.js';
 
 /**
@@ -17,6 +18,8 @@ export interface LogPhase {
   last: number;
 }
 
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
 export interface LogPhases {
   backupSend?: LogPhase;
   primaryAccept?: LogPhase;
@@ -25,7 +28,29 @@ export interface LogPhases {
   endToEnd?: LogPhase;
 }
 
-const round1 = (x: number) => Math.round(x * 10) / 10;
+/**
+ * The machine's ceiling for the forced delivery: the CPU one message cost (both hosts' Exims, the
+ * resolver, and the drill's own polling of the mailbox, all on this one machine), and the rate
+ * that cost allows with every core busy. An end-to-end rate near the ceiling is CPU-bound: only
+ * less work per message raises it, not more runners.
+ */
+export interface CpuCeiling {
+  cpuMsPerMessage: number;
+  /** Share of all cores that was busy during the forced delivery (0-1). */
+  busyShare: number;
+  cores: number;
+  /** Messages per second at 100% of every core: cores / CPU per message. */
+  ceiling: number;
+}
+
+export function cpuCeiling(use: CpuUse, messages: number): CpuCeiling | undefined {
+  if (messages <= 0 || use.busySeconds <= 0) return undefined;
+  const perMessage = use.busySeconds / messages;
+  return { cpuMsPerMessage: round1(perMessage * 1000), busyShare: Math.round(use.busyShare * 100) / 100, cores: use.cores, ceiling: round1(use.cores / perMessage) };
+}
+
+export const describeCeiling = (c: CpuCeiling) =>
+  `CPU ${c.cpuMsPerMessage} ms per message (${Math.round(c.busyShare * 100)}% of ${c.cores} cores busy); at 100% of them the machine's ceiling is ${c.ceiling}/s`;
 
 function phase(stamps: number[]): LogPhase | undefined {
   if (!stamps.length) return undefined;

@@ -8,11 +8,12 @@ import { LabError, errorMessage } from '../errors.js';
 import { checkConfigureFile } from '../config/swap.js';
 import { testAddresses } from '../config/apply.js';
 import type { EximRunner } from '../system/exim-check.js';
-import { ensureDir, setMode, writeAtomic, writeInPlace } from '../system/files.js';
+import { ensureDir, exists, removePath, setMode, writeAtomic, writeInPlace } from '../system/files.js';
 import { ensureMailSpool } from '../system/accounts.js';
 import { requireGroupId, requireUser } from '../system/accounts.js';
 import { EXIM_DEFAULTS } from '../paths.js';
 import { writeNamespaceEtc } from '../system/netns.js';
+import { parentZone } from './dnssec.js';
 import { hostKeys, type HostKeyFiles } from './keys.js';
 import { resolvConf } from './resolver.js';
 import { backupTargets, labPaths, mailHostName, names, type LabMailHostSpec, type LabSpec } from './topology.js';
@@ -67,6 +68,7 @@ export function labModel(spec: LabSpec, host: LabMailHostSpec, tls: HostModel['t
 
 export async function renderLabConfigure(model: HostModel, host: LabMailHostSpec, keys: HostKeyFiles, opts: RenderOptions = {}): Promise<string> {
   const p = labPaths.host(host.name);
+  const suffixes = await exists(p.publicSuffixes);
   return renderConfigure(model, {
     tlsCertificate: keys.certificate,
     tlsPrivateKey: keys.privateKey,
@@ -75,7 +77,8 @@ export async function renderLabConfigure(model: HostModel, host: LabMailHostSpec
     aliasesFile: p.aliases,
     spoolDirectory: p.spool,
     logFilePath: path.join(p.log, '%slog'),
-  }, opts);
+    ...(suffixes ? { dmarcTldFile: p.publicSuffixes } : {}),
+  }, { mailboxLock: 'fcntl', ...opts });
 }
 
 
@@ -99,6 +102,20 @@ async function etcFiles(spec: LabSpec, host: LabMailHostSpec, users: LabUser[]):
     passwd: strip(passwd) + userLines,
     group: strip(group) + groupLines,
   };
+}
+
+/**
+ * DMARC's public suffix list for the lab: its DNS serves one parent zone (sne24.ru) under a root
+ * of its own, so the one public suffix is the parent's own parent (ru), and each student domain's
+ * organisational domain is the parent zone, as with the full list. libopendmarc reads the list
+ * once per message; Debian's full list (some 10,000 lines) cost st14 about a quarter of its
+ * throughput in the backup drill. Undefined when the lab's domains share no parent zone.
+ */
+export function labPublicSuffixes(spec: Pick<LabSpec, 'hosts'>): string | undefined {
+  const parent = parentZone(spec);
+  if (!parent) return undefined;
+  const suffix = parent.split('.').slice(1).join('.');
+  return `// labctl lab: the public suffix list of the lab's DNS (parent zone ${parent})\n${suffix}\n`;
 }
 
 /** The host's /etc/aliases: the usual role addresses, and postmaster set as labctl configure sets it. */
@@ -131,6 +148,9 @@ export async function prepareHost(spec: LabSpec, host: LabMailHostSpec): Promise
   }
   await writeNamespaceEtc(names.hostNs(host.name), await etcFiles(spec, host, users));
   await writeAtomic(p.aliases, aliasesText(model));
+  const suffixes = labPublicSuffixes(spec);
+  if (suffixes) await writeAtomic(p.publicSuffixes, suffixes);
+  else await removePath(p.publicSuffixes);
 
   const keys = await hostKeys(spec, host, model);
   const text = await renderLabConfigure(model, host, keys);

@@ -190,6 +190,7 @@ export const labPaths = {
       mail: path.join(root, 'mail'),
       home: path.join(root, 'home'),
       aliases: path.join(root, 'aliases'),
+      publicSuffixes: path.join(root, 'public_suffix_list.dat'),
       tls: path.join(root, 'tls'),
       dkim: path.join(root, 'dkim'),
       pidFile: path.join(root, 'exim-daemon.pid'),

@@ -60,6 +60,23 @@ describe.runIf(isRoot)('lab smoke run (e2e, real Exim, BIND, namespaces)', () =>
     expect(figures).toMatchObject({ sent: 100, heldOnBackup: 100, delivered: 100, lost: 0, duplicates: 0 });
   }, 300_000);
 
+  it('the backup passes the drill\'s mail on unsigned (relay_smtp), and the drill prints its phases and the machine\'s CPU ceiling', async () => {
+    const r = await labctl(['lab', 'drill', 'backup-mx', '--messages', '200', '--force', '--runners', '2'], { timeoutMs: 300_000 });
+    console.log(r.all);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toMatch(/^  from the main logs: backupSend 200 in .*endToEnd 200 in [\d.]+ s \([\d.]+\/s\)$/m);
+    expect(r.stdout).toMatch(/^  machine: CPU [\d.]+ ms per message \(\d+% of \d+ cores busy\); at 100% of them the machine's ceiling is [\d.]+\/s$/m);
+    // st18 is only the backup for this mail (the client sent it): relay_smtp, no DKIM signature as st18.
+    const st18log = readFileSync('/var/lib/labctl/lab/hosts/st18/spool/log/mainlog', 'utf8').split('\n');
+    const relayed = st18log.filter((l) => / => ahmed@st14\.sne24\.ru R=backup_mx /.test(l));
+    expect(relayed.length).toBeGreaterThanOrEqual(300);
+    expect(relayed.filter((l) => !l.includes(' T=relay_smtp '))).toEqual([]);
+    const mbox = readFileSync('/var/lib/labctl/lab/hosts/st14/mail/ahmed', 'utf8');
+    const drillMessages = mbox.split(/^From /m).filter((m) => m.includes('Subject: backup-mx drill'));
+    expect(drillMessages.length).toBeGreaterThanOrEqual(300);
+    expect(drillMessages.filter((m) => /^DKIM-Signature:[^\n]*(\n\s[^\n]*)*d=st18\.sne24\.ru/m.test(m))).toHaveLength(0);
+  }, 300_000);
+
   it('runs the TLS drill', async () => {
     const r = await labctl(['lab', 'drill', 'tls', '--json'], { timeoutMs: 180_000 });
     console.log(r.all);

@@ -96,6 +96,37 @@ describe('what the configurations say', () => {
     for (const t of [on, off]) expect(t).toContain('add_header = :at_start:${authresults {$primary_hostname}}');
   });
 
+  it('backup MX: relayed mail leaves unsigned by relay_smtp, its own users\' mail signed by remote_smtp', async () => {
+    const files = { dkimPrivateKey: '/usr/exim/dkim/st18.sne24.ru.lab.key' };
+    const backup = await renderConfigure(validateModel({ domain: 'st18.sne24.ru', backupFor: [{ domain: 'st14.sne24.ru' }] }), files);
+    const transport = (t: string, name: string) => t.split(/\n(?=\S)/).find((b) => b.startsWith(`${name}:`)) ?? '';
+    expect(backup).toMatch(/^backup_mx:\n(  .*\n)*  transport = \$\{if or \{\{!def:sender_host_address\}\{eq\{\$acl_m_submitted\}\{yes\}\}\}\{remote_smtp\}\{relay_smtp\}\}$/m);
+    expect(transport(backup, 'remote_smtp')).toContain('dkim_private_key = /usr/exim/dkim/st18.sne24.ru.lab.key');
+    expect(transport(backup, 'relay_smtp')).toContain('driver = smtp');
+    expect(transport(backup, 'relay_smtp')).not.toMatch(/dkim_/);
+    // The same TLS and DANE on both.
+    expect(transport(backup, 'relay_smtp')).toMatch(/hosts_try_dane = \*/);
+    // Marked in the RCPT ACL for local, relay_from_hosts and authenticated senders only.
+    expect(backup.match(/set acl_m_submitted = yes/g)).toHaveLength(3);
+    // No partner: no second transport.
+    expect(await renderConfigure(validateModel({ domain: 'st14.sne24.ru' }), files)).not.toContain('relay_smtp');
+  });
+
+  it('mailbox locking: a lock file by default, a blocking fcntl lock when the lab asks', async () => {
+    const model = validateModel({ domain: 'st14.sne24.ru' });
+    const dflt = await renderConfigure(model);
+    expect(dflt).not.toMatch(/use_lockfile|lock_fcntl_timeout/);
+    const lab = await renderConfigure(model, {}, { mailboxLock: 'fcntl' });
+    expect(lab).toMatch(/  mode = 0660\n(  #.*\n)*  use_lockfile = false\n  lock_fcntl_timeout = 30s\n/);
+  });
+
+  it('DMARC public suffix list: Debian\'s by default, the one given otherwise', async () => {
+    const model = validateModel({ domain: 'st14.sne24.ru' });
+    expect(await renderConfigure(model)).toContain('dmarc_tld_file = /usr/share/publicsuffix/public_suffix_list.dat');
+    expect(await renderConfigure(model, { dmarcTldFile: '/var/lib/labctl/lab/hosts/st14/public_suffix_list.dat' })).toContain('dmarc_tld_file = /var/lib/labctl/lab/hosts/st14/public_suffix_list.dat');
+    await expect(renderConfigure(model, { dmarcTldFile: 'relative.dat' })).rejects.toThrow(/dmarcTldFile/);
+  });
+
   it('key parts keep the options a report needs and drop comments', async () => {
     const parts = configureKeyParts(await render('required-dkim'));
     expect(parts).toContain('primary_hostname = mail.st18.sne24.ru');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describePhases, logPhases } from '../../../src/lab/drill-phases.js';
+import { cpuCeiling, describeCeiling, describePhases, logPhases } from '../../../src/lab/drill-phases.js';
+import { cpuUse, parseProcStat } from '../../../src/system/cpu.js';
 
 // Recorded shapes of the lab's main logs (st18 the backup, st14 the primary), three messages.
 const backup = [
@@ -29,5 +30,30 @@ describe('backup drill: per phase from the two main logs', () => {
   });
   it('nothing logged: no phases, not zeros', () => {
     expect(logPhases('', '', { recipient: 'ahmed@st14.sne24.ru', primaryHost: 'mail.st14.sne24.ru', runId: 'labrun' })).toEqual({});
+  });
+});
+
+describe('backup drill: the machine\'s CPU ceiling', () => {
+  // /proc/stat's first line: user nice system idle iowait irq softirq steal guest guest_nice (ticks).
+  const before = parseProcStat('cpu  1000 0 500 8000 100 0 50 0 0 0\ncpu0 1 2 3 4\n');
+  const after = parseProcStat('cpu  2400 0 1300 8200 120 0 150 0 0 0\ncpu0 1 2 3 4\n');
+  it('reads busy and total ticks (idle and iowait are not busy)', () => {
+    expect(before).toEqual({ busy: 1550, total: 9650 });
+    expect(after).toEqual({ busy: 3850, total: 12170 });
+  });
+  it('CPU per message and the rate it allows at 100% of the cores', () => {
+    const use = cpuUse(before, after, 2);
+    expect(use.busySeconds).toBe(23);
+    expect(use.busyShare).toBeCloseTo(2300 / 2520, 5);
+    const c = cpuCeiling(use, 1000)!;
+    expect(c).toEqual({ cpuMsPerMessage: 23, busyShare: 0.91, cores: 2, ceiling: 87 });
+    expect(describeCeiling(c)).toBe("CPU 23 ms per message (91% of 2 cores busy); at 100% of them the machine's ceiling is 87/s");
+  });
+  it('no messages or no CPU: no ceiling, not infinity', () => {
+    expect(cpuCeiling(cpuUse(before, after, 2), 0)).toBeUndefined();
+    expect(cpuCeiling(cpuUse(before, before, 2), 10)).toBeUndefined();
+  });
+  it('refuses a /proc/stat without its cpu line', () => {
+    expect(() => parseProcStat('intr 1 2 3\n')).toThrow(/cpu/);
   });
 });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { reverseZoneBody, reverseZoneName } from '../../../src/lab/dns.js';
 import { labExecArgv } from '../../../src/lab/exec.js';
-import { labModel } from '../../../src/lab/host.js';
+import { labModel, labPublicSuffixes } from '../../../src/lab/host.js';
 import { receptions } from '../../../src/lab/logs.js';
 import type { LabState } from '../../../src/lab/state.js';
 import { DEFAULT_LAB, checkSpec, names, type LabSpec } from '../../../src/lab/topology.js';
@@ -93,5 +93,16 @@ describe("a lab host's model", () => {
     const s = spec((x) => (x.hosts[0]!.backupFor = []));
     expect(labModel(s, s.hosts[0]!).backupFor).toEqual([]);
     expect(labModel(s, s.hosts[1]!).backupMx).toEqual([]);
+  });
+});
+
+describe("the lab's public suffix list (DMARC)", () => {
+  it('one suffix, the parent zone\'s parent, so each domain\'s organisational domain is the parent zone', () => {
+    const text = labPublicSuffixes(spec())!;
+    expect(text.split('\n').filter((l) => l && !l.startsWith('//'))).toEqual(['ru']);
+    expect(text).toContain('parent zone sne24.ru');
+  });
+  it('none when the lab\'s domains share no parent zone', () => {
+    expect(labPublicSuffixes(spec((x) => (x.hosts[1]!.domain = 'st18.other.org')))).toBeUndefined();
   });
 });
