@@ -31,6 +31,8 @@ interface InstallFlags {
   dryRun?: boolean;
   json?: boolean;
   showMakefile?: boolean;
+  fromBuild?: string;
+  exportBuild?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -47,6 +49,10 @@ function toOptions(f: InstallFlags): InstallOptions {
   if (!(SOURCE_CHOICES as readonly string[]).includes(f.source)) throw usageError(`--source ${f.source}: unknown source`, `use one of ${SOURCE_CHOICES.join(', ')}`);
   if (f.source === 'mirror' && !f.mirror) throw usageError('--source mirror needs --mirror DIR|URL', 'name the directory that holds the exim-<version>.tar.* files');
   if (f.mirror && f.source !== 'mirror' && f.source !== 'auto') throw usageError(`--mirror cannot be combined with --source ${f.source}`, 'drop --source, or use --source mirror');
+  if (f.fromBuild !== undefined) {
+    if (f.mirror || f.source !== 'auto') throw usageError('--from-build DIR brings its own release: it cannot be combined with --mirror or --source', 'drop --mirror and --source');
+    if (f.exportBuild) throw usageError('--from-build and --export-build together would copy a build that was copied', 'export from the machine that built it');
+  }
   const interactive = !!process.stdin.isTTY && !f.yes;
   return {
     source: f.source as SourceChoice,
@@ -69,6 +75,8 @@ function toOptions(f: InstallFlags): InstallOptions {
       return confirm({ message, default: false });
     },
     json: !!f.json,
+    ...(f.fromBuild !== undefined ? { fromBuild: f.fromBuild } : {}),
+    ...(f.exportBuild !== undefined ? { exportBuild: f.exportBuild } : {}),
   };
 }
 
@@ -94,6 +102,8 @@ export function registerInstall(program: Command): void {
     .option('--show-makefile', 'print the effective Local/Makefile settings and their diff against EDITME, then stop')
     .option('--dry-run', 'print the plan (URLs, paths, commands, files) and change nothing; no root needed')
     .option('--json', 'print the step results as JSON')
+    .option('--export-build <dir>', 'after installing, write the release (tarball, signature) and its built tree as DIR, for --from-build on other machines')
+    .option('--from-build <dir>', 'install the release and built tree that --export-build wrote as DIR, without compiling (same architecture, OS release and build settings; the signature is checked as for a mirror)')
     .action(locked((f: InstallFlags) => (f.dryRun || f.showMakefile ? 'shared' : 'exclusive'), (flags: InstallFlags) => ({ flags, o: toOptions(flags) }), async ({ flags, o }) => {
       const lines = new StepLines(flags.dryRun ? 'check' : 'apply', !!flags.json);
       const steps = () => lines.records.map(({ id, title, status, detail, ms }) => ({ id, title, status, detail, ms: Math.round(ms) }));

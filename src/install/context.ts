@@ -33,6 +33,10 @@ export interface InstallOptions {
   yes: boolean;
   confirm: (question: string) => Promise<boolean>;
   json: boolean;
+  /** --from-build DIR: install the built tree DIR holds (src/install/prebuilt.ts) instead of compiling. */
+  fromBuild?: string;
+  /** --export-build DIR: after the install, write the release and its built tree as DIR. */
+  exportBuild?: string;
 }
 
 export interface InstallContext {
@@ -57,6 +61,8 @@ export interface InstallContext {
   previousLink?: string;
   /** The binary was (being) replaced and the daemon not restarted yet: from install.json, or set by make install. */
   restartPending?: RestartPending;
+  /** --from-build: the build manifest read from DIR (set by the context, checked by extract). */
+  prebuilt?: import('./prebuilt.js').BuildManifest;
   /** Evidence a step leaves for a later step's record (none today; steps return their own). */
   extra?: Record<string, EvidenceItem[]>;
 }

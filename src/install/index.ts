@@ -14,10 +14,12 @@ import { runSteps } from '../steps/runner.js';
 import type { Step, StepObserver, StepRecord } from '../steps/types.js';
 import { unifiedDiff } from '../ui/diff.js';
 import { binaryOf, makefileOptions, type InstallContext, type InstallOptions } from './context.js';
+import { checkExportTarget, fromBuildOptions, readManifest } from './prebuilt.js';
 import { installRecord } from './record.js';
 import { labSettings, renderMakefile, settingsTable } from './makefile.js';
 import { advisories } from './steps/advisories.js';
 import { deps } from './steps/deps.js';
+import { exportBuildStep } from './steps/export.js';
 import { extract } from './steps/extract.js';
 import { build, makeInstall } from './steps/make.js';
 import { EDITME_LABELS, makefile } from './steps/makefile.js';
@@ -31,8 +33,13 @@ import { version } from './steps/version.js';
 export type { InstallOptions } from './context.js';
 
 export const INSTALL_STEPS: readonly Step<InstallContext>[] = [preflight, source, signature, advisories, deps, user, extract, makefile, build, makeInstall, version, service];
+/** The steps of a run: --export-build adds one at the end. */
+const stepsFor = (o: InstallOptions) => (o.exportBuild ? [...INSTALL_STEPS, exportBuildStep] : INSTALL_STEPS);
 
-async function context(o: InstallOptions, observer: StepObserver, planning: boolean): Promise<InstallContext> {
+async function context(given: InstallOptions, observer: StepObserver, planning: boolean): Promise<InstallContext> {
+  const o = await fromBuildOptions(given);
+  // Refused before anything is built, not after.
+  if (o.exportBuild) await checkExportTarget(path.resolve(o.exportBuild));
   const binary = binaryOf(o);
   const previous = await loadInstallState().catch(() => undefined);
   return {
@@ -43,18 +50,19 @@ async function context(o: InstallOptions, observer: StepObserver, planning: bool
     installedBefore: (await eximVersion(binary)).version,
     previous,
     restartPending: previous?.restartPending,
+    ...(o.fromBuild ? { prebuilt: await readManifest(o.fromBuild) } : {}),
   };
 }
 
 /** The plan: every step's check, nothing written, no root needed. */
 export async function planInstall(o: InstallOptions, observer: StepObserver): Promise<StepRecord[]> {
-  return runSteps(INSTALL_STEPS, await context(o, observer, true), 'check', observer);
+  return runSteps(stepsFor(o), await context(o, observer, true), 'check', observer);
 }
 
 /** The real run; returns the state it recorded in install.json. */
 export async function install(o: InstallOptions, observer: StepObserver): Promise<InstallState> {
   const ctx = await context(o, observer, false);
-  const records = await runSteps(INSTALL_STEPS, ctx, 'apply', observer);
+  const records = await runSteps(stepsFor(o), ctx, 'apply', observer);
   // The daemon greets on the installed binary (the service step saw to it): no restart pending.
   const state = installRecord(ctx);
   if (!ctx.upToDate || ctx.restartPending) await saveInstallState(state);

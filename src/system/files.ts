@@ -129,6 +129,12 @@ export async function copyTree(src: string, dest: string): Promise<void> {
   await chownAll(src, dest);
 }
 
+/** Copies one file (into a directory that is itself renamed into place when complete). */
+export async function copyFile(src: string, dest: string, mode = 0o644): Promise<void> {
+  await fs.copyFile(src, dest);
+  await fs.chmod(dest, mode);
+}
+
 /** Renames within one file system (atomic). */
 export async function movePath(from: string, to: string): Promise<void> {
   await fs.rename(from, to);

@@ -6,6 +6,7 @@ import { extractTarball } from '../../source/extract.js';
 import { ensureDir, removePath } from '../../system/files.js';
 import type { Step } from '../../steps/types.js';
 import { buildPaths, isUpToDate, releaseOf, type InstallContext } from '../context.js';
+import { checkPrebuilt } from '../prebuilt.js';
 
 export const extract: Step<InstallContext> = {
   id: 'extract',
@@ -16,10 +17,13 @@ export const extract: Step<InstallContext> = {
   },
   async apply(ctx) {
     const { srcDir } = buildPaths(releaseOf(ctx).version);
+    // --from-build: the tree another machine built from this same verified tarball, not the tarball.
+    await isUpToDate(ctx);
+    const tree = ctx.prebuilt ? await checkPrebuilt(ctx, ctx.prebuilt, ctx.o.fromBuild!) : undefined;
     await removePath(srcDir);
     await ensureDir(paths.buildRoot);
-    const dir = await extractTarball(releaseOf(ctx).tarballPath, paths.buildRoot);
-    if (path.resolve(dir) !== path.resolve(srcDir)) throw new LabError(`the tarball unpacked to ${dir}, expected ${srcDir}`);
-    return { detail: srcDir };
+    const dir = await extractTarball(tree ?? releaseOf(ctx).tarballPath, paths.buildRoot);
+    if (path.resolve(dir) !== path.resolve(srcDir)) throw new LabError(`the ${tree ? 'built tree' : 'tarball'} unpacked to ${dir}, expected ${srcDir}`);
+    return { detail: tree ? `${srcDir}, built on ${ctx.prebuilt!.builtOn} (${tree})` : srcDir };
   },
 };

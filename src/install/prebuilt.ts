@@ -1,0 +1,202 @@
+/**
+ * Build once, install on many machines (issue 14): `labctl install --export-build DIR` writes the
+ * release it installed as DIR, and `labctl install --from-build DIR` on another machine installs
+ * from it without compiling.
+ *
+ * DIR holds a small mirror of the release (exim4/exim-<v>.tar.* and its .asc, and the
+ * maintainers' keyring when labctl has one), the built source tree (exim-<v>-build.tar.gz, the
+ * tree `make` left, Local/Makefile included) and build.json, which names them with their digests.
+ * The installing machine checks the signature of the release as for any mirror, against labctl's
+ * pinned keys; the built tree is trusted as the copy of the machine that made it (the instructor's,
+ * copied by Ansible), and is used only when it was built from that same tarball with the same
+ * Makefile settings (the inputs key), for the same architecture and OS release. Then `make` finds
+ * nothing to compile (it relinks, about a second) and `make install` runs as usual.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tar from 'tar';
+import { LabError, usageError } from '../errors.js';
+import { KEYRING_NAME } from '../source/mirror.js';
+import { copyFile, ensureDir, removePathSync, exists, movePath, removePath, setMode, siblingTemp, writeAtomic } from '../system/files.js';
+import { onInterrupt } from '../system/interrupt.js';
+import { buildPaths, inputsKey, makefileOptions, type InstallContext, type InstallOptions } from './context.js';
+import type { MakefileOptions } from './makefile.js';
+import { safePath } from './safe-path.js';
+
+export const MANIFEST = 'build.json';
+
+export interface BuildManifest {
+  schema: 1;
+  version: string;
+  /** The digest of the tarball and the Makefile settings (InstallState.inputsKey). */
+  inputsKey: string;
+  /** The Makefile settings it was built with; --from-build installs with these. */
+  make: MakefileOptions;
+  /** exim4/<name>, as a mirror lays it out, and its signature beside it. */
+  tarball: string;
+  tarballSha256: string;
+  /** The built tree, packed with node-tar (gzip). */
+  tree: string;
+  treeSha256: string;
+  /** Where it was built: a tree is used only on the same architecture and OS release. */
+  machine: BuildMachine;
+  builtOn: string;
+  exportedAt: string;
+}
+
+export interface BuildMachine {
+  arch: string;
+  /** ID and VERSION_ID of /etc/os-release, e.g. debian 12. */
+  os: string;
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+export async function thisMachine(): Promise<BuildMachine> {
+  const text = await fs.readFile('/etc/os-release', 'utf8').catch(() => '');
+  const field = (k: string) => text.match(new RegExp(`^${k}="?([^"\\n]*)"?$`, 'm'))?.[1] ?? '?';
+  return { arch: `${process.platform}-${process.arch}`, os: `${field('ID')} ${field('VERSION_ID')}` };
+}
+
+/** Reads DIR/build.json; any problem is one line naming the file and what to do. */
+export async function readManifest(dir: string): Promise<BuildManifest> {
+  const file = path.join(dir, MANIFEST);
+  const hint = 'make it with labctl install --export-build DIR on the machine that built Exim';
+  let m: Partial<BuildManifest>;
+  try {
+    m = JSON.parse(await fs.readFile(file, 'utf8')) as Partial<BuildManifest>;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw usageError(`--from-build ${dir}: ${code === 'ENOENT' ? `no ${MANIFEST} there` : `${MANIFEST} is not valid JSON`}`, hint);
+  }
+  const names = [m.tarball, m.tree];
+  if (m.schema !== 1 || typeof m.version !== 'string' || typeof m.inputsKey !== 'string' || !m.machine || typeof m.make?.binDirectory !== 'string' || !names.every((n) => typeof n === 'string' && /^[A-Za-z0-9._/-]+$/.test(n) && !n.split('/').includes('..'))) {
+    throw usageError(`--from-build ${dir}: ${MANIFEST} is not a labctl build manifest`, hint);
+  }
+  return m as BuildManifest;
+}
+
+/**
+ * --from-build DIR: the release is DIR's mirror, exactly the version built there, and the build's
+ * settings (--with, --bin-directory, --configure-file, --exim-user), which the binary has baked in.
+ * Asking for a feature the build lacks is refused.
+ */
+export async function fromBuildOptions(o: InstallOptions): Promise<InstallOptions> {
+  if (!o.fromBuild) return o;
+  const dir = path.resolve(o.fromBuild);
+  const m = await readManifest(dir);
+  const drop = 'drop the flag: the build decides, or export a build made with it';
+  if (o.version && o.version !== m.version) throw usageError(`--version ${o.version} and --from-build ${dir} (Exim ${m.version}) disagree`, drop);
+  for (const f of ['spf', 'dmarc'] as const) {
+    if (o[f] && !m.make[f]) throw usageError(`--with ${f}: the build in ${dir} was made without it`, drop);
+  }
+  // The manifest's settings reach the Makefile and the unit like the flags they stand for.
+  safePath(`${MANIFEST} make.binDirectory`, m.make.binDirectory);
+  safePath(`${MANIFEST} make.configureFile`, m.make.configureFile);
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(m.make.eximUser)) throw usageError(`--from-build ${dir}: ${MANIFEST} make.eximUser ${JSON.stringify(m.make.eximUser)} is not a user name`);
+  return {
+    ...o,
+    fromBuild: dir,
+    source: 'mirror',
+    mirror: path.join(dir, 'exim4'),
+    version: m.version,
+    spf: m.make.spf,
+    dmarc: !!m.make.dmarc,
+    binDirectory: m.make.binDirectory,
+    configureFile: m.make.configureFile,
+    eximUser: m.make.eximUser,
+  };
+}
+
+/**
+ * Whether DIR's built tree can stand in for a build here: the same tarball (its digest, the one
+ * this run verified) and settings, the same machine kind, the tree's digest as recorded. The
+ * error names the difference and what to do.
+ */
+export async function checkPrebuilt(ctx: InstallContext, m: BuildManifest, dir: string): Promise<string> {
+  const here = await thisMachine();
+  const redo = 'export the build again from a machine like this one, or run without --from-build';
+  if (m.machine.arch !== here.arch || m.machine.os !== here.os) {
+    throw new LabError(`--from-build ${dir}: built for ${m.machine.arch}, ${m.machine.os}; this machine is ${here.arch}, ${here.os}`, redo);
+  }
+  if (m.inputsKey !== ctx.inputsKey) {
+    throw new LabError(`--from-build ${dir}: built with other Makefile settings (inputs ${m.inputsKey}, here ${ctx.inputsKey}): give install the same --with, --bin-directory, --configure-file and --exim-user as the machine that built it`, redo);
+  }
+  const tree = path.join(dir, m.tree);
+  if (!(await exists(tree))) throw new LabError(`--from-build ${dir}: ${m.tree} is missing`, redo);
+  const sha = await sha256File(tree);
+  if (sha !== m.treeSha256) throw new LabError(`--from-build ${dir}: ${m.tree} does not match ${MANIFEST} (sha256 ${sha.slice(0, 16)}…, recorded ${m.treeSha256.slice(0, 16)}…)`, redo);
+  return tree;
+}
+
+/** Only an earlier export (or nothing) is ever replaced: never a directory of something else. */
+export async function checkExportTarget(dir: string): Promise<void> {
+  if (await readManifest(dir).then(() => true, () => false)) return;
+  if ((await fs.readdir(dir).catch(() => [])).length > 0) {
+    throw usageError(`--export-build ${dir}: the directory exists and is not a labctl build export (no ${MANIFEST})`, 'name a new or empty directory');
+  }
+}
+
+/**
+ * Writes the installed release and its built tree as DIR, whole or not at all: a fresh sibling
+ * directory, renamed over DIR when complete. Returns false when DIR already holds this build.
+ */
+export async function exportBuild(ctx: InstallContext, dir: string, tarballPath: string, cacheDir: string): Promise<{ changed: boolean; manifest: BuildManifest }> {
+  const version = ctx.release!.version;
+  const current = await readManifest(dir).catch(() => undefined);
+  if (current && current.inputsKey === ctx.inputsKey && (await exists(path.join(dir, current.tree))) && (await exists(path.join(dir, current.tarball)))) {
+    return { changed: false, manifest: current };
+  }
+  await checkExportTarget(dir);
+  const { srcDir } = buildPaths(version);
+  if (!(await exists(path.join(srcDir, 'Local', 'Makefile')))) throw new LabError(`no built tree at ${srcDir} to export`, 'run labctl install first (without --from-build)');
+  const tmp = siblingTemp(path.resolve(dir), 'export');
+  const forget = onInterrupt(() => removePathSync(tmp));
+  try {
+    await ensureDir(path.join(tmp, 'exim4'), 0o755);
+    const tarball = `exim4/${path.basename(tarballPath)}`;
+    await copyFile(tarballPath, path.join(tmp, tarball));
+    await copyFile(`${tarballPath}.asc`, path.join(tmp, `${tarball}.asc`));
+    const keyring = path.join(cacheDir, KEYRING_NAME);
+    if (await exists(keyring)) await copyFile(keyring, path.join(tmp, KEYRING_NAME));
+    const tree = `exim-${version}-build.tar.gz`;
+    await tar.create({ gzip: true, file: path.join(tmp, tree), cwd: path.dirname(srcDir), portable: true }, [path.basename(srcDir)]);
+    const manifest: BuildManifest = {
+      schema: 1,
+      version,
+      inputsKey: ctx.inputsKey!,
+      make: makefileOptions(ctx.o),
+      tarball,
+      tarballSha256: await sha256File(tarballPath),
+      tree,
+      treeSha256: await sha256File(path.join(tmp, tree)),
+      machine: await thisMachine(),
+      builtOn: os.hostname(),
+      exportedAt: new Date().toISOString(),
+    };
+    await writeAtomic(path.join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o644 });
+    await setMode(tmp, 0o755);
+    if (await exists(dir)) {
+      const old = siblingTemp(path.resolve(dir), 'old');
+      await movePath(dir, old);
+      await movePath(tmp, dir);
+      await removePath(old);
+    } else {
+      await ensureDir(path.dirname(path.resolve(dir)));
+      await movePath(tmp, dir);
+    }
+    return { changed: true, manifest };
+  } finally {
+    await removePath(tmp);
+    forget();
+  }
+}
+
+/** The inputs key a build of this tarball with these options has (for tests and the plan). */
+export const prebuiltKey = (o: InstallOptions, m: Pick<BuildManifest, 'version' | 'tarballSha256'>) => inputsKey(o, m.version, m.tarballSha256);

@@ -1,0 +1,29 @@
+/** --export-build DIR: the installed release and its built tree, for `labctl install --from-build DIR` elsewhere. */
+import path from 'node:path';
+import type { Step } from '../../steps/types.js';
+import { isUpToDate, releaseOf, type InstallContext } from '../context.js';
+import { exportBuild, readManifest } from '../prebuilt.js';
+
+export const exportBuildStep: Step<InstallContext> = {
+  id: 'export-build',
+  title: 'export the build (--export-build)',
+  async check(ctx) {
+    const dir = ctx.o.exportBuild;
+    if (!dir) return { done: true, skipped: true, detail: 'not asked' };
+    if (!ctx.release) return { done: false, detail: `the release, its signature and the built tree -> ${path.resolve(dir)}` };
+    await isUpToDate(ctx);
+    const m = await readManifest(dir).catch(() => undefined);
+    return m && m.inputsKey === ctx.inputsKey ? { done: true, detail: `${dir} holds this build (Exim ${m.version}, inputs ${m.inputsKey})` } : { done: false, detail: `-> ${path.resolve(dir)}` };
+  },
+  async apply(ctx) {
+    const dir = path.resolve(ctx.o.exportBuild!);
+    await isUpToDate(ctx);
+    const r = await exportBuild(ctx, dir, releaseOf(ctx).tarballPath, ctx.o.cacheDir);
+    const m = r.manifest;
+    return {
+      status: r.changed ? 'changed' : 'ok',
+      detail: `${dir}: Exim ${m.version}, inputs ${m.inputsKey}, ${m.machine.arch} ${m.machine.os}; install it elsewhere with labctl install --from-build ${dir}`,
+      evidence: [{ kind: 'data', label: 'build manifest', data: m }],
+    };
+  },
+};
