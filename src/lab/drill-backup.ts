@@ -13,7 +13,7 @@ import { cpuCeiling, logPhases, type CpuCeiling, type LogPhases } from './drill-
 import { logSize, mailboxIds, mainlogSince, receptions } from './logs.js';
 import { defaultSender, newRunId, sendFromClient } from './send.js';
 import type { LabState } from './state.js';
-import { backupTargets, labPaths, mailHostName, names, type LabMailHostSpec } from './topology.js';
+import { drillPair, labPaths, mailHostName, names, type LabMailHostSpec } from './topology.js';
 import { eximInView } from './view.js';
 
 /**
@@ -54,12 +54,6 @@ export interface BackupDrillResult {
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
-function roles(state: LabState): { primary: LabMailHostSpec; backup: LabMailHostSpec } {
-  const primary = state.spec.hosts[0]!;
-  const backup = state.spec.hosts.find((h) => h.name !== primary.name && backupTargets(state.spec, h).some((t) => t.name === primary.name));
-  if (!backup) throw new LabError(`no lab host is backup MX for ${primary.domain}`, 'the drill needs a backup host (backupFor in lab.yaml)');
-  return { primary, backup };
-}
 
 /** Removes the backup's retry and wait hints so each drill starts from the same place. */
 async function clearHints(host: LabMailHostSpec): Promise<void> {
@@ -71,7 +65,7 @@ async function clearHints(host: LabMailHostSpec): Promise<void> {
 
 export async function backupMxDrill(state: LabState, opts: BackupDrillOptions): Promise<BackupDrillResult> {
   const log = opts.log ?? (() => undefined);
-  const { primary, backup } = roles(state);
+  const { primary, partner: backup } = drillPair(state.spec, 'backup-mx', { backupRequired: true });
   const user = state.hosts[primary.name]!.users[0]!;
   const to = `${user}@${primary.domain}`;
   const n = opts.messages;

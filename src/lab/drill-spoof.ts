@@ -16,7 +16,7 @@ import { headerValue } from '../verify/mailbox.js';
 import { switchHost } from './drill-tls.js';
 import { logSize, mailboxMessage, mainlogSince } from './logs.js';
 import type { LabState } from './state.js';
-import { mailHostName, names, type LabMailHostSpec } from './topology.js';
+import { drillPair, mailHostName, names, type LabMailHostSpec } from './topology.js';
 import { eximInView } from './view.js';
 
 export type { SpoofDrill };
@@ -48,15 +48,10 @@ async function eximHasDmarc(host: LabMailHostSpec): Promise<boolean> {
   return /^Support for:.*\bDMARC\b/m.test(r.stdout);
 }
 
-function roles(state: LabState): { primary: LabMailHostSpec; forged: LabMailHostSpec } {
-  const [primary, forged] = state.spec.hosts;
-  if (!primary || !forged) throw new LabError('the spoof drill needs two mail hosts');
-  return { primary, forged };
-}
 
 export async function spoofDrill(state: LabState, opts: { enforce: boolean; log?: (l: string) => void }): Promise<SpoofDrill> {
   const log = opts.log ?? (() => {});
-  const { primary, forged } = roles(state);
+  const { primary, partner: forged } = drillPair(state.spec, 'spoof');
   if (!(await eximHasDmarc(primary))) {
     throw new LabError('the spoof drill needs Exim built with DMARC: exim -bV lists no DMARC', 'run labctl install --with dmarc, then labctl lab down and labctl lab up');
   }

@@ -16,7 +16,7 @@ import { safeInstallConfigure } from '../config/swap.js';
 import { testAddresses } from '../config/apply.js';
 import { hostKeys } from './keys.js';
 import type { LabState } from './state.js';
-import { backupTargets, labPaths, names, type LabMailHostSpec } from './topology.js';
+import { drillPair, labPaths, names, type LabMailHostSpec } from './topology.js';
 import { labTarget } from './verify.js';
 import { EXIM_BIN } from './view.js';
 
@@ -32,14 +32,6 @@ const CHECK_TIMEOUT_MS = 60_000;
 
 export const CHECK_MARK: Record<CheckStatus, string> = { pass: 'pass', fail: 'FAIL', warn: 'warn', skip: 'skip' };
 
-function roles(state: LabState): { primary: LabMailHostSpec; peer: LabMailHostSpec } {
-  const primary = state.spec.hosts[0]!;
-  const peer =
-    state.spec.hosts.find((h) => h.name !== primary.name && backupTargets(state.spec, h).some((t) => t.name === primary.name)) ??
-    state.spec.hosts.find((h) => h.name !== primary.name);
-  if (!peer) throw new LabError('the TLS drill needs two mail hosts');
-  return { primary, peer };
-}
 
 /**
  * Switches a host's TLS mode: the same model with another `tls`, rendered by the same template,
@@ -96,7 +88,7 @@ export async function reloadHostDaemon(host: LabMailHostSpec, mode: string): Pro
 
 export async function tlsDrill(state: LabState, opts: { log?: (l: string) => void } = {}): Promise<TlsDrill> {
   const log = opts.log ?? (() => undefined);
-  const { primary, peer } = roles(state);
+  const { primary, partner: peer } = drillPair(state.spec, 'TLS');
   if (!(await answers(state.spec, names.clientNs, 2))) {
     throw new LabError(`the lab DNS server (named in ${names.dnsNs}, ${state.spec.dnsAddress}) does not answer`, 'see labctl lab status');
   }

@@ -23,7 +23,7 @@ import { labModel } from './host.js';
 import { mailboxMessage } from './logs.js';
 import { defaultSender, newRunId, sendFromHost } from './send.js';
 import type { LabState } from './state.js';
-import { names, type LabMailHostSpec } from './topology.js';
+import { drillPair, names } from './topology.js';
 import { AGGREGATOR, FRAME_FIELDS, findMarker, parseFrames, proveStream, serverHello, streamsTo, type Frame, type MarkerHit } from './wire-parse.js';
 
 export type { WireDrill };
@@ -50,15 +50,10 @@ async function hello(ns: string, pcap: string, stream: number) {
   return serverHello((await tshark(ns, [pcap, '-Y', `tcp.stream == ${stream} && tls.handshake.type == 2`, '-V'])).stdout);
 }
 
-function roles(state: LabState): { primary: LabMailHostSpec; peer: LabMailHostSpec } {
-  const [primary, peer] = state.spec.hosts;
-  if (!primary || !peer) throw new LabError('the wire drill needs two mail hosts');
-  return { primary, peer };
-}
 
 export async function wireDrill(state: LabState, opts: WireOptions = {}): Promise<WireDrill> {
   const log = opts.log ?? (() => {});
-  const { primary, peer } = roles(state);
+  const { primary, partner: peer } = drillPair(state.spec, 'wire');
   const ns = names.hostNs(primary.name);
   const user = state.hosts[primary.name]!.users[0]!;
   const to = `${user}@${primary.domain}`;

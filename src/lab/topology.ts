@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { usageError } from '../errors.js';
+import { LabError, usageError } from '../errors.js';
 import { paths } from '../paths.js';
 import { MODEL_DEFAULTS } from '../config/model.js';
 
@@ -165,6 +165,19 @@ export async function loadLabSpec(file?: string): Promise<LabSpec> {
 export function backupTargets(spec: LabSpec, host: LabMailHostSpec): LabMailHostSpec[] {
   const wanted = host.backupFor ?? spec.hosts.filter((h) => h.name !== host.name).map((h) => h.name);
   return spec.hosts.filter((h) => wanted.includes(h.name));
+}
+
+/**
+ * The two mail hosts a drill works between: the first host (the primary, st14) and its partner,
+ * the host that is its backup MX (st18), or else the next host. A drill that needs the backup
+ * (backup-mx) says so, and a lab without one is refused by name.
+ */
+export function drillPair(spec: LabSpec, drill: string, o: { backupRequired?: boolean } = {}): { primary: LabMailHostSpec; partner: LabMailHostSpec } {
+  const [primary, ...others] = spec.hosts;
+  if (!primary || !others.length) throw new LabError(`the ${drill} drill needs two mail hosts`, 'see lab.yaml');
+  const backup = others.find((h) => backupTargets(spec, h).some((t) => t.name === primary.name));
+  if (o.backupRequired && !backup) throw new LabError(`no lab host is backup MX for ${primary.domain}`, 'the drill needs a backup host (backupFor in lab.yaml)');
+  return { primary, partner: backup ?? others[0]! };
 }
 
 export const mailHostName = (h: LabMailHostSpec) => h.mailHost ?? `mail.${h.domain}`;

@@ -5,7 +5,7 @@ import { labExecArgv } from '../../../src/lab/exec.js';
 import { labModel, labPublicSuffixes } from '../../../src/lab/host.js';
 import { receptions } from '../../../src/lab/logs.js';
 import type { LabState } from '../../../src/lab/state.js';
-import { DEFAULT_LAB, checkSpec, names, type LabSpec } from '../../../src/lab/topology.js';
+import { DEFAULT_LAB, checkSpec, drillPair, names, type LabSpec } from '../../../src/lab/topology.js';
 
 const spec = (change: (s: LabSpec) => void = () => {}): LabSpec => {
   const s = structuredClone(DEFAULT_LAB);
@@ -104,5 +104,22 @@ describe("the lab's public suffix list (DMARC)", () => {
   });
   it('none when the lab\'s domains share no parent zone', () => {
     expect(labPublicSuffixes(spec((x) => (x.hosts[1]!.domain = 'st18.other.org')))).toBeUndefined();
+  });
+});
+
+describe('the two hosts of a drill', () => {
+  it('the first host and its backup MX', () => {
+    const p = drillPair(spec(), 'backup-mx', { backupRequired: true });
+    expect([p.primary.name, p.partner.name]).toEqual(['st14', 'st18']);
+  });
+  it('without a backup: the next host, unless the drill needs the backup', () => {
+    const s = spec((x) => {
+      for (const h of x.hosts) h.backupFor = [];
+    });
+    expect(drillPair(s, 'TLS').partner.name).toBe('st18');
+    expect(() => drillPair(s, 'backup-mx', { backupRequired: true })).toThrow(/^no lab host is backup MX for st14\.sne24\.ru$/);
+  });
+  it('one host is not enough', () => {
+    expect(() => drillPair(spec((x) => x.hosts.splice(1)), 'wire')).toThrow(/^the wire drill needs two mail hosts$/);
   });
 });
