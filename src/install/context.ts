@@ -4,10 +4,10 @@
  * tree). Each step reads only what steps before it set.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EvidenceItem } from '../evidence/store.js';
 import { eximBinaryIn, paths } from '../paths.js';
+import { sha256File } from '../system/files.js';
 import type { Origin, SourceChoice } from '../source/candidates.js';
 import type { FetchedSource } from '../source/fetch.js';
 import type { InstallState, RestartPending } from '../state/install.js';
@@ -103,7 +103,7 @@ export function releaseOf(ctx: InstallContext): FetchedSource {
 export async function isUpToDate(ctx: InstallContext): Promise<boolean | undefined> {
   if (!ctx.release) return undefined;
   if (ctx.upToDate === undefined) {
-    const sha = createHash('sha256').update(await readFile(ctx.release.tarballPath)).digest('hex');
+    const sha = await sha256File(ctx.release.tarballPath);
     ctx.inputsKey = inputsKey(ctx.o, ctx.release.version, sha);
     ctx.upToDate = ctx.previous?.inputsKey === ctx.inputsKey && ctx.installedBefore === ctx.release.version;
   }

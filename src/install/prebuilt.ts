@@ -12,14 +12,12 @@
  * Makefile settings (the inputs key), for the same architecture and OS release. Then `make` finds
  * nothing to compile (it relinks, about a second) and `make install` runs as usual.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as tar from 'tar';
 import { LabError, usageError } from '../errors.js';
 import { KEYRING_NAME } from '../source/mirror.js';
-import { copyFile, ensureDir, removePathSync, exists, movePath, removePath, setMode, siblingTemp, writeAtomic } from '../system/files.js';
+import { copyFile, ensureDir, exists, movePath, packDirectory, removePath, removePathSync, setMode, sha256File, siblingTemp, writeAtomic } from '../system/files.js';
 import { onInterrupt } from '../system/interrupt.js';
 import { buildPaths, inputsKey, makefileOptions, type InstallContext, type InstallOptions } from './context.js';
 import type { MakefileOptions } from './makefile.js';
@@ -50,12 +48,6 @@ export interface BuildMachine {
   arch: string;
   /** ID and VERSION_ID of /etc/os-release, e.g. debian 12. */
   os: string;
-}
-
-export async function sha256File(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
 }
 
 export async function thisMachine(): Promise<BuildMachine> {
@@ -166,7 +158,7 @@ export async function exportBuild(ctx: InstallContext, dir: string, tarballPath:
     const keyring = path.join(cacheDir, KEYRING_NAME);
     if (await exists(keyring)) await copyFile(keyring, path.join(tmp, KEYRING_NAME));
     const tree = `exim-${version}-build.tar.gz`;
-    await tar.create({ gzip: true, file: path.join(tmp, tree), cwd: path.dirname(srcDir), portable: true }, [path.basename(srcDir)]);
+    await packDirectory(srcDir, path.join(tmp, tree));
     const manifest: BuildManifest = {
       schema: 1,
       version,

@@ -12,11 +12,10 @@
  * A tarball is only ever returned verified; on any failure the cached tarball and .asc of that
  * release are deleted so a bad download is never reused.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EXIT, LabError, errorMessage } from '../errors.js';
-import { ensureDir, exists, readIfExists, removePath } from '../system/files.js';
+import { ensureDir, exists, readIfExists, removePath, sha256File } from '../system/files.js';
 import type { Candidate, Origin, SourceChoice, SourceKind } from './candidates.js';
 import { debianOrigin } from './debian.js';
 import { download, isRemote, LISTING_CAP, removeStaleParts } from './download.js';
@@ -110,12 +109,6 @@ export async function resolveOrigin(opts: Pick<SourceOptions, 'source' | 'mirror
         return { ...origin, notes: [note, ...origin.notes] };
       }
   }
-}
-
-async function sha256File(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
 }
 
 /** Downloads, or reuses from the cache, the newest release that verifies; see the file comment. */

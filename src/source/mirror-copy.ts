@@ -6,22 +6,14 @@
  * against the SHA-256 in the archive's signed index. The keyring is labctl's shipped one.
  * Then: labctl install --mirror DIR/exim4
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../errors.js';
-import { ensureDir, exists, removePath, writeAtomic } from '../system/files.js';
+import { ensureDir, exists, removePath, sha256File, writeAtomic } from '../system/files.js';
 import { debianOrigin } from './debian.js';
 import { download, removeStaleParts } from './download.js';
 import { KEYRING_NAME } from './mirror.js';
 import { shippedKeyring } from './trust.js';
 import { tarballName } from './versions.js';
-
-async function sha256(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 export interface MirrorCopy {
   releaseDir: string;
@@ -39,11 +31,11 @@ export async function writeMirror(dir: string, opts: { cacheDir: string; log?: (
   const downloaded: string[] = [];
   for (const c of origin.candidates) {
     const tarball = path.join(releaseDir, tarballName(c.version, c.format));
-    if (!((await exists(tarball)) && (await sha256(tarball)) === c.expected?.sha256)) {
+    if (!((await exists(tarball)) && (await sha256File(tarball)) === c.expected?.sha256)) {
       log(`downloading ${c.tarballUrl}`);
       await download(c.tarballUrl, tarball);
       downloaded.push(c.tarballUrl);
-      const got = await sha256(tarball);
+      const got = await sha256File(tarball);
       if (got !== c.expected?.sha256) {
         await removePath(tarball);
         throw new LabError(`${c.tarballUrl} does not match the SHA-256 in ${origin.label}'s signed index`, 'nothing was kept; try again, or check the network path to the archive');

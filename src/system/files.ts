@@ -1,7 +1,8 @@
-import { createWriteStream, promises as fs, constants, rmSync, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fs, constants, rmSync, type WriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import * as tar from 'tar';
+import { createHash, randomBytes } from 'node:crypto';
 
 export async function exists(p: string): Promise<boolean> {
   try {
@@ -127,6 +128,18 @@ export async function copyTree(src: string, dest: string): Promise<void> {
     if (st.isDirectory()) for (const e of await fs.readdir(from)) await chownAll(path.join(from, e), path.join(to, e));
   };
   await chownAll(src, dest);
+}
+
+/** The SHA-256 of a file's bytes, hex, read as a stream. */
+export async function sha256File(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Packs `dir` (its last component becomes the archive's one top-level directory) as a gzip tar. */
+export async function packDirectory(dir: string, file: string): Promise<void> {
+  await tar.create({ gzip: true, file, cwd: path.dirname(dir), portable: true }, [path.basename(dir)]);
 }
 
 /** Copies one file (into a directory that is itself renamed into place when complete). */

@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { InstallContext, InstallOptions } from '../../../src/install/context.js';
-import { checkExportTarget, checkPrebuilt, fromBuildOptions, readManifest, sha256File, thisMachine, type BuildManifest } from '../../../src/install/prebuilt.js';
+import { checkExportTarget, checkPrebuilt, fromBuildOptions, readManifest, thisMachine, type BuildManifest } from '../../../src/install/prebuilt.js';
+import { sha256File } from '../../../src/system/files.js';
 
 let dir: string;
 beforeEach(async () => {
