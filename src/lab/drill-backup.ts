@@ -10,7 +10,7 @@ import { sleep, waitUntil } from '../system/procs.js';
 import { daemonPid, queueCount, startDaemon, stopDaemon } from './daemon.js';
 import { answers } from './dns.js';
 import { cpuCeiling, logPhases, type CpuCeiling, type LogPhases } from './drill-phases.js';
-import { logSize, mailboxIds, mainlogSince, receptions } from './logs.js';
+import { logSize, MailboxFollower, mailboxIds, mainlogSince, receptions } from './logs.js';
 import { defaultSender, newRunId, sendFromClient } from './send.js';
 import type { LabState } from './state.js';
 import { drillPair, labPaths, mailHostName, names, type LabMailHostSpec } from './topology.js';
@@ -87,6 +87,7 @@ export async function backupMxDrill(state: LabState, opts: BackupDrillOptions): 
   const runId = newRunId();
   const backupLogStart = await logSize(backup);
   const primaryLogStart = await logSize(primary);
+  const arrivals = await MailboxFollower.fromEnd(primary, user, runId);
 
   // 4b: the primary goes down.
   let t = performance.now();
@@ -146,7 +147,7 @@ export async function backupMxDrill(state: LabState, opts: BackupDrillOptions): 
     let last = -1;
     let completeAt = 0;
     await waitUntil(async () => {
-      const count = new Set(await mailboxIds(primary, user, runId)).size;
+      const count = new Set(await arrivals.ids()).size;
       if (count !== last) log(`${primary.name}: ${count}/${accepted.length} in ${user}'s mailbox`);
       last = count;
       if (count >= accepted.length) {

@@ -52,11 +52,64 @@ export const mailboxPath = (host: LabMailHostSpec, user: string) => path.join(la
 
 /** Message-IDs (without brackets) in a user's mailbox that start with `idPrefix`, in order, repeats kept. */
 export async function mailboxIds(host: LabMailHostSpec, user: string, idPrefix: string): Promise<string[]> {
-  const text = await fs.readFile(mailboxPath(host, user), 'utf8').catch(() => '');
-  return splitMbox(text)
+  return idsIn(await fs.readFile(mailboxPath(host, user), 'utf8').catch(() => ''), idPrefix);
+}
+
+/**
+ * Follows a user's mailbox from its size when a drill began: each poll reads only what was
+ * appended since the last complete message, so checking a drill's progress costs the same at the
+ * thousandth message as at the first, however large the mailbox already was (reading the whole
+ * mailbox five times a second took a large share of the CPU the drill measures). The last message
+ * read may still be being written; it is read again on the next poll.
+ */
+export class MailboxFollower {
+  private readonly complete: string[] = [];
+  private constructor(
+    private readonly file: string,
+    private readonly idPrefix: string,
+    private offset: number,
+  ) {}
+
+  static async fromEnd(host: LabMailHostSpec, user: string, idPrefix: string): Promise<MailboxFollower> {
+    return MailboxFollower.fromEndOf(mailboxPath(host, user), idPrefix);
+  }
+
+  static async fromEndOf(file: string, idPrefix: string): Promise<MailboxFollower> {
+    return new MailboxFollower(file, idPrefix, (await fs.stat(file).catch(() => ({ size: 0 }))).size);
+  }
+
+  /** Message-IDs starting with the prefix delivered since the start, in order, repeats kept. */
+  async ids(): Promise<string[]> {
+    const chunk = await readFrom(this.file, this.offset);
+    // The start of the last message in the chunk: everything before it is complete.
+    const last = chunk.lastIndexOf('\nFrom ');
+    const cut = last < 0 ? 0 : last + 1;
+    if (cut > 0) {
+      this.complete.push(...idsIn(chunk.subarray(0, cut).toString('utf8'), this.idPrefix));
+      this.offset += cut;
+    }
+    return [...this.complete, ...idsIn(chunk.subarray(cut).toString('utf8'), this.idPrefix)];
+  }
+}
+
+async function readFrom(file: string, offset: number): Promise<Buffer> {
+  const fh = await fs.open(file, 'r').catch(() => undefined);
+  if (!fh) return Buffer.alloc(0);
+  try {
+    const { size } = await fh.stat();
+    if (size <= offset) return Buffer.alloc(0);
+    const buf = Buffer.alloc(size - offset);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+const idsIn = (text: string, idPrefix: string) =>
+  splitMbox(text)
     .map((m) => headerValue(m.headers, 'Message-ID')?.replace(/^<|>$/g, '') ?? '')
     .filter((id) => id.startsWith(idPrefix));
-}
 
 /** The full message (headers and body) whose Message-ID starts with `idPrefix`, if delivered. */
 export async function mailboxMessage(host: LabMailHostSpec, user: string, idPrefix: string): Promise<{ headers: string; body: string } | undefined> {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { attemptLine } from '../../../src/lab/logs.js';
+import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { attemptLine, MailboxFollower } from '../../../src/lab/logs.js';
 import { daneLogFacts } from '../../../src/config/tlsa.js';
 import { readAuthResults, readSpoofLog } from '../../../src/lab/drill-spoof.js';
 
@@ -41,5 +44,30 @@ describe('dane drill: the partner\'s delivery attempts', () => {
     expect(daneLogFacts(attemptLine(ST18_DANE, '10.203.14.14', '=>')!)).toEqual({ secured: true, dane: true });
     // A later message on the same connection: '*' after the address, CV=no.
     expect(daneLogFacts(ST18_DANE.replace('] X=', ']* X=').replace('CV=dane', 'CV=no'))).toEqual({ secured: true, dane: false });
+  });
+});
+
+describe('following a mailbox during a drill', () => {
+  const message = (id: string, body = 'hello\n') => `From mohamed@st18.sne24.ru Sat Nov 28 13:00:00 2026\nMessage-ID: <${id}>\nSubject: backup-mx drill\n\n${body}\n`;
+  it('reads only what was appended, counts a message being written, and never twice', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'labctl-mbox-'));
+    const file = path.join(dir, 'ahmed');
+    try {
+      await writeFile(file, message('labrun-old-1@client.lab') + message('labrun-old-2@client.lab'));
+      const f = await MailboxFollower.fromEndOf(file, 'labrun-new');
+      expect(await f.ids()).toEqual([]);
+      // One complete message, another other run's, and one whose headers are written but not its body.
+      const partial = message('labrun-new-2@client.lab', 'a long body\n');
+      await appendFile(file, message('labrun-new-1@client.lab') + message('other-1@client.lab') + partial.slice(0, partial.indexOf('\n\n') + 1));
+      expect(await f.ids()).toEqual(['labrun-new-1@client.lab', 'labrun-new-2@client.lab']);
+      await appendFile(file, partial.slice(partial.indexOf('\n\n') + 1) + message('labrun-new-3@client.lab'));
+      expect(await f.ids()).toEqual(['labrun-new-1@client.lab', 'labrun-new-2@client.lab', 'labrun-new-3@client.lab']);
+      expect(await f.ids()).toEqual(['labrun-new-1@client.lab', 'labrun-new-2@client.lab', 'labrun-new-3@client.lab']);
+      // A duplicate delivery shows as a repeat.
+      await appendFile(file, message('labrun-new-1@client.lab'));
+      expect(await f.ids()).toHaveLength(4);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
