@@ -10,7 +10,7 @@ import { daneDrill } from '../lab/drill-dane.js';
 import { describeLeftovers, findLeftovers, labDown } from '../lab/down.js';
 import { execInLab } from '../lab/exec.js';
 import { labSend } from '../lab/send.js';
-import { loadState } from '../lab/state.js';
+import { loadState, type LabState } from '../lab/state.js';
 import { labStatus, printStatus } from '../lab/status.js';
 import { loadLabSpec } from '../lab/topology.js';
 import { labUp, planLabUp } from '../lab/up.js';
@@ -22,6 +22,26 @@ async function requireState() {
   const state = await loadState();
   if (!state) throw new LabError('the lab is not up', 'run labctl lab up first');
   return state;
+}
+
+const mark = (ok: boolean) => (ok ? chalk.green('pass') : chalk.red('FAIL'));
+
+/**
+ * What the wire, spoof, DANE and TLS drill commands share: the exclusive lock, the lab's state,
+ * progress lines (dimmed) unless --json, then the drill's JSON or its lines, and exit 1 unless it
+ * passed.
+ */
+function drillAction<O extends { json?: boolean }, R>(
+  run: (state: LabState, o: O, log: ((line: string) => void) | undefined) => Promise<R>,
+  show: { json: (r: R) => unknown; text: (r: R) => string[]; ok: (r: R) => boolean },
+) {
+  return locked('exclusive', async (o: O) => {
+    const state = await requireState();
+    const r = await run(state, o, o.json ? undefined : (l) => console.log(chalk.dim(`  ${l}`)));
+    if (o.json) console.log(JSON.stringify(show.json(r)));
+    else for (const line of show.text(r)) console.log(line);
+    if (!show.ok(r)) process.exitCode = EXIT.failure;
+  });
 }
 
 function positiveInt(flag: string, value: string): number {
@@ -157,19 +177,16 @@ export function registerLab(program: Command): void {
     .description('Task 3 (7c) on the wire: capture st18 -> st14 over STARTTLS, a control message without TLS, and SMTPS; read it with tshark')
     .option('--demo-plaintext', 'send the "TLS" message without TLS too, to see the proof fail (exit 1)')
     .option('--json', 'print {"tls","plain","smtps","pcap"}')
-    .action(locked('exclusive', async (o: { demoPlaintext?: boolean; json?: boolean }) => {
-      const state = await requireState();
-      const r = await wireDrill(state, { demoPlaintext: o.demoPlaintext, log: o.json ? undefined : (l) => console.log(chalk.dim(`  ${l}`)) });
-      if (o.json) console.log(JSON.stringify({ tls: r.tls, plain: r.plain, smtps: r.smtps, pcap: r.pcap }));
-      else {
-        for (const l of r.summary) console.log(chalk.dim(`  ${l}`));
-        const mark = (ok: boolean) => (ok ? chalk.green('pass') : chalk.red('FAIL'));
-        console.log(`${mark(r.tls.ok)}  STARTTLS: in the clear ${r.tls.plainCommands.join(' | ')}; then ${r.tls.onlyTlsAfterStartTls ? 'only TLS records' : 'NOT only TLS'} (${r.tls.tlsVersion ?? '?'}, ${r.tls.cipher ?? '?'}); marker ${r.tls.markerFound ? 'FOUND in the capture' : 'nowhere in the capture'}`);
-        console.log(`${mark(r.plain.ok)}  control (TLS off): marker ${r.plain.markerFound ? `in the clear, packet ${r.plain.packet}, payload offset ${r.plain.offset}` : 'not found'}`);
-        console.log(`${mark(r.smtps.ok)}  SMTPS 465: TLS from the first byte ${r.smtps.tlsFromFirstByte ? 'yes' : 'no'}, SMTP in the clear ${r.smtps.plainCommands.length ? r.smtps.plainCommands.join(' | ') : 'none'}; marker ${r.smtps.markerFound ? 'FOUND' : 'nowhere in the capture'}`);
-        console.log(`capture: ${r.pcap} (open it in Wireshark)`);
-      }
-      if (!r.ok) process.exitCode = EXIT.failure;
+    .action(drillAction((state, o: { demoPlaintext?: boolean; json?: boolean }, log) => wireDrill(state, { demoPlaintext: o.demoPlaintext, log }), {
+      json: (r) => ({ tls: r.tls, plain: r.plain, smtps: r.smtps, pcap: r.pcap }),
+      text: (r) => [
+        ...r.summary.map((l) => chalk.dim(`  ${l}`)),
+        `${mark(r.tls.ok)}  STARTTLS: in the clear ${r.tls.plainCommands.join(' | ')}; then ${r.tls.onlyTlsAfterStartTls ? 'only TLS records' : 'NOT only TLS'} (${r.tls.tlsVersion ?? '?'}, ${r.tls.cipher ?? '?'}); marker ${r.tls.markerFound ? 'FOUND in the capture' : 'nowhere in the capture'}`,
+        `${mark(r.plain.ok)}  control (TLS off): marker ${r.plain.markerFound ? `in the clear, packet ${r.plain.packet}, payload offset ${r.plain.offset}` : 'not found'}`,
+        `${mark(r.smtps.ok)}  SMTPS 465: TLS from the first byte ${r.smtps.tlsFromFirstByte ? 'yes' : 'no'}, SMTP in the clear ${r.smtps.plainCommands.length ? r.smtps.plainCommands.join(' | ') : 'none'}; marker ${r.smtps.markerFound ? 'FOUND' : 'nowhere in the capture'}`,
+        `capture: ${r.pcap} (open it in Wireshark)`,
+      ],
+      ok: (r) => r.ok,
     }));
 
   drill
@@ -177,50 +194,37 @@ export function registerLab(program: Command): void {
     .description('DMARC: the client sends st14 a message "from" st18 that st18 neither lists in SPF nor signs; st14 refuses it (or, with --no-enforce, delivers it marked spf=fail dkim=none dmarc=fail)')
     .option('--no-enforce', 'leave st14 recording the DMARC result only (the lab\'s default); without it st14 enforces DMARC for this message')
     .option('--json', 'print {"sent","refused","delivered","spf","dkim","dmarc"}')
-    .action(locked('exclusive', async (o: { enforce: boolean; json?: boolean }) => {
-      const state = await requireState();
-      const r = await spoofDrill(state, { enforce: o.enforce, log: o.json ? undefined : (l) => console.log(chalk.dim(`  ${l}`)) });
-      if (o.json) console.log(JSON.stringify({ sent: r.sent, refused: r.refused, delivered: r.delivered, spf: r.spf, dkim: r.dkim, dmarc: r.dmarc }));
-      else {
-        const mark = r.ok ? chalk.green('pass') : chalk.red('FAIL');
-        console.log(`${mark}  spoof drill (${r.enforced ? 'DMARC enforced' : 'DMARC recorded only'}): sent ${r.sent}, refused ${r.refused}, delivered ${r.delivered}; spf=${r.spf} dkim=${r.dkim} dmarc=${r.dmarc}`);
-        if (r.reason) console.log(`  refused: ${r.reason}`);
-      }
-      if (!r.ok) process.exitCode = EXIT.failure;
+    .action(drillAction((state, o: { enforce: boolean; json?: boolean }, log) => spoofDrill(state, { enforce: o.enforce, log }), {
+      json: (r) => ({ sent: r.sent, refused: r.refused, delivered: r.delivered, spf: r.spf, dkim: r.dkim, dmarc: r.dmarc }),
+      text: (r) => [
+        `${mark(r.ok)}  spoof drill (${r.enforced ? 'DMARC enforced' : 'DMARC recorded only'}): sent ${r.sent}, refused ${r.refused}, delivered ${r.delivered}; spf=${r.spf} dkim=${r.dkim} dmarc=${r.dmarc}`,
+        ...(r.reason ? [`  refused: ${r.reason}`] : []),
+      ],
+      ok: (r) => r.ok,
     }));
 
   drill
     .command('dane')
     .description("DANE: give st14 a new certificate its TLSA does not match, see st18 defer, publish the new TLSA, see st18 deliver with CV=dane")
     .option('--json', 'print {"staleTlsa","deferred","republished","delivered","ok"} with the times in ms')
-    .action(locked('exclusive', async (o: { json?: boolean }) => {
-      const state = await requireState();
-      const r = await daneDrill(state, { log: o.json ? undefined : (l) => console.log(chalk.dim(`  ${l}`)) });
-      if (o.json) console.log(JSON.stringify({ staleTlsa: r.staleTlsa, deferred: r.deferred, republished: r.republished, delivered: r.delivered, ok: r.ok }));
-      else {
-        const mark = (ok: boolean) => (ok ? chalk.green('pass') : chalk.red('FAIL'));
-        console.log(`${mark(r.staleTlsa.stale)}  after the swap DNS serves ${r.staleTlsa.served.join(', ')}; the new key needs ${r.staleTlsa.wanted}`);
-        console.log(`${mark(r.deferred.ok)}  ${r.peer} deferred ${(r.deferred.afterMs / 1000).toFixed(1)} s after the swap: ${r.deferred.reason ?? 'no deferral logged'}`);
-        console.log(`${mark(r.republished.ok)}  new TLSA validated by the lab's resolver ${(r.republished.afterMs / 1000).toFixed(1)} s after the deferral`);
-        console.log(`${mark(r.delivered.ok && r.delivered.dane)}  delivered ${(r.delivered.afterMs / 1000).toFixed(1)} s later: ${r.delivered.logLine?.replace(/^.* => /, '') ?? 'not delivered'}`);
-      }
-      if (!r.ok) process.exitCode = EXIT.failure;
+    .action(drillAction((state, _o: { json?: boolean }, log) => daneDrill(state, { log }), {
+      json: (r) => ({ staleTlsa: r.staleTlsa, deferred: r.deferred, republished: r.republished, delivered: r.delivered, ok: r.ok }),
+      text: (r) => [
+        `${mark(r.staleTlsa.stale)}  after the swap DNS serves ${r.staleTlsa.served.join(', ')}; the new key needs ${r.staleTlsa.wanted}`,
+        `${mark(r.deferred.ok)}  ${r.peer} deferred ${(r.deferred.afterMs / 1000).toFixed(1)} s after the swap: ${r.deferred.reason ?? 'no deferral logged'}`,
+        `${mark(r.republished.ok)}  new TLSA validated by the lab's resolver ${(r.republished.afterMs / 1000).toFixed(1)} s after the deferral`,
+        `${mark(r.delivered.ok && r.delivered.dane)}  delivered ${(r.delivered.afterMs / 1000).toFixed(1)} s later: ${r.delivered.logLine?.replace(/^.* => /, '') ?? 'not delivered'}`,
+      ],
+      ok: (r) => r.ok,
     }));
 
   drill
     .command('tls')
     .description('STARTTLS verified against the lab CA, SMTPS on 465, TLS-required mode, DKIM and SPF between the hosts')
     .option('--json', 'print the checks as JSON: the shape of verify --json, with the primary and peer host')
-    .action(locked('exclusive', async (o: { json?: boolean }) => {
-      const state = await requireState();
-      const r = await tlsDrill(state, { log: o.json ? undefined : (l) => console.log(chalk.dim(`  ${l}`)) });
-      if (o.json) console.log(JSON.stringify(r));
-      else {
-        for (const c of r.checks) {
-          const mark = c.status === 'pass' ? chalk.green(CHECK_MARK.pass) : chalk.red(CHECK_MARK[c.status]);
-          console.log(`${mark}  ${c.id.padEnd(22)} ${c.summary}`);
-        }
-      }
-      if (r.passed !== r.checks.length) process.exitCode = EXIT.failure;
+    .action(drillAction((state, _o: { json?: boolean }, log) => tlsDrill(state, { log }), {
+      json: (r) => r,
+      text: (r) => r.checks.map((c) => `${c.status === 'pass' ? chalk.green(CHECK_MARK.pass) : chalk.red(CHECK_MARK[c.status])}  ${c.id.padEnd(22)} ${c.summary}`),
+      ok: (r) => r.passed === r.checks.length,
     }));
 }
