@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { confirm } from '@inquirer/prompts';
 import { install, planInstall, showMakefile, type InstallOptions } from '../install/index.js';
-import { safePath } from '../install/safe-path.js';
+import { safePath, safeUserName } from '../install/safe-path.js';
 import { isQueueInterval } from '../install/service-unit.js';
 import { usageError } from '../errors.js';
 import { EXIM_DEFAULTS, paths } from '../paths.js';
@@ -45,7 +45,7 @@ function toOptions(f: InstallFlags): InstallOptions {
   if (queueInterval !== undefined && !isQueueInterval(queueInterval)) throw usageError(`--queue-interval "${queueInterval}" is not an interval`, 'use a number and a unit, e.g. 30m, 1m or 90s');
   safePath('--bin-directory', f.binDirectory);
   safePath('--configure-file', f.configureFile);
-  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(f.eximUser)) throw usageError(`--exim-user "${f.eximUser}" is not a valid user name`);
+  safeUserName('--exim-user', f.eximUser);
   if (!(SOURCE_CHOICES as readonly string[]).includes(f.source)) throw usageError(`--source ${f.source}: unknown source`, `use one of ${SOURCE_CHOICES.join(', ')}`);
   if (f.source === 'mirror' && !f.mirror) throw usageError('--source mirror needs --mirror DIR|URL', 'name the directory that holds the exim-<version>.tar.* files');
   if (f.mirror && f.source !== 'mirror' && f.source !== 'auto') throw usageError(`--mirror cannot be combined with --source ${f.source}`, 'drop --source, or use --source mirror');

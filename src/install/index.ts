@@ -14,7 +14,7 @@ import { runSteps } from '../steps/runner.js';
 import type { Step, StepObserver, StepRecord } from '../steps/types.js';
 import { unifiedDiff } from '../ui/diff.js';
 import { binaryOf, makefileOptions, type InstallContext, type InstallOptions } from './context.js';
-import { checkExportTarget, fromBuildOptions, readManifest } from './prebuilt.js';
+import { checkExportTarget, fromBuildOptions } from './prebuilt.js';
 import { installRecord } from './record.js';
 import { labSettings, renderMakefile, settingsTable } from './makefile.js';
 import { advisories } from './steps/advisories.js';
@@ -37,7 +37,7 @@ export const INSTALL_STEPS: readonly Step<InstallContext>[] = [preflight, source
 const stepsFor = (o: InstallOptions) => (o.exportBuild ? [...INSTALL_STEPS, exportBuildStep] : INSTALL_STEPS);
 
 async function context(given: InstallOptions, observer: StepObserver, planning: boolean): Promise<InstallContext> {
-  const o = await fromBuildOptions(given);
+  const { o, manifest } = await fromBuildOptions(given);
   // Refused before anything is built, not after.
   if (o.exportBuild) await checkExportTarget(path.resolve(o.exportBuild));
   const binary = binaryOf(o);
@@ -50,7 +50,7 @@ async function context(given: InstallOptions, observer: StepObserver, planning: 
     installedBefore: (await eximVersion(binary)).version,
     previous,
     restartPending: previous?.restartPending,
-    ...(o.fromBuild ? { prebuilt: await readManifest(o.fromBuild) } : {}),
+    ...(manifest ? { prebuilt: manifest } : {}),
   };
 }
 

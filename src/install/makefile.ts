@@ -1,8 +1,8 @@
 import ejs from 'ejs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EXIT, LabError } from '../errors.js';
-import { safePath } from './safe-path.js';
+import { LabError } from '../errors.js';
+import { safePath, safeUserName } from './safe-path.js';
 
 /** One Local/Makefile setting the lab needs, with why (shown by --show-makefile). */
 export interface MakeSetting {
@@ -73,7 +73,7 @@ export function applySettings(editme: string, settings: MakeSetting[]): string[]
 export async function renderMakefile(editme: string, version: string, o: MakefileOptions): Promise<string> {
   safePath('BIN_DIRECTORY', o.binDirectory);
   safePath('CONFIGURE_FILE', o.configureFile);
-  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(o.eximUser)) throw new LabError(`EXIM_USER ${JSON.stringify(o.eximUser)} is not a user name`, undefined, EXIT.usage);
+  safeUserName('EXIM_USER', o.eximUser);
   if (!/^[\w.-]+$/.test(version)) throw new LabError(`version ${JSON.stringify(version)} is not a release number`);
   const settings = labSettings(o);
   return ejs.renderFile(path.join(templatesDir, 'Makefile.ejs'), {

@@ -19,9 +19,9 @@ import { LabError, usageError } from '../errors.js';
 import { KEYRING_NAME } from '../source/mirror.js';
 import { copyFile, ensureDir, exists, movePath, packDirectory, removePath, removePathSync, setMode, sha256File, siblingTemp, writeAtomic } from '../system/files.js';
 import { onInterrupt } from '../system/interrupt.js';
-import { buildPaths, inputsKey, makefileOptions, type InstallContext, type InstallOptions } from './context.js';
+import { buildPaths, makefileOptions, type InstallContext, type InstallOptions } from './context.js';
 import type { MakefileOptions } from './makefile.js';
-import { safePath } from './safe-path.js';
+import { safePath, safeUserName } from './safe-path.js';
 
 export const MANIFEST = 'build.json';
 
@@ -79,8 +79,8 @@ export async function readManifest(dir: string): Promise<BuildManifest> {
  * settings (--with, --bin-directory, --configure-file, --exim-user), which the binary has baked in.
  * Asking for a feature the build lacks is refused.
  */
-export async function fromBuildOptions(o: InstallOptions): Promise<InstallOptions> {
-  if (!o.fromBuild) return o;
+export async function fromBuildOptions(o: InstallOptions): Promise<{ o: InstallOptions; manifest?: BuildManifest }> {
+  if (!o.fromBuild) return { o };
   const dir = path.resolve(o.fromBuild);
   const m = await readManifest(dir);
   const drop = 'drop the flag: the build decides, or export a build made with it';
@@ -91,8 +91,8 @@ export async function fromBuildOptions(o: InstallOptions): Promise<InstallOption
   // The manifest's settings reach the Makefile and the unit like the flags they stand for.
   safePath(`${MANIFEST} make.binDirectory`, m.make.binDirectory);
   safePath(`${MANIFEST} make.configureFile`, m.make.configureFile);
-  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(m.make.eximUser)) throw usageError(`--from-build ${dir}: ${MANIFEST} make.eximUser ${JSON.stringify(m.make.eximUser)} is not a user name`);
-  return {
+  safeUserName(`${MANIFEST} make.eximUser`, m.make.eximUser);
+  const resolved: InstallOptions = {
     ...o,
     fromBuild: dir,
     source: 'mirror',
@@ -104,6 +104,7 @@ export async function fromBuildOptions(o: InstallOptions): Promise<InstallOption
     configureFile: m.make.configureFile,
     eximUser: m.make.eximUser,
   };
+  return { o: resolved, manifest: m };
 }
 
 /**
@@ -118,7 +119,8 @@ export async function checkPrebuilt(ctx: InstallContext, m: BuildManifest, dir: 
     throw new LabError(`--from-build ${dir}: built for ${m.machine.arch}, ${m.machine.os}; this machine is ${here.arch}, ${here.os}`, redo);
   }
   if (m.inputsKey !== ctx.inputsKey) {
-    throw new LabError(`--from-build ${dir}: built with other Makefile settings (inputs ${m.inputsKey}, here ${ctx.inputsKey}): give install the same --with, --bin-directory, --configure-file and --exim-user as the machine that built it`, redo);
+    // The settings come from the manifest, so the tarball this run verified is what differs.
+    throw new LabError(`--from-build ${dir}: built from another tarball than the one this run verified (inputs ${m.inputsKey}, here ${ctx.inputsKey})`, redo);
   }
   const tree = path.join(dir, m.tree);
   if (!(await exists(tree))) throw new LabError(`--from-build ${dir}: ${m.tree} is missing`, redo);
@@ -137,7 +139,7 @@ export async function checkExportTarget(dir: string): Promise<void> {
 
 /**
  * Writes the installed release and its built tree as DIR, whole or not at all: a fresh sibling
- * directory, renamed over DIR when complete. Returns false when DIR already holds this build.
+ * directory, renamed over DIR when complete. `changed` is false when DIR already held this build.
  */
 export async function exportBuild(ctx: InstallContext, dir: string, tarballPath: string, cacheDir: string): Promise<{ changed: boolean; manifest: BuildManifest }> {
   const version = ctx.release!.version;
@@ -189,6 +191,3 @@ export async function exportBuild(ctx: InstallContext, dir: string, tarballPath:
     forget();
   }
 }
-
-/** The inputs key a build of this tarball with these options has (for tests and the plan). */
-export const prebuiltKey = (o: InstallOptions, m: Pick<BuildManifest, 'version' | 'tarballSha256'>) => inputsKey(o, m.version, m.tarballSha256);

@@ -13,3 +13,11 @@ export function safePath(what: string, value: string): string {
   }
   return value;
 }
+
+/** A system user name as EXIM_USER and the unit take it: lower case, at most 32 characters. */
+export const SAFE_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+export function safeUserName(what: string, value: string): string {
+  if (!SAFE_USER.test(value)) throw new LabError(`${what} ${JSON.stringify(value)} is not a valid user name`, 'use lower-case letters, digits, "_" and "-", starting with a letter or "_" (at most 32)', EXIT.usage);
+  return value;
+}

@@ -10,7 +10,7 @@ import { sleep, waitUntil } from '../system/procs.js';
 import { daemonPid, queueCount, startDaemon, stopDaemon } from './daemon.js';
 import { answers } from './dns.js';
 import { cpuCeiling, logPhases, type CpuCeiling, type LogPhases } from './drill-phases.js';
-import { logSize, MailboxFollower, mailboxIds, mainlogSince, receptions } from './logs.js';
+import { logSize, MailboxFollower, mainlogSince, receptions } from './logs.js';
 import { defaultSender, newRunId, sendFromClient } from './send.js';
 import type { LabState } from './state.js';
 import { drillPair, labPaths, mailHostName, names, type LabMailHostSpec } from './topology.js';
@@ -160,7 +160,7 @@ export async function backupMxDrill(state: LabState, opts: BackupDrillOptions): 
 
     // Late duplicates would show up after the fact: look once more a moment later.
     await sleep(300);
-    const ids = await mailboxIds(primary, user, runId);
+    const ids = await arrivals.ids();
     const unique = new Set(ids);
     const primaryLog = await mainlogSince(primary, primaryLogStart);
     const got = receptions(primaryLog, runId);

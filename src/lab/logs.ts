@@ -50,11 +50,6 @@ export async function mainlogSince(host: LabMailHostSpec, offset: number): Promi
 
 export const mailboxPath = (host: LabMailHostSpec, user: string) => path.join(labPaths.host(host.name).mail, user);
 
-/** Message-IDs (without brackets) in a user's mailbox that start with `idPrefix`, in order, repeats kept. */
-export async function mailboxIds(host: LabMailHostSpec, user: string, idPrefix: string): Promise<string[]> {
-  return idsIn(await fs.readFile(mailboxPath(host, user), 'utf8').catch(() => ''), idPrefix);
-}
-
 /**
  * Follows a user's mailbox from its size when a drill began: each poll reads only what was
  * appended since the last complete message, so checking a drill's progress costs the same at the
@@ -106,6 +101,7 @@ async function readFrom(file: string, offset: number): Promise<Buffer> {
   }
 }
 
+/** Message-IDs (without brackets) in mbox text that start with `idPrefix`, in order, repeats kept. */
 const idsIn = (text: string, idPrefix: string) =>
   splitMbox(text)
     .map((m) => headerValue(m.headers, 'Message-ID')?.replace(/^<|>$/g, '') ?? '')

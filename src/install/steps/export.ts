@@ -8,8 +8,8 @@ export const exportBuildStep: Step<InstallContext> = {
   id: 'export-build',
   title: 'export the build (--export-build)',
   async check(ctx) {
-    const dir = ctx.o.exportBuild;
-    if (!dir) return { done: true, skipped: true, detail: 'not asked' };
+    // In the run only with --export-build (install's stepsFor).
+    const dir = ctx.o.exportBuild!;
     if (!ctx.release) return { done: false, detail: `the release, its signature and the built tree -> ${path.resolve(dir)}` };
     await isUpToDate(ctx);
     const m = await readManifest(dir).catch(() => undefined);

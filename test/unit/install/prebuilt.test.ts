@@ -58,7 +58,8 @@ async function manifest(change: (m: BuildManifest) => void = () => {}): Promise<
 describe('--from-build DIR', () => {
   it('takes the version and every Makefile setting from the build, and DIR/exim4 as the mirror', async () => {
     await manifest();
-    const o = await fromBuildOptions(options());
+    const { o, manifest: read } = await fromBuildOptions(options());
+    expect(read?.builtOn).toBe('st14');
     expect(o).toMatchObject({ source: 'mirror', mirror: path.join(dir, 'exim4'), version: '4.98.2', spf: true, dmarc: true, binDirectory: '/opt/exim/bin', configureFile: '/opt/exim/configure', eximUser: 'exim' });
   });
 
@@ -78,6 +79,8 @@ describe('--from-build DIR', () => {
     await expect(readManifest(dir)).rejects.toThrow(/is not a labctl build manifest/);
     await manifest((m) => (m.make.binDirectory = '/usr/exim/bin;id>/tmp/pwn'));
     await expect(fromBuildOptions(options())).rejects.toThrow(/make\.binDirectory "\/usr\/exim\/bin;id>\/tmp\/pwn" is not a plain absolute path/);
+    await manifest((m) => (m.make.eximUser = 'exim\nLDFLAGS=-evil'));
+    await expect(fromBuildOptions(options())).rejects.toThrow(/^build\.json make\.eximUser "exim\\nLDFLAGS=-evil" is not a valid user name$/);
   });
 
   it('uses the built tree only for the same machine kind, the same inputs and the recorded digest', async () => {
@@ -88,7 +91,7 @@ describe('--from-build DIR', () => {
     const ctx = { inputsKey: good.inputsKey } as InstallContext;
     expect(await checkPrebuilt(ctx, good, dir)).toBe(tree);
     await expect(checkPrebuilt(ctx, { ...good, treeSha256: '0'.repeat(64) }, dir)).rejects.toThrow(/exim-4\.98\.2-build\.tar\.gz does not match build\.json/);
-    await expect(checkPrebuilt({ inputsKey: 'other' } as InstallContext, good, dir)).rejects.toThrow(/built with other Makefile settings \(inputs f2c8abfcc383e2f8, here other\)/);
+    await expect(checkPrebuilt({ inputsKey: 'other' } as InstallContext, good, dir)).rejects.toThrow(/built from another tarball than the one this run verified \(inputs f2c8abfcc383e2f8, here other\)/);
     await expect(checkPrebuilt(ctx, { ...good, machine: { arch: 'linux-arm64', os: 'debian 12' } }, dir)).rejects.toThrow(/built for linux-arm64, debian 12; this machine is /);
   });
 });

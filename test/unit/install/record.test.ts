@@ -4,24 +4,14 @@
  * the new build is recorded with the mark still on once -bV accepts it, and a rollback puts the
  * record back as it was. Runs against a scratch state directory.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { scratchStateDir } from '../../helpers/state-dir.js';
 import type { InstallContext, InstallOptions } from '../../../src/install/context.js';
 import { installRecord, markRestartPending, recordInstalledBinary, restoreRecord } from '../../../src/install/record.js';
 import type { FetchedSource } from '../../../src/source/fetch.js';
 import { loadInstallState, saveInstallState, type InstallState } from '../../../src/state/install.js';
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'labctl-record-'));
-  process.env.LABCTL_STATE_DIR = dir;
-});
-afterEach(async () => {
-  delete process.env.LABCTL_STATE_DIR;
-  await rm(dir, { recursive: true, force: true });
-});
+scratchStateDir('labctl-record-');
 
 const signature = { signer: 'J', primaryFingerprint: 'A', signingKeyFingerprint: 'A', bySubkey: false, created: '2025-03-25T10:14:14Z', trustedAs: 'A', keyringFingerprints: ['A'] };
 const installed: InstallState = {

@@ -1,21 +1,13 @@
-import { mkdir, mkdtemp, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, open, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { scratchStateDir } from '../../helpers/state-dir.js';
 import { validateModel } from '../../../src/config/validate.js';
 import { saveEvidence } from '../../../src/evidence/store.js';
 import { configureStateFile, loadConfigureState, saveConfigureState, type ConfigureState } from '../../../src/state/configure.js';
 import { loadStoredModel } from '../../../src/verify/target.js';
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'labctl-state-'));
-  process.env.LABCTL_STATE_DIR = dir;
-});
-afterEach(async () => {
-  delete process.env.LABCTL_STATE_DIR;
-  await rm(dir, { recursive: true, force: true });
-});
+const stateDir = scratchStateDir('labctl-state-');
 
 const model = validateModel({ domain: 'st14.sne24.ru', users: ['ahmed'], backupFor: [{ domain: 'st18.sne24.ru' }] });
 const sample: ConfigureState = { model, configureFile: '/usr/exim/configure', at: '2026-11-28T08:00:00.000Z' };
@@ -36,7 +28,7 @@ describe('configure.json (src/state/configure.ts)', () => {
   });
 
   it('reads another state directory when given one (a lab host\'s)', async () => {
-    const other = path.join(dir, 'host');
+    const other = path.join(stateDir(), 'host');
     await saveConfigureState(sample, other);
     expect(await loadConfigureState()).toBeUndefined();
     expect(await loadConfigureState(other)).toEqual(sample);
@@ -68,11 +60,11 @@ describe('configure.json (src/state/configure.ts)', () => {
       await reader.close();
     }
     expect((await loadConfigureState())?.configureFile).toBe('/srv/exim/configure');
-    expect(await readdir(dir)).toEqual(['configure.json']);
+    expect(await readdir(stateDir())).toEqual(['configure.json']);
   });
 
   it('a write that fails leaves no temp file beside the target', async () => {
-    const blocked = path.join(dir, 'blocked');
+    const blocked = path.join(stateDir(), 'blocked');
     // A directory where the file should be: the final rename fails.
     await mkdir(path.join(blocked, 'configure.json', 'x'), { recursive: true });
     await expect(saveConfigureState(sample, blocked)).rejects.toThrow();

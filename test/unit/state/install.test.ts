@@ -1,18 +1,9 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { scratchStateDir } from '../../helpers/state-dir.js';
 import { installStateFile, loadInstallState, saveInstallState, type InstallState } from '../../../src/state/install.js';
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'labctl-state-'));
-  process.env.LABCTL_STATE_DIR = dir;
-});
-afterEach(async () => {
-  delete process.env.LABCTL_STATE_DIR;
-  await rm(dir, { recursive: true, force: true });
-});
+const stateDir = scratchStateDir('labctl-state-');
 
 const sample: InstallState = {
   version: '4.98.2',
@@ -35,7 +26,7 @@ describe('install.json (src/state/install.ts)', () => {
     expect(await loadInstallState()).toEqual(sample);
     const raw = JSON.parse(await readFile(installStateFile(), 'utf8')) as { schemaVersion: number };
     expect(raw.schemaVersion).toBe(1);
-    expect(await readdir(dir)).toEqual(['install.json']);
+    expect(await readdir(stateDir())).toEqual(['install.json']);
   });
 
   it('reads a file an older labctl wrote without a schema version', async () => {
