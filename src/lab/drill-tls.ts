@@ -32,7 +32,6 @@ const CHECK_TIMEOUT_MS = 60_000;
 
 export const CHECK_MARK: Record<CheckStatus, string> = { pass: 'pass', fail: 'FAIL', warn: 'warn', skip: 'skip' };
 
-
 /**
  * Switches a host's TLS mode: the same model with another `tls`, rendered by the same template,
  * checked by Exim (-C on a candidate file, in the host's view) before it replaces the live file

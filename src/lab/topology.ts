@@ -173,11 +173,19 @@ export function backupTargets(spec: LabSpec, host: LabMailHostSpec): LabMailHost
  * (backup-mx) says so, and a lab without one is refused by name.
  */
 export function drillPair(spec: LabSpec, drill: string, o: { backupRequired?: boolean } = {}): { primary: LabMailHostSpec; partner: LabMailHostSpec } {
-  const [primary, ...others] = spec.hosts;
-  if (!primary || !others.length) throw new LabError(`the ${drill} drill needs two mail hosts`, 'see lab.yaml');
-  const backup = others.find((h) => backupTargets(spec, h).some((t) => t.name === primary.name));
-  if (o.backupRequired && !backup) throw new LabError(`no lab host is backup MX for ${primary.domain}`, 'the drill needs a backup host (backupFor in lab.yaml)');
-  return { primary, partner: backup ?? others[0]! };
+  const primary = spec.hosts[0];
+  const partner = primary && partnerOf(spec, primary);
+  if (!primary || !partner) throw new LabError(`the ${drill} drill needs two mail hosts`, 'see lab.yaml');
+  if (o.backupRequired && !partner.backs) throw new LabError(`no lab host is backup MX for ${primary.domain}`, 'the drill needs a backup host (backupFor in lab.yaml)');
+  return { primary, partner: partner.host };
+}
+
+/** The host that is `host`'s backup MX, or else the next other host (`backs` says which); none alone. */
+export function partnerOf(spec: LabSpec, host: LabMailHostSpec): { host: LabMailHostSpec; backs: boolean } | undefined {
+  const others = spec.hosts.filter((h) => h.name !== host.name);
+  const backup = others.find((h) => backupTargets(spec, h).some((t) => t.name === host.name));
+  if (backup) return { host: backup, backs: true };
+  return others[0] && { host: others[0], backs: false };
 }
 
 export const mailHostName = (h: LabMailHostSpec) => h.mailHost ?? `mail.${h.domain}`;

@@ -8,7 +8,7 @@ import { tlsDrillScene } from './drill-tls-scene.js';
 import { attemptLine } from './logs.js';
 import { labModel } from './host.js';
 import { loadState, type LabState } from './state.js';
-import { backupTargets, mailHostName, names, type LabMailHostSpec } from './topology.js';
+import { backupTargets, mailHostName, names, partnerOf, type LabMailHostSpec } from './topology.js';
 import { EXIM_BIN, hostView } from './view.js';
 
 /**
@@ -79,7 +79,7 @@ export function labTarget(state: LabState, host: LabMailHostSpec, o: TargetOverr
  * CV=dane), the delivered copy what this host found (Authentication-Results).
  */
 function partnerDelivery(state: LabState, host: LabMailHostSpec): () => Promise<PartnerDelivery> {
-  const partner = state.spec.hosts.find((h) => h.name !== host.name && backupTargets(state.spec, h).some((t) => t.name === host.name)) ?? state.spec.hosts.find((h) => h.name !== host.name);
+  const partner = partnerOf(state.spec, host)?.host;
   if (!partner) return async () => ({ partner: '-', ip: '', helo: '', sender: '', error: 'the lab has no other mail host' });
   const scene = tlsDrillScene(state, host, partner);
   return async () => {

@@ -5,7 +5,7 @@ import { labExecArgv } from '../../../src/lab/exec.js';
 import { labModel, labPublicSuffixes } from '../../../src/lab/host.js';
 import { receptions } from '../../../src/lab/logs.js';
 import type { LabState } from '../../../src/lab/state.js';
-import { DEFAULT_LAB, checkSpec, drillPair, names, type LabSpec } from '../../../src/lab/topology.js';
+import { DEFAULT_LAB, checkSpec, drillPair, names, partnerOf, type LabSpec } from '../../../src/lab/topology.js';
 
 const spec = (change: (s: LabSpec) => void = () => {}): LabSpec => {
   const s = structuredClone(DEFAULT_LAB);
@@ -118,6 +118,12 @@ describe('the two hosts of a drill', () => {
     });
     expect(drillPair(s, 'TLS').partner.name).toBe('st18');
     expect(() => drillPair(s, 'backup-mx', { backupRequired: true })).toThrow(/^no lab host is backup MX for st14\.sne24\.ru$/);
+  });
+  it("each host's partner for verify --lab: st14's backup is st18 and st18's is st14", () => {
+    const s = spec();
+    expect(partnerOf(s, s.hosts[0]!)).toMatchObject({ host: { name: 'st18' }, backs: true });
+    expect(partnerOf(s, s.hosts[1]!)).toMatchObject({ host: { name: 'st14' }, backs: true });
+    expect(partnerOf(spec((x) => x.hosts.splice(1)), s.hosts[0]!)).toBeUndefined();
   });
   it('one host is not enough', () => {
     expect(() => drillPair(spec((x) => x.hosts.splice(1)), 'wire')).toThrow(/^the wire drill needs two mail hosts$/);
