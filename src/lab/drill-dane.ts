@@ -21,7 +21,7 @@ import { attemptLine, logSize, mailboxMessage, mainlogSince } from './logs.js';
 import { newRunId, sendFromHost } from './send.js';
 import type { LabState } from './state.js';
 import { domainZone } from './up.js';
-import { mailHostName, names, type LabMailHostSpec } from './topology.js';
+import { drillPair, mailHostName, names, type LabMailHostSpec } from './topology.js';
 import { eximInView } from './view.js';
 
 export type { DaneDrill };
@@ -35,8 +35,7 @@ async function servedTlsa(state: LabState, host: LabMailHostSpec): Promise<{ rec
 
 export async function daneDrill(state: LabState, opts: { log?: (l: string) => void } = {}): Promise<DaneDrill> {
   const log = opts.log ?? (() => {});
-  const [primary, peer] = state.spec.hosts;
-  if (!primary || !peer) throw new LabError('the DANE drill needs two mail hosts');
+  const { primary, partner: peer } = drillPair(state.spec, 'DANE');
   const model = labModel(state.spec, primary);
   const user = state.hosts[primary.name]!.users[0]!;
   const to = `${user}@${primary.domain}`;

@@ -48,7 +48,6 @@ async function eximHasDmarc(host: LabMailHostSpec): Promise<boolean> {
   return /^Support for:.*\bDMARC\b/m.test(r.stdout);
 }
 
-
 export async function spoofDrill(state: LabState, opts: { enforce: boolean; log?: (l: string) => void }): Promise<SpoofDrill> {
   const log = opts.log ?? (() => {});
   const { primary, partner: forged } = drillPair(state.spec, 'spoof');
