@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { confirm } from '@inquirer/prompts';
 import { install, planInstall, showMakefile, type InstallOptions } from '../install/index.js';
-import { safePath, safeUserName } from '../install/safe-path.js';
+import { safePath, safeUserName } from '../safe-names.js';
 import { isQueueInterval } from '../install/service-unit.js';
 import { usageError } from '../errors.js';
 import { EXIM_DEFAULTS, paths } from '../paths.js';

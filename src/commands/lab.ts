@@ -27,20 +27,24 @@ async function requireState() {
 const mark = (ok: boolean) => (ok ? chalk.green('pass') : chalk.red('FAIL'));
 
 /**
- * What the wire, spoof, DANE and TLS drill commands share: the exclusive lock, the lab's state,
- * progress lines (dimmed) unless --json, then the drill's JSON or its lines, and exit 1 unless it
- * passed.
+ * What the drill commands share: their flags checked before the lock (`parse`, for those that
+ * have more than --json: a bad one is exit 2 whoever holds the lock), the exclusive lock, the
+ * lab's state, progress lines (dimmed) unless --json, then the drill's JSON or its lines, and
+ * exit 1 unless it passed, with `failure`'s one line on stderr.
  */
-function drillAction<O extends { json?: boolean }, R>(
-  run: (state: LabState, o: O, log: ((line: string) => void) | undefined) => Promise<R>,
-  show: { json: (r: R) => unknown; text: (r: R) => string[]; ok: (r: R) => boolean },
+function drillAction<O extends { json?: boolean }, R, P = O>(
+  run: (state: LabState, p: P, log: ((line: string) => void) | undefined) => Promise<R>,
+  show: { json: (r: R) => unknown; text: (r: R) => string[]; ok: (r: R) => boolean; failure?: (r: R) => string },
+  parse: (o: O) => P = (o) => o as unknown as P,
 ) {
-  return locked('exclusive', async (o: O) => {
+  return locked('exclusive', (o: O) => ({ o, p: parse(o) }), async ({ o, p }) => {
     const state = await requireState();
-    const r = await run(state, o, o.json ? undefined : (l) => console.log(chalk.dim(`  ${l}`)));
+    const r = await run(state, p, o.json ? undefined : (l) => console.log(chalk.dim(`  ${l}`)));
     if (o.json) console.log(JSON.stringify(show.json(r)));
     else for (const line of show.text(r)) console.log(line);
-    if (!show.ok(r)) process.exitCode = EXIT.failure;
+    if (show.ok(r)) return;
+    if (show.failure && !o.json) console.error(chalk.red(`labctl: ${show.failure(r)}`));
+    process.exitCode = EXIT.failure;
   });
 }
 
@@ -153,24 +157,26 @@ export function registerLab(program: Command): void {
     .option('--force', 'deliver with exim -qff on the backup (5c) instead of waiting for the retry rule (4c)')
     .option('--runners <n>', 'with --force: queue runners started at once on the backup', '1')
     .option('--json', 'print exactly {"sent","heldOnBackup","delivered","lost","duplicates","heldSeconds","recoverySeconds"}')
-    .action(locked('exclusive', (o: { messages: string; force?: boolean; runners: string; json?: boolean }) => ({ o, n: positiveInt('--messages', o.messages), runners: positiveInt('--runners', o.runners) }), async ({ o, n, runners }) => {
-      const state = await requireState();
-      const r = await backupMxDrill(state, { messages: n, force: Boolean(o.force), runners, log: o.json ? undefined : (l) => console.log(chalk.dim(`  ${l}`)) });
-      const f = r.figures;
-      if (o.json) console.log(JSON.stringify(f));
-      else {
-        console.log(`backup-mx drill (${r.forced ? 'forced, -qff' : 'retry rule + queue runner'}): ${r.primary} down, ${r.backup} as backup`);
-        console.log(`  sent ${f.sent}, held on ${r.backup} ${f.heldOnBackup}, delivered ${f.delivered}, lost ${f.lost}, duplicates ${f.duplicates}`);
-        console.log(`  held ${f.heldSeconds} s, recovered ${f.recoverySeconds} s after ${r.primary} returned; backup accepted ${r.acceptRate} msg/s`);
-        console.log(`  phases: ${Object.entries(r.phases).map(([k, v]) => `${k} ${v} s`).join(', ')}`);
-        console.log(`  from the main logs: ${describePhases(r.logPhases)}`);
-        if (r.cpu) console.log(`  machine: ${describeCeiling(r.cpu)}`);
-      }
-      if (f.lost > 0 || f.duplicates > 0) {
-        if (!o.json) console.error(chalk.red(`labctl: backup-mx drill failed: ${f.lost} lost, ${f.duplicates} duplicated`));
-        process.exitCode = EXIT.failure;
-      }
-    }));
+    .action(drillAction(
+      (state, p: { n: number; force: boolean; runners: number }, log) => backupMxDrill(state, { messages: p.n, force: p.force, runners: p.runners, log }),
+      {
+        json: (r) => r.figures,
+        text: (r) => {
+          const f = r.figures;
+          return [
+            `backup-mx drill (${r.forced ? 'forced, -qff' : 'retry rule + queue runner'}): ${r.primary} down, ${r.backup} as backup`,
+            `  sent ${f.sent}, held on ${r.backup} ${f.heldOnBackup}, delivered ${f.delivered}, lost ${f.lost}, duplicates ${f.duplicates}`,
+            `  held ${f.heldSeconds} s, recovered ${f.recoverySeconds} s after ${r.primary} returned; backup accepted ${r.acceptRate} msg/s`,
+            `  phases: ${Object.entries(r.phases).map(([k, v]) => `${k} ${v} s`).join(', ')}`,
+            `  from the main logs: ${describePhases(r.logPhases)}`,
+            ...(r.cpu ? [`  machine: ${describeCeiling(r.cpu)}`] : []),
+          ];
+        },
+        ok: (r) => r.figures.lost === 0 && r.figures.duplicates === 0,
+        failure: (r) => `backup-mx drill failed: ${r.figures.lost} lost, ${r.figures.duplicates} duplicated`,
+      },
+      (o: { messages: string; force?: boolean; runners: string; json?: boolean }) => ({ n: positiveInt('--messages', o.messages), force: Boolean(o.force), runners: positiveInt('--runners', o.runners) }),
+    ));
 
   drill
     .command('wire')

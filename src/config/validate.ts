@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { usageError } from '../errors.js';
+import { SAFE_USER } from '../safe-names.js';
 import {
   DMARC_ALIGNMENTS,
   DMARC_POLICIES,
@@ -110,7 +111,7 @@ export function checkUserName(field: string, raw: unknown): string {
   if (value === '') refuse(field, 'must not be empty');
   noInjection(field, value);
   if (value.length > 32) refuse(field, `${show(value)} is longer than 32 characters`);
-  if (!/^[a-z_][a-z0-9_-]*$/.test(value)) {
+  if (!SAFE_USER.test(value)) {
     refuse(field, `${show(value)} is not a POSIX user name (lower-case letter or "_" first, then letters, digits, "_" or "-")`);
   }
   if (value === 'root') refuse(field, '"root" cannot receive mail here (Exim runs with never_users = root); name another user');

@@ -2,7 +2,7 @@ import ejs from 'ejs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LabError } from '../errors.js';
-import { safePath, safeUserName } from './safe-path.js';
+import { safePath, safeUserName } from '../safe-names.js';
 
 /** One Local/Makefile setting the lab needs, with why (shown by --show-makefile). */
 export interface MakeSetting {

@@ -12,16 +12,17 @@
  * Makefile settings (the inputs key), for the same architecture and OS release. Then `make` finds
  * nothing to compile (it relinks, about a second) and `make install` runs as usual.
  */
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LabError, usageError } from '../errors.js';
 import { KEYRING_NAME } from '../source/mirror.js';
-import { copyFile, ensureDir, exists, movePath, packDirectory, removePath, removePathSync, setMode, sha256File, siblingTemp, writeAtomic } from '../system/files.js';
+import { copyFile, ensureDir, exists, movePath, movePathSync, packDirectory, readIfExists, removePath, removePathSync, setMode, sha256File, siblingTemp, writeAtomic } from '../system/files.js';
+import { machineKind, type MachineKind } from '../system/machine.js';
 import { onInterrupt } from '../system/interrupt.js';
 import { buildPaths, makefileOptions, type InstallContext, type InstallOptions } from './context.js';
 import type { MakefileOptions } from './makefile.js';
-import { safePath, safeUserName } from './safe-path.js';
+import { safePath, safeUserName } from '../safe-names.js';
 
 export const MANIFEST = 'build.json';
 
@@ -39,39 +40,67 @@ export interface BuildManifest {
   tree: string;
   treeSha256: string;
   /** Where it was built: a tree is used only on the same architecture and OS release. */
-  machine: BuildMachine;
+  machine: MachineKind;
   builtOn: string;
   exportedAt: string;
 }
 
-export interface BuildMachine {
-  arch: string;
-  /** ID and VERSION_ID of /etc/os-release, e.g. debian 12. */
-  os: string;
-}
+const SHA256 = /^[0-9a-f]{64}$/;
+const isString = (v: unknown): v is string => typeof v === 'string';
+/** A name inside DIR: relative, plain characters, no "..". */
+const isPlainName = (v: unknown) => isString(v) && /^[A-Za-z0-9._/-]+$/.test(v) && !v.startsWith('/') && !v.split('/').includes('..');
 
-export async function thisMachine(): Promise<BuildMachine> {
-  const text = await fs.readFile('/etc/os-release', 'utf8').catch(() => '');
-  const field = (k: string) => text.match(new RegExp(`^${k}="?([^"\\n]*)"?$`, 'm'))?.[1] ?? '?';
-  return { arch: `${process.platform}-${process.arch}`, os: `${field('ID')} ${field('VERSION_ID')}` };
+/** Every field labctl reads from a manifest, with its type: a hand-edited file is refused, not a crash. */
+function isManifest(m: Partial<BuildManifest> | null): m is BuildManifest {
+  const make = m?.make;
+  return (
+    m?.schema === 1 &&
+    isString(m.version) &&
+    isString(m.inputsKey) &&
+    isPlainName(m.tarball) &&
+    isPlainName(m.tree) &&
+    SHA256.test(m.tarballSha256 ?? '') &&
+    SHA256.test(m.treeSha256 ?? '') &&
+    isString(m.machine?.arch) &&
+    isString(m.machine?.os) &&
+    isString(make?.binDirectory) &&
+    isString(make?.configureFile) &&
+    isString(make?.eximUser) &&
+    typeof make?.spf === 'boolean' &&
+    (make.dmarc === undefined || typeof make.dmarc === 'boolean')
+  );
 }
 
 /** Reads DIR/build.json; any problem is one line naming the file and what to do. */
 export async function readManifest(dir: string): Promise<BuildManifest> {
-  const file = path.join(dir, MANIFEST);
   const hint = 'make it with labctl install --export-build DIR on the machine that built Exim';
-  let m: Partial<BuildManifest>;
+  const text = await readIfExists(path.join(dir, MANIFEST)).catch((err: NodeJS.ErrnoException) => {
+    throw usageError(`--from-build ${dir}: cannot read ${MANIFEST} there (${err.code ?? err.message})`, hint);
+  });
+  if (text === undefined) throw usageError(`--from-build ${dir}: no ${MANIFEST} there`, hint);
+  let m: Partial<BuildManifest> | null;
   try {
-    m = JSON.parse(await fs.readFile(file, 'utf8')) as Partial<BuildManifest>;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw usageError(`--from-build ${dir}: ${code === 'ENOENT' ? `no ${MANIFEST} there` : `${MANIFEST} is not valid JSON`}`, hint);
+    m = JSON.parse(text) as Partial<BuildManifest> | null;
+  } catch {
+    throw usageError(`--from-build ${dir}: ${MANIFEST} is not valid JSON`, hint);
   }
-  const names = [m.tarball, m.tree];
-  if (m.schema !== 1 || typeof m.version !== 'string' || typeof m.inputsKey !== 'string' || !m.machine || typeof m.make?.binDirectory !== 'string' || !names.every((n) => typeof n === 'string' && /^[A-Za-z0-9._/-]+$/.test(n) && !n.split('/').includes('..'))) {
-    throw usageError(`--from-build ${dir}: ${MANIFEST} is not a labctl build manifest`, hint);
+  if (!isManifest(m)) throw usageError(`--from-build ${dir}: ${MANIFEST} is not a labctl build manifest`, hint);
+  return m;
+}
+
+/**
+ * DIR's manifest when DIR already holds this build whole: the same inputs, and the tarball and
+ * the tree there with the digests the manifest records (a deleted or truncated file is exported
+ * again, not reported as up to date).
+ */
+export async function currentExport(dir: string, inputsKey: string | undefined): Promise<BuildManifest | undefined> {
+  const m = await readManifest(dir).catch(() => undefined);
+  if (!m || m.inputsKey !== inputsKey || !(await exists(path.join(dir, `${m.tarball}.asc`)))) return undefined;
+  for (const [name, sha] of [[m.tarball, m.tarballSha256], [m.tree, m.treeSha256]] as const) {
+    const file = path.join(dir, name);
+    if (!(await exists(file)) || (await sha256File(file)) !== sha) return undefined;
   }
-  return m as BuildManifest;
+  return m;
 }
 
 /**
@@ -113,7 +142,7 @@ export async function fromBuildOptions(o: InstallOptions): Promise<{ o: InstallO
  * error names the difference and what to do.
  */
 export async function checkPrebuilt(ctx: InstallContext, m: BuildManifest, dir: string): Promise<string> {
-  const here = await thisMachine();
+  const here = await machineKind();
   const redo = 'export the build again from a machine like this one, or run without --from-build';
   if (m.machine.arch !== here.arch || m.machine.os !== here.os) {
     throw new LabError(`--from-build ${dir}: built for ${m.machine.arch}, ${m.machine.os}; this machine is ${here.arch}, ${here.os}`, redo);
@@ -129,12 +158,15 @@ export async function checkPrebuilt(ctx: InstallContext, m: BuildManifest, dir: 
   return tree;
 }
 
-/** Only an earlier export (or nothing) is ever replaced: never a directory of something else. */
+/** Only an earlier export (or nothing) is ever replaced: never a file, nor a directory of something else. */
 export async function checkExportTarget(dir: string): Promise<void> {
   if (await readManifest(dir).then(() => true, () => false)) return;
-  if ((await fs.readdir(dir).catch(() => [])).length > 0) {
-    throw usageError(`--export-build ${dir}: the directory exists and is not a labctl build export (no ${MANIFEST})`, 'name a new or empty directory');
-  }
+  const other = 'name a new or empty directory';
+  const entries = await fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [];
+    throw usageError(`--export-build ${dir}: ${err.code === 'ENOTDIR' ? 'it is a file, not a directory' : `cannot read it (${err.code ?? err.message})`}`, other);
+  });
+  if (entries.length > 0) throw usageError(`--export-build ${dir}: the directory exists and is not a labctl build export (no ${MANIFEST})`, other);
 }
 
 /**
@@ -143,10 +175,8 @@ export async function checkExportTarget(dir: string): Promise<void> {
  */
 export async function exportBuild(ctx: InstallContext, dir: string, tarballPath: string, cacheDir: string): Promise<{ changed: boolean; manifest: BuildManifest }> {
   const version = ctx.release!.version;
-  const current = await readManifest(dir).catch(() => undefined);
-  if (current && current.inputsKey === ctx.inputsKey && (await exists(path.join(dir, current.tree))) && (await exists(path.join(dir, current.tarball)))) {
-    return { changed: false, manifest: current };
-  }
+  const current = await currentExport(dir, ctx.inputsKey);
+  if (current) return { changed: false, manifest: current };
   await checkExportTarget(dir);
   const { srcDir } = buildPaths(version);
   if (!(await exists(path.join(srcDir, 'Local', 'Makefile')))) throw new LabError(`no built tree at ${srcDir} to export`, 'run labctl install first (without --from-build)');
@@ -170,18 +200,14 @@ export async function exportBuild(ctx: InstallContext, dir: string, tarballPath:
       tarballSha256: await sha256File(tarballPath),
       tree,
       treeSha256: await sha256File(path.join(tmp, tree)),
-      machine: await thisMachine(),
+      machine: await machineKind(),
       builtOn: os.hostname(),
       exportedAt: new Date().toISOString(),
     };
     await writeAtomic(path.join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o644 });
     await setMode(tmp, 0o755);
-    if (await exists(dir)) {
-      const old = siblingTemp(path.resolve(dir), 'old');
-      await movePath(dir, old);
-      await movePath(tmp, dir);
-      await removePath(old);
-    } else {
+    if (await exists(dir)) await swapIn(tmp, dir);
+    else {
       await ensureDir(path.dirname(path.resolve(dir)));
       await movePath(tmp, dir);
     }
@@ -190,4 +216,23 @@ export async function exportBuild(ctx: InstallContext, dir: string, tarballPath:
     await removePath(tmp);
     forget();
   }
+}
+
+/**
+ * Puts the complete `tmp` where the earlier export `dir` was. DIR is missing only between the two
+ * renames: a failed second rename, or Ctrl-C there, puts the earlier export back.
+ */
+async function swapIn(tmp: string, dir: string): Promise<void> {
+  const old = siblingTemp(path.resolve(dir), 'old');
+  await movePath(dir, old);
+  const settle = onInterrupt(() => (existsSync(dir) ? removePathSync(old) : movePathSync(old, dir)));
+  try {
+    await movePath(tmp, dir);
+  } catch (err) {
+    await movePath(old, dir);
+    throw err;
+  } finally {
+    settle();
+  }
+  await removePath(old);
 }

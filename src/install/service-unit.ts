@@ -2,7 +2,7 @@ import ejs from 'ejs';
 import path from 'node:path';
 import { LabError } from '../errors.js';
 import { templatesDir } from './makefile.js';
-import { safePath } from './safe-path.js';
+import { safePath } from '../safe-names.js';
 
 export interface UnitOptions {
   binary: string;

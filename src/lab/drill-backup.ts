@@ -54,7 +54,6 @@ export interface BackupDrillResult {
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
-
 /** Removes the backup's retry and wait hints so each drill starts from the same place. */
 async function clearHints(host: LabMailHostSpec): Promise<void> {
   const db = path.join(labPaths.host(host.name).spool, 'db');
@@ -173,7 +172,7 @@ export async function backupMxDrill(state: LabState, opts: BackupDrillOptions): 
       const id = r.messageId.replace(/^<|>$/g, '');
       return { messageId: id, sent: r.acceptedAt, acceptedBy: r.mx, held: held.get(id)?.at, delivered: got.get(id)?.at };
     });
-    const firstHeld = Math.min(...acceptedOnBackup.map((r) => r.acceptedAt ?? Infinity));
+    const firstHeld = acceptedOnBackup.reduce((a, r) => Math.min(a, r.acceptedAt ?? Infinity), Infinity);
     const figures: BackupDrillFigures = {
       sent: n,
       heldOnBackup: held.size,

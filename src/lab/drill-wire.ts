@@ -50,7 +50,6 @@ async function hello(ns: string, pcap: string, stream: number) {
   return serverHello((await tshark(ns, [pcap, '-Y', `tcp.stream == ${stream} && tls.handshake.type == 2`, '-V'])).stdout);
 }
 
-
 export async function wireDrill(state: LabState, opts: WireOptions = {}): Promise<WireDrill> {
   const log = opts.log ?? (() => {});
   const { primary, partner: peer } = drillPair(state.spec, 'wire');

@@ -81,7 +81,6 @@ export async function renderLabConfigure(model: HostModel, host: LabMailHostSpec
   }, { mailboxLock: 'fcntl', ...opts });
 }
 
-
 /** The /etc files the host's namespace overlays: the machine's own, plus the host's lab users. */
 async function etcFiles(spec: LabSpec, host: LabMailHostSpec, users: LabUser[]): Promise<Record<string, string>> {
   const passwd = await fs.readFile('/etc/passwd', 'utf8');

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { fileSize, readFrom } from '../system/files.js';
 import { headerValue, splitMbox } from '../verify/mailbox.js';
 import { labPaths, type LabMailHostSpec } from './topology.js';
 
@@ -40,12 +41,12 @@ export function receptions(text: string, idPrefix: string): Map<string, LogEntry
 
 /** Mail log lines since a byte offset: lets a drill look only at what happened during it. */
 export async function logSize(host: LabMailHostSpec): Promise<number> {
-  return (await fs.stat(labPaths.host(host.name).mainlog).catch(() => ({ size: 0 }))).size;
+  return fileSize(labPaths.host(host.name).mainlog);
 }
 
+/** Read from the byte offset itself (the log is not decoded before it is cut). */
 export async function mainlogSince(host: LabMailHostSpec, offset: number): Promise<string> {
-  const text = await mainlog(host);
-  return Buffer.from(text, 'utf8').subarray(offset).toString('utf8');
+  return (await readFrom(labPaths.host(host.name).mainlog, offset)).toString('utf8');
 }
 
 export const mailboxPath = (host: LabMailHostSpec, user: string) => path.join(labPaths.host(host.name).mail, user);
@@ -70,7 +71,7 @@ export class MailboxFollower {
   }
 
   static async fromEndOf(file: string, idPrefix: string): Promise<MailboxFollower> {
-    return new MailboxFollower(file, idPrefix, (await fs.stat(file).catch(() => ({ size: 0 }))).size);
+    return new MailboxFollower(file, idPrefix, await fileSize(file));
   }
 
   /** Message-IDs starting with the prefix delivered since the start, in order, repeats kept. */
@@ -84,20 +85,6 @@ export class MailboxFollower {
       this.offset += cut;
     }
     return [...this.complete, ...idsIn(chunk.subarray(cut).toString('utf8'), this.idPrefix)];
-  }
-}
-
-async function readFrom(file: string, offset: number): Promise<Buffer> {
-  const fh = await fs.open(file, 'r').catch(() => undefined);
-  if (!fh) return Buffer.alloc(0);
-  try {
-    const { size } = await fh.stat();
-    if (size <= offset) return Buffer.alloc(0);
-    const buf = Buffer.alloc(size - offset);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
   }
 }
 

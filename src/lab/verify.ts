@@ -71,7 +71,6 @@ export function labTarget(state: LabState, host: LabMailHostSpec, o: TargetOverr
   };
 }
 
-
 /**
  * A message from a partner host (one that backs this host up, or any other lab host) to this
  * host, through the partner's own Exim: the TLS drill's one delivery (TLS session cache cleared,

@@ -25,7 +25,6 @@ const VIEW_SCRIPT = [
 
 export const EXIM_BIN = `${EXIM_DEFAULTS.binDirectory}/exim`;
 
-
 /** The argv that runs `command` inside a mail host's view. */
 export function viewArgv(host: LabMailHostSpec, hostName: string, command: readonly string[]): string[] {
   const p = labPaths.host(host.name);

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { exists, readIfExists, writeAtomic } from './files.js';
+import { osRelease } from './machine.js';
 import { run } from './run.js';
 
 export async function isAptBased(): Promise<boolean> {
@@ -54,8 +55,8 @@ export async function machineAptSources(): Promise<{ distro: string; files: { na
     const text = await readIfExists(name);
     if (text !== undefined) files.push({ name, text });
   }
-  const osRelease = (await readIfExists('/etc/os-release')) ?? '';
-  const distro = /^ID=("?)([a-z]+)\1$/m.exec(osRelease)?.[2] ?? 'debian';
+  const id = (await osRelease()).ID ?? '';
+  const distro = /^[a-z]+$/.test(id) ? id : 'debian';
   return { distro, files };
 }
 

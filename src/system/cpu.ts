@@ -1,5 +1,4 @@
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 
 /**
  * The machine's CPU time from /proc/stat, in clock ticks (USER_HZ, 100 a second on Linux): busy
@@ -9,6 +8,8 @@ import os from 'node:os';
 export interface CpuSample {
   busy: number;
   total: number;
+  /** The cpuN lines counted beside the total: the cores that total is over. */
+  cores: number;
 }
 
 const TICKS_PER_SECOND = 100;
@@ -18,7 +19,8 @@ export function parseProcStat(text: string): CpuSample {
   if (!line) throw new Error('/proc/stat has no "cpu" line');
   const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
   const busy = user + nice + system + irq + softirq + steal;
-  return { busy, total: busy + idle + iowait };
+  const cores = text.split('\n').filter((l) => /^cpu\d+\s/.test(l)).length;
+  return { busy, total: busy + idle + iowait, cores: cores || 1 };
 }
 
 export async function cpuSample(): Promise<CpuSample> {
@@ -34,8 +36,12 @@ export interface CpuUse {
   cores: number;
 }
 
-export function cpuUse(before: CpuSample, after: CpuSample, cores = os.availableParallelism()): CpuUse {
+/**
+ * The cores are those /proc/stat counts, the same ones its total is over (os.availableParallelism
+ * would give the process's affinity, another set under a cpuset or in a container).
+ */
+export function cpuUse(before: CpuSample, after: CpuSample): CpuUse {
   const busy = after.busy - before.busy;
   const total = after.total - before.total;
-  return { busySeconds: busy / TICKS_PER_SECOND, busyShare: total > 0 ? busy / total : 0, cores };
+  return { busySeconds: busy / TICKS_PER_SECOND, busyShare: total > 0 ? busy / total : 0, cores: after.cores };
 }

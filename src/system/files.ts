@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, promises as fs, constants, rmSync, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fs, constants, renameSync, rmSync, type WriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tar from 'tar';
@@ -130,6 +130,26 @@ export async function copyTree(src: string, dest: string): Promise<void> {
   await chownAll(src, dest);
 }
 
+/** A file's size in bytes; 0 when it is not there. */
+export async function fileSize(p: string): Promise<number> {
+  return (await fs.stat(p).catch(() => ({ size: 0 }))).size;
+}
+
+/** A file's bytes from `offset` to its end as it is now; empty when it is not there or not that long. */
+export async function readFrom(p: string, offset: number): Promise<Buffer> {
+  const fh = await fs.open(p, 'r').catch(() => undefined);
+  if (!fh) return Buffer.alloc(0);
+  try {
+    const { size } = await fh.stat();
+    if (size <= offset) return Buffer.alloc(0);
+    const buf = Buffer.alloc(size - offset);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
 /** The SHA-256 of a file's bytes, hex, read as a stream. */
 export async function sha256File(file: string): Promise<string> {
   const h = createHash('sha256');
@@ -151,6 +171,11 @@ export async function copyFile(src: string, dest: string, mode = 0o644): Promise
 /** Renames within one file system (atomic). */
 export async function movePath(from: string, to: string): Promise<void> {
   await fs.rename(from, to);
+}
+
+/** The same, synchronously: for SIGINT/SIGTERM cleanups. */
+export function movePathSync(from: string, to: string): void {
+  renameSync(from, to);
 }
 
 /** A new empty directory under the system's temporary directory. */

@@ -1,7 +1,7 @@
 /** Escaping by destination: a systemd unit and a Makefile get only plain absolute paths (issue 12, item 5). */
 import { describe, expect, it } from 'vitest';
 import { renderMakefile } from '../../src/install/makefile.js';
-import { safePath } from '../../src/install/safe-path.js';
+import { safePath } from '../../src/safe-names.js';
 import { renderUnit } from '../../src/install/service-unit.js';
 
 const HOSTILE = [

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Step } from '../../steps/types.js';
 import { isUpToDate, releaseOf, type InstallContext } from '../context.js';
-import { exportBuild, readManifest } from '../prebuilt.js';
+import { currentExport, exportBuild } from '../prebuilt.js';
 
 export const exportBuildStep: Step<InstallContext> = {
   id: 'export-build',
@@ -12,8 +12,8 @@ export const exportBuildStep: Step<InstallContext> = {
     const dir = ctx.o.exportBuild!;
     if (!ctx.release) return { done: false, detail: `the release, its signature and the built tree -> ${path.resolve(dir)}` };
     await isUpToDate(ctx);
-    const m = await readManifest(dir).catch(() => undefined);
-    return m && m.inputsKey === ctx.inputsKey ? { done: true, detail: `${dir} holds this build (Exim ${m.version}, inputs ${m.inputsKey})` } : { done: false, detail: `-> ${path.resolve(dir)}` };
+    const m = await currentExport(dir, ctx.inputsKey);
+    return m ? { done: true, detail: `${dir} holds this build (Exim ${m.version}, inputs ${m.inputsKey})` } : { done: false, detail: `-> ${path.resolve(dir)}` };
   },
   async apply(ctx) {
     const dir = path.resolve(ctx.o.exportBuild!);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { attemptLine, MailboxFollower } from '../../../src/lab/logs.js';
@@ -53,12 +53,19 @@ describe('following a mailbox during a drill', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'labctl-mbox-'));
     const file = path.join(dir, 'ahmed');
     try {
-      await writeFile(file, message('labrun-old-1@client.lab') + message('labrun-old-2@client.lab'));
+      // Mail from before the drill, under the drill's own prefix: only the start offset keeps it out.
+      await writeFile(file, message('labrun-new-0@client.lab') + message('labrun-old-2@client.lab'));
       const f = await MailboxFollower.fromEndOf(file, 'labrun-new');
       expect(await f.ids()).toEqual([]);
       // One complete message, another other run's, and one whose headers are written but not its body.
       const partial = message('labrun-new-2@client.lab', 'a long body\n');
       await appendFile(file, message('labrun-new-1@client.lab') + message('other-1@client.lab') + partial.slice(0, partial.indexOf('\n\n') + 1));
+      expect(await f.ids()).toEqual(['labrun-new-1@client.lab', 'labrun-new-2@client.lab']);
+      // What a poll has counted complete is not read again: changing those bytes changes nothing.
+      const text = await readFile(file, 'utf8');
+      const fh = await open(file, 'r+');
+      await fh.write('LABRUN-NEW-1', Buffer.byteLength(text.slice(0, text.indexOf('labrun-new-1'))));
+      await fh.close();
       expect(await f.ids()).toEqual(['labrun-new-1@client.lab', 'labrun-new-2@client.lab']);
       await appendFile(file, partial.slice(partial.indexOf('\n\n') + 1) + message('labrun-new-3@client.lab'));
       expect(await f.ids()).toEqual(['labrun-new-1@client.lab', 'labrun-new-2@client.lab', 'labrun-new-3@client.lab']);

@@ -35,14 +35,16 @@ describe('backup drill: per phase from the two main logs', () => {
 
 describe('backup drill: the machine\'s CPU ceiling', () => {
   // /proc/stat's first line: user nice system idle iowait irq softirq steal guest guest_nice (ticks).
-  const before = parseProcStat('cpu  1000 0 500 8000 100 0 50 0 0 0\ncpu0 1 2 3 4\n');
-  const after = parseProcStat('cpu  2400 0 1300 8200 120 0 150 0 0 0\ncpu0 1 2 3 4\n');
-  it('reads busy and total ticks (idle and iowait are not busy)', () => {
-    expect(before).toEqual({ busy: 1550, total: 9650 });
-    expect(after).toEqual({ busy: 3850, total: 12170 });
+  // The totals are over the cores listed after it (cpu0, cpu1): those are the cores counted.
+  const before = parseProcStat('cpu  1000 0 500 8000 100 0 50 0 0 0\ncpu0 500 0 250 4000 50 0 25 0 0 0\ncpu1 500 0 250 4000 50 0 25 0 0 0\nintr 1 2\n');
+  const after = parseProcStat('cpu  2400 0 1300 8200 120 0 150 0 0 0\ncpu0 1200 0 650 4100 60 0 75 0 0 0\ncpu1 1200 0 650 4100 60 0 75 0 0 0\nintr 1 2\n');
+  it('reads busy and total ticks (idle and iowait are not busy) and the cores they are over', () => {
+    expect(before).toEqual({ busy: 1550, total: 9650, cores: 2 });
+    expect(after).toEqual({ busy: 3850, total: 12170, cores: 2 });
+    expect(parseProcStat('cpu  1 0 0 1 0 0 0 0 0 0\ncpu0 1 0 0 1 0 0 0 0 0 0\ncpu3 0 0 0 0 0 0 0 0 0 0\ncpu7 0 0 0 0 0 0 0 0 0 0\n').cores).toBe(3);
   });
   it('CPU per message and the rate it allows at 100% of the cores', () => {
-    const use = cpuUse(before, after, 2);
+    const use = cpuUse(before, after);
     expect(use.busySeconds).toBe(23);
     expect(use.busyShare).toBeCloseTo(2300 / 2520, 5);
     const c = cpuCeiling(use, 1000)!;
@@ -50,8 +52,8 @@ describe('backup drill: the machine\'s CPU ceiling', () => {
     expect(describeCeiling(c)).toBe("CPU 23 ms per message (91% of 2 cores busy); at 100% of them the machine's ceiling is 87/s");
   });
   it('no messages or no CPU: no ceiling, not infinity', () => {
-    expect(cpuCeiling(cpuUse(before, after, 2), 0)).toBeUndefined();
-    expect(cpuCeiling(cpuUse(before, before, 2), 10)).toBeUndefined();
+    expect(cpuCeiling(cpuUse(before, after), 0)).toBeUndefined();
+    expect(cpuCeiling(cpuUse(before, before), 10)).toBeUndefined();
   });
   it('refuses a /proc/stat without its cpu line', () => {
     expect(() => parseProcStat('intr 1 2 3\n')).toThrow(/cpu/);

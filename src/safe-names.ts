@@ -1,11 +1,13 @@
 /**
+ * Names that go unescaped into a systemd unit or a Makefile, checked in one place.
+ *
  * Paths that go unescaped into a systemd unit or a Makefile (EJS `<%-`): only an absolute path of
  * letters, digits, `.`, `_`, `-` and `/` gets there. Anything else (a space, a quote, `$`, `;`, a
  * newline that would start a new unit line or Makefile rule) is refused before rendering.
  */
-import { EXIT, LabError } from '../errors.js';
+import { EXIT, LabError } from './errors.js';
 
-export const SAFE_PATH = /^\/[A-Za-z0-9._/-]+$/;
+const SAFE_PATH = /^\/[A-Za-z0-9._/-]+$/;
 
 export function safePath(what: string, value: string): string {
   if (!SAFE_PATH.test(value) || value.split('/').includes('..')) {
@@ -14,7 +16,10 @@ export function safePath(what: string, value: string): string {
   return value;
 }
 
-/** A system user name as EXIM_USER and the unit take it: lower case, at most 32 characters. */
+/**
+ * A system user name as EXIM_USER, the unit and useradd take it (POSIX portable, lower case, at
+ * most 32 characters); configure's user names (config/validate.ts) are held to the same rule.
+ */
 export const SAFE_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 export function safeUserName(what: string, value: string): string {
