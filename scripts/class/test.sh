@@ -304,16 +304,21 @@ PY
   exit 0
 fi
 
-# 8. verify on every student machine: no failed check, and 5a-backup-relay passes against its partner
+# 8. verify on every student machine: every check of the catalogue ran, none failed, and
+# 5a-backup-relay passes against its partner
 fail=0
+catalogue=$(node --input-type=module -e "import { CHECK_IDS } from '$repo/dist/verify/catalogue.js'; console.log(CHECK_IDS.join(' '))")
 for m in "${students[@]}"; do
   [ -s "$work/reports/$m.json" ] || { log "no report from $m"; fail=1; continue; }
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     const c = Object.fromEntries(r.checks.map((x) => [x.id, x]));
+    // Every check of the catalogue ran (a truncated report would otherwise pass with nothing failed).
+    const ids = r.checks.map((x) => x.id).join(" ");
+    if (ids !== process.argv[3]) { console.log(`${process.argv[2]}: checks ${ids}; expected ${process.argv[3]}`); process.exit(1); }
     console.log(`${process.argv[2]}: ${r.passed} passed, ${r.failed} failed, ${r.warned} warned, ${r.skipped} skipped; 5a-backup-relay ${c["5a-backup-relay"]?.status}: ${c["5a-backup-relay"]?.summary}`);
     for (const x of r.checks) if (x.status === "fail") console.log(`  fail ${x.id}: ${x.summary}`);
-    process.exit(c["5a-backup-relay"]?.status === "pass" && r.failed === 0 ? 0 : 1);' "$work/reports/$m.json" "$m" || fail=1
+    process.exit(c["5a-backup-relay"]?.status === "pass" && r.failed === 0 ? 0 : 1);' "$work/reports/$m.json" "$m" "$catalogue" || fail=1
 done
 
 # 9. the backup-MX drill across machines: the primary's Exim stopped with systemctl, a client on
@@ -386,7 +391,13 @@ t0=$(now)
 playbook >"$work/run2.log" 2>&1 || { tail -n 80 "$work/run2.log"; log "the second playbook run failed"; exit 1; }
 timing "playbook, rerun" "$t0"
 recap "$work/run2.log"
-changed=$(recap "$work/run2.log" | grep -E '^[a-z0-9]+ +:' | grep -v 'changed=0 ' || true)
+# One recap line per machine (host names may hold dots and dashes): fewer would leave hosts unchecked.
+recap_lines=$(recap "$work/run2.log" | grep -E '^[A-Za-z0-9._-]+ +: ok=' || true)
+if [ "$(grep -c . <<<"$recap_lines")" -ne "${#machines[@]}" ]; then
+  log "the rerun's recap has $(grep -c . <<<"$recap_lines") host lines, expected ${#machines[@]} (${machines[*]})"
+  fail=1
+fi
+changed=$(grep -v 'changed=0 ' <<<"$recap_lines" || true)
 if [ -n "$changed" ]; then
   log "the rerun changed something:"; echo "$changed"
   grep -E '^(changed|TASK)' "$work/run2.log" | grep -B1 '^changed' || true

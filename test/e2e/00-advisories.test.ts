@@ -113,10 +113,17 @@ describe('the advisory table against the releases\' ChangeLogs', () => {
 
   it('every advisory id the ChangeLog names for releases after 4.96 is in the table', () => {
     const known = new Set(advisories().flatMap((a) => [a.id, recordedAs(a)]));
+    let named = 0;
     for (const [release, text] of changelogs.get('4.100.1')) {
       if (compareVersions(release, '4.96') <= 0) continue;
-      for (const [id] of text.matchAll(ADVISORY_ID)) expect(known.has(id), `${id} (Exim ${release} section) is not in the advisory table`).toBe(true);
+      for (const [id] of text.matchAll(ADVISORY_ID)) {
+        named++;
+        expect(known.has(id), `${id} (Exim ${release} section) is not in the advisory table`).toBe(true);
+      }
     }
+    // The ChangeLog sections after 4.96 name most of the table's advisories: a section split or an
+    // id pattern that matched nothing would otherwise pass here having compared nothing.
+    expect(named).toBeGreaterThanOrEqual(advisories().length - 5);
   });
 
   for (const v of ['4.96', '4.98.2'] as const) {

@@ -376,6 +376,7 @@ describe.runIf(isRoot)('labctl install pre-flight and service (e2e)', () => {
     const start = await labctl(['service', 'start']);
     expect(start.exitCode, start.all).toBe(0);
     const pid = /pid (\d+)/.exec(start.stdout)?.[1];
+    expect(pid, start.stdout).toMatch(/^\d+$/);
     expect(await smtpBanner()).toMatch(/^220 /);
     const reload = await labctl(['service', 'reload']);
     expect(reload.exitCode, reload.all).toBe(0);

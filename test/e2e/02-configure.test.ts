@@ -188,6 +188,7 @@ describe.runIf(isRoot)('labctl configure (e2e, real Exim)', () => {
   it('a certificate Exim could not use leaves the installed file byte-identical and the daemon running', async () => {
     const before = await sha(CONFIGURE);
     const pid = await daemonPid();
+    expect(pid, 'the daemon must be running before this test').toBeGreaterThan(0);
     const r = await labctl(['configure', '--domain', DOMAIN, '--yes', '--tls-cert', '/nonexistent/cert.pem', '--tls-key', '/nonexistent/key.pem']);
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toMatch(/^labctl: --tls-cert: \/nonexistent\/cert\.pem does not exist$/m);
@@ -264,6 +265,7 @@ describe.runIf(isRoot)('labctl configure (e2e, real Exim)', () => {
     const before = await Promise.all(files.map(sha));
     const backups = (await fs.readdir('/usr/exim')).filter((n) => n.endsWith('.bak')).sort();
     const pid = await daemonPid();
+    expect(pid, 'the daemon must be running before this test').toBeGreaterThan(0);
 
     const r = await labctl(['configure', '--domain', DOMAIN, '--yes', '--json']);
     expect(r.exitCode, r.all).toBe(0);

@@ -14,6 +14,7 @@ import { paths } from '../../src/paths.js';
 import { buildReport } from '../../src/report/build.js';
 import { timelineFrom } from '../../src/report/timeline.js';
 import { allSections } from '../../src/report/model.js';
+import { outline, type SectionSpec } from '../../src/report/outline.js';
 import { labctl, repoRoot } from '../helpers/cli.js';
 import { isRoot, requireRoot } from '../helpers/root.js';
 
@@ -103,6 +104,11 @@ describe.runIf(isRoot)('labctl report (e2e, real evidence)', () => {
       expect((await heading.innerText()).trim()).toBe(s.title);
     }
     expect(await page.locator('.section-heading').count()).toBe(sections.length);
+    // And against the write-up's outline itself, which does not depend on the evidence: a section
+    // the report builder dropped would be missing from both lists above.
+    const titles = (specs: SectionSpec[]): string[] => specs.flatMap((x) => [x.title, ...titles(x.subsections ?? [])]);
+    const shown = (await page.locator('.section-heading').allInnerTexts()).map((t) => t.trim());
+    expect(titles(outline()).filter((t) => !shown.includes(t))).toEqual([]);
 
     for (const id of ['topology-svg', 'timeline-svg']) {
       const svg = page.locator(`svg#${id}`);
@@ -114,6 +120,7 @@ describe.runIf(isRoot)('labctl report (e2e, real evidence)', () => {
     }
 
     // Evidence wraps instead of overflowing the page.
+    expect(await page.locator('pre.evidence-text').count()).toBeGreaterThan(0);
     const overflowing = await page.$$eval('pre.evidence-text', (pres) => pres.filter((p) => p.scrollWidth > p.clientWidth + 1).length);
     expect(overflowing).toBe(0);
 

@@ -43,7 +43,8 @@ describe('prompts when values are missing and stdin is a terminal', () => {
   it('never prompts with --yes: a missing value is an error naming the flag', async () => {
     const r = await execa('script', ['-qec', `node '${labctlBin}' dns --yes`, '/dev/null'], { reject: false, timeout: 20_000, env: { NO_COLOR: '1' } });
     const out = strip(String(r.stdout));
-    expect(out).toContain('--domain');
+    expect(r.exitCode, out).toBe(2); // script -e passes the command's own exit status on
+    expect(out).toMatch(/^labctl: domain: is required \(the mail domain, e\.g\. st14\.sne24\.ru\)\r?\n {2}fix --domain/m);
     expect(out).not.toContain('Mail domain');
   }, 30_000);
 });

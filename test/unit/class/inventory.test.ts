@@ -82,7 +82,7 @@ describe('class inventory: --hosts', () => {
     expect(() => parsePlaces(['192.0.2.1'], 'f')).toThrow('expected a mapping');
     expect(() => parsePlaces({ 1: { host: 'a.example.org', port: 22 } }, 'f')).toThrow('unknown field port');
     expect(() => parsePlaces({ 1: { address: 'not-an-ip' } }, 'f')).toThrow('not an IPv4 or IPv6 address');
-    expect(() => parsePlaces({ 1: 'bad name!' }, 'f')).toThrow();
+    expect(() => parsePlaces({ 1: 'bad name!' }, 'f')).toThrow('--hosts f: 1: "bad name!" must not contain spaces');
   });
 });
 
@@ -90,7 +90,17 @@ describe('class inventory: input', () => {
   it('reads a count or a list of student numbers', () => {
     expect(parseStudents('3')).toEqual([1, 2, 3]);
     expect(parseStudents('14, 18')).toEqual([14, 18]);
-    for (const bad of ['1', '0', '-2', 'x', '2.5', '14,14', '14,', '241']) expect(() => parseStudents(bad), bad).toThrow();
+    const refusals: Record<string, RegExp> = {
+      '1': /a class needs at least 2 students/,
+      '0': /--students "0": expected a count of at least 2/,
+      '-2': /--students "-2": expected a count/,
+      x: /--students "x": expected a count/,
+      '2.5': /--students "2\.5": expected a count/,
+      '14,14': /student 14 is listed twice/,
+      '14,': /"" is not a student number/,
+      '241': /at most 240 students/,
+    };
+    for (const [bad, why] of Object.entries(refusals)) expect(() => parseStudents(bad), bad).toThrow(why);
   });
 
   it('prints bad input as one line and exits 2', async () => {

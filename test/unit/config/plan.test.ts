@@ -90,6 +90,10 @@ describe('configure plan (check mode over the step list)', () => {
 });
 
 // The certificate step's check and apply make and read a real CA and certificate: root (chown to root:exim).
+// Without root the tests below are skipped, so this one fails and says why (CI also fails on a skip).
+it('runs as root (the TLS certificate step chowns its files to root:exim)', () => {
+  expect(process.getuid?.(), 'run the unit tests as root: sudo npm test').toBe(0);
+});
 describe.runIf(process.getuid?.() === 0)('the TLS certificate step (root)', () => {
   const context = (o: ConfigureOptions): ConfigureContext => ({
     o,

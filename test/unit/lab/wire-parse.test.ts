@@ -42,9 +42,15 @@ describe('the wire drill reads a capture', () => {
   });
 
   it('fails the proof when the "TLS" message went in plaintext (--demo-plaintext)', () => {
+    // Both messages went to port 25 in plaintext: two SMTP streams, neither with STARTTLS.
     const streams = port25(demo);
-    expect(streams.some((s) => s.startTls)).toBe(false);
-    expect(findMarker(demo, 'LABCTL-WIRE-TLS-44D1CF777B2D')).toBeDefined();
+    expect(streams).toHaveLength(2);
+    expect(streams.map((s) => s.startTls)).toEqual([false, false]);
+    for (const s of streams) expect(s.plainCommands).toContain('250 Accepted'); // RCPT accepted, the message sent in the clear (BDAT)
+    const hit = findMarker(demo, 'LABCTL-WIRE-TLS-44D1CF777B2D');
+    expect(hit).toEqual({ packet: expect.any(Number), offset: expect.any(Number) });
+    const frame = demo.find((f) => f.number === hit!.packet)!;
+    expect(frame.payload.toString('latin1', hit!.offset, hit!.offset + 28)).toBe('LABCTL-WIRE-TLS-44D1CF777B2D');
   });
 
   it('names the frame where bytes after the switch stop being TLS records', () => {

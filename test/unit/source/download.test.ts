@@ -333,7 +333,7 @@ describe('.part files', () => {
     const base = await server();
     const dir = await tmp();
     await download(`${base}/exim4/exim-4.96.tar.xz`, path.join(dir, 'ok'));
-    await download(`${base}/exim4/exim-9.99.tar.xz`, path.join(dir, 'missing')).catch(() => undefined);
+    expect((await failure(download(`${base}/exim4/exim-9.99.tar.xz`, path.join(dir, 'missing')))).message).toMatch(/404/);
     expect(pendingInterruptCleanups()).toBe(0);
   });
 
