@@ -408,8 +408,31 @@ fi
 node "$repo/bin/labctl" report --class "$work/reports" --inventory "$work/class.yml" --html "$work/reports/class-report.html" || fail=1
 node "$repo/scripts/class/check-report.mjs" "$work/reports/class-report.html" "$work/reports/class-report.png" "${students[@]}" || fail=1
 
+# 12. --check is labctl's --dry-run: st14's configure file drifts (a line appended); a check run
+# reports st14's configure as a change it would make, every other host unchanged, and leaves the
+# drift in place. Then the file is put back.
+t0=$(now)
+conf=/usr/exim/configure
+on "$primary" "cp -p $conf $conf.classtest && echo '# drift (class test)' >> $conf"
+drifted=$(on "$primary" "sha256sum < $conf")
+if playbook --check >"$work/run3.log" 2>&1; then
+  recap "$work/run3.log"
+  for m in "${machines[@]}"; do
+    line=$(recap "$work/run3.log" | grep -E "^$m +: ok=" || true)
+    want='changed=0 '; [ "$m" = "$primary" ] && want='changed=[1-9]'
+    grep -qE "$want" <<<"$line" || { log "--check: $m's recap is '$line', expected $want"; fail=1; }
+  done
+  sed -n '/^TASK \[labctl_host : labctl configure\]/,/^$/p' "$work/run3.log" | grep -q "^changed: \[$primary\]" ||
+    { log "--check: labctl configure (--dry-run) did not report the drift on $primary as a change"; fail=1; }
+  [ "$(on "$primary" "sha256sum < $conf")" = "$drifted" ] || { log "--check changed $conf on $primary"; fail=1; }
+else
+  tail -n 60 "$work/run3.log"; log "ansible-playbook --check failed"; fail=1
+fi
+on "$primary" "mv $conf.classtest $conf"
+timing "playbook --check" "$t0"
+
 refused=$(grep -c ' refused ' "$work/egress.log" || true)
 log "egress: $(grep -c ' allowed ' "$work/egress.log" || true) connections allowed, $refused refused"
-[ "$fail" -eq 0 ] && log "passed: playbook, verify on ${students[*]} (5a-backup-relay included), backup-MX drill ($drill_n messages, each once), changed=0 rerun, class report" || log "FAILED"
+[ "$fail" -eq 0 ] && log "passed: playbook, verify on ${students[*]} (5a-backup-relay included), backup-MX drill ($drill_n messages, each once), changed=0 rerun, class report, --check as --dry-run" || log "FAILED"
 exit "$fail"
 }
