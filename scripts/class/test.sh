@@ -409,21 +409,22 @@ node "$repo/bin/labctl" report --class "$work/reports" --inventory "$work/class.
 node "$repo/scripts/class/check-report.mjs" "$work/reports/class-report.html" "$work/reports/class-report.png" "${students[@]}" || fail=1
 
 # 12. --check is labctl's --dry-run: st14's configure file drifts (a line appended); a check run
-# reports st14's configure as a change it would make, every other host unchanged, and leaves the
-# drift in place. Then the file is put back.
+# reports labctl configure (--dry-run, exact) as a change on st14 only, changes nothing on any
+# machine (the drift stays; the DNS server's tasks are all unchanged), and fails nowhere. labctl
+# install's dry run cannot tell without fetching whether the release changed, so it always plans
+# the install: its task is not judged here (README). Then the file is put back.
 t0=$(now)
 conf=/usr/exim/configure
 on "$primary" "cp -p $conf $conf.classtest && echo '# drift (class test)' >> $conf"
 drifted=$(on "$primary" "sha256sum < $conf")
 if playbook --check >"$work/run3.log" 2>&1; then
   recap "$work/run3.log"
-  for m in "${machines[@]}"; do
-    line=$(recap "$work/run3.log" | grep -E "^$m +: ok=" || true)
-    want='changed=0 '; [ "$m" = "$primary" ] && want='changed=[1-9]'
-    grep -qE "$want" <<<"$line" || { log "--check: $m's recap is '$line', expected $want"; fail=1; }
+  configure_task=$(sed -n '/^TASK \[labctl_host : labctl configure\]/,/^$/p' "$work/run3.log")
+  for m in "${students[@]}"; do
+    want=ok; [ "$m" = "$primary" ] && want=changed
+    grep -q "^$want: \[$m\]" <<<"$configure_task" || { log "--check: labctl configure on $m is not '$want':"; echo "$configure_task"; fail=1; }
   done
-  sed -n '/^TASK \[labctl_host : labctl configure\]/,/^$/p' "$work/run3.log" | grep -q "^changed: \[$primary\]" ||
-    { log "--check: labctl configure (--dry-run) did not report the drift on $primary as a change"; fail=1; }
+  recap "$work/run3.log" | grep -qE '^dns +: ok=[0-9]+ +changed=0 ' || { log "--check: the DNS server's recap shows a change"; fail=1; }
   [ "$(on "$primary" "sha256sum < $conf")" = "$drifted" ] || { log "--check changed $conf on $primary"; fail=1; }
 else
   tail -n 60 "$work/run3.log"; log "ansible-playbook --check failed"; fail=1
