@@ -1,8 +1,6 @@
 /**
- * Names that go unescaped into a systemd unit or a Makefile, checked in one place.
- *
- * Paths that go unescaped into a systemd unit or a Makefile (EJS `<%-`): only an absolute path of
- * letters, digits, `.`, `_`, `-` and `/` gets there. Anything else (a space, a quote, `$`, `;`, a
+ * Paths and user names that go unescaped into a systemd unit or a Makefile (EJS `<%-`), checked in
+ * one place. Only an absolute path of letters, digits, `.`, `_`, `-` and `/` gets there. Anything else (a space, a quote, `$`, `;`, a
  * newline that would start a new unit line or Makefile rule) is refused before rendering.
  */
 import { EXIT, LabError } from './errors.js';

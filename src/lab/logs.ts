@@ -14,10 +14,6 @@ export interface LogEntry {
   line: string;
 }
 
-export async function mainlog(host: LabMailHostSpec): Promise<string> {
-  return fs.readFile(labPaths.host(host.name).mainlog, 'utf8').catch(() => '');
-}
-
 const STAMP = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{3}))? /;
 
 export function parseStamp(line: string): number | undefined {
