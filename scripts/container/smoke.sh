@@ -8,6 +8,7 @@
 #   c. labctl configure, labctl verify --json (only the documented DNS warnings and skips);
 #   g. mail through the daemon under the unit's hardening: a local delivery to /var/mail, and a
 #      DKIM-signed remote delivery to a sink (its own network namespace, MX from dnsmasq);
+#   s. each feature's own checks, scripts/container/smoke.d/*.sh (sourced, in name order);
 #   d. --tls required through systemctl reload: same MainPID, a plaintext MAIL refused;
 #      labctl service reload runs systemctl reload;
 #   e. systemctl disable --now, daemon-reload, enable --now, restart, and kill -9: Restart=on-failure
@@ -150,6 +151,19 @@ ok "DKIM signing by the daemon under systemd: $(head -n 1 "$work/dkim.txt")"
 cp "$work/resolv.conf" /etc/resolv.conf
 kill "$(cat "$work/dnsmasq.pid")" "$sink_pid" 2>/dev/null || true
 ip netns del smoke-sink
+
+# --- s. the smoke checks of each feature (scripts/container/smoke.d/*.sh, in name order) -------
+# Each file is sourced here, with the daemon running under systemd as configure left it, and may
+# use ok, fail, wait_until, greets, main_pid and labctl; it must leave the daemon running.
+for part in scripts/container/smoke.d/*.sh; do
+  [ -e "$part" ] || continue
+  echo "== $(basename "$part")"
+  t0=$(now)
+  # shellcheck disable=SC1090
+  source "$part"
+  timing "$(basename "$part" .sh)" "$t0"
+  [ "$(systemctl is-active exim)" = active ] || fail "$(basename "$part") left exim.service $(systemctl is-active exim || true)"
+done
 
 # --- d. a new setting through systemctl reload --------------------------------------------------
 pid=$(main_pid)
