@@ -1,5 +1,4 @@
 import { Command, CommanderError } from 'commander';
-import chalk from 'chalk';
 import { createRequire } from 'node:module';
 import { EXIT, LabError } from './errors.js';
 import { installInterruptHandlers } from './system/interrupt.js';
@@ -12,11 +11,14 @@ import { registerReport } from './commands/report.js';
 import { registerLab } from './commands/lab.js';
 import { registerMirror } from './commands/mirror.js';
 import { registerClass } from './commands/class.js';
-import { WAIT_OPTION } from './commands/locked.js';
+import { WAIT_OPTION } from './commands/wait-option.js';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 
-/** Builds the commander program; each command file wires its own flags and action. */
+/**
+ * Builds the commander program; each command file wires its own flags and help, and loads its
+ * action only when it runs (src/commands/lazy.ts), so --version and --help load almost nothing.
+ */
 export function buildProgram(): Command {
   const program = new Command('labctl')
     .description('Reproduces the Lab 3 MTA exercise with a real Exim built from source')
@@ -46,15 +48,17 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv.filter((a, i) => i < 2 || a !== '--debug'));
   } catch (err) {
-    process.exitCode = reportError(err, debug);
+    process.exitCode = await reportError(err, debug);
   }
 }
 
-function reportError(err: unknown, debug: boolean): number {
+async function reportError(err: unknown, debug: boolean): Promise<number> {
   if (err instanceof CommanderError) {
     // Help and version exit through here with code 0; commander already printed the message.
     return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
+  // Loaded here, not at startup: only an error needs colour from this file.
+  const { default: chalk } = await import('chalk');
   if (err instanceof LabError) {
     console.error(chalk.red(`labctl: ${err.message}`));
     if (err.hint) console.error(`  ${err.hint}`);

@@ -1,41 +1,5 @@
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
-import { buildInventory, checkTemplate, parsePairing, parsePlaces, parseStudents, renderInventory } from '../class/inventory.js';
-import { usageError } from '../errors.js';
-import { writeAtomic } from '../system/files.js';
-import { writeClassReport } from './class-report.js';
-
-interface InventoryFlags {
-  students?: string;
-  domain?: string;
-  pairs?: string;
-  hosts?: string;
-  subnet: string;
-  out?: string;
-}
-
-interface ReportFlags {
-  inventory?: string;
-  out?: string;
-  html?: string;
-}
-
-async function readPlaces(file: string) {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw usageError(`--hosts ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-  let data: unknown;
-  try {
-    data = parse(text);
-  } catch (err) {
-    throw usageError(`--hosts ${file}: not YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
-  }
-  return parsePlaces(data, file);
-}
+import { lazy } from './lazy.js';
 
 export function registerClass(program: Command): void {
   const cls = program.command('class').description('run the lab for a class on many machines: an Ansible inventory for ansible/site.yml, and the class report');
@@ -48,22 +12,7 @@ export function registerClass(program: Command): void {
     .option('--hosts <file>', 'YAML or JSON: dns and each student (number or host name) to an address, a host name or {host, address}')
     .option('--subnet <cidr>', 'without --hosts: addresses from this network, dns .2 and students from .11', '10.77.0.0/24')
     .option('--out <file>', 'write the inventory here instead of printing it')
-    .action(async (flags: InventoryFlags) => {
-      const students = parseStudents(flags.students);
-      const domainTemplate = checkTemplate(flags.domain);
-      const pairing = parsePairing(flags.pairs);
-      const places = flags.hosts ? await readPlaces(flags.hosts) : undefined;
-      const inventory = buildInventory({ students, domainTemplate, pairing, places, subnet: flags.subnet });
-      const header = [
-        `Written by labctl class inventory: ${students.length} students (${domainTemplate}), ${pairing}.`,
-        'Use with the playbook: ansible-playbook -i THIS_FILE ansible/site.yml',
-      ].join('\n');
-      const text = renderInventory(inventory, header);
-      if (flags.out) {
-        await writeAtomic(flags.out, text);
-        console.error(`wrote ${flags.out}: ${inventory.students.map((s) => s.name).join(', ')} and dns`);
-      } else process.stdout.write(text);
-    });
+    .action(lazy(() => import('./actions/class.js'), 'inventoryAction'));
 
   cls
     .command('report')
@@ -72,8 +21,5 @@ export function registerClass(program: Command): void {
     .option('--inventory <file>', "the class inventory, for each student's domain")
     .option('--out <file>', 'write the Markdown report here instead of printing it')
     .option('--html <file>', 'also write the HTML page (as labctl report --class does)')
-    .action(async (dir: string, flags: ReportFlags) => {
-      const { students, written } = await writeClassReport({ dir, inventory: flags.inventory, markdown: flags.out ?? '-', html: flags.html });
-      for (const f of written) console.error(`wrote ${f}: ${students.length} students`);
-    });
+    .action(lazy(() => import('./actions/class.js'), 'classReportAction'));
 }

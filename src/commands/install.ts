@@ -1,84 +1,9 @@
 import type { Command } from 'commander';
-import { confirm } from '@inquirer/prompts';
-import { install, planInstall, showMakefile, type InstallOptions } from '../install/index.js';
-import { safePath, safeUserName } from '../safe-names.js';
-import { isQueueInterval } from '../install/service-unit.js';
-import { usageError } from '../errors.js';
 import { EXIM_DEFAULTS, paths } from '../paths.js';
-import { SOURCE_CHOICES, type SourceChoice } from '../source/candidates.js';
-import { DEFAULT_MIRROR } from '../source/mirror.js';
-import { parseTrustedFingerprint, trustedFingerprints } from '../source/pinned.js';
-import { isValidVersion } from '../source/versions.js';
-import { StepLines } from '../ui/steps.js';
-import { locked } from './locked.js';
-
-interface InstallFlags {
-  source: string;
-  mirror?: string;
-  allowDowngrade?: boolean;
-  version?: string;
-  cache: string;
-  keyring?: string;
-  trust: string[];
-  binDirectory: string;
-  configureFile: string;
-  eximUser: string;
-  with: string[];
-  queueInterval?: string;
-  labMode?: boolean;
-  removeExisting?: boolean;
-  yes?: boolean;
-  dryRun?: boolean;
-  json?: boolean;
-  showMakefile?: boolean;
-  fromBuild?: string;
-  exportBuild?: string;
-}
+import { DEFAULT_MIRROR, SOURCE_CHOICES } from '../source/candidates.js';
+import { lazy } from './lazy.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
-const FEATURES = ['spf', 'dmarc'];
-
-function toOptions(f: InstallFlags): InstallOptions {
-  if (f.version !== undefined && !isValidVersion(f.version)) throw usageError(`--version "${f.version}" is not an Exim version`, 'use a release number such as 4.96 or 4.98.2');
-  for (const w of f.with) if (!FEATURES.includes(w)) throw usageError(`--with ${w}: unknown feature`, `known: ${FEATURES.join(', ')}`);
-  const queueInterval = f.labMode ? '1m' : f.queueInterval;
-  if (queueInterval !== undefined && !isQueueInterval(queueInterval)) throw usageError(`--queue-interval "${queueInterval}" is not an interval`, 'use a number and a unit, e.g. 30m, 1m or 90s');
-  safePath('--bin-directory', f.binDirectory);
-  safePath('--configure-file', f.configureFile);
-  safeUserName('--exim-user', f.eximUser);
-  if (!(SOURCE_CHOICES as readonly string[]).includes(f.source)) throw usageError(`--source ${f.source}: unknown source`, `use one of ${SOURCE_CHOICES.join(', ')}`);
-  if (f.source === 'mirror' && !f.mirror) throw usageError('--source mirror needs --mirror DIR|URL', 'name the directory that holds the exim-<version>.tar.* files');
-  if (f.mirror && f.source !== 'mirror' && f.source !== 'auto') throw usageError(`--mirror cannot be combined with --source ${f.source}`, 'drop --source, or use --source mirror');
-  if (f.fromBuild !== undefined) {
-    if (f.mirror || f.source !== 'auto') throw usageError('--from-build DIR brings its own release: it cannot be combined with --mirror or --source', 'drop --mirror and --source');
-    if (f.exportBuild) throw usageError('--from-build and --export-build together would copy a build that was copied', 'export from the machine that built it');
-  }
-  const interactive = !!process.stdin.isTTY && !f.yes;
-  return {
-    source: f.source as SourceChoice,
-    mirror: f.mirror,
-    allowDowngrade: !!f.allowDowngrade,
-    version: f.version,
-    cacheDir: f.cache,
-    keyringFile: f.keyring,
-    trusted: trustedFingerprints(f.trust.map(parseTrustedFingerprint)),
-    binDirectory: f.binDirectory,
-    configureFile: f.configureFile,
-    eximUser: f.eximUser,
-    spf: f.with.includes('spf'),
-    dmarc: f.with.includes('dmarc'),
-    queueInterval,
-    removeExisting: !!f.removeExisting,
-    yes: !!f.yes,
-    confirm: async (message) => {
-      if (!interactive) throw usageError(`${message.replace(/\?$/, '')}: there is no terminal to ask`, 'add --yes to answer yes');
-      return confirm({ message, default: false });
-    },
-    json: !!f.json,
-    ...(f.fromBuild !== undefined ? { fromBuild: f.fromBuild } : {}),
-    ...(f.exportBuild !== undefined ? { exportBuild: f.exportBuild } : {}),
-  };
-}
 
 export function registerInstall(program: Command): void {
   program
@@ -104,28 +29,5 @@ export function registerInstall(program: Command): void {
     .option('--json', 'print the step results as JSON')
     .option('--export-build <dir>', 'after installing, write the release (tarball, signature) and its built tree as DIR, for --from-build on other machines')
     .option('--from-build <dir>', 'install the release and built tree that --export-build wrote as DIR, without compiling (same architecture, OS release and build settings; the signature is checked as for a mirror)')
-    .action(locked((f: InstallFlags) => (f.dryRun || f.showMakefile ? 'shared' : 'exclusive'), (flags: InstallFlags) => ({ flags, o: toOptions(flags) }), async ({ flags, o }) => {
-      const lines = new StepLines(flags.dryRun ? 'check' : 'apply', !!flags.json);
-      const steps = () => lines.records.map(({ id, title, status, detail, ms }) => ({ id, title, status, detail, ms: Math.round(ms) }));
-      if (flags.showMakefile) {
-        console.log(await showMakefile(o, lines));
-        return;
-      }
-      if (flags.dryRun) {
-        await planInstall(o, lines);
-        if (flags.json) console.log(JSON.stringify({ dryRun: true, steps: steps() }, null, 2));
-        return;
-      }
-      try {
-        const state = await install(o, lines);
-        if (flags.json) console.log(JSON.stringify({ ok: true, version: state.version, signature: state.signature, steps: steps() }, null, 2));
-        else {
-          const changed = lines.records.some((r) => r.status === 'changed');
-          console.log(changed ? `Exim ${state.version} is installed and running.` : `Nothing to do: Exim ${state.version} is installed and running.`);
-        }
-      } catch (err) {
-        if (flags.json) console.log(JSON.stringify({ ok: false, error: err instanceof Error ? err.message : String(err), steps: steps() }, null, 2));
-        throw err;
-      }
-    }));
+    .action(lazy(() => import('./actions/install.js'), 'installAction'));
 }

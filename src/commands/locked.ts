@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { usageError } from '../errors.js';
 import { acquireLock, type LockMode } from '../system/lock.js';
 import { showCommand } from '../system/run.js';
+import { parseWait } from './wait-option.js';
 
 /**
  * The lock in the command layer: a command that changes the machine registers its action as
@@ -9,23 +9,6 @@ import { showCommand } from '../system/run.js';
  * A mode may depend on the command's arguments and flags (a dry run only reads).
  */
 export type LockFor<A extends unknown[]> = LockMode | ((...args: A) => LockMode);
-
-/** The root option `labctl --wait SECONDS <command>`. */
-export const WAIT_OPTION = {
-  flags: '--wait <seconds>',
-  description: 'when another labctl holds the lock, wait up to this long for it (default 0: exit 75 at once)',
-} as const;
-
-const MAX_WAIT_SECONDS = 24 * 3600;
-
-export function parseWait(value: unknown): number {
-  if (value === undefined) return 0;
-  const n = Number(value);
-  if (typeof value !== 'string' || !/^\d+(\.\d+)?$/.test(value) || n > MAX_WAIT_SECONDS) {
-    throw usageError(`--wait "${String(value)}" is not a number of seconds from 0 to ${MAX_WAIT_SECONDS}`);
-  }
-  return n;
-}
 
 type Action<A extends unknown[]> = (...args: A) => void | Promise<void>;
 

@@ -1,34 +1,6 @@
-import path from 'node:path';
 import type { Command } from 'commander';
-import { usageError } from '../errors.js';
 import { paths } from '../paths.js';
-import { writeReport } from '../report/write.js';
-import { writeClassReport } from './class-report.js';
-import { locked } from './locked.js';
-
-interface ReportFlags {
-  out: string;
-  html: string | false;
-  host?: string;
-  history?: boolean;
-  class?: string;
-  inventory?: string;
-}
-
-/** --class DIR: the HTML page (default DIR/class-report.html), Markdown only with --out. */
-async function classReport(flags: ReportFlags, command: Command): Promise<void> {
-  const dir = flags.class!;
-  if (flags.host !== undefined || flags.history) throw usageError('--host and --history are for the evidence report, not --class');
-  const given = (name: string) => command.getOptionValueSource(name) !== 'default';
-  const html = flags.html === false ? undefined : given('html') ? flags.html : path.join(dir, 'class-report.html');
-  const markdown = given('out') ? flags.out : undefined;
-  if (!html && !markdown) throw usageError('--class with --no-html writes nothing', 'add --out FILE for the Markdown table');
-  const { students, written } = await writeClassReport({ dir, inventory: flags.inventory, html, markdown });
-  const log = markdown === '-' ? console.error : console.log;
-  for (const f of written) log(`wrote ${f}`);
-  const count = (st: string) => students.reduce((n, s) => n + s.checks.filter((c) => c.status === st).length, 0);
-  log(`${students.length} students: ${count('pass')} pass, ${count('fail')} fail, ${count('warn')} warn, ${count('skip')} skipped`);
-}
+import { lazy } from './lazy.js';
 
 export function registerReport(program: Command): void {
   program
@@ -46,33 +18,5 @@ export function registerReport(program: Command): void {
       `\nEvidence is read from ${paths.evidenceDir} (set LABCTL_STATE_DIR to read another state directory).\n` +
         'Items with no evidence are listed as missing, each with the command that produces it.',
     )
-    .action(async (flags: ReportFlags, command: Command) => {
-      // The class report reads only the files it is given: no lock, no evidence store.
-      if (flags.class !== undefined) return classReport(flags, command);
-      if (flags.inventory !== undefined) throw usageError('--inventory goes with --class DIR');
-      return evidenceReport(flags, command);
-    });
+    .action(lazy(() => import('./actions/report.js'), 'reportAction'));
 }
-
-/** The flags, checked before the lock is asked for (a bad one exits 2). */
-function checkFlags(flags: ReportFlags, _command: Command): ReportFlags {
-  if (flags.host !== undefined && !/^[a-z][a-z0-9-]{0,30}$/.test(flags.host)) throw usageError(`--host "${flags.host}" is not a lab host name`, 'use a name such as st14 or st18');
-  if (!flags.out) throw usageError('--out needs a file name', 'use --out report.md, or --out - for standard output');
-  return flags;
-}
-
-const evidenceReport = locked('shared', checkFlags, async (flags) => {
-  const { report, markdown, written } = await writeReport({
-    out: flags.out,
-    html: flags.html || undefined,
-    host: flags.host,
-    history: !!flags.history,
-  });
-  if (flags.out === '-') process.stdout.write(markdown);
-  const c = report.counts;
-  const log = flags.out === '-' ? console.error : console.log;
-  for (const f of written) log(`wrote ${f}`);
-  log(`${report.recordCount} evidence records: ${c.pass} pass, ${c.fail} fail, ${c.warn} warn, ${c.skip} skipped, ${c.missing} missing`);
-  if (report.recordCount === 0) log(`no evidence in ${paths.evidenceDir}: run labctl install, labctl verify and the lab drills first`);
-  for (const m of report.missing) log(`  missing ${m.key}: run ${m.command}`);
-});

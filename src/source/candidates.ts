@@ -7,6 +7,8 @@
 import { compareVersions, isReleaseCandidate, type TarballFormat } from './versions.js';
 
 export const SOURCE_CHOICES = ['auto', 'official', 'mirror', 'debian'] as const;
+/** exim.org's release directory, the official source. */
+export const DEFAULT_MIRROR = 'https://ftp.exim.org/pub/exim/exim4/';
 export type SourceChoice = (typeof SOURCE_CHOICES)[number];
 export type SourceKind = Exclude<SourceChoice, 'auto'>;
 

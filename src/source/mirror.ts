@@ -20,7 +20,6 @@ import {
   type TarballFormat,
 } from './versions.js';
 
-export const DEFAULT_MIRROR = 'https://ftp.exim.org/pub/exim/exim4/';
 export const KEYRING_NAME = 'Exim-Maintainers-Keyring.asc';
 
 /** Subdirectories searched for releases: `''` is the mirror directory itself. */

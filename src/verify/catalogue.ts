@@ -44,4 +44,4 @@ export const CATALOGUE: readonly CheckDef[] = [
   daneTlsa,
 ];
 
-export const CHECK_IDS = CATALOGUE.map((c) => c.id);
+export { CHECK_IDS } from './help.js';

@@ -1,5 +1,6 @@
 /** The verify API for other parts of labctl (the lab runs these against each of its hosts). */
-export { runChecks, runOne, selectChecks, summarize, DEFAULT_TIMEOUT_MS } from './runner.js';
+export { runChecks, runOne, selectChecks, summarize } from './runner.js';
+export { DEFAULT_TIMEOUT_MS } from './help.js';
 export { CATALOGUE, CHECK_IDS } from './catalogue.js';
 export { localTarget, loadStoredModel, type TargetOverrides } from './target.js';
 export { renderChecklist, toJson } from './render.js';

@@ -2,9 +2,8 @@ import { usageError } from '../errors.js';
 import type { EvidenceItem } from '../evidence/store.js';
 import { CATALOGUE } from './catalogue.js';
 import { Facts } from './facts.js';
+import { DEFAULT_TIMEOUT_MS } from './help.js';
 import type { CheckDef, CheckResult, RunChecksOptions, VerifyReport, VerifyTarget } from './types.js';
-
-export const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** Picks the checks to run, in catalogue order; unknown ids are a usage error. */
 export function selectChecks(all: readonly CheckDef[], only?: string[], skip?: string[]): CheckDef[] {

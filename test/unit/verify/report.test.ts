@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Chalk } from 'chalk';
 import { renderChecklist, toJson } from '../../../src/verify/render.js';
 import { runChecks, selectChecks, summarize } from '../../../src/verify/runner.js';
-import { CHECK_IDS } from '../../../src/verify/catalogue.js';
+import { CATALOGUE, CHECK_IDS } from '../../../src/verify/catalogue.js';
 import type { CheckDef, CheckResult, VerifyTarget } from '../../../src/verify/types.js';
 import { LabError } from '../../../src/errors.js';
 
@@ -43,6 +43,10 @@ describe('the catalogue', () => {
       // issue 13
       'dmarc-record', 'dmarc-result', 'tls-rpt', 'mta-sts', 'ptr', 'dkim-key-match', 'dane-tlsa',
     ]);
+  });
+
+  it('is in the order of the list verify --help prints', () => {
+    expect(CATALOGUE.map((c) => c.id)).toEqual(CHECK_IDS);
   });
 
   it('--only and --skip pick checks; unknown ids are a usage error (exit 2)', () => {

@@ -1,0 +1,16 @@
+import { serviceControl, type ServiceAction } from '../../system/service.js';
+import { usageError } from '../../errors.js';
+import { locked } from '../locked.js';
+import { SERVICE_ACTIONS } from '../service.js';
+
+function parseAction(action: string): ServiceAction {
+  if (!(SERVICE_ACTIONS as readonly string[]).includes(action)) throw usageError(`unknown service action "${action}"`, `use one of ${SERVICE_ACTIONS.join(', ')}`);
+  return action as ServiceAction;
+}
+
+/** `labctl service ACTION`: status shares the lock, the others change the daemon and hold it alone. */
+export const serviceAction = locked((action: string) => (action === 'status' ? 'shared' : 'exclusive'), parseAction, async (action) => {
+  const st = await serviceControl(action);
+  console.log(st.running ? `exim: running (pid ${st.pid}, via ${st.manager})` : `exim: not running (via ${st.manager})`);
+  if (action === 'status' && !st.running) process.exitCode = 1;
+});

@@ -1,0 +1,14 @@
+/**
+ * What `labctl verify --help` shows at startup, without loading the checks: their ids, in the
+ * catalogue's order (test/unit/verify/report.test.ts holds catalogue.ts to this list), and the
+ * default time limit per check.
+ */
+export const CHECK_IDS = [
+  '1a-no-other-mta', '1b-current-release', '1c-signature', '1d-build-options', 'install-version', 'daemon-listening',
+  '3a-route-local', '3b-local-delivery', '3c-postmaster', '4a-dns-mx', '5a-backup-relay', 'relay-refused',
+  '6-starttls', '7a-smtps', '7b-tls-required', 'tls-policy', 'spf-record', 'dkim-signature', 'queue',
+  // Beyond the write-up: the records receivers and senders check a mail domain by.
+  'dmarc-record', 'dmarc-result', 'tls-rpt', 'mta-sts', 'ptr', 'dkim-key-match', 'dane-tlsa',
+] as const;
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
