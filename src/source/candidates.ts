@@ -19,6 +19,8 @@ export interface Candidate {
   ascUrl: string;
   /** The tarball's SHA-256 and size as the source's signed index states them (Debian's Sources). */
   expected?: { sha256: string; size: number };
+  /** The same for its `.asc`: Debian's Sources lists the signature file too. */
+  expectedAsc?: { sha256: string; size: number };
 }
 
 export interface Origin {

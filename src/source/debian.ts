@@ -4,8 +4,9 @@
  * machine's apt configuration is never touched). The `deb-src` lines are derived from the
  * machine's own archive URIs, for its own release and the later suites, which hold newer exim4
  * sources. Only `exim4_<v>.orig.tar.xz` and its `.asc` are fetched, later, by the selection: the
- * tarball is upstream's byte for byte, its digest is checked against the archive's signed index,
- * and its upstream signature against labctl's pinned keys.
+ * tarball is upstream's byte for byte; its digest and the `.asc`'s are checked against the
+ * archive's signed index (the Sources file apt verified), and its upstream signature against
+ * labctl's pinned keys.
  */
 import path from 'node:path';
 import { LabError } from '../errors.js';
@@ -45,7 +46,8 @@ export async function debianOrigin(opts: { cacheDir: string; version?: string; l
   const candidates = newestFirst(
     signed.map((s) => {
       const tarballUrl = `${uri}/${s.directory}/${s.tarball.name}`;
-      return { version: s.version, format: 'xz' as const, tarballUrl, ascUrl: `${uri}/${s.directory}/${s.asc!.name}`, expected: { sha256: s.tarball.sha256, size: s.tarball.size } };
+      const asc = s.asc!;
+      return { version: s.version, format: 'xz' as const, tarballUrl, ascUrl: `${uri}/${s.directory}/${asc.name}`, expected: { sha256: s.tarball.sha256, size: s.tarball.size }, expectedAsc: { sha256: asc.sha256, size: asc.size } };
     }),
   );
   const chosen = opts.version ? candidates.filter((c) => c.version === opts.version) : candidates;

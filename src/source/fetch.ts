@@ -4,7 +4,10 @@
  * exim.org cannot be reached) for its releases, newest first, and returns the newest one whose
  * signature a trusted key made:
  * - a newer release signed by a key labctl does not trust is skipped, with one line saying how
- *   to trust it; its tarball is never downloaded;
+ *   to trust it; its tarball is never downloaded, and its `.asc` is not kept, so the next run
+ *   fetches it again (a tampered `.asc` in the cache cannot hold a machine on an older release);
+ * - where the source's signed index lists the `.asc` (Debian's Sources), its digest must match
+ *   before anything is read from it;
  * - a bad signature, a digest mismatch, a revoked key or a future date stops the selection: a
  *   tampered newest release never falls back to an older one;
  * - `version` means exactly that release;
@@ -187,6 +190,12 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
           throw new SignatureError('missing', `signature ${c.ascUrl} could not be fetched: ${errorMessage(err)}`, 'every release tarball must have its .asc beside it');
         }
       }
+      if (c.expectedAsc) {
+        const sha = await sha256File(ascPath);
+        if (sha !== c.expectedAsc.sha256) {
+          throw new SignatureError('digest', `${path.basename(ascPath)} does not match the SHA-256 in ${origin.label}'s signed index (got ${sha.slice(0, 16)}…, expected ${c.expectedAsc.sha256.slice(0, 16)}…)`);
+        }
+      }
       const ascText = await fs.readFile(ascPath, 'utf8');
       const info = await inspectSignature(ascText, trust.keys, ascName);
       if (info.created && info.created.getTime() > now.getTime()) {
@@ -201,6 +210,8 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
         const line = `skipping Exim ${c.version}: signed by key ${info.issuer}${who}, which labctl does not pin; to install it after checking the key: ${todo}`;
         log(line);
         skipped.push({ version: c.version, issuer: info.issuer, signersUserId: info.signersUserId, line });
+        // Not kept: the next run asks the source again rather than trusting this copy.
+        await removePath(ascPath);
         continue;
       }
       const tarballCached = await exists(tarballPath);

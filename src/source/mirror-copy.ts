@@ -3,7 +3,7 @@
  * archive, for machines that must be prepared before they lose the network (or tests):
  *   DIR/exim4/exim-<v>.tar.xz, DIR/exim4/exim-<v>.tar.xz.asc, DIR/Exim-Maintainers-Keyring.asc
  * Every release Debian's archive carries with its upstream .asc is copied, each tarball checked
- * against the SHA-256 in the archive's signed index. The keyring is labctl's shipped one.
+ * and its .asc against the SHA-256 in the archive's signed index. The keyring is labctl's shipped one.
  * Then: labctl install --mirror DIR/exim4
  */
 import path from 'node:path';
@@ -41,7 +41,12 @@ export async function writeMirror(dir: string, opts: { cacheDir: string; log?: (
         throw new LabError(`${c.tarballUrl} does not match the SHA-256 in ${origin.label}'s signed index`, 'nothing was kept; try again, or check the network path to the archive');
       }
     }
-    await download(c.ascUrl, `${tarball}.asc`);
+    const asc = `${tarball}.asc`;
+    await download(c.ascUrl, asc);
+    if ((await sha256File(asc)) !== c.expectedAsc?.sha256) {
+      await removePath(asc);
+      throw new LabError(`${c.ascUrl} does not match the SHA-256 in ${origin.label}'s signed index`, 'nothing was kept; try again, or check the network path to the archive');
+    }
   }
   await writeAtomic(path.join(path.dirname(releaseDir), KEYRING_NAME), shippedKeyring());
   return { releaseDir, versions: origin.candidates.map((c) => c.version), downloaded };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -278,4 +279,43 @@ describe('fetchVerifiedSource', () => {
     expect(err.reason).toBe('digest');
     expect(err.message).toMatch(/signed index/);
   });
+
+  it('does not keep the .asc of a skipped release: once the mirror serves the right one, the next run installs it (a tampered .asc cannot freeze the machine)', async () => {
+    const stranger = await makeKey('Someone Else');
+    const m = await makeMirror([{ v: '4.97' }, { v: '4.98' }]);
+    const cache = await cacheDir();
+    const asc = path.join(m.exim4, 'exim-4.98.tar.xz.asc');
+    const good = await readFile(asc, 'utf8');
+    // The attack: 4.98's .asc replaced by one an unpinned key made, so 4.98 is skipped.
+    await writeFile(asc, await signDetached(await readFile(path.join(m.exim4, 'exim-4.98.tar.xz')), stranger.privateKey, at('2023-05-01T00:00:00Z')));
+    const first = await fetchVerifiedSource(base(m.url, cache));
+    expect(first.version).toBe('4.97');
+    expect(first.skipped.map((x) => x.version)).toEqual(['4.98']);
+    expect(await readdir(cache)).not.toContain('exim-4.98.tar.xz.asc');
+    await writeFile(asc, good);
+    const second = await fetchVerifiedSource(base(m.url, cache));
+    expect(second.version).toBe('4.98');
+    expect(second.skipped).toEqual([]);
+  });
+
+  it("stops on an .asc whose digest differs from the one the source's signed index lists, before reading it (Debian's archive)", async () => {
+    const stranger = await makeKey('Someone Else');
+    const m = await makeMirror([{ v: '4.97' }, { v: '4.98' }]);
+    const cache = await cacheDir();
+    const plan = await planSource({ source: 'mirror', mirror: m.url, cacheDir: cache });
+    // As Debian's origin lists them: each candidate with the digests its signed Sources index states.
+    const digest = async (file: string) => ({ sha256: createHash('sha256').update(await readFile(file)).digest('hex'), size: (await readFile(file)).length });
+    const candidates = await Promise.all(plan.candidates.filter((c) => c.format === 'xz').map(async (c) => ({ ...c, expected: await digest(localFile(m, c.tarballUrl)), expectedAsc: await digest(localFile(m, c.ascUrl)) })));
+    expect(candidates.map((c) => c.version)).toEqual(['4.98', '4.97']);
+    // The attack: the archive's .asc for 4.98 replaced by one an unpinned key made, to push the machine back to 4.97.
+    const asc = path.join(m.exim4, 'exim-4.98.tar.xz.asc');
+    await writeFile(asc, await signDetached(await readFile(path.join(m.exim4, 'exim-4.98.tar.xz')), stranger.privateKey, at('2023-05-01T00:00:00Z')));
+    const err = await failure(selectRelease({ kind: 'debian', label: 'a test index', candidates, notes: [] }, base(m.url, cache)));
+    expect(err.reason).toBe('digest');
+    expect(err.message).toMatch(/^exim-4\.98\.tar\.xz\.asc does not match the SHA-256 in a test index's signed index/);
+    expect(await readdir(cache)).not.toContain('exim-4.98.tar.xz.asc');
+  });
 });
+
+/** The mirror file behind one of its URLs. */
+const localFile = (m: { exim4: string; url: string }, url: string) => path.join(m.exim4, url.slice(m.url.length));
