@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, type HelpContext } from 'commander';
 import { createRequire } from 'node:module';
 import { EXIT, LabError } from './errors.js';
 import { installInterruptHandlers } from './system/interrupt.js';
@@ -16,18 +16,39 @@ import { WAIT_OPTION } from './commands/wait-option.js';
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 
 /**
+ * commander's Command, except that a command given a subcommand it does not have names it as
+ * unknown even when --help follows (commander would print the parent's help and exit 0).
+ */
+class LabctlCommand extends Command {
+  override createCommand(name?: string): Command {
+    return new LabctlCommand(name);
+  }
+
+  override outputHelp(context?: HelpContext | ((text: string) => string)): void {
+    const first = this.args[0];
+    if (this.commands.length && first !== undefined && !first.startsWith('-') && !this.commands.some((c) => c.name() === first || c.aliases().includes(first))) {
+      this.error(`error: unknown command '${first}'`, { code: 'commander.unknownCommand', exitCode: EXIT.usage });
+    }
+    super.outputHelp(context as HelpContext | undefined);
+  }
+}
+
+/**
  * Builds the commander program; each command file wires its own flags and help, and loads its
  * action only when it runs (src/commands/lazy.ts), so --version and --help load almost nothing.
+ * Every command inherits exitOverride, so a usage error at any depth reaches main() and exits 2.
  */
 export function buildProgram(): Command {
-  const program = new Command('labctl')
+  const program = new LabctlCommand('labctl')
     .description('Reproduces the Lab 3 MTA exercise with a real Exim built from source')
     .version(pkg.version, '-V, --version', 'print the labctl version')
     .option('--debug', 'print stack traces on errors (accepted anywhere on the line)')
     .option(WAIT_OPTION.flags, WAIT_OPTION.description)
     // Root options before the subcommand only, so `labctl install --version 4.96` reaches install.
     .enablePositionalOptions()
-    .showHelpAfterError('(run labctl <command> --help for its flags)');
+    .showHelpAfterError('(run labctl <command> --help for its flags)')
+    // Before the commands are added: each copies it (commander's inherited settings).
+    .exitOverride();
   registerInstall(program);
   registerService(program);
   registerConfigure(program);
@@ -43,7 +64,6 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<void> {
   installInterruptHandlers();
   const program = buildProgram();
-  program.exitOverride();
   const debug = argv.includes('--debug');
   try {
     await program.parseAsync(argv.filter((a, i) => i < 2 || a !== '--debug'));

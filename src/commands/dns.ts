@@ -5,7 +5,7 @@ import { lazy } from './lazy.js';
 export function registerDns(program: Command): void {
   const cmd = program
     .command('dns')
-    .description('print the BIND zone records the domain needs: A, MX 10/20, SPF, DKIM, DMARC, TLS-RPT, MTA-STS, TLSA (write-up 4a, Task 7, issue 13); --check compares them with what DNS serves');
+    .description('print the BIND zone records the domain needs: A, MX 10/20, SPF, DKIM, DMARC, TLS-RPT, MTA-STS, TLSA (write-up 4a, Task 7, and beyond the write-up); --check compares them with what DNS serves');
   addModelOptions(cmd)
     .option('--configure-file <file>', 'find the DKIM key and the certificate beside this configuration (default: as labctl configure)')
     .option('--dkim-public-key <file>', 'the DKIM public key (PEM) to publish, instead of the key labctl configure made')

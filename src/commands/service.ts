@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Argument, type Command } from 'commander';
 import { lazy } from './lazy.js';
 
 export const SERVICE_ACTIONS = ['start', 'stop', 'restart', 'reload', 'status'] as const;
@@ -7,6 +7,7 @@ export function registerService(program: Command): void {
   program
     .command('service')
     .description('start, stop, restart, reload or show the Exim daemon (systemd or pid file)')
-    .argument('<action>', SERVICE_ACTIONS.join('|'))
+    // commander refuses any other action with exit 2, before the action (and its lock) loads.
+    .addArgument(new Argument('<action>', SERVICE_ACTIONS.join('|')).choices(SERVICE_ACTIONS))
     .action(lazy(() => import('./actions/service.js'), 'serviceAction'));
 }

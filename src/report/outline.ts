@@ -44,7 +44,7 @@ export function outline(): SectionSpec[] {
         {
           title: '1d. Build options, build and install',
           items: [
-            { area: 'install', id: '1d-makefile', title: 'Local/Makefile: the settings and their diff against EDITME' },
+            { area: 'install', id: '1d-makefile', title: 'Local/Makefile: the settings and their diff against EDITME (`labctl install --show-makefile` prints the same)' },
             { area: 'install', id: 'deps', title: 'Build dependencies' },
             { area: 'install', id: 'exim-user', title: 'The exim user and group' },
             { area: 'install', id: 'build', title: 'Build' },

@@ -26,11 +26,18 @@ const ITEM_STATUS: Record<RecordStatus, ItemStatus> = {
 
 export const itemStatus = (status: RecordStatus): ItemStatus => ITEM_STATUS[status];
 
-/** The command that produces an item's record. */
+/** Drill records whose id is not the drill's command, and the flags a drill's record needs. */
+const DRILL_COMMANDS: Readonly<Record<string, string>> = {
+  'backup-mx': 'labctl lab drill backup-mx --force',
+  'spoof-monitor': 'labctl lab drill spoof --no-enforce',
+  'wire-demo-plaintext': 'labctl lab drill wire --demo-plaintext',
+};
+
+/** The command that produces an item's record: a command line as the user types it, nothing else. */
 export function commandFor(area: EvidenceArea, id: string, host?: string): string {
   switch (area) {
     case 'install':
-      return id === '1d-makefile' ? 'labctl install (labctl install --show-makefile prints the same table)' : 'labctl install';
+      return 'labctl install';
     case 'configure':
       return 'labctl configure';
     case 'verify':
@@ -38,7 +45,7 @@ export function commandFor(area: EvidenceArea, id: string, host?: string): strin
     case 'lab':
       return 'labctl lab up';
     case 'drill':
-      return `labctl lab drill ${id}${id === 'backup-mx' ? ' --force' : ''}`;
+      return DRILL_COMMANDS[id] ?? `labctl lab drill ${id}`;
   }
 }
 

@@ -1,4 +1,6 @@
+import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../../src/cli.js';
 import { labctl } from '../helpers/cli.js';
 import { scratchLockDir } from '../helpers/lock-dir.js';
 
@@ -25,5 +27,38 @@ describe('labctl command line', () => {
     expect(r.stderr.trim().split('\n')).toEqual(['labctl: --with ldap: unknown feature', '  known: spf, dmarc']);
     const d = await labctl(['install', '--with', 'ldap', '--dry-run', '--debug']);
     expect(d.stderr).toMatch(/at toOptions/);
+  });
+
+  it.each([
+    [['nosuch'], 'nosuch'],
+    [['lab', 'nosuch'], 'nosuch'],
+    [['lab', 'drill', 'spoof-monitor'], 'spoof-monitor'],
+    [['nosuch', '--help'], 'nosuch'],
+    [['lab', 'drill', 'nosuch', '--help'], 'nosuch'],
+  ])('labctl %j names the unknown command and exits 2', async (args, name) => {
+    const r = await labctl(args);
+    expect(r.stderr).toContain(`unknown command '${name}'`);
+    expect(r.stdout).not.toContain('Usage:');
+    expect(r.exitCode, r.all).toBe(2);
+  });
+
+  it('exits 2 on an unknown flag below the top level, 0 for --help there', async () => {
+    const r = await labctl(['lab', 'drill', 'spoof', '--nosuch']);
+    expect(r.stderr).toContain("unknown option '--nosuch'");
+    expect(r.exitCode).toBe(2);
+    const h = await labctl(['lab', 'drill', '--help']);
+    expect(h.stdout).toContain('Usage: labctl lab drill');
+    expect(h.exitCode).toBe(0);
+  });
+
+  it("speaks of the lab and its tasks in every command's help, never of the project's issue numbers", () => {
+    const texts: string[] = [];
+    const walk = (c: Command) => {
+      texts.push(`${c.name()}: ${c.description()}`, ...c.options.map((o) => `${c.name()} ${o.flags}: ${o.description}`), ...c.registeredArguments.map((a) => `${c.name()} ${a.name()}: ${a.description}`));
+      c.commands.forEach(walk);
+    };
+    walk(buildProgram());
+    expect(texts.length).toBeGreaterThan(50);
+    expect(texts.filter((t) => /\bissues? #?\d/i.test(t))).toEqual([]);
   });
 });

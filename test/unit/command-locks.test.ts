@@ -40,7 +40,7 @@ describe('a bad flag while another labctl holds the lock', () => {
     [['install', '--source', 'bogus', '--yes'], '--source bogus: unknown source'],
     [['install', '--version', 'x.y'], '--version "x.y" is not an Exim version'],
     [['configure', '--domain', 'bad_domain'], 'fix --domain'],
-    [['service', 'bogus'], 'unknown service action "bogus"'],
+    [['service', 'bogus'], "value 'bogus' is invalid for argument 'action'"],
     [['verify', '--timeout', 'soon'], '--timeout soon'],
     [['report', '--host', 'Bad!'], '--host "Bad!"'],
     [['lab', 'up', '--config', '/nonexistent/lab.yaml'], 'cannot read lab config /nonexistent/lab.yaml'],
