@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { EXIM_DEFAULTS, paths } from '../paths.js';
-import { DEFAULT_MIRROR, SOURCE_CHOICES } from '../source/candidates.js';
+import { DEFAULT_MIRROR, LISTING_WINDOW_MINUTES, SOURCE_CHOICES } from '../source/candidates.js';
 import { lazy } from './lazy.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -13,6 +13,7 @@ export function registerInstall(program: Command): void {
     .option('--mirror <url>', `a copy of exim.org's exim4/ directory: https://, http://, file:// or a plain path (implies --source mirror; the keyring is read from its parent; exim.org is ${DEFAULT_MIRROR})`)
     .option('--version <x.y[.z]>', 'exactly this Exim release (default: the newest whose signature a pinned key made)')
     .option('--allow-downgrade', 'allow installing a release older than the installed one')
+    .option('--refresh', `read the source's release listing now (default: a listing read within the last ${LISTING_WINDOW_MINUTES} minutes is used)`)
     .option('--cache <dir>', 'download cache; files are reused while their signature verifies', paths.cacheDir)
     .option('--keyring <file>', 'maintainers keyring to verify against (default: Exim-Maintainers-Keyring.asc from the mirror\'s parent)')
     .option('--trust <fingerprint>', 'also accept a signing key with this primary fingerprint (repeatable)', collect, [])

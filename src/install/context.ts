@@ -12,6 +12,7 @@ import type { Origin, SourceChoice } from '../source/candidates.js';
 import type { FetchedSource } from '../source/fetch.js';
 import type { InstallState, RestartPending } from '../state/install.js';
 import type { MakefileOptions } from './makefile.js';
+import type { ListingAge } from '../source/listing-cache.js';
 
 export interface InstallOptions {
   source: SourceChoice;
@@ -33,6 +34,8 @@ export interface InstallOptions {
   yes: boolean;
   confirm: (question: string) => Promise<boolean>;
   json: boolean;
+  /** --refresh: read the source's listing now, not the one a run within the window kept. */
+  refresh?: boolean;
   /** --from-build DIR: install the built tree DIR holds (src/install/prebuilt.ts) instead of compiling. */
   fromBuild?: string;
   /** --export-build DIR: after the install, write the release and its built tree as DIR. */
@@ -51,6 +54,8 @@ export interface InstallContext {
   previous?: InstallState;
   /** The source and its releases, newest first (set by the source step's check). */
   origin?: Origin;
+  /** How old that listing is (undefined for a local directory, always read). */
+  listingAge?: ListingAge;
   /** The verified release (set by the source step). */
   release?: FetchedSource;
   /** The digest of everything the build depends on. */

@@ -9,6 +9,8 @@ import { compareVersions, isReleaseCandidate, type TarballFormat } from './versi
 export const SOURCE_CHOICES = ['auto', 'official', 'mirror', 'debian'] as const;
 /** exim.org's release directory, the official source. */
 export const DEFAULT_MIRROR = 'https://ftp.exim.org/pub/exim/exim4/';
+/** How long `labctl install` uses a remote source's listing before reading it again (listing-cache.ts). */
+export const LISTING_WINDOW_MINUTES = 10;
 export type SourceChoice = (typeof SOURCE_CHOICES)[number];
 export type SourceKind = Exclude<SourceChoice, 'auto'>;
 

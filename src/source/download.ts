@@ -39,6 +39,14 @@ export interface DownloadOptions {
   ca?: string | Buffer;
   /** The most bytes accepted; TARBALL_CAP for download(), LISTING_CAP for fetchText(). */
   maxBytes?: number;
+  /** What an earlier read of the same URL returned, to ask only for a change (fetchText). */
+  validators?: Validators;
+}
+
+/** An HTTP response's validators, sent back as If-None-Match and If-Modified-Since. */
+export interface Validators {
+  etag?: string;
+  lastModified?: string;
 }
 
 export interface DownloadResult {
@@ -63,6 +71,9 @@ interface Opened {
   stream: Readable;
   total?: number;
   finalUrl: string;
+  /** A 304 to a conditional request: the earlier copy is current, the stream is empty. */
+  notModified?: boolean;
+  validators?: Validators;
 }
 
 const fail = (url: string, reason: string, hint?: string) => new LabError(`download failed: ${url}: ${reason}`, hint);
@@ -125,7 +136,9 @@ async function openHttp(start: string, opts: DownloadOptions, cap: number): Prom
   for (let redirects = 0; ; redirects++) {
     const url = current;
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      const headers = { 'user-agent': 'labctl', 'accept-encoding': 'identity' };
+      const headers: Record<string, string> = { 'user-agent': 'labctl', 'accept-encoding': 'identity' };
+      if (opts.validators?.etag) headers['if-none-match'] = opts.validators.etag;
+      if (opts.validators?.lastModified) headers['if-modified-since'] = opts.validators.lastModified;
       // One fresh connection per request (agent: false): a handful of files, and no idle
       // keep-alive sockets collecting timeout listeners or holding the process open.
       const req =
@@ -154,6 +167,10 @@ async function openHttp(start: string, opts: DownloadOptions, cap: number): Prom
       current = next;
       continue;
     }
+    if (status === 304 && (opts.validators?.etag || opts.validators?.lastModified)) {
+      res.resume();
+      return { stream: Readable.from([]), total: 0, finalUrl: url.href, notModified: true, validators: opts.validators };
+    }
     if (status !== 200) {
       res.resume();
       const hint = status === 404 ? 'check --mirror and --version; the mirror lists what it has' : undefined;
@@ -167,7 +184,9 @@ async function openHttp(start: string, opts: DownloadOptions, cap: number): Prom
     }
     // The socket's idle timeout stays armed while the body streams.
     res.socket.setTimeout(timeoutMs, () => res.destroy(timeoutError()));
-    return { stream: res, total, finalUrl: url.href };
+    const header = (name: string) => (typeof res.headers[name] === 'string' ? (res.headers[name] as string) : undefined);
+    const validators = { etag: header('etag'), lastModified: header('last-modified') };
+    return { stream: res, total, finalUrl: url.href, validators };
   }
 }
 
@@ -301,11 +320,20 @@ export async function download(source: string, dest: string, opts: DownloadOptio
 
 /** Reads a small text resource (a directory listing) into memory, at most `opts.maxBytes` (LISTING_CAP). */
 export async function fetchText(source: string, opts: DownloadOptions = {}): Promise<string> {
+  return (await fetchTextIfChanged(source, opts)).text ?? '';
+}
+
+/**
+ * fetchText, asking only for a change when `opts.validators` holds what an earlier read returned:
+ * `text` is undefined when the server answered 304 Not Modified. Returns the new validators.
+ */
+export async function fetchTextIfChanged(source: string, opts: DownloadOptions = {}): Promise<{ text?: string; validators?: Validators }> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const cap = opts.maxBytes ?? LISTING_CAP;
   let opened: Opened | undefined;
   try {
     opened = await open(source, opts, cap);
+    if (opened.notModified) return { validators: opened.validators };
     const chunks: Buffer[] = [];
     let received = 0;
     for await (const chunk of opened.stream) {
@@ -314,7 +342,7 @@ export async function fetchText(source: string, opts: DownloadOptions = {}): Pro
       if (tooMuch) throw tooMuch;
       chunks.push(chunk as Buffer);
     }
-    return Buffer.concat(chunks).toString('utf8');
+    return { text: Buffer.concat(chunks).toString('utf8'), validators: opened.validators };
   } catch (err) {
     opened?.stream.destroy();
     throw errorFor(source, err, timeoutMs);

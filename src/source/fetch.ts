@@ -22,7 +22,7 @@ import { ensureDir, exists, readIfExists, removePath, sha256File } from '../syst
 import { DEFAULT_MIRROR, type Candidate, type Origin, type SourceChoice, type SourceKind } from './candidates.js';
 import { debianOrigin } from './debian.js';
 import { download, isRemote, LISTING_CAP, removeStaleParts } from './download.js';
-import { KEYRING_NAME, ListingError, mirrorOrigin, parseMirror } from './mirror.js';
+import { KEYRING_NAME, ListingError, mirrorOrigin, parseMirror, type Listing } from './mirror.js';
 import { progressBar } from './progress.js';
 import { SignatureError, verifySignature, type SignatureRecord } from './signature.js';
 import { inspectSignature, shippedKeyring, trustedKeys, type TrustedKeys } from './trust.js';
@@ -90,7 +90,7 @@ export function cachePaths(cacheDir: string, c: Pick<Candidate, 'version' | 'for
 }
 
 /** The source to use: `auto` is exim.org, or Debian's archive when exim.org cannot be reached. */
-export async function resolveOrigin(opts: Pick<SourceOptions, 'source' | 'mirror' | 'version' | 'cacheDir' | 'timeoutMs' | 'log'>): Promise<Origin> {
+export async function resolveOrigin(opts: Pick<SourceOptions, 'source' | 'mirror' | 'version' | 'cacheDir' | 'timeoutMs' | 'log'> & { previous?: Listing[] }): Promise<Origin> {
   const choice = opts.source === 'auto' && opts.mirror ? 'mirror' : opts.source;
   switch (choice) {
     case 'mirror':

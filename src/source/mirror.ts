@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EXIT, LabError, errorMessage, usageError } from '../errors.js';
 import { newestFirst, type Candidate, type Origin } from './candidates.js';
-import { fetchText, isRemote, localPath } from './download.js';
+import { fetchTextIfChanged, isRemote, localPath, type Validators } from './download.js';
 import {
   isReleaseCandidate,
   isValidVersion,
@@ -67,14 +67,24 @@ export interface Listing {
   tarballs: ListedTarball[];
   /** Why the listing could not be read (then `tarballs` is empty). */
   error?: string;
+  /** The server's validators for this listing, for a conditional re-read (src/source/listing-cache.ts). */
+  validators?: Validators;
+  /** True when a conditional re-read found it unchanged (304): `tarballs` are the earlier read's. */
+  notModified?: boolean;
 }
 
-/** Reads one directory listing; a missing or unreadable directory is reported, not thrown. */
-export async function readListing(mirror: Mirror, dir: ReleaseDir, timeoutMs?: number): Promise<Listing> {
+/**
+ * Reads one directory listing; a missing or unreadable directory is reported, not thrown. Given
+ * an earlier read of the same location with validators, asks the server only for a change.
+ */
+export async function readListing(mirror: Mirror, dir: ReleaseDir, timeoutMs?: number, previous?: Listing): Promise<Listing> {
   const location = mirror.remote ? new URL(dir, mirror.base).href : path.join(mirror.base, dir);
   try {
-    const text = mirror.remote ? await fetchText(location, { timeoutMs }) : (await fs.readdir(location)).join('\n');
-    return { dir, location, tarballs: parseListing(text) };
+    if (!mirror.remote) return { dir, location, tarballs: parseListing((await fs.readdir(location)).join('\n')) };
+    const earlier = previous?.location === location && !previous.error && previous.validators ? previous : undefined;
+    const got = await fetchTextIfChanged(location, { timeoutMs, validators: earlier?.validators });
+    if (got.text === undefined && earlier) return { dir, location, tarballs: earlier.tarballs, validators: earlier.validators, notModified: true };
+    return { dir, location, tarballs: parseListing(got.text ?? ''), ...(got.validators?.etag || got.validators?.lastModified ? { validators: got.validators } : {}) };
   } catch (err) {
     return { dir, location, tarballs: [], error: errorMessage(err) };
   }
@@ -107,14 +117,19 @@ function candidate(mirror: Mirror, version: string, format: TarballFormat, dir: 
  * (searched in the main directory, `fixes/` and `old/`). A listing that cannot be read is an
  * error, except with `version`, when the tarball is tried in the main directory and a note says so.
  */
-export async function mirrorOrigin(mirror: Mirror, kind: 'official' | 'mirror', opts: { version?: string; timeoutMs?: number; log?: (line: string) => void } = {}): Promise<Origin & { listings: Listing[] }> {
+export async function mirrorOrigin(
+  mirror: Mirror,
+  kind: 'official' | 'mirror',
+  opts: { version?: string; timeoutMs?: number; log?: (line: string) => void; previous?: Listing[] } = {},
+): Promise<Origin & { listings: Listing[] }> {
   const { version } = opts;
   if (version !== undefined && !isValidVersion(version)) {
     throw usageError(`--version ${version}: not an Exim version`, 'e.g. --version 4.96 or --version 4.98.2');
   }
   const label = kind === 'official' ? 'exim.org' : `mirror ${mirror.base}`;
   const origin = (candidates: Candidate[], listings: Listing[], notes: string[] = []) => ({ kind, label, candidates, keyringUrl: keyringLocation(mirror), notes, listings });
-  const [main, fixes] = await Promise.all([readListing(mirror, '', opts.timeoutMs), readListing(mirror, 'fixes/', opts.timeoutMs)]);
+  const earlier = (dir: ReleaseDir) => opts.previous?.find((l) => l.dir === dir);
+  const [main, fixes] = await Promise.all([readListing(mirror, '', opts.timeoutMs, earlier('')), readListing(mirror, 'fixes/', opts.timeoutMs, earlier('fixes/'))]);
   const listings = [main, fixes];
 
   if (main.error) {
@@ -140,7 +155,7 @@ export async function mirrorOrigin(mirror: Mirror, kind: 'official' | 'mirror', 
 
   const found = pick(mirror, version, listings);
   if (found) return origin([found], listings);
-  const old = await readListing(mirror, 'old/', opts.timeoutMs);
+  const old = await readListing(mirror, 'old/', opts.timeoutMs, earlier('old/'));
   listings.push(old);
   const fromOld = pick(mirror, version, listings);
   if (fromOld) return origin([fromOld], listings);

@@ -27,6 +27,7 @@ export interface InstallFlags {
   yes?: boolean;
   dryRun?: boolean;
   json?: boolean;
+  refresh?: boolean;
   showMakefile?: boolean;
   fromBuild?: string;
   exportBuild?: string;
@@ -71,6 +72,7 @@ function toOptions(f: InstallFlags): InstallOptions {
       return confirm({ message, default: false });
     },
     json: !!f.json,
+    refresh: !!f.refresh,
     ...(f.fromBuild !== undefined ? { fromBuild: f.fromBuild } : {}),
     ...(f.exportBuild !== undefined ? { exportBuild: f.exportBuild } : {}),
   };
