@@ -5,7 +5,8 @@
  * signature a trusted key made:
  * - a newer release signed by a key labctl does not trust is skipped, with one line saying how
  *   to trust it; its tarball is never downloaded, and its `.asc` is not kept, so the next run
- *   fetches it again (a tampered `.asc` in the cache cannot hold a machine on an older release);
+ *   fetches it again (a tampered `.asc` in the cache cannot hold a machine on an older release),
+ *   unless the source's signed index lists the `.asc`'s digest, which is checked on every run;
  * - where the source's signed index lists the `.asc` (Debian's Sources), its digest must match
  *   before anything is read from it;
  * - a bad signature, a digest mismatch, a revoked key or a future date stops the selection: a
@@ -210,8 +211,10 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
         const line = `skipping Exim ${c.version}: signed by key ${info.issuer}${who}, which labctl does not pin; to install it after checking the key: ${todo}`;
         log(line);
         skipped.push({ version: c.version, issuer: info.issuer, signersUserId: info.signersUserId, line });
-        // Not kept: the next run asks the source again rather than trusting this copy.
-        await removePath(ascPath);
+        // Not kept, unless the source's signed index vouches for it (checked above, and again
+        // on every run against the index as last read): the next run asks the source again
+        // rather than trusting this copy.
+        if (!c.expectedAsc) await removePath(ascPath);
         continue;
       }
       const tarballCached = await exists(tarballPath);

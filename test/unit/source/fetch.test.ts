@@ -317,5 +317,27 @@ describe('fetchVerifiedSource', () => {
   });
 });
 
+describe('a skipped release from a source whose signed index lists its .asc (Debian)', () => {
+  it('keeps that .asc: the next run checks it against the index and asks the source for nothing', async () => {
+    const stranger = await makeKey('Someone Else');
+    const m = await makeMirror([{ v: '4.97' }, { v: '4.98', signer: stranger }]);
+    const cache = await cacheDir();
+    const plan = await planSource({ source: 'mirror', mirror: m.url, cacheDir: cache });
+    const digest = async (file: string) => ({ sha256: createHash('sha256').update(await readFile(file)).digest('hex'), size: (await readFile(file)).length });
+    const candidates = await Promise.all(plan.candidates.map(async (c) => ({ ...c, expected: await digest(localFile(m, c.tarballUrl)), expectedAsc: await digest(localFile(m, c.ascUrl)) })));
+    const origin = { kind: 'debian' as const, label: 'a test index', candidates, notes: [] };
+    const first = await selectRelease(origin, base(m.url, cache));
+    expect([first.version, first.skipped.map((x) => x.version)]).toEqual(['4.97', ['4.98']]);
+    expect(await readdir(cache)).toContain('exim-4.98.tar.xz.asc');
+    const asked = m.requests.length;
+    const second = await selectRelease(origin, base(m.url, cache));
+    expect([second.version, second.skipped.map((x) => x.version), second.downloaded]).toEqual(['4.97', ['4.98'], []]);
+    expect(m.requests.slice(asked)).toEqual([]);
+    // Changed in the cache, the kept .asc no longer matches the index: the run stops, it is not skipped again.
+    await writeFile(path.join(cache, 'exim-4.98.tar.xz.asc'), 'tampered');
+    expect((await failure(selectRelease(origin, base(m.url, cache)))).reason).toBe('digest');
+  });
+});
+
 /** The mirror file behind one of its URLs. */
 const localFile = (m: { exim4: string; url: string }, url: string) => path.join(m.exim4, url.slice(m.url.length));
