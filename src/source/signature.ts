@@ -97,8 +97,12 @@ async function revocation(key: openpgp.Key, signingKey: openpgp.Key | openpgp.Su
   return undefined;
 }
 
-/** RFC 4880 5.2.1: the signature types that sign a document, binary (0x00) or canonical text (0x01). */
-const DOCUMENT_SIGNATURE_TYPES = new Set<number>([openpgp.enums.signature.binary, openpgp.enums.signature.text]);
+/**
+ * RFC 4880 5.2.1: a release tarball is a binary document, signed by a binary (0x00) signature.
+ * A canonical text signature (0x01) is refused too: it normalizes line endings, so it would
+ * also pass a tarball whose bytes were changed (LF made CRLF).
+ */
+const TARBALL_SIGNATURE_TYPE = openpgp.enums.signature.binary;
 
 /** `0x02 (standalone)`: the type's number as the RFC writes it, and OpenPGP.js's name for it. */
 function signatureTypeName(type: number | null | undefined): string {
@@ -162,11 +166,11 @@ export async function verifySignature(opts: VerifyOptions): Promise<SignatureRec
   throw firstError!;
 
   async function checkOne(packet: openpgp.SignaturePacket): Promise<SignatureRecord> {
-    // Only a signature over a document says anything about the tarball. Any other type (a
-    // standalone 0x02, a key certification) made by a pinned key must not pass, and must fail
-    // here by name rather than somewhere inside OpenPGP.js.
-    if (!DOCUMENT_SIGNATURE_TYPES.has(packet.signatureType ?? -1)) {
-      throw new SignatureError('invalid', `signature ${sigName} is of type ${signatureTypeName(packet.signatureType)}; only binary (0x00) or text (0x01) signatures sign a file`);
+    // Only a binary signature over the document says anything about the tarball's bytes. Any
+    // other type (text 0x01, a standalone 0x02, a key certification) made by a pinned key must
+    // not pass, and must fail here by name rather than somewhere inside OpenPGP.js.
+    if (packet.signatureType !== TARBALL_SIGNATURE_TYPE) {
+      throw new SignatureError('invalid', `signature ${sigName} is of type ${signatureTypeName(packet.signatureType)}; only a binary (0x00) signature signs a tarball`);
     }
     const created = packet.created;
     if (!created) throw new SignatureError('invalid', `signature ${sigName} has no creation time`);

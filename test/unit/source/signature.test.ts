@@ -215,7 +215,22 @@ describe('verifySignature', () => {
     const err = await refusal(base({ signatureArmored: standalone }));
     expect(err.reason).toBe('invalid');
     expect(err.message).toMatch(/type 0x02 \(standalone\)/);
-    expect(err.message).toMatch(/only binary \(0x00\) or text \(0x01\)/);
+    expect(err.message).toMatch(/only a binary \(0x00\) signature signs a tarball/);
+  });
+
+  it('refuses a text signature (type 0x01) over the tarball: it would also pass bytes with other line endings', async () => {
+    // The attack: a text signature canonicalizes line endings, so the same signature covers a
+    // changed file (LF turned into CRLF). A tarball is binary; only a binary signature signs it.
+    const text = Buffer.from(data).toString('utf8');
+    const textSig = await openpgp.sign({ message: await openpgp.createMessage({ text }), signingKeys: maintainer.privateKey, detached: true, date: SIGNED, format: 'armored' });
+    expect((await openpgp.readSignature({ armoredSignature: textSig })).packets[0].signatureType).toBe(0x01);
+    const changed = new Uint8Array(Buffer.from(text.replace(/\n/g, '\r\n')));
+    expect(changed.length).toBeGreaterThan(data.length);
+    for (const bytes of [changed, data]) {
+      const err = await refusal(base({ data: bytes, signatureArmored: textSig }));
+      expect(err.reason).toBe('invalid');
+      expect(err.message).toMatch(/type 0x01 \(text\); only a binary \(0x00\) signature signs a tarball/);
+    }
   });
 
   it('refuses a key certification (type 0x13) offered as the release signature', async () => {
