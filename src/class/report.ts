@@ -5,6 +5,7 @@
  */
 import { isCheckStatus, type CheckStatus } from '../evidence/types.js';
 import { usageError } from '../errors.js';
+import { mdCode, mdText } from '../report/md-text.js';
 
 /** One piece of a check's evidence, as verify --json prints it (see src/evidence/types.ts). */
 export interface ClassEvidence {
@@ -73,7 +74,8 @@ function parseEvidence(file: string, id: string, raw: unknown): ClassEvidence[] 
   });
 }
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+/** Students' names, domains, titles and summaries come from the machines: escaped, one line each (md-text.ts). */
+const cell = mdText;
 
 export const CLASS_REPORT_TITLE = 'Lab 3 — class report';
 
@@ -94,18 +96,18 @@ export function renderClassReport(students: StudentChecks[], title = CLASS_REPOR
   const head = ['student', 'domain', ...ids, 'passed', 'failed', 'warned', 'skipped'];
   const rows = sorted.map((s) => {
     const by = new Map(s.checks.map((c) => [c.id, c]));
-    return [s.student, s.domain ?? '', ...ids.map((id) => (by.has(id) ? SYMBOL[by.get(id)!.status] : '')), ...(['pass', 'fail', 'warn', 'skip'] as const).map((st) => String(count(s.checks, st)))];
+    return [cell(s.student), cell(s.domain ?? ''), ...ids.map((id) => (by.has(id) ? SYMBOL[by.get(id)!.status] : '')), ...(['pass', 'fail', 'warn', 'skip'] as const).map((st) => String(count(s.checks, st)))];
   });
   const all = sorted.flatMap((s) => s.checks);
   const passedRow = ['**passed**', '', ...ids.map((id) => `${all.filter((c) => c.id === id && c.status === 'pass').length}/${all.filter((c) => c.id === id).length}`), ...(['pass', 'fail', 'warn', 'skip'] as const).map((st) => String(count(all, st)))];
-  const line = (cells: string[]) => `| ${cells.map(cell).join(' | ')} |`;
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
 
-  const out = [`# ${title}`, '', `${sorted.length} students, ${ids.length} checks. ✓ pass, ✖ fail, ⚠ warn, – skip; an empty cell: the check did not run there.`, ''];
-  out.push(line(head), line(head.map(() => '---')), ...rows.map(line), line(passedRow), '');
-  out.push('## Checks', '', ...ids.map((id) => `- \`${id}\`: ${titles.get(id)}`), '');
+  const out = [`# ${mdText(title)}`, '', `${sorted.length} students, ${ids.length} checks. ✓ pass, ✖ fail, ⚠ warn, – skip; an empty cell: the check did not run there.`, ''];
+  out.push(line(head.map(cell)), line(head.map(() => '---')), ...rows.map(line), line(passedRow), '');
+  out.push('## Checks', '', ...ids.map((id) => `- ${mdCode(id)}: ${mdText(titles.get(id)!)}`), '');
   const notPassed = sorted.flatMap((s) => s.checks.filter((c) => c.status === 'fail' || c.status === 'warn').map((c) => ({ s, c })));
   out.push('## Failed and warned', '');
   if (!notPassed.length) out.push('None.', '');
-  else out.push(...notPassed.map(({ s, c }) => `- ${s.student} ${SYMBOL[c.status]} \`${c.id}\`: ${cell(c.summary)}`), '');
+  else out.push(...notPassed.map(({ s, c }) => `- ${mdText(s.student)} ${SYMBOL[c.status]} ${mdCode(c.id)}: ${mdText(c.summary)}`), '');
   return out.join('\n');
 }

@@ -22,8 +22,22 @@ describe('class report', () => {
     expect(table[2]).toBe('| st14 | st14.sne24.ru | ✓ | ✓ | ✓ | ✓ | – | ✓ | 5 | 0 | 0 | 1 |');
     expect(table[3]).toBe('| st18 | st18.sne24.ru | ✓ | ✓ | ⚠ | ✖ | ✓ | ✓ | 4 | 1 | 1 | 0 |');
     expect(table[4]).toBe('| **passed** |  | 2/2 | 2/2 | 1/2 | 1/2 | 1/2 | 2/2 | 9 | 1 | 1 | 1 |');
-    // a "|" in a summary does not break the table
-    expect(md).toContain('- st18 ✖ `5a-backup-relay`: RCPT TO:<user@st14.sne24.ru> \\| refused: 550 relay not permitted');
+    // a "|" in a summary does not break the table, and an address shows as text, not as an HTML tag
+    expect(md).toContain('- st18 ✖ `5a-backup-relay`: RCPT TO:\\<user@st14.sne24.ru\\> \\| refused: 550 relay not permitted');
+  });
+
+  it("escapes what the machines sent: a multi-line summary, a student's title or name opens no heading, list or HTML", async () => {
+    const st14 = await load('st14');
+    const reply = '550-refused\n## Injected\n<img src=x onerror=alert(1)>\n- item';
+    const evil = { ...st14, student: 'st14\n# name', domain: 'st14.sne24.ru | x', checks: st14.checks.map((c, i) => (i === 0 ? { ...c, status: 'fail' as const, title: 'title\n# injected title', summary: reply } : c)) };
+    const md = renderClassReport([evil]);
+    expect(md.split('\n').filter((l) => /^#+ .*(Injected|name|injected title)/.test(l) || l === '- item')).toEqual([]);
+    expect(md).not.toMatch(/(?<!\\)<img/);
+    expect(md).toContain('550-refused ## Injected \\<img src=x onerror=alert(1)\\> - item');
+    expect(md).toContain('- `daemon-listening`: title # injected title');
+    // The table keeps its columns: the name's newline and the domain's pipe stay inside their cells.
+    const rows = md.split('\n').filter((l) => l.startsWith('| '));
+    expect(new Set(rows.map((r) => r.split(/(?<!\\)\|/).length)).size).toBe(1);
   });
 
   it('labctl class report DIR --inventory prints the golden report', async () => {

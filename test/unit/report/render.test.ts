@@ -3,6 +3,7 @@ import type { EvidenceRecord } from '../../../src/evidence/store.js';
 import { buildReport } from '../../../src/report/build.js';
 import { renderHtml } from '../../../src/report/html.js';
 import { blockMarkdown, githubAnchor, renderMarkdown } from '../../../src/report/markdown.js';
+import { mdText } from '../../../src/report/md-text.js';
 import { allSections } from '../../../src/report/model.js';
 import { fixtureRecords, DRILL_MESSAGE_ID, SIGNER_FPR } from './fixture-store.js';
 
@@ -39,6 +40,34 @@ describe('Markdown', () => {
     expect(code).toBe('*odd* (exit code 3)\n\n````text\n$ cat x\na\n```\nb\n````');
     const table = blockMarkdown({ kind: 'table', headers: ['a|b', 'c'], rows: [['<x@y> | z', 'multi\nline']] });
     expect(table).toBe('| a\\|b | c |\n| --- | --- |\n| `<x@y> \\| z` | multi line |');
+  });
+});
+
+describe('Markdown from evidence', () => {
+  it('a multi-line SMTP reply in a summary, host or label opens no heading, fence, list or HTML', () => {
+    const reply = '550-5.7.1 refused\n# Injected heading\n```\n<script>alert(1)</script>\n- item\n1. item';
+    const evil: EvidenceRecord = {
+      area: 'verify', id: '6-starttls', title: 'TLS', status: 'fail', summary: reply, at: '2025-11-27T20:00:00Z', host: 'st14\n# host',
+      evidence: [{ kind: 'transcript', label: 'label\n### injected', text: reply }],
+    };
+    const md = renderMarkdown(buildReport([evil], { now: NOW }));
+    // What lies outside the fenced evidence: the lines a reader's Markdown turns into structure.
+    const outside = md.replace(/^(`{3,})[^\n]*\n[\s\S]*?\n\1$/gm, '').split('\n');
+    expect(outside.filter((l) => /^#+ .*(Injected heading|injected$|# host)/.test(l))).toEqual([]);
+    expect(outside.filter((l) => /^(- item|1\. item|`{3})/.test(l))).toEqual([]);
+    expect(outside.join('\n')).not.toMatch(/(?<!\\)<script>/);
+    // The reply is kept, on one line, escaped; inside the evidence's fence it stays as it was.
+    expect(outside).toContain('550-5.7.1 refused # Injected heading \\`\\`\\` \\<script\\>alert(1)\\</script\\> - item 1. item');
+    expect(md).toMatch(/\n````text\n550-5\.7\.1 refused\n# Injected heading\n```\n/);
+    expect(md).toMatch(/· host st14 # host ·/);
+  });
+
+  it('escapes a block marker only where the text starts a line', () => {
+    expect(mdText('# x')).toBe('\\# x');
+    expect(mdText('1. x\n2. y')).toBe('1\\. x 2. y');
+    expect(mdText('--- ')).toBe('\\---');
+    expect(mdText('> q')).toBe('\\> q');
+    expect(mdText('`a|b` and a|b')).toBe('`a|b` and a\\|b');
   });
 });
 
