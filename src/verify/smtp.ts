@@ -1,5 +1,5 @@
 import { format } from 'node:util';
-import type { ConnectionOptions, TLSSocket } from 'node:tls';
+import { checkServerIdentity, type ConnectionOptions, type PeerCertificate, type TLSSocket } from 'node:tls';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import { Transcript } from './transcript.js';
 
@@ -43,6 +43,12 @@ export interface TlsInfo {
   authorizationError?: string;
   /** The host name the certificate was checked for. */
   checkedName?: string;
+  /**
+   * Why the certificate does not name `checkedName`, compared whatever became of the chain:
+   * Node compares the name only once the chain verified, so a self-signed certificate would
+   * otherwise never have its name looked at.
+   */
+  nameMismatch?: string;
 }
 
 export interface SmtpSessionResult {
@@ -80,6 +86,13 @@ export function describeTls(socket: TLSSocket): TlsInfo {
   };
 }
 
+/** Whether the certificate names `hostname` (subjectAltName, else CN), as Node checks it for a verified chain. */
+export function nameCheck(cert: PeerCertificate | undefined, hostname: string): { nameMismatch?: string } {
+  if (!cert || !Object.keys(cert).length) return { nameMismatch: 'no certificate' };
+  const err = checkServerIdentity(hostname, cert);
+  return err ? { nameMismatch: err.message } : {};
+}
+
 /** The id Exim puts in its reply to the final dot: "250 OK id=1tX2aB-000Abc-9Z". */
 export const eximIdFrom = (response: string | undefined) => /id=([\w-]+)/.exec(response ?? '')?.[1];
 
@@ -98,7 +111,7 @@ export function smtpSession(opts: SmtpSessionOptions, message?: OutgoingMessage)
     if (result.tls || !conn?.secure) return;
     const s = socketOf();
     if (!s || typeof s.getCipher !== 'function') return;
-    result.tls = { ...describeTls(s), ...(opts.verify ? { checkedName: opts.verify.hostname } : { authorized: false, authorizationError: 'not checked' }) };
+    result.tls = { ...describeTls(s), ...(opts.verify ? { checkedName: opts.verify.hostname, ...nameCheck(s.getPeerCertificate(), opts.verify.hostname) } : { authorized: false, authorizationError: 'not checked' }) };
     transcript.info(`TLS started with cipher ${result.tls.protocol}:${result.tls.cipher}`);
     transcript.info(`TLS peer subject: ${result.tls.subject}`);
     transcript.info(`TLS peer issuer: ${result.tls.issuer}; valid until ${result.tls.validTo}`);

@@ -284,6 +284,44 @@ describe.runIf(isRoot)('labctl verify (e2e, real Exim)', () => {
     }
   }, 120_000);
 
+  /** Serves a self-signed certificate made by OpenSSL for `name`, runs verify, and puts the configuration back. */
+  async function withSelfSigned(name: string, judge: (r: Awaited<ReturnType<typeof verify>>) => void): Promise<void> {
+    const original = await fs.readFile(CONFIGURE, 'utf8');
+    const cert = '/usr/exim/tls/self-signed.pem';
+    const key = '/usr/exim/tls/self-signed.key';
+    try {
+      await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`]);
+      await execa('chgrp', ['exim', cert, key]);
+      await fs.chmod(key, 0o640);
+      await fs.writeFile(CONFIGURE, original.replace(/^tls_certificate = .*$/m, `tls_certificate = ${cert}`).replace(/^tls_privatekey = .*$/m, `tls_privatekey = ${key}`));
+      await reload();
+      judge(await verify());
+    } finally {
+      await fs.writeFile(CONFIGURE, original);
+      await reload();
+      await Promise.all([cert, key].map((f) => fs.rm(f, { force: true })));
+    }
+  }
+
+  it('a self-signed certificate for another host name: 6-starttls and 7a-smtps fail (the name is compared although the chain cannot verify)', async () => {
+    await withSelfSigned('wrong.example', ({ exitCode, report }) => {
+      expect(exitCode, show(report)).toBe(1);
+      expectOnly(base, report, ['6-starttls', '7a-smtps']);
+      for (const id of ['6-starttls', '7a-smtps']) expect(byId(report, id).summary).toMatch(/self-signed certificate that does not name mail\.st14\.sne24\.ru .*wrong\.example/);
+    });
+  }, 120_000);
+
+  it('a self-signed certificate for the right host name: 6-starttls and 7a-smtps only warn', async () => {
+    await withSelfSigned('mail.st14.sne24.ru', ({ report }) => {
+      for (const id of ['6-starttls', '7a-smtps']) {
+        expect(byId(report, id).status, show(report)).toBe('warn');
+        expect(byId(report, id).summary).toMatch(/self-signed certificate \(Exim makes one/);
+      }
+      const others = report.checks.filter((c) => !['6-starttls', '7a-smtps'].includes(c.id));
+      for (const c of others) expect(c.status, `${c.id} changed:\n${show(report)}`).toBe(statuses(base)[c.id]);
+    });
+  }, 120_000);
+
   it('no cipher policy (Exim and OpenSSL defaults): tls-policy fails naming the static-RSA suites', async () => {
     const original = await fs.readFile(CONFIGURE, 'utf8');
     expect(original).toMatch(/^tls_require_ciphers = /m);

@@ -33,6 +33,9 @@ export async function tlsTrust(ctx: CheckContext): Promise<Trust> {
 export function judgeCertificate(t: TlsInfo, trust: Trust): { status: 'pass' | 'warn' | 'fail'; why: string } {
   if (t.authorized) return { status: 'pass', why: `verified against ${trust.caName} for ${trust.hostname}` };
   const code = t.authorizationError ?? 'unknown';
+  // A self-signed certificate cannot be verified, but it must still name the host: one made for
+  // another name is not this host's, whoever serves it.
+  if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT' && t.nameMismatch) return { status: 'fail', why: `self-signed certificate that does not name ${trust.hostname} (${t.nameMismatch})` };
   if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT') return { status: 'warn', why: `self-signed certificate (Exim makes one at run time when no tls_certificate is set); not verifiable (${code})` };
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return { status: 'fail', why: `the certificate does not name ${trust.hostname} (${code})` };
   if (code === 'CERT_HAS_EXPIRED') return { status: 'fail', why: `the certificate has expired (${t.validTo})` };

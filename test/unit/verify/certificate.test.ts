@@ -25,6 +25,14 @@ describe('judging the certificate a TLS session met', () => {
   });
 });
 
+describe('a self-signed certificate', () => {
+  it('fails when it names another host, and only warns when it names this one', () => {
+    const wrong = judgeCertificate({ ...info(false, 'DEPTH_ZERO_SELF_SIGNED_CERT'), nameMismatch: "Host: mail.st14.sne24.ru. is not in the cert's altnames: DNS:wrong.example" }, trust);
+    expect(wrong).toEqual({ status: 'fail', why: "self-signed certificate that does not name mail.st14.sne24.ru (Host: mail.st14.sne24.ru. is not in the cert's altnames: DNS:wrong.example)" });
+    expect(judgeCertificate(info(false, 'DEPTH_ZERO_SELF_SIGNED_CERT'), trust).status).toBe('warn');
+  });
+});
+
 describe('tls-policy', () => {
   it('passes only forward-secret TLS 1.2 suites with TLS 1.0 and 1.1 refused', async () => {
     const { judge, forwardSecret, TLS12_SUITES } = await import('../../../src/verify/checks/tls-policy.js');
