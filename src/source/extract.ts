@@ -15,20 +15,23 @@ import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import * as tar from 'tar';
-import bz2 from 'unbzip2-stream';
-import * as xzModule from 'xz-decompress';
+import type * as Tar from 'tar';
 import { LabError, errorMessage } from '../errors.js';
 import { ensureDir, exists, movePath, removePath, removePathSync, siblingTemp } from '../system/files.js';
 import { onInterrupt } from '../system/interrupt.js';
 
 export type Compression = 'xz' | 'bz2' | 'gz' | 'none';
 
-// xz-decompress is CommonJS: under NodeNext its exports arrive as the default export.
+// The decompressors and node-tar are loaded when a tarball is unpacked, not with labctl install
+// (a warm rerun unpacks nothing). xz-decompress is CommonJS: its exports arrive as the default.
 type XzCtor = new (compressed: WebReadableStream<Uint8Array>) => WebReadableStream<Uint8Array>;
-const XzReadableStream: XzCtor =
-  (xzModule as unknown as { default?: { XzReadableStream: XzCtor } }).default?.XzReadableStream ??
-  (xzModule as unknown as { XzReadableStream: XzCtor }).XzReadableStream;
+async function xzReadableStream(): Promise<XzCtor> {
+  const xzModule = await import('xz-decompress');
+  return (
+    (xzModule as unknown as { default?: { XzReadableStream: XzCtor } }).default?.XzReadableStream ??
+    (xzModule as unknown as { XzReadableStream: XzCtor }).XzReadableStream
+  );
+}
 
 /** Detects the compression from the first bytes of the file. */
 export async function detectCompression(file: string): Promise<Compression> {
@@ -137,30 +140,30 @@ async function refuseEscapingLinks(file: string, root: string): Promise<void> {
   await walk('');
 }
 
-function decompressed(file: string, compression: Compression): Readable {
+async function decompressed(file: string, compression: Compression): Promise<Readable> {
+  // Loaded before the file is opened, so no read error can fire before a listener is attached.
+  const XzReadableStream = compression === 'xz' ? await xzReadableStream() : undefined;
+  const bz2 = compression === 'bz2' ? (await import('unbzip2-stream')).default : undefined;
   const raw = createReadStream(file);
-  switch (compression) {
-    case 'xz':
-      return Readable.fromWeb(new XzReadableStream(Readable.toWeb(raw) as WebReadableStream<Uint8Array>));
-    case 'bz2': {
-      const out = raw.pipe(bz2()) as unknown as Readable;
-      raw.on('error', (err) => out.emit('error', err));
-      return out;
-    }
-    default:
-      return raw; // node-tar recognizes gzip by itself
+  if (XzReadableStream) return Readable.fromWeb(new XzReadableStream(Readable.toWeb(raw) as WebReadableStream<Uint8Array>));
+  if (bz2) {
+    const out = raw.pipe(bz2()) as unknown as Readable;
+    raw.on('error', (err) => out.emit('error', err));
+    return out;
   }
+  return raw; // node-tar recognizes gzip by itself
 }
 
 async function unpack(file: string, compression: Compression, cwd: string): Promise<void> {
   let refused: string | undefined;
-  const source = decompressed(file, compression);
+  const tar = await import('tar');
+  const source = await decompressed(file, compression);
   const unpacker = tar.x({
     cwd,
     strict: true,
     preserveOwner: false,
     filter: (entryPath, entry) => {
-      const e = entry as tar.ReadEntry;
+      const e = entry as Tar.ReadEntry;
       const why = escapeReason(entryPath, e.type, e.linkpath);
       if (why) {
         refused ??= `refusing tar entry ${JSON.stringify(entryPath)}: ${why}`;

@@ -1,7 +1,6 @@
 import { createReadStream, createWriteStream, promises as fs, constants, renameSync, rmSync, type WriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as tar from 'tar';
 import { createHash, randomBytes } from 'node:crypto';
 
 export async function exists(p: string): Promise<boolean> {
@@ -159,6 +158,8 @@ export async function sha256File(file: string): Promise<string> {
 
 /** Packs `dir` (its last component becomes the archive's one top-level directory) as a gzip tar. */
 export async function packDirectory(dir: string, file: string): Promise<void> {
+  // node-tar is loaded here, for the one command that packs (install --export-build).
+  const tar = await import('tar');
   await tar.create({ gzip: true, file, cwd: path.dirname(dir), portable: true }, [path.basename(dir)]);
 }
 

@@ -1,4 +1,3 @@
-import { confirm } from '@inquirer/prompts';
 import { install, planInstall, showMakefile, type InstallOptions } from '../../install/index.js';
 import { safePath, safeUserName } from '../../safe-names.js';
 import { isQueueInterval } from '../../install/service-unit.js';
@@ -69,6 +68,8 @@ function toOptions(f: InstallFlags): InstallOptions {
     yes: !!f.yes,
     confirm: async (message) => {
       if (!interactive) throw usageError(`${message.replace(/\?$/, '')}: there is no terminal to ask`, 'add --yes to answer yes');
+      // The prompt library is loaded only when there is a question to ask.
+      const { confirm } = await import('@inquirer/prompts');
       return confirm({ message, default: false });
     },
     json: !!f.json,
