@@ -1,7 +1,7 @@
 import path from 'node:path';
 import YAML from 'yaml';
-import { usageError } from '../errors.js';
-import { ownership, readIfExists } from '../system/files.js';
+import { LabError, usageError } from '../errors.js';
+import { ancestorsOf, ownership, readIfExists, readJudged } from '../system/files.js';
 import { groupId } from '../system/accounts.js';
 import type { ModelInput } from './model.js';
 
@@ -27,14 +27,14 @@ const FILE_ONLY_KEYS = ['tlsCert', 'tlsKey'] as const;
 export async function loadConfigFile(file: string | undefined, cwd = process.cwd()): Promise<{ file: string; values: ConfigFileValues } | undefined> {
   const explicit = file !== undefined;
   const full = path.resolve(cwd, file ?? DEFAULT_CONFIG_FILE);
-  const text = await readIfExists(full).catch((err: Error) => {
+  const text = await (explicit ? readIfExists(full) : readImplicitFile(full)).catch((err: Error) => {
+    if (err instanceof LabError) throw err;
     throw usageError(`--config ${full}: cannot read it (${err.message})`);
   });
   if (text === undefined) {
     if (explicit) throw usageError(`--config ${full}: no such file`, 'give an existing JSON or YAML file');
     return undefined;
   }
-  if (!explicit) await trustImplicitFile(full);
   let data: unknown;
   try {
     data = full.endsWith('.json') ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true });
@@ -58,20 +58,29 @@ export async function loadConfigFile(file: string | undefined, cwd = process.cwd
 
 /**
  * labctl runs as root; a ./labctl.yaml it was not told about is applied only when nobody else
- * could have put it there: the file and its directory belong to root and are not writable by
- * group or others. Anything else stops with a line saying how to use it on purpose.
+ * could have put it there or changed it: the file is opened once, not through a symlink
+ * (O_NOFOLLOW), and that open file must belong to root and not be writable by group or others;
+ * every directory from it up to / must belong to root and not be writable by group or others
+ * (a sticky directory such as /tmp excepted: nobody else can rename what root put there). Only
+ * then is it read, from the same descriptor. Anything else stops with a line saying how to use
+ * it on purpose.
  */
-async function trustImplicitFile(file: string): Promise<void> {
-  if (process.getuid?.() !== 0) return;
-  for (const p of [file, path.dirname(file)]) {
-    const o = await ownership(p);
-    if (!o || o.uid !== 0 || o.mode & 0o022) {
-      throw usageError(
-        `${file} is not applied: ${p} ${!o ? 'cannot be read' : o.uid !== 0 ? `belongs to uid ${o.uid}, not root` : 'is writable by group or others'}`,
-        `labctl runs as root; if you trust that file, pass it with --config ${file}`,
-      );
+async function readImplicitFile(file: string): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) return readIfExists(file);
+  const refuse = (why: string) =>
+    usageError(`${file} is not applied: ${why}`, `labctl runs as root; if you trust that file, pass it with --config ${file}`);
+  return readJudged(file, async (st) => {
+    if (!st.isFile()) throw refuse('it is not a regular file');
+    if (st.uid !== 0) throw refuse(`it belongs to uid ${st.uid}, not root`);
+    if (st.mode & 0o022) throw refuse('it is writable by group or others');
+    for (const { path: dir, st: d } of await ancestorsOf(path.dirname(file))) {
+      if (d.uid !== 0) throw refuse(`${dir} belongs to uid ${d.uid}, not root`);
+      if (d.mode & 0o022 && !(d.mode & 0o1000)) throw refuse(`${dir} is writable by group or others`);
     }
-  }
+  }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ELOOP') throw refuse('it is a symbolic link');
+    throw err;
+  });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, promises as fs, constants, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fs, constants, renameSync, rmSync, type Stats, type WriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
@@ -18,6 +18,37 @@ export async function readIfExists(p: string): Promise<string | undefined> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
+  }
+}
+
+/**
+ * Opens `file` once, without following a symlink at its last component (O_NOFOLLOW: ELOOP), lets
+ * `judge` look at that descriptor's fstat (it throws to refuse), and reads from the same
+ * descriptor: what was judged is what is read, whatever happens to the path meanwhile. Undefined
+ * when there is no such file.
+ */
+export async function readJudged(file: string, judge: (st: Stats) => void | Promise<void>): Promise<string | undefined> {
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    await judge(await fh.stat());
+    return await fh.readFile('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
+/** lstat of a directory and each directory above it, up to /, after resolving symlinks. */
+export async function ancestorsOf(dir: string): Promise<{ path: string; st: Stats }[]> {
+  const out: { path: string; st: Stats }[] = [];
+  for (let d = await fs.realpath(dir); ; d = path.dirname(d)) {
+    out.push({ path: d, st: await fs.lstat(d) });
+    if (d === path.dirname(d)) return out;
   }
 }
 
