@@ -1,11 +1,10 @@
 import { EXIT, LabError } from '../errors.js';
 import { EXIM_BINARY, EXIM_DEFAULTS } from '../paths.js';
-import { saveEvidence } from '../evidence/store.js';
-import type { EvidenceRecord } from '../evidence/types.js';
 import { saveConfigureState, loadConfigureState } from '../state/configure.js';
 import { loadInstallState } from '../state/install.js';
 import { checkCertificatePair } from '../system/openssl.js';
 import { loadServiceSettings, type ServiceSettings } from '../system/service.js';
+import { saveStepEvidence } from '../steps/evidence.js';
 import { runSteps } from '../steps/runner.js';
 import type { Step, StepObserver, StepRecord } from '../steps/types.js';
 import type { SafeInstallResult } from './swap.js';
@@ -112,16 +111,6 @@ export async function configureHost(o: ConfigureOptions, observer: StepObserver)
   const records = await runSteps(CONFIGURE_STEPS, ctx, 'apply', observer);
   const changed = records.some((r) => r.status === 'changed');
   await saveConfigureState({ model: o.model, configureFile: o.configureFile, at: new Date().toISOString() });
-  for (const record of configureEvidence(records, new Date().toISOString())) await saveEvidence(record);
+  await saveStepEvidence('configure', records);
   return { changed, configureFile: o.configureFile, rendered: ctx.rendered, install: ctx.install, queueInterval: o.model.queueInterval };
-}
-
-/**
- * The evidence records of a configure run: one per step, as the runner recorded it. A step that
- * found its work already done and has nothing to show keeps the record of the run that did it.
- */
-export function configureEvidence(records: readonly StepRecord[], at: string): EvidenceRecord[] {
-  return records
-    .filter((r) => r.status !== 'ok' || r.evidence.length > 0)
-    .map((r): EvidenceRecord => ({ area: 'configure', id: r.id, title: r.title, status: r.status, summary: r.detail, at, ms: Math.round(r.ms), evidence: r.evidence }));
 }

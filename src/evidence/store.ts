@@ -50,6 +50,11 @@ async function readRecord(file: string): Promise<EvidenceRecord | undefined> {
   return record && migrateRecord(record);
 }
 
+/** The newest record of one item, if any. */
+export async function loadLatestEvidence(area: string, id: string, host?: string): Promise<EvidenceRecord | undefined> {
+  return readRecord(path.join(recordDir(area, id, host), 'latest.json'));
+}
+
 /** Every newest record, optionally with the history of each item. */
 export async function loadAllEvidence(withHistory = false): Promise<EvidenceRecord[]> {
   const out: EvidenceRecord[] = [];

@@ -45,6 +45,8 @@ export interface EvidenceRecord {
   host?: string;
   at: string; // ISO time
   ms?: number;
+  /** A step that found its work done: the time of the run that did it, whose evidence it keeps. */
+  doneBy?: string;
   evidence: EvidenceItem[];
 }
 

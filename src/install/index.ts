@@ -4,12 +4,12 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { saveEvidence } from '../evidence/store.js';
 import { fetchVerifiedSource } from '../source/fetch.js';
 import { extractTarball } from '../source/extract.js';
 import { loadInstallState, saveInstallState, type InstallState } from '../state/install.js';
 import { eximVersion } from '../system/exim.js';
 import { makeTempDir, removePath } from '../system/files.js';
+import { saveStepEvidence } from '../steps/evidence.js';
 import { runSteps } from '../steps/runner.js';
 import type { Step, StepObserver, StepRecord } from '../steps/types.js';
 import { unifiedDiff } from '../ui/diff.js';
@@ -66,17 +66,8 @@ export async function install(o: InstallOptions, observer: StepObserver): Promis
   // The daemon greets on the installed binary (the service step saw to it): no restart pending.
   const state = installRecord(ctx);
   if (!ctx.upToDate || ctx.restartPending) await saveInstallState(state);
-  await recordEvidence(records);
+  await saveStepEvidence('install', records);
   return state;
-}
-
-/** One evidence record per step; a step that found its work done keeps the record of the run that did it. */
-async function recordEvidence(records: StepRecord[]): Promise<void> {
-  const at = new Date().toISOString();
-  for (const r of records) {
-    if (r.status === 'ok' && !r.evidence.length) continue;
-    await saveEvidence({ area: 'install', id: r.id, title: r.title, status: r.status, summary: r.detail, at, ms: Math.round(r.ms), evidence: r.evidence });
-  }
 }
 
 /** --show-makefile: the effective settings and the diff against EDITME, from the verified source. */

@@ -49,7 +49,8 @@ function recordItem(rec: EvidenceRecord, title: string, blocks: Block[], sel: Se
 function makeItem(spec: ItemSpec, sel: Selection, history: boolean): ReportItem {
   const rec = sel.pick(spec.area, spec.id);
   if (!rec) {
-    return { key: `${spec.area}/${spec.id}`, title: spec.title, status: 'missing', command: spec.command ?? sel.command(spec.area, spec.id), blocks: [], history: [] };
+    const why = sel.whyMissing(spec.area);
+    return { key: `${spec.area}/${spec.id}`, title: spec.title, status: 'missing', ...(why ? { why } : { command: spec.command ?? sel.command(spec.area, spec.id) }), blocks: [], history: [] };
   }
   sel.used.add(rec);
   return recordItem(rec, spec.title, spec.render ? spec.render(rec) : recordBlocks(rec), sel, history);
@@ -125,7 +126,7 @@ export function buildReport(records: EvidenceRecord[], opts: BuildOptions = {}):
   const missing: Report['missing'] = [];
   walkItems(built, (i) => {
     counts[i.status]++;
-    if (i.status === 'missing' && i.command) missing.push({ key: i.key, title: i.title, command: i.command });
+    if (i.status === 'missing') missing.push({ key: i.key, title: i.title, ...(i.why ? { why: i.why } : { command: i.command }) });
   });
   const labHosts = [...new Set(records.filter((r) => r?.area === 'verify' && r.host).map((r) => r.host as string))].sort();
   const summary: ReportSection = {
@@ -162,9 +163,15 @@ function summaryBlocks(c: ReportCounts, missing: Report['missing'], recordCount:
   if (!opts.host && labHosts.length) {
     blocks.push(para(`The checks also ran on the lab hosts ${labHosts.join(', ')}; this report shows the machine's own runs where there are any, and a lab host's pass where the machine's own run could only warn or skip (DNS that nothing serves here, no partner to back up). For one lab host's runs throughout, run \`labctl report --host ${labHosts[0]}\`.`));
   }
-  if (missing.length) {
+  const notRun = missing.filter((m) => m.command);
+  if (notRun.length) {
     blocks.push(para('Not run yet (each line: the item, then the command that produces its evidence):'));
-    blocks.push({ kind: 'list', items: missing.map((m) => `${m.key}: ${m.title}; run \`${m.command}\``) });
+    blocks.push({ kind: 'list', items: notRun.map((m) => `${m.key}: ${m.title}; run \`${m.command}\``) });
+  }
+  const unrecorded = missing.filter((m) => m.why);
+  if (unrecorded.length) {
+    blocks.push(para('Not recorded although the command that produces them ran (each line: the item, then why):'));
+    blocks.push({ kind: 'list', items: unrecorded.map((m) => `${m.key}: ${m.title}; ${m.why}`) });
   }
   return blocks;
 }

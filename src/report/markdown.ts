@@ -63,7 +63,7 @@ function itemMarkdown(item: ReportItem, level: number): string {
   if (item.at) meta.push(inline(item.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')));
   if (item.ms !== undefined) meta.push(`${item.ms < 1000 ? `${Math.round(item.ms)} ms` : `${(item.ms / 1000).toFixed(1)} s`}`);
   parts.push(meta.join(' · '));
-  if (item.status === 'missing') parts.push(`No evidence recorded yet. Run ${mdCode(item.command ?? '')} to produce it.`);
+  if (item.status === 'missing') parts.push(item.why ? `No record: ${inline(item.why)}.` : `No evidence recorded yet. Run ${mdCode(item.command ?? '')} to produce it.`);
   if (item.summary) parts.push(inline(item.summary));
   for (const b of item.blocks) parts.push(blockMarkdown(b));
   if (item.history.length) {

@@ -40,8 +40,10 @@ export interface ReportItem {
   host?: string;
   at?: string;
   ms?: number;
-  /** For a missing item: the command that produces its evidence. */
+  /** For a missing item whose command has not run: the command that produces its evidence. */
   command?: string;
+  /** For a missing item whose command ran: why it left no record. */
+  why?: string;
   blocks: Block[];
   history: PastRun[];
 }
@@ -74,8 +76,8 @@ export interface Report {
   recordCount: number;
   sections: ReportSection[];
   counts: ReportCounts;
-  /** Items that have no evidence, with the command to produce each. */
-  missing: { key: string; title: string; command: string }[];
+  /** Items that have no evidence: the command to produce each, or why the command that ran left none. */
+  missing: { key: string; title: string; command?: string; why?: string }[];
 }
 
 export type { EvidenceRecord };

@@ -120,4 +120,17 @@ export class Selection {
   command(area: EvidenceArea, id: string): string {
     return commandFor(area, id, this.opts.host);
   }
+
+  /**
+   * Why an item of install or configure has no record although the command ran. Both record every
+   * step of every run, so a step without a record is one a labctl older than this left out (it kept
+   * none for a step that found its work already done). Undefined when the command never ran, and for
+   * verify and the drills, which run what they are asked: their missing items name the command.
+   */
+  whyMissing(area: EvidenceArea): string | undefined {
+    if (area !== 'install' && area !== 'configure') return undefined;
+    const last = this.ids(area).flatMap((id) => this.all(area, id).map((r) => r.at)).sort().at(-1);
+    if (!last) return undefined;
+    return `labctl ${area} ran (last on ${last.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}) but kept no record of this step: the labctl that ran kept none for a step that found its work already done; this labctl records what each step checks on every run`;
+  }
 }

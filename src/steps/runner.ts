@@ -1,7 +1,7 @@
 /**
  * Runs a list of steps over a context. In `check` mode only `check` runs: nothing is written,
  * and a step that is not done is recorded as `changed` (it would change). In `apply` mode a step
- * whose check says done is recorded `ok`; otherwise `apply` runs. A step that throws is recorded
+ * whose check says done is recorded `ok`, with what its check looked at; otherwise `apply` runs. A step that throws is recorded
  * as `failed` and the error is rethrown, so the list stops there. The runner prints nothing: the
  * observer (src/ui/steps.ts for the terminal) decides how to show each record.
  */
@@ -23,7 +23,7 @@ export async function runSteps<C>(steps: readonly Step<C>[], ctx: C, mode: RunMo
     try {
       const c = await step.check(ctx);
       if (c.done || mode === 'check') {
-        keep({ id: step.id, title, status: c.done ? (c.skipped ? 'skipped' : 'ok') : 'changed', detail: c.detail, diff: c.diff, ms: ms(), evidence: [] });
+        keep({ id: step.id, title, status: c.done ? (c.skipped ? 'skipped' : 'ok') : 'changed', detail: c.detail, diff: c.diff, ms: ms(), evidence: c.evidence ?? [] });
         continue;
       }
       const a = await step.apply(ctx);

@@ -18,6 +18,8 @@ export interface CheckOutcome {
   diff?: string;
   /** The step does not apply here (with `done`): recorded as `skipped`. */
   skipped?: boolean;
+  /** What the check looked at (a scan, the packages present, the account found): kept as the step's evidence when it has nothing to do. */
+  evidence?: EvidenceItem[];
 }
 
 export interface ApplyOutcome {

@@ -58,5 +58,5 @@ const evidenceReport = locked('shared', checkFlags, async (flags) => {
   for (const f of written) log(`wrote ${f}`);
   log(`${report.recordCount} evidence records: ${c.pass} pass, ${c.fail} fail, ${c.warn} warn, ${c.skip} skipped, ${c.missing} missing`);
   if (report.recordCount === 0) log(`no evidence in ${paths.evidenceDir}: run labctl install, labctl verify and the lab drills first`);
-  for (const m of report.missing) log(`  missing ${m.key}: run ${m.command}`);
+  for (const m of report.missing) log(`  missing ${m.key}: ${m.why ?? `run ${m.command}`}`);
 });

@@ -18,6 +18,9 @@ function describe(scan: MtaScan): string {
   ].join(', ');
 }
 
+/** What 1a asks to show: the MTA packages, /usr/sbin/sendmail and port 25, each with what was found. */
+const scanEvidence = (scan: MtaScan): EvidenceItem[] => [{ kind: 'text', label: 'pre-installed MTA scan', text: scan.lines.join('\n') }];
+
 const removable = (scan: MtaScan) => [...new Set([...scan.packages, ...(scan.sendmail?.owner ? [scan.sendmail.owner] : [])])];
 
 export const preflight: Step<InstallContext> = {
@@ -25,14 +28,14 @@ export const preflight: Step<InstallContext> = {
   title: 'pre-flight: root, apt, other MTAs',
   async check(ctx) {
     const scan = await scanForMta(ctx.binary);
-    if (!scan.found) return { done: isRoot() && (await isAptBased()), detail: 'no other MTA found' };
+    if (!scan.found) return { done: isRoot() && (await isAptBased()), detail: 'no other MTA found', evidence: scanEvidence(scan) };
     return { done: false, detail: `found ${describe(scan)}${ctx.o.removeExisting ? `; would apt-get remove ${removable(scan).join(' ')}` : ''}` };
   },
   async apply(ctx) {
     if (!isRoot()) throw new LabError('labctl install must run as root', 'run it with sudo, or use --dry-run to see the plan', EXIT.preflight);
     if (!(await isAptBased())) throw new LabError('this machine has no apt-get/dpkg: labctl supports Debian and Ubuntu', undefined, EXIT.preflight);
     const scan = await scanForMta(ctx.binary);
-    const evidence: EvidenceItem[] = [{ kind: 'text', label: 'pre-installed MTA scan', text: scan.lines.join('\n') }];
+    const evidence = scanEvidence(scan);
     if (!scan.found) return { status: 'ok', detail: 'no other MTA found', evidence };
     const what = describe(scan);
     const packages = removable(scan);

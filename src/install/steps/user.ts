@@ -1,5 +1,5 @@
 /** The system user and group Exim runs as, without a login shell. */
-import { ensureSystemUser, userExists } from '../../system/accounts.js';
+import { ensureSystemUser, groupId, lookupUser } from '../../system/accounts.js';
 import type { Step } from '../../steps/types.js';
 import type { InstallContext } from '../context.js';
 
@@ -7,7 +7,11 @@ export const user: Step<InstallContext> = {
   id: 'exim-user',
   title: (ctx) => `system user and group ${ctx.o.eximUser}`,
   async check(ctx) {
-    return (await userExists(ctx.o.eximUser)) ? { done: true } : { done: false, detail: `create system user/group ${ctx.o.eximUser} (no login shell)` };
+    const u = await lookupUser(ctx.o.eximUser);
+    if (!u) return { done: false, detail: `create system user/group ${ctx.o.eximUser} (no login shell)` };
+    const gid = await groupId(ctx.o.eximUser);
+    const text = `user ${u.name}: uid ${u.uid}, gid ${u.gid}, home ${u.home}, shell ${u.shell}\ngroup ${ctx.o.eximUser}: ${gid === undefined ? 'absent' : `gid ${gid}`}`;
+    return { done: true, detail: `${u.name} exists (uid ${u.uid})`, evidence: [{ kind: 'text', label: 'the account as NSS sees it (getent)', text }] };
   },
   async apply(ctx) {
     await ensureSystemUser(ctx.o.eximUser, ctx.o.eximUser);

@@ -7,7 +7,7 @@ import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CONFIGURE_STEPS, configureEvidence, planConfigure, plannedFiles, type ConfigureOptions } from '../../../src/config/apply.js';
+import { CONFIGURE_STEPS, planConfigure, plannedFiles, type ConfigureOptions } from '../../../src/config/apply.js';
 import { hostFiles } from '../../../src/config/layout.js';
 import { renderConfigure } from '../../../src/config/render.js';
 import { certificate } from '../../../src/config/steps/certificate.js';
@@ -135,17 +135,3 @@ describe.runIf(process.getuid?.() === 0)('the TLS certificate step (root)', () =
   }, 60_000);
 });
 
-describe('configure evidence', () => {
-  const record = (id: string, status: StepRecord['status'], evidence: StepRecord['evidence'] = []): StepRecord => ({ id, title: `step ${id}`, status, detail: `${id} detail`, ms: 12.6, evidence });
-
-  it('is one record per step as the runner recorded it; an ok step with nothing to show keeps its earlier record', () => {
-    const at = '2026-11-28T08:00:00.000Z';
-    const key = { kind: 'text' as const, label: 'key parts of the rendered configuration', text: 'primary_hostname = mail.st14.sne24.ru' };
-    const out = configureEvidence([record('users', 'ok'), record('tls', 'skipped'), record('dkim', 'changed'), record('configure', 'ok', [key])], at);
-    expect(out).toEqual([
-      { area: 'configure', id: 'tls', title: 'step tls', status: 'skipped', summary: 'tls detail', at, ms: 13, evidence: [] },
-      { area: 'configure', id: 'dkim', title: 'step dkim', status: 'changed', summary: 'dkim detail', at, ms: 13, evidence: [] },
-      { area: 'configure', id: 'configure', title: 'step configure', status: 'ok', summary: 'configure detail', at, ms: 13, evidence: [key] },
-    ]);
-  });
-});

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadAllEvidence, type EvidenceRecord } from '../../../src/evidence/store.js';
 import { buildReport } from '../../../src/report/build.js';
+import { renderHtml } from '../../../src/report/html.js';
+import { renderMarkdown } from '../../../src/report/markdown.js';
 import { allItems, allSections, type Report, type ReportItem } from '../../../src/report/model.js';
 import { itemStatus } from '../../../src/report/select.js';
 import { findTlsReceived, starttlsLines } from '../../../src/report/transcripts.js';
@@ -186,6 +188,24 @@ describe('missing and odd evidence', () => {
       const r = buildReport(records);
       expect(item(r, 'verify/6-starttls').host, status).toBe(shown);
     }
+  });
+
+  it('says why a step of a command that ran has no record, and asks to run no command that ran', async () => {
+    // What a labctl that kept no record of a step that found its work done left behind.
+    for (const id of ['1a-preflight', 'deps', 'exim-user']) await fs.rm(path.join(store.evidenceDir, 'install', id), { recursive: true });
+    const r = buildReport(await loadAllEvidence());
+    const preflight = item(r, 'install/1a-preflight');
+    expect(preflight.status).toBe('missing');
+    expect(preflight.command).toBeUndefined();
+    expect(preflight.why).toMatch(/^labctl install ran \(last on \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\) but kept no record of this step: /);
+    expect(r.missing.map((m) => [m.key, m.command])).toEqual([['install/1a-preflight', undefined], ['install/deps', undefined], ['install/exim-user', undefined]]);
+    const md = renderMarkdown(r);
+    expect(md).not.toMatch(/run `labctl install/i);
+    expect(md).toContain('Not recorded although the command that produces them ran');
+    expect(md).toContain(`No record: ${preflight.why}.`);
+    const html = await renderHtml(r);
+    expect(html).toContain(`No record: ${preflight.why}.`);
+    expect(html).not.toContain('Run <code>labctl install</code>');
   });
 
   it('builds a report of missing items from an empty store', () => {

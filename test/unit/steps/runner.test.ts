@@ -42,6 +42,15 @@ describe('the step runner', () => {
     expect(records[1]!.evidence).toEqual([{ kind: 'text', label: 'b', text: 'did it' }]);
   });
 
+  it('keeps what a done step\'s check looked at as its evidence, in both modes', async () => {
+    const seen = { kind: 'text' as const, label: 'scan', text: 'port 25: nothing listening' };
+    const looked: Step<Ctx> = { id: 'p', title: 'p', check: async () => ({ done: true, detail: 'nothing found', evidence: [seen] }), apply: async () => ({}) };
+    for (const mode of ['check', 'apply'] as const) {
+      const [r] = await runSteps([looked], { applied: [] }, mode, collect());
+      expect(r).toMatchObject({ status: 'ok', detail: 'nothing found', evidence: [seen] });
+    }
+  });
+
   it('stops at a failing apply, records it as failed with the error, and rethrows', async () => {
     const ctx: Ctx = { applied: [] };
     const boom: Step<Ctx> = { id: 'x', title: 'x', check: async () => ({ done: false }), apply: async () => { throw new Error('disk full\nmore'); } };

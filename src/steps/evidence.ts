@@ -1,0 +1,32 @@
+/**
+ * From step records to evidence records, for every command that runs steps (install, configure):
+ * one record per step on every run, so the report never takes a step that ran for one that did not.
+ */
+import { loadLatestEvidence, saveEvidence } from '../evidence/store.js';
+import type { EvidenceArea, EvidenceRecord } from '../evidence/types.js';
+import type { StepRecord } from './types.js';
+
+/**
+ * A step that found its work done and has nothing of its own to show keeps the record of the run
+ * that did the work: that run's evidence, `doneBy` its time, and a summary that says so. Without
+ * such a run on record (the work was done before labctl, or by a labctl that kept no record), it
+ * records what its check found. `earlier` gives the newest record of a step id.
+ */
+export function stepEvidence(area: EvidenceArea, records: readonly StepRecord[], at: string, earlier: (id: string) => EvidenceRecord | undefined): EvidenceRecord[] {
+  return records.map((r): EvidenceRecord => {
+    const own: EvidenceRecord = { area, id: r.id, title: r.title, status: r.status, summary: r.detail, at, ms: Math.round(r.ms), evidence: r.evidence };
+    if (r.status !== 'ok' || r.evidence.length) return own;
+    const before = earlier(r.id);
+    if (!before || before.status === 'failed' || !before.evidence.length) return own;
+    const doneBy = before.doneBy ?? before.at;
+    return { ...own, summary: `${r.detail ? `${r.detail}; ` : ''}already done by the run of ${doneBy}, whose evidence this is`, evidence: before.evidence, doneBy };
+  });
+}
+
+/** Saves a run's step records as evidence (see stepEvidence). */
+export async function saveStepEvidence(area: EvidenceArea, records: readonly StepRecord[]): Promise<void> {
+  const at = new Date().toISOString();
+  const earlier = new Map<string, EvidenceRecord | undefined>();
+  for (const r of records) earlier.set(r.id, await loadLatestEvidence(area, r.id));
+  for (const rec of stepEvidence(area, records, at, (id) => earlier.get(id))) await saveEvidence(rec);
+}
