@@ -58,7 +58,7 @@ export async function checkGivenCertificate(o: Pick<ConfigureOptions, 'tlsCert' 
 /** The file paths the configuration will name (whether or not they exist yet). */
 export function plannedFiles(o: ConfigureOptions): ConfigureFiles {
   const f = hostFiles(o.model, o.configureFile);
-  const files: ConfigureFiles = { dkimPrivateKey: f.dkimPrivateKey, aliasesFile: o.aliasesFile ?? DEFAULT_ALIASES_FILE };
+  const files: ConfigureFiles = { dkimPrivateKey: f.dkimPrivateKey, aliasesFile: o.aliasesFile ?? DEFAULT_ALIASES_FILE, eximBinary: o.eximBinary };
   if (o.model.tls !== 'off') {
     files.tlsCertificate = o.tlsCert ?? f.tlsCertificate;
     files.tlsPrivateKey = o.tlsKey ?? f.tlsPrivateKey;

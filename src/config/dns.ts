@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import { usageError } from '../errors.js';
-import type { HostModel, Partner } from './model.js';
+import { backupMxHosts, type HostModel, type Partner } from './model.js';
 import { dmarcRecordText, dmarcSettings, mtaStsPolicyFor, mtaStsRecordText, tlsRptRecordText } from './policies.js';
 import { tlsaName, tlsaValue } from './tlsa.js';
 
@@ -80,7 +80,7 @@ function addressRecord(name: string, address: string, purpose: string): DnsRecor
 
 /** The hosts that take mail for the domain, best first: its own mail host, then each backup (MX 20). */
 export function mxHosts(model: HostModel, opts: Pick<DnsOptions, 'partners'> = {}): string[] {
-  const backups = [...model.backupMx, ...(opts.partners ?? []).map((p) => p.mailHost)].filter((h) => h !== model.mailHost);
+  const backups = [...backupMxHosts(model), ...(opts.partners ?? []).map((p) => p.mailHost)].filter((h) => h !== model.mailHost);
   return [model.mailHost, ...new Set(backups)];
 }
 
@@ -95,7 +95,7 @@ export function dnsRecords(model: HostModel, opts: DnsOptions = {}): DnsRecord[]
     records.push(addressRecord(model.mailHost, model.address, 'the mail host (4a)'));
   }
   const backups = new Map<string, string | undefined>();
-  for (const host of model.backupMx) backups.set(host, undefined);
+  for (const host of backupMxHosts(model)) backups.set(host, undefined);
   for (const p of opts.partners ?? []) backups.set(p.mailHost, p.address ?? backups.get(p.mailHost));
   for (const [host, address] of backups) {
     if (address && inZone(host, zone) && host !== model.mailHost) records.push(addressRecord(host, address, 'backup mail host'));

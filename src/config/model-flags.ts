@@ -13,6 +13,7 @@ export interface ModelFlags {
   postmaster?: string;
   backupFor?: string[];
   backupMx?: string[];
+  partner?: string;
   tls?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -40,6 +41,7 @@ export function addModelOptions(cmd: Command): Command {
     .option('--postmaster <user>', 'who receives postmaster@<domain> (default the first user)')
     .option('--backup-for <domain[,mailhost[,address]]>', "be backup MX for a partner's domain (repeatable)", collect)
     .option('--backup-mx <host>', 'a partner mail host that backs this domain up, MX 20 (repeatable)', collect)
+    .option('--partner <host>', "the partner's mail host in a real pair: expected as MX 20, checked by labctl verify over SMTP")
     .option('--tls <mode>', `${TLS_MODES.join(' | ')} (default ${MODEL_DEFAULTS.tls})`)
     .option('--tls-cert <file>', 'use this PEM certificate instead of one from the lab CA')
     .option('--tls-key <file>', 'the private key for --tls-cert')

@@ -27,7 +27,11 @@ export interface Partner {
   domain: string;
   /** The partner's own mail host (its MX 10), e.g. mail.st18.sne24.ru. */
   mailHost: string;
-  /** The partner mail host's address, for DNS records and the lab. */
+  /**
+   * The partner mail host's address: for DNS records, the lab, and the ETRN ACL (only this
+   * address may ask for the partner's held mail). Given with --backup-for, else resolved from
+   * DNS by `labctl configure` and recorded here.
+   */
   address?: string;
 }
 
@@ -45,6 +49,17 @@ export interface HostModel {
   backupFor: Partner[];
   /** Hosts that back this domain up (their MX 20 records in this domain's zone). */
   backupMx: string[];
+  /**
+   * The partner's mail host (`--partner HOST`): the other machine of a real pair. It is expected
+   * as MX 20 of this domain like a backupMx host, and `labctl verify` checks it over SMTP.
+   */
+  partner?: string;
+  /**
+   * The addresses of the backup MX hosts (backupMx and partner), resolved by `labctl configure`:
+   * mail arriving from them is exempt from SPF and DMARC refusals (it is this domain's own
+   * backup passing mail on; the results are still recorded).
+   */
+  backupMxAddresses?: string[];
   tls: TlsMode;
   dkimSelector: string;
   /** The SPF TXT value, default 'v=spf1 mx -all'. */
@@ -94,3 +109,8 @@ export const MODEL_DEFAULTS = {
 } as const;
 
 export const defaultMailHost = (domain: string) => `mail.${domain}`;
+
+/** The hosts that back this domain up (MX 20): backupMx and the partner, once each, never this host. */
+export function backupMxHosts(model: Pick<HostModel, 'backupMx' | 'partner' | 'mailHost'>): string[] {
+  return [...new Set([...model.backupMx, ...(model.partner ? [model.partner] : [])])].filter((h) => h !== model.mailHost);
+}

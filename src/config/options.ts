@@ -13,6 +13,7 @@ function flagsToValues(f: ModelFlags): ConfigFileValues {
     postmaster: f.postmaster,
     backupFor: f.backupFor?.map(parseBackupFor),
     backupMx: f.backupMx,
+    partner: f.partner,
     tls: f.tls as TlsMode | undefined,
     tlsCert: f.tlsCert,
     tlsKey: f.tlsKey,

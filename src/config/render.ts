@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import { usageError } from '../errors.js';
-import { PORTS } from '../paths.js';
+import { EXIM_BINARY, PORTS } from '../paths.js';
 import type { HostModel, TlsMode } from './model.js';
 import { checkConfigPath } from './validate.js';
 
@@ -21,6 +21,8 @@ export interface ConfigureFiles {
   logFilePath?: string;
   /** DMARC's public suffix list (Exim built --with dmarc); default Debian's publicsuffix. */
   dmarcTldFile?: string;
+  /** The Exim binary an accepted ETRN runs (`-R @domain`); default what labctl install installs. */
+  eximBinary?: string;
 }
 
 export const DEFAULT_ALIASES_FILE = '/etc/aliases';
@@ -50,7 +52,7 @@ export function tlsPlan(mode: TlsMode): TlsPlan {
   };
 }
 
-function checkFiles(files: ConfigureFiles): Required<Pick<ConfigureFiles, 'aliasesFile' | 'dmarcTldFile'>> & ConfigureFiles {
+function checkFiles(files: ConfigureFiles): Required<Pick<ConfigureFiles, 'aliasesFile' | 'dmarcTldFile' | 'eximBinary'>> & ConfigureFiles {
   const out: ConfigureFiles = {};
   for (const [key, value] of Object.entries(files) as Array<[keyof ConfigureFiles, string | undefined]>) {
     if (value !== undefined) out[key] = checkConfigPath(key, value);
@@ -61,7 +63,7 @@ function checkFiles(files: ConfigureFiles): Required<Pick<ConfigureFiles, 'alias
   if (out.logFilePath !== undefined && !out.logFilePath.includes('%s') && out.logFilePath !== 'syslog') {
     throw usageError(`logFilePath: ${JSON.stringify(out.logFilePath)} must contain %s (Exim puts main, reject or panic there)`);
   }
-  return { ...out, aliasesFile: out.aliasesFile ?? DEFAULT_ALIASES_FILE, dmarcTldFile: out.dmarcTldFile ?? DEFAULT_DMARC_TLD_FILE };
+  return { ...out, aliasesFile: out.aliasesFile ?? DEFAULT_ALIASES_FILE, dmarcTldFile: out.dmarcTldFile ?? DEFAULT_DMARC_TLD_FILE, eximBinary: out.eximBinary ?? EXIM_BINARY };
 }
 
 /**

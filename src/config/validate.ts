@@ -30,6 +30,8 @@ const FIELD_SOURCE: Record<string, string> = {
   postmaster: '--postmaster',
   backupFor: '--backup-for',
   backupMx: '--backup-mx',
+  partner: '--partner',
+  backupMxAddresses: '--backup-mx (its addresses are resolved by labctl configure)',
   tls: '--tls',
   dkimSelector: '--dkim-selector',
   spfPolicy: '--spf',
@@ -204,6 +206,7 @@ function checkPartner(field: string, raw: unknown, ownDomain: string): Partner {
 const MODEL_KEYS = new Set<string>([
   'domain', 'mailHost', 'address', 'users', 'postmaster', 'backupFor', 'backupMx', 'tls',
   'dkimSelector', 'spfPolicy', 'queueInterval', 'retryRule', 'dmarcPolicy', 'dmarcAdkim', 'dmarcAspf', 'dmarcEnforce',
+  'partner', 'backupMxAddresses',
 ]);
 
 /**
@@ -234,6 +237,10 @@ export function validateModel(input: ModelInput): HostModel {
   const backupMx = asList('backupMx', get('backupMx')).map((h, i) => checkDnsName(`backupMx[${i}]`, h, 2));
   noDuplicates('backupMx', backupMx);
   if (backupMx.includes(mailHost)) refuse('backupMx', `${show(mailHost)} is this host itself; name the partner's mail host`);
+  const partner = get('partner') === undefined ? undefined : checkDnsName('partner', get('partner'), 2);
+  if (partner === mailHost) refuse('partner', `${show(partner)} is this host itself; name the partner's mail host`);
+  const backupMxAddresses = asList('backupMxAddresses', get('backupMxAddresses')).map((a, i) => checkAddress(`backupMxAddresses[${i}]`, a));
+  noDuplicates('backupMxAddresses', backupMxAddresses);
 
   const model: HostModel = {
     domain,
@@ -249,6 +256,8 @@ export function validateModel(input: ModelInput): HostModel {
     retryRule: get('retryRule') === undefined ? MODEL_DEFAULTS.retryRule : checkRetryRule('retryRule', get('retryRule')),
   };
   if (get('address') !== undefined) model.address = checkAddress('address', get('address'));
+  if (partner !== undefined) model.partner = partner;
+  if (backupMxAddresses.length) model.backupMxAddresses = backupMxAddresses;
   if (get('dmarcPolicy') !== undefined) model.dmarcPolicy = checkEnum<DmarcPolicy>('dmarcPolicy', get('dmarcPolicy'), DMARC_POLICIES);
   if (get('dmarcAdkim') !== undefined) model.dmarcAdkim = checkEnum<DmarcAlignment>('dmarcAdkim', get('dmarcAdkim'), DMARC_ALIGNMENTS);
   if (get('dmarcAspf') !== undefined) model.dmarcAspf = checkEnum<DmarcAlignment>('dmarcAspf', get('dmarcAspf'), DMARC_ALIGNMENTS);

@@ -55,6 +55,8 @@ export function labModel(spec: LabSpec, host: LabMailHostSpec, tls: HostModel['t
     users: host.users,
     backupFor: backupTargets(spec, host).map((p) => ({ domain: p.domain, mailHost: mailHostName(p), address: p.address })),
     backupMx: backs.map(mailHostName),
+    // What labctl configure resolves on a real machine, known here from the topology.
+    backupMxAddresses: backs.map((b) => b.address),
     tls,
     queueInterval: spec.queueInterval,
     retryRule: spec.retryRule,
@@ -77,6 +79,7 @@ export async function renderLabConfigure(model: HostModel, host: LabMailHostSpec
     aliasesFile: p.aliases,
     spoolDirectory: p.spool,
     logFilePath: path.join(p.log, '%slog'),
+    eximBinary: EXIM_BIN,
     ...(suffixes ? { dmarcTldFile: p.publicSuffixes } : {}),
   }, { mailboxLock: 'fcntl', ...opts });
 }

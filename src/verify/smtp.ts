@@ -28,6 +28,11 @@ export interface SmtpSessionOptions {
   verify?: { ca: string[]; hostname: string };
   /** Extra TLS client settings (versions, ciphers): the tls-policy check's probes. */
   tlsOptions?: ConnectionOptions;
+  /**
+   * Commands nodemailer has no method for (ETRN), sent one by one after EHLO (and STARTTLS) and
+   * before any message; each reply is in `replies`. A 4xx/5xx reply does not end the session.
+   */
+  commands?: string[];
 }
 
 export interface TlsInfo {
@@ -58,6 +63,8 @@ export interface SmtpSessionResult {
   tls?: TlsInfo;
   /** After a message went through: Exim's reply to the final dot and its message id. */
   accepted?: { response: string; eximId?: string; recipients: string[] };
+  /** The reply to each of `commands`, in order (code and the whole text). */
+  replies?: { command: string; code: number; text: string }[];
   error?: { message: string; command?: string; response?: string; responseCode?: number };
 }
 
@@ -181,9 +188,17 @@ export function smtpSession(opts: SmtpSessionOptions, message?: OutgoingMessage)
       }, 1000).unref();
     };
 
-    conn.connect(() => {
+    const sendCommands = async () => {
+      for (const command of opts.commands ?? []) {
+        const text = await rawCommand(conn, command);
+        (result.replies ??= []).push({ command, code: Number(/^\d{3}/.exec(text)?.[0] ?? 0), text });
+      }
+    };
+
+    conn.connect(async () => {
       result.connected = true;
       noteTls();
+      await sendCommands();
       if (!message) return quit();
       conn.send({ from: message.from, to: message.to }, message.raw, (err, info) => {
         if (err) return fail(err);
@@ -191,5 +206,18 @@ export function smtpSession(opts: SmtpSessionOptions, message?: OutgoingMessage)
         quit();
       });
     });
+  });
+}
+
+/**
+ * One command nodemailer's SMTPConnection has no method for, sent the way its own QUIT and RSET
+ * are: the command, then a response action that receives the server's reply. Its logger records
+ * both in the transcript.
+ */
+function rawCommand(conn: SMTPConnection, command: string): Promise<string> {
+  const inner = conn as unknown as { _sendCommand(s: string): void; _responseActions: Array<(reply: string) => void> };
+  return new Promise((resolve) => {
+    inner._responseActions.push((reply) => resolve(reply));
+    inner._sendCommand(command);
   });
 }

@@ -2,6 +2,7 @@ import { EXIT, LabError } from '../../errors.js';
 import { checkGivenCertificate, configureHost, installedExim, planConfigure, type ConfigureOptions } from '../../config/apply.js';
 import type { ModelFlags } from '../../config/model-flags.js';
 import { resolveModel } from '../../config/options.js';
+import { resolvePartnerAddresses } from '../../config/partners.js';
 import { checkConfigPath } from '../../config/validate.js';
 import { StepLines } from '../../ui/steps.js';
 import { locked } from '../locked.js';
@@ -15,8 +16,12 @@ export interface ConfigureFlags extends ModelFlags {
 
 /** The flags and the model they give, checked before the lock is asked for (a bad one exits 2). */
 async function parseFlags(flags: ConfigureFlags) {
-  const { model, tlsCert, tlsKey, configFile } = await resolveModel(flags);
+  const resolved = await resolveModel(flags);
+  const { tlsCert, tlsKey, configFile } = resolved;
   if (configFile) console.error(`settings from ${configFile}`);
+  // The partners' addresses, resolved now and recorded in the model (ETRN ACL, backup MX exemption).
+  const { model, notes } = await resolvePartnerAddresses(resolved.model);
+  for (const note of notes) console.error(`note: ${note}`);
   if (flags.configureFile !== undefined) checkConfigPath('--configure-file', flags.configureFile);
   if (flags.exim !== undefined) checkConfigPath('--exim', flags.exim);
   await checkGivenCertificate({ model, tlsCert, tlsKey });
