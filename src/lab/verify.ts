@@ -2,7 +2,7 @@ import { runAttached } from '../system/run.js';
 import { promises as fs } from 'node:fs';
 import { paths } from '../paths.js';
 import { LabError } from '../errors.js';
-import type { TargetOverrides } from '../verify/target.js';
+import { partnerHost, type TargetOverrides } from '../verify/target.js';
 import type { PartnerDelivery, VerifyTarget } from '../verify/types.js';
 import { tlsDrillScene } from './drill-tls-scene.js';
 import { attemptLine } from './logs.js';
@@ -57,6 +57,7 @@ export function labTarget(state: LabState, host: LabMailHostSpec, o: TargetOverr
     domain: host.domain,
     user: o.user ?? model.postmaster,
     partnerDomains: backupTargets(state.spec, host).map((p) => p.domain),
+    ...(partnerHost(o, model) ? { partner: partnerHost(o, model) } : {}),
     thirdPartyDomain: 'relay-test.example',
     outsideAddress: o.outsideAddress ?? '192.0.2.25',
     dnsServer: o.dnsServer ?? state.spec.dnsAddress,

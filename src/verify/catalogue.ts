@@ -11,6 +11,7 @@ import { dkimKeyMatch } from './checks/dkim-key.js';
 import { dmarcRecord, mtaSts, tlsRpt } from './checks/policy-records.js';
 import { ptr } from './checks/ptr.js';
 import { dmarcResult } from './checks/dmarc-result.js';
+import { partnerEtrn, partnerMx, partnerRcpt, partnerStartTls } from './checks/partner.js';
 import type { CheckDef } from './types.js';
 
 /** Every check, in the order of the lab's tasks; ids name the task they prove. */
@@ -27,6 +28,11 @@ export const CATALOGUE: readonly CheckDef[] = [
   dnsMx,
   backupRelay,
   relayRefused,
+  // One side of a real pair: the partner, as DNS and its SMTP show it.
+  partnerMx,
+  partnerRcpt,
+  partnerStartTls,
+  partnerEtrn,
   startTls,
   smtps,
   tlsRequired,

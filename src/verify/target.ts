@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { HostModel } from '../config/model.js';
+import { backupMxHosts, type HostModel } from '../config/model.js';
 import { usageError } from '../errors.js';
 import { paths } from '../paths.js';
 import { loadConfigureState } from '../state/configure.js';
@@ -13,7 +13,10 @@ export interface TargetOverrides {
   port?: number;
   domain?: string;
   user?: string;
+  /** --backup-for: the domains this host backs up (5a). */
   partners?: string[];
+  /** --partner: the partner's mail host. */
+  partner?: string;
   dnsServer?: string;
   outsideAddress?: string;
   /** --ca FILE: the CA the TLS checks verify the server's certificate against. */
@@ -28,6 +31,11 @@ export const DEFAULT_THIRD_PARTY = 'relay-test.example';
 /** The model `labctl configure` stored (src/state/configure.ts); undefined when there is none. */
 export async function loadStoredModel(stateDir = paths.stateDir): Promise<HostModel | undefined> {
   return (await loadConfigureState(stateDir))?.model;
+}
+
+/** The partner of a pair: --partner, else the one configure recorded, else the first backup MX host. */
+export function partnerHost(o: Pick<TargetOverrides, 'partner'>, model: HostModel | undefined): string | undefined {
+  return o.partner ?? model?.partner ?? (model ? backupMxHosts(model)[0] : undefined);
 }
 
 /** The machine's own Exim (root namespace), as `labctl verify` sees it without --lab. */
@@ -47,6 +55,7 @@ export async function localTarget(o: TargetOverrides = {}): Promise<VerifyTarget
     domain,
     user,
     partnerDomains: o.partners ?? model?.backupFor.map((p) => p.domain) ?? [],
+    ...(partnerHost(o, model) ? { partner: partnerHost(o, model) } : {}),
     thirdPartyDomain: DEFAULT_THIRD_PARTY,
     outsideAddress: o.outsideAddress ?? DEFAULT_OUTSIDE_ADDRESS,
     dnsServer: o.dnsServer,

@@ -32,6 +32,11 @@ export interface VerifyTarget {
   user: string;
   /** Domains this host is backup MX for (5a). */
   partnerDomains: string[];
+  /**
+   * The partner's mail host in a pair (`--partner HOST`, else the model's partner, else its first
+   * backup MX): the partner-* checks ask it over DNS and SMTP. Undefined: they skip.
+   */
+  partner?: string;
   /** A domain that is neither local nor a partner's, for the open-relay test. */
   thirdPartyDomain: string;
   /** A client address outside relay_from_hosts, for `exim -bh` (5a, relay-refused). */

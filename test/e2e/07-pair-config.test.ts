@@ -6,6 +6,10 @@
  * - The backup path keeps its mail: with DMARC enforced on st14, a p=reject sender without DKIM
  *   whose mail reaches st14 through st18 is delivered (recorded spf=fail, dmarc=fail), where the
  *   same message straight from the client is refused.
+ * - verify from one side of the pair: the partner-* checks (MX 10/20, the partner's RCPT,
+ *   STARTTLS and ETRN) pass for the right partner and fail for a wrong one.
+ * - --tls required on the backup: 5a-backup-relay passes and relay-refused really tests the relay
+ *   rule (over STARTTLS from the client): with relaying opened on purpose it fails.
  * Needs Exim built --with dmarc (05-lab-smoke leaves it so); brings the lab up and takes it down.
  */
 import { execa } from 'execa';
@@ -14,7 +18,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serial, reloadDnsServer, writeZone } from '../../src/lab/dns.js';
 import { startDaemon, stopDaemon, queueCount } from '../../src/lab/daemon.js';
-import { switchHost } from '../../src/lab/drill-tls.js';
+import { reloadHostDaemon, switchHost } from '../../src/lab/drill-tls.js';
 import { labModel } from '../../src/lab/host.js';
 import { hostKeys } from '../../src/lab/keys.js';
 import { loadState } from '../../src/lab/state.js';
@@ -38,6 +42,15 @@ process.stdout.write(JSON.stringify(await askEtrn({ host: ${JSON.stringify(host)
   const r = await inNs(ns, ['node', '--input-type=module', '-e', script]);
   expect(r.exitCode, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as EtrnResult;
+}
+
+type Report = { checks: { id: string; status: string; summary: string }[] };
+
+/** labctl verify --lab, its JSON keyed by host name. */
+async function verifyLab(args: string[]): Promise<Record<string, Record<string, { status: string; summary: string }>>> {
+  const r = await labctl(['verify', '--lab', '--json', '--no-store', ...args], { timeoutMs: 180_000 });
+  const reports = JSON.parse(r.stdout) as Record<string, Report>;
+  return Object.fromEntries(Object.entries(reports).map(([host, rep]) => [host, Object.fromEntries(rep.checks.map((c) => [c.id, { status: c.status, summary: c.summary }]))]));
 }
 
 describe.runIf(isRoot)('one side of a pair: ETRN and the backup path (lab, real Exim and BIND)', () => {
@@ -153,4 +166,44 @@ describe.runIf(isRoot)('one side of a pair: ETRN and the backup path (lab, real 
       await switchHost(state, st14, {});
     }
   }, 120_000);
+
+  it('verify from one side: the partner-* checks pass for each host\'s partner, and fail for a wrong one', async () => {
+    const ids = 'partner-mx,partner-rcpt,partner-starttls,partner-etrn,5a-backup-relay';
+    const pair = await verifyLab(['--only', ids]);
+    console.log(JSON.stringify(pair, null, 2));
+    for (const host of ['st14', 'st18']) {
+      for (const id of ids.split(',')) expect(pair[host]![id], `${host} ${id}`).toMatchObject({ status: 'pass' });
+    }
+    expect(pair.st14!['partner-mx']!.summary).toBe('MX 10 mail.st14.sne24.ru, MX 20 mail.st18.sne24.ru (from DNS server 10.203.14.53)');
+    // st18 named as its own partner: DNS says otherwise, and st18 does not back its own domain up.
+    const wrong = await verifyLab(['--only', 'partner-mx,partner-etrn', '--partner', 'mail.st18.sne24.ru']);
+    console.log(JSON.stringify(wrong.st18, null, 2));
+    expect(wrong.st14).toMatchObject({ 'partner-mx': { status: 'pass' }, 'partner-etrn': { status: 'pass' } });
+    expect(wrong.st18!['partner-mx']).toMatchObject({ status: 'fail', summary: expect.stringMatching(/MX 20 should be mail\.st18\.sne24\.ru \(the partner\), DNS gives mail\.st14\.sne24\.ru/) });
+    expect(wrong.st18!['partner-etrn']).toMatchObject({ status: 'fail', summary: expect.stringMatching(/refused ETRN #st18\.sne24\.ru: 458/) });
+  }, 400_000);
+
+  it('--tls required on the backup: 5a passes and relay-refused tests the relay rule over STARTTLS (it fails once relaying is open)', async () => {
+    const st18 = st('st18');
+    const configure = path.join(labDir, 'hosts/st18/configure');
+    await switchHost(state, st18, { tls: 'required' });
+    try {
+      const required = await verifyLab(['--only', '5a-backup-relay,relay-refused']);
+      console.log(JSON.stringify(required.st18, null, 2));
+      expect(required.st18!['5a-backup-relay']).toMatchObject({ status: 'pass', summary: expect.stringMatching(/^accepted from 10\.203\.14\.100 over STARTTLS: postmaster@st14\.sne24\.ru: 250/) });
+      expect(required.st18!['relay-refused']).toMatchObject({ status: 'pass', summary: expect.stringMatching(/refused from 10\.203\.14\.100 over STARTTLS: 550 relay not permitted/) });
+
+      // Relaying opened on purpose (the relay rule cut out of st18's file, rewritten in place: it is bind-mounted).
+      const text = await fs.readFile(configure, 'utf8');
+      const rule = /\n  require message = relay not permitted\n {10}domains = \+local_domains : \+relay_to_domains\n/;
+      expect(text).toMatch(rule);
+      await fs.writeFile(configure, text.replace(rule, '\n'));
+      await reloadHostDaemon(st18, 'an open relay, for this test');
+      const open = await verifyLab(['--only', 'relay-refused']);
+      console.log(JSON.stringify(open.st18, null, 2));
+      expect(open.st18!['relay-refused']).toMatchObject({ status: 'fail', summary: expect.stringMatching(/over STARTTLS/) });
+    } finally {
+      await switchHost(state, st18, {});
+    }
+  }, 400_000);
 });

@@ -1,4 +1,5 @@
 import { EXIT, usageError } from '../../errors.js';
+import { checkDnsName } from '../../config/validate.js';
 import { storeReport, writeEvidenceDir } from '../../verify/evidence.js';
 import { makeChalk, renderChecklist, toJson } from '../../verify/render.js';
 import { DEFAULT_TIMEOUT_MS } from '../../verify/help.js';
@@ -16,6 +17,7 @@ export interface VerifyFlags {
   port?: string;
   domain?: string;
   user?: string;
+  backupFor?: string;
   partner?: string;
   dnsServer?: string;
   outsideAddress?: string;
@@ -45,7 +47,8 @@ function parseFlags(flags: VerifyFlags) {
     port: positiveInt('--port', flags.port),
     domain: flags.domain,
     user: flags.user,
-    partners: list(flags.partner),
+    partners: list(flags.backupFor),
+    partner: flags.partner === undefined ? undefined : checkDnsName('--partner', flags.partner, 2),
     dnsServer: flags.dnsServer,
     outsideAddress: flags.outsideAddress,
     ca: flags.ca,

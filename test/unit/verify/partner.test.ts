@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { partnerEtrn, partnerMx, partnerRcpt, partnerStartTls } from '../../../src/verify/checks/partner.js';
+import { refusedForTls } from '../../../src/verify/checks/relay.js';
+import { partnerHost } from '../../../src/verify/target.js';
+import { validateModel } from '../../../src/config/validate.js';
+import type { CheckContext } from '../../../src/verify/types.js';
+
+describe('the partner-* checks', () => {
+  it('skip, saying how to name a partner, when none is known', async () => {
+    const ctx = { target: { domain: 'st14.sne24.ru' }, evidence: [] } as unknown as CheckContext;
+    for (const check of [partnerMx, partnerRcpt, partnerStartTls, partnerEtrn]) {
+      expect(await check.run(ctx), check.id).toEqual({ status: 'skip', summary: expect.stringMatching(/^no partner known: give --partner HOST/) });
+    }
+  });
+
+  it('take the partner from --partner, else the model\'s partner, else its first backup MX', () => {
+    const model = validateModel({ domain: 'st14.sne24.ru', backupMx: ['mail.st18.sne24.ru'] });
+    expect(partnerHost({}, model)).toBe('mail.st18.sne24.ru');
+    expect(partnerHost({ partner: 'mx.other.ru' }, model)).toBe('mx.other.ru');
+    expect(partnerHost({}, validateModel({ domain: 'st14.sne24.ru', partner: 'mail.st22.sne24.ru', backupMx: ['mail.st18.sne24.ru'] }))).toBe('mail.st22.sne24.ru');
+    expect(partnerHost({}, validateModel({ domain: 'st14.sne24.ru', partner: 'mail.st22.sne24.ru' }))).toBe('mail.st22.sne24.ru');
+    expect(partnerHost({}, validateModel({ domain: 'st14.sne24.ru' }))).toBeUndefined();
+    expect(partnerHost({}, undefined)).toBeUndefined();
+  });
+});
+
+describe('the relay checks under --tls required', () => {
+  it('know a MAIL refused for want of TLS from one refused for another reason', () => {
+    expect(refusedForTls({ code: 550, text: '550 TLS required: send STARTTLS first (or use port 465)' })).toBe(true);
+    expect(refusedForTls({ code: 250, text: '250 OK' })).toBe(false);
+    expect(refusedForTls({ code: 550, text: '550 relay not permitted' })).toBe(false);
+  });
+});
