@@ -95,7 +95,8 @@ verify_status=$?
 set -e
 timing verify "$t0"
 # Without the lab's DNS the DNS checks warn (README, "DNS on a single machine"); 1b warns about
-# the release's known advisories; 5a skips (no partner) and 7b skips (TLS is not required).
+# the release's known advisories; 5a and the partner-* checks skip (no partner) and 7b skips (TLS
+# is not required).
 catalogue=$(node --input-type=module -e "import { CHECK_IDS } from '$PWD/dist/verify/catalogue.js'; console.log(CHECK_IDS.join(' '))")
 node - "$work/verify.json" "$catalogue" <<'EOF' || fail "labctl verify: more than the documented warnings and skips"
 const report = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'));
@@ -105,7 +106,7 @@ if (ids !== process.argv[3]) { console.log(`checks: ${ids}\nexpected: ${process.
 // The DNS-based checks (4a, SPF, DKIM, and the issue-13 records: DMARC, TLS-RPT, MTA-STS, PTR, the
 // published DKIM key, TLSA) warn without the lab's DNS, as documented; 1b warns about advisories.
 const mayWarn = new Set(['1b-current-release', '4a-dns-mx', 'spf-record', 'dkim-signature', 'dmarc-record', 'dmarc-result', 'tls-rpt', 'mta-sts', 'ptr', 'dkim-key-match', 'dane-tlsa']);
-const maySkip = new Set(['5a-backup-relay', '7b-tls-required']);
+const maySkip = new Set(['5a-backup-relay', '7b-tls-required', 'partner-mx', 'partner-rcpt', 'partner-starttls', 'partner-etrn']);
 let bad = 0;
 for (const c of report.checks) {
   const fine = c.status === 'pass' || (c.status === 'warn' && mayWarn.has(c.id)) || (c.status === 'skip' && maySkip.has(c.id));

@@ -55,9 +55,10 @@ export interface HostModel {
    */
   partner?: string;
   /**
-   * The addresses of the backup MX hosts (backupMx and partner), resolved by `labctl configure`:
-   * mail arriving from them is exempt from SPF and DMARC refusals (it is this domain's own
-   * backup passing mail on; the results are still recorded).
+   * The addresses of the backup MX hosts (backupMx and partner), resolved and recorded by
+   * `labctl configure`. Mail arriving from these hosts is exempt from SPF and DMARC refusals (it
+   * is this domain's own backup passing mail on; the results are still recorded); the Exim
+   * configuration names the hosts, so it does not change with what DNS said at configure time.
    */
   backupMxAddresses?: string[];
   tls: TlsMode;

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import { usageError } from '../errors.js';
 import { EXIM_BINARY, PORTS } from '../paths.js';
-import type { HostModel, TlsMode } from './model.js';
+import { backupMxHosts, type HostModel, type TlsMode } from './model.js';
 import { checkConfigPath } from './validate.js';
 
 /** Files the configuration refers to; each is an absolute path, checked before rendering. */
@@ -92,7 +92,7 @@ export async function renderConfigure(model: HostModel, files: ConfigureFiles = 
   const firstItem = model.retryRule.split(';')[0]!.split(',');
   return ejs.render(
     template,
-    { m: model, f, tls: tlsPlan(model.tls), dane: opts.dane ?? true, mailboxLock: opts.mailboxLock ?? 'lockfile', retryFirst: firstItem[2] ?? model.queueInterval },
+    { m: model, f, backups: backupMxHosts(model), tls: tlsPlan(model.tls), dane: opts.dane ?? true, mailboxLock: opts.mailboxLock ?? 'lockfile', retryFirst: firstItem[2] ?? model.queueInterval },
     { async: false, strict: false, rmWhitespace: false, filename: templatePath('configure.ejs') },
   );
 }

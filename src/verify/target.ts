@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { backupMxHosts, type HostModel } from '../config/model.js';
+import type { HostModel } from '../config/model.js';
 import { usageError } from '../errors.js';
 import { paths } from '../paths.js';
 import { loadConfigureState } from '../state/configure.js';
@@ -33,9 +33,13 @@ export async function loadStoredModel(stateDir = paths.stateDir): Promise<HostMo
   return (await loadConfigureState(stateDir))?.model;
 }
 
-/** The partner of a pair: --partner, else the one configure recorded, else the first backup MX host. */
+/**
+ * The partner of a pair: --partner, else the one `labctl configure --partner` recorded. A backup
+ * MX alone does not make a partner: the partner-* checks ask it for ETRN and its certificate,
+ * which only a pair set up for it answers.
+ */
 export function partnerHost(o: Pick<TargetOverrides, 'partner'>, model: HostModel | undefined): string | undefined {
-  return o.partner ?? model?.partner ?? (model ? backupMxHosts(model)[0] : undefined);
+  return o.partner ?? model?.partner;
 }
 
 /** The machine's own Exim (root namespace), as `labctl verify` sees it without --lab. */
