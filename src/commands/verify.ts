@@ -13,7 +13,7 @@ export function registerVerify(program: Command): void {
     .option('--domain <domain>', "the mail domain (default: labctl configure's)")
     .option('--user <name>', "local user whose mailbox receives the test mail (default: the model's postmaster)")
     .option('--backup-for <domains>', "partner domains this host backs up, for 5a (default: the model's backupFor)")
-    .option('--partner <host>', "the partner's mail host in a pair, for the partner-* checks (default: the one configure --partner recorded; in the lab, the host that backs each one up)")
+    .option('--partner <host>', "the partner's mail host in a pair, for the partner-* checks (default: the one configure --partner recorded)")
     .option('--ca <file>', "CA certificate (PEM) the TLS checks verify the server's certificate against, besides the system store (default: labctl's lab CA)")
     .option('--dns-server <address>', 'ask this DNS server for MX, SPF and DKIM records (default: the system resolver)')
     .option('--outside-address <ip>', 'client address for the relay tests with exim -bh (default 192.0.2.25)')

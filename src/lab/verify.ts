@@ -57,8 +57,7 @@ export function labTarget(state: LabState, host: LabMailHostSpec, o: TargetOverr
     domain: host.domain,
     user: o.user ?? model.postmaster,
     partnerDomains: backupTargets(state.spec, host).map((p) => p.domain),
-    // The lab is a pair: each host's partner is the host that backs it up.
-    ...((partnerHost(o, model) ?? model.backupMx[0]) ? { partner: partnerHost(o, model) ?? model.backupMx[0] } : {}),
+    ...(partnerHost(o, model) ? { partner: partnerHost(o, model) } : {}),
     thirdPartyDomain: 'relay-test.example',
     outsideAddress: o.outsideAddress ?? '192.0.2.25',
     dnsServer: o.dnsServer ?? state.spec.dnsAddress,

@@ -10,8 +10,8 @@ import { judgeCertificate } from './tls.js';
 /**
  * One side of a real pair (write-up Task 2, 4a-5c between two students' machines): what this
  * host can check about its partner with nothing but DNS and the partner's SMTP. The partner is
- * `--partner HOST` (verify or configure; in the lab, the host that backs each one up). The
- * partner's own side (relaying for this domain) is its 5a-backup-relay.
+ * `--partner HOST` (verify, or configure, which records it). The partner's own side (relaying
+ * for this domain) is its 5a-backup-relay.
  */
 
 const NO_PARTNER = 'no partner known: give --partner HOST (to labctl verify, or to labctl configure, which records it)';
