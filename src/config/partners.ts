@@ -72,7 +72,7 @@ export async function resolvePartnerAddresses(model: HostModel, resolve: Resolve
   for (const host of backupMxHosts(model)) {
     const found = await lookup(host);
     if (found?.length) for (const a of found) addresses.add(a);
-    else notes.push(`${host} has no address here: mail it passes on as backup MX is not exempt from SPF and DMARC refusals until it resolves (run labctl configure again then)`);
+    else notes.push(`${host} has no address here yet (none recorded): Exim looks the name up when mail from a backup MX arrives, so publish its A record`);
   }
   const out: HostModel = { ...model, backupFor };
   if (addresses.size) out.backupMxAddresses = [...addresses];
