@@ -2,6 +2,7 @@ import { Command, CommanderError, type HelpContext } from 'commander';
 import { createRequire } from 'node:module';
 import { EXIT, LabError } from './errors.js';
 import { installInterruptHandlers } from './system/interrupt.js';
+import { restrictUmask } from './system/procs.js';
 import { registerInstall } from './commands/install.js';
 import { registerService } from './commands/service.js';
 import { registerConfigure } from './commands/configure.js';
@@ -63,6 +64,7 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<void> {
   installInterruptHandlers();
+  restrictUmask();
   const program = buildProgram();
   const debug = argv.includes('--debug');
   try {

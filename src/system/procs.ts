@@ -62,3 +62,14 @@ export async function runsBinary(pid: number, binary: string): Promise<boolean> 
   const [running, installed] = await Promise.all([fs.stat(`/proc/${pid}/exe`).catch(() => undefined), fs.stat(binary).catch(() => undefined)]);
   return !!running && !!installed && running.ino === installed.ino && running.dev === installed.dev;
 }
+
+/**
+ * labctl's own umask: whatever the caller's, at least group and others lose write (0022), so the
+ * cache, the build tree and every file labctl makes between a verification and a `make` run as
+ * root cannot be changed by another user. A stricter umask is kept. Returns the one in force.
+ */
+export function restrictUmask(): number {
+  const mask = process.umask() | 0o022;
+  process.umask(mask);
+  return mask;
+}
