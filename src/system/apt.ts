@@ -1,5 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { LabError } from '../errors.js';
+import { lookupUser } from './accounts.js';
 import { exists, readIfExists, writeAtomic } from './files.js';
 import { osRelease } from './machine.js';
 import { run } from './run.js';
@@ -60,15 +62,26 @@ export async function machineAptSources(): Promise<{ distro: string; files: { na
   return { distro, files };
 }
 
+/** apt's download methods run as this user, never as root (apt's own default). */
+export const APT_SANDBOX_USER = '_apt';
+
 /**
  * Runs apt against a private state directory: its own sources list, lists and caches, so the
  * machine's apt configuration and package lists are never touched. Returns
  * `apt-cache showsrc PACKAGE` after an `update` (failures of single suites are tolerated: a
- * later suite may not exist on every archive).
+ * later suite may not exist on every archive). The downloads run as `_apt`, which owns the
+ * `partial` directories it writes; where apt could only download as root (a directory above the
+ * state that `_apt` cannot enter), labctl stops instead of letting apt fall back to root.
  */
 export async function privateShowsrc(stateDir: string, sourceLines: string[], pkg: string): Promise<{ showsrc: string; updateLog: string }> {
-  await fs.mkdir(path.join(stateDir, 'lists/partial'), { recursive: true });
-  await fs.mkdir(path.join(stateDir, 'cache/archives/partial'), { recursive: true });
+  const sandbox = await lookupUser(APT_SANDBOX_USER);
+  if (!sandbox) throw new LabError(`apt's sandbox user ${APT_SANDBOX_USER} does not exist`, 'reinstall apt (it creates the user), then run again');
+  for (const partial of ['lists/partial', 'cache/archives/partial']) {
+    const dir = path.join(stateDir, partial);
+    await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+    await fs.chown(dir, sandbox.uid, 0);
+    await fs.chmod(dir, 0o700);
+  }
   const list = path.join(stateDir, 'sources.list');
   await writeAtomic(list, `${sourceLines.join('\n')}\n`);
   const opts = [
@@ -76,10 +89,14 @@ export async function privateShowsrc(stateDir: string, sourceLines: string[], pk
     '-o', 'Dir::Etc::sourceparts=-',
     '-o', `Dir::State::Lists=${path.join(stateDir, 'lists')}`,
     '-o', `Dir::Cache=${path.join(stateDir, 'cache')}`,
-    // The private directories belong to root; apt's _apt sandbox user could not write them.
-    '-o', 'APT::Sandbox::User=root',
+    '-o', `APT::Sandbox::User=${APT_SANDBOX_USER}`,
   ];
   const update = await run('apt-get', [...opts, '-q', 'update'], { env: APT_ENV, allowFailure: true, timeoutMs: 300_000 });
+  const updateLog = `${update.command}\n${update.stdout}\n${update.stderr}`.trim();
+  const unsandboxed = /^W: Download is performed unsandboxed as root.*$/m.exec(updateLog)?.[0];
+  if (unsandboxed) {
+    throw new LabError(`apt could download only as root, not as ${APT_SANDBOX_USER}: ${unsandboxed.replace(/^W: /, '')}`, `let ${APT_SANDBOX_USER} enter ${stateDir} (every directory above it needs o+x), then run again`);
+  }
   const showsrc = await run('apt-cache', [...opts, 'showsrc', pkg], { allowFailure: true });
-  return { showsrc: showsrc.stdout, updateLog: `${update.command}\n${update.stdout}\n${update.stderr}`.trim() };
+  return { showsrc: showsrc.stdout, updateLog };
 }
