@@ -10,6 +10,8 @@ import { registerDns } from './commands/dns.js';
 import { registerVerify } from './commands/verify.js';
 import { registerReport } from './commands/report.js';
 import { registerLab } from './commands/lab.js';
+import { registerDrill } from './commands/drill.js';
+import { restoreLeftDown } from './system/daemon-guard.js';
 import { registerMirror } from './commands/mirror.js';
 import { registerClass } from './commands/class.js';
 import { WAIT_OPTION } from './commands/wait-option.js';
@@ -57,6 +59,7 @@ export function buildProgram(): Command {
   registerVerify(program);
   registerReport(program);
   registerLab(program);
+  registerDrill(program);
   registerMirror(program);
   registerClass(program);
   return program;
@@ -65,6 +68,9 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<void> {
   installInterruptHandlers();
   restrictUmask();
+  // A drill killed with -9 while this machine's daemon was down: start it again, and say so.
+  const restored = restoreLeftDown();
+  if (restored) console.error(chalk.yellow(`labctl: ${restored}`));
   const program = buildProgram();
   const debug = argv.includes('--debug');
   try {

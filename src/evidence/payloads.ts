@@ -58,6 +58,12 @@ export interface BackupDrill {
     logPhases?: import('../lab/drill-phases.js').LogPhases;
     /** Forced delivery: CPU per message and the machine's ceiling (issue 12, item 9). */
     cpu?: import('../lab/drill-phases.js').CpuCeiling;
+    /** Where it ran: the namespace lab (labctl controls both hosts) or two real machines (labctl drill). */
+    world?: 'namespace' | 'machines';
+    /** How the backup was made to deliver: its queue runner and retry rule (4c), exim -qff, or ETRN from the primary (5c). */
+    flush?: 'retry' | 'qff' | 'etrn';
+    /** Per message, the seconds it waited on the backup, from its own Received: headers (real machines). */
+    heldPerMessage?: number[];
   };
   timeline: {
     runId: string;
@@ -132,12 +138,15 @@ export interface Payloads {
 
 export type PayloadName = keyof Payloads;
 
-/** Where each payload lives: its record and the label of its data item. */
-export const PAYLOAD_SLOTS: Record<PayloadName, { area: EvidenceArea; id: string; label: string }> = {
+/**
+ * Where each payload lives: its record and the label of its data item. `alsoIn`: other records
+ * that carry the same payload (the backup drill's 4c run is kept beside its 5c run, not over it).
+ */
+export const PAYLOAD_SLOTS: Record<PayloadName, { area: EvidenceArea; id: string; label: string; alsoIn?: readonly string[] }> = {
   signature: { area: 'install', id: '1c-signature', label: 'signature' },
   topology: { area: 'lab', id: 'topology', label: 'topology' },
-  backupFigures: { area: 'drill', id: 'backup-mx', label: 'figures' },
-  backupTimeline: { area: 'drill', id: 'backup-mx', label: 'timeline' },
+  backupFigures: { area: 'drill', id: 'backup-mx', label: 'figures', alsoIn: ['backup-mx-retry'] },
+  backupTimeline: { area: 'drill', id: 'backup-mx', label: 'timeline', alsoIn: ['backup-mx-retry'] },
   tlsDrill: { area: 'drill', id: 'tls', label: 'checks' },
   wireDrill: { area: 'drill', id: 'wire', label: 'wire drill' },
   spoofDrill: { area: 'drill', id: 'spoof', label: 'spoof drill' },
@@ -211,7 +220,7 @@ export function payloadItem<N extends PayloadName>(name: N, data: Payloads[N]): 
 /** Whether an item of a record is where the named payload lives (whatever it holds). */
 export function isPayloadSlot(record: EvidenceRecord, item: EvidenceItem, name: PayloadName): boolean {
   const slot = PAYLOAD_SLOTS[name];
-  return record.area === slot.area && record.id === slot.id && item.kind === 'data' && item.label === slot.label;
+  return record.area === slot.area && (record.id === slot.id || !!slot.alsoIn?.includes(record.id)) && item.kind === 'data' && item.label === slot.label;
 }
 
 /** A record's payload; undefined when the record has none or it has another shape. */

@@ -53,17 +53,26 @@ export async function sendFromClient(state: LabState, opts: SendOptions): Promis
     subject: opts.subject,
     timeoutMs: 3000,
   };
-  const r = await run('ip', ['netns', 'exec', names.clientNs, process.execPath, senderScript, JSON.stringify(job)], {
-    allowFailure: true,
-    timeoutMs: opts.timeoutMs ?? 60_000 + opts.count * 1000,
-  });
+  const records = await runSender(job, { namespace: names.clientNs, timeoutMs: opts.timeoutMs });
+  if (records.length === 1 && records[0]!.i === 0) throw new LabError(`client: cannot send to ${opts.to}: ${records[0]!.error}`, 'is the lab DNS server running? see labctl lab status');
+  return { runId, records };
+}
+
+/**
+ * Runs the sender (src/lab/sender.ts) as a child process, inside a lab namespace or, without one,
+ * on this machine (the backup-MX drill between real machines, straight to the partner's port 25),
+ * and returns its records, one per message.
+ */
+export async function runSender(job: SenderJob, o: { namespace?: string; timeoutMs?: number } = {}): Promise<SendRecord[]> {
+  const command = [process.execPath, senderScript, JSON.stringify(job)];
+  const [file, ...args] = o.namespace ? ['ip', 'netns', 'exec', o.namespace, ...command] : command;
+  const r = await run(file!, args, { allowFailure: true, timeoutMs: o.timeoutMs ?? 60_000 + job.count * 1000 });
   const records = r.stdout
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as SendRecord);
-  if (records.length === 0) throw new LabError(`client: the sender printed nothing (exit ${r.exitCode}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  if (records.length === 1 && records[0]!.i === 0) throw new LabError(`client: cannot send to ${opts.to}: ${records[0]!.error}`, 'is the lab DNS server running? see labctl lab status');
-  return { runId, records };
+  if (records.length === 0) throw new LabError(`the sender printed nothing (exit ${r.exitCode}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return records;
 }
 
 /** One message through a mail host's own Exim, delivered at once (-odi). */

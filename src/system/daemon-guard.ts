@@ -1,0 +1,93 @@
+/**
+ * A drill that stops this machine's Exim daemon (the backup-MX drill on a real pair) never leaves
+ * it stopped. Before the stop it writes a marker (which run stopped it, and when); it starts the
+ * daemon again and removes the marker when the drill ends, fails, or is interrupted (Ctrl-C,
+ * SIGTERM: a synchronous start from the interrupt handler). After a kill -9 the marker outlives
+ * the run, and the next labctl run of any kind finds it and starts the daemon (restoreLeftDown,
+ * called by the CLI before it parses anything), saying so.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { execaSync } from 'execa';
+import { paths } from '../paths.js';
+import { removePath, removePathSync, writeJson } from './files.js';
+import { onInterrupt } from './interrupt.js';
+import { alive } from './procs.js';
+import { serviceControl, serviceStatus, systemdRunning, UNIT_NAME, loadServiceSettings } from './service.js';
+
+export interface DaemonDownMarker {
+  /** The labctl process that stopped the daemon. */
+  pid: number;
+  /** What stopped it, for the message: "labctl drill backup-mx". */
+  by: string;
+  at: string;
+  /** How to start it again without async work: the systemd unit, or the direct command. */
+  start: { file: string; args: string[] };
+}
+
+export const daemonDownMarker = () => path.join(paths.stateDir, 'daemon-stopped-by-drill.json');
+
+function readMarker(): DaemonDownMarker | undefined {
+  try {
+    return JSON.parse(readFileSync(daemonDownMarker(), 'utf8')) as DaemonDownMarker;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts the daemon from a marker, synchronously (usable from a signal handler). */
+function startSync(m: DaemonDownMarker): boolean {
+  const r = execaSync(m.start.file, m.start.args, { reject: false, stdin: 'ignore', timeout: 20_000 });
+  return r.exitCode === 0;
+}
+
+export interface StoppedDaemon {
+  /** Starts the daemon again (if it is not running) and removes the marker. */
+  restore(): Promise<void>;
+}
+
+/** Stops this machine's daemon for `by`, with the marker and the interrupt handler in place first. */
+export async function stopDaemonGuarded(by: string): Promise<StoppedDaemon> {
+  const settings = await loadServiceSettings();
+  const start = (await systemdRunning())
+    ? { file: 'systemctl', args: ['start', UNIT_NAME] }
+    : { file: settings.binary, args: ['-bd', `-q${settings.queueInterval}`, '-oP', settings.pidFile] };
+  const marker: DaemonDownMarker = { pid: process.pid, by, at: new Date().toISOString(), start };
+  await writeJson(daemonDownMarker(), marker);
+  const unregister = onInterrupt(() => {
+    if (startSync(marker)) removePathSync(daemonDownMarker());
+  });
+  try {
+    await serviceControl('stop', settings);
+  } catch (err) {
+    unregister();
+    await serviceControl('start', settings).catch(() => undefined);
+    await removePath(daemonDownMarker());
+    throw err;
+  }
+  return {
+    async restore() {
+      try {
+        if (!(await serviceStatus(settings)).running) await serviceControl('start', settings);
+        await removePath(daemonDownMarker());
+      } finally {
+        unregister();
+      }
+    },
+  };
+}
+
+/**
+ * A marker whose run is gone (killed with -9, a power cut of the shell): start the daemon and
+ * return the line to print. Returns undefined when there is nothing to do (the common case: one
+ * failed read of a file that does not exist).
+ */
+export function restoreLeftDown(): string | undefined {
+  const m = readMarker();
+  if (!m || alive(m.pid)) return undefined;
+  const ok = startSync(m);
+  if (ok) removePathSync(daemonDownMarker());
+  return ok
+    ? `the Exim daemon was left stopped by an interrupted ${m.by} (at ${m.at}): started it again`
+    : `the Exim daemon was left stopped by an interrupted ${m.by} (at ${m.at}) and could not be started: run labctl service start`;
+}
