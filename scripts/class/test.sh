@@ -27,7 +27,8 @@
 #   LABCTL_CLASS_STUDENTS  the students, as labctl class inventory --students takes them: 14,18
 #                          (the default) or a count (4: st1..st4); the drill uses the first pair
 #   LABCTL_CLASS_MODE      full (the default) or playbook: one playbook run and its wall time only
-#                          (bench/class.sh)
+#                          (bench/class.sh); pair: the two-machine lab without Ansible
+#                          (scripts/class/pair.sh, npm run test:pair)
 # The whole script is one compound command, read before it runs: editing the file during a run
 # does not change the run.
 {
@@ -52,8 +53,8 @@ log() { echo "test.sh: $*"; }
 t_all=$(now)
 
 students_spec=${LABCTL_CLASS_STUDENTS:-14,18}
-mode=${LABCTL_CLASS_MODE:-full}
-case "$mode" in full|playbook) ;; *) echo "test.sh: LABCTL_CLASS_MODE=$mode: expected full or playbook" >&2; exit 2 ;; esac
+mode=${1:-${LABCTL_CLASS_MODE:-full}}   # npm run test:pair passes "pair"
+case "$mode" in full|playbook|pair) ;; *) echo "test.sh: LABCTL_CLASS_MODE=$mode: expected full, playbook or pair" >&2; exit 2 ;; esac
 if [[ "$students_spec" =~ ^[0-9]+$ ]]; then numbers=($(seq 1 "$students_spec")); else IFS=, read -r -a numbers <<<"$students_spec"; fi
 [ "${#numbers[@]}" -ge 2 ] && [ "${#numbers[@]}" -le 40 ] || { echo "test.sh: LABCTL_CLASS_STUDENTS=$students_spec: 2 to 40 students" >&2; exit 2; }
 # The addresses labctl class inventory --subnet 10.77.0.0/24 gives: dns .2, students .11 upwards.
@@ -249,6 +250,14 @@ for m in "${machines[@]}"; do
   [ -n "$ok" ] || { log "$m did not come up with sshd:"; tail -n 30 "$work/console-$m.log"; exit 1; }
 done
 timing "boot + sshd x${#machines[@]}" "$t0"
+
+# npm run test:pair: the same machines, set up with the README's commands only, no Ansible
+# (scripts/class/pair.sh); it ends the run.
+if [ "$mode" = pair ]; then
+  # shellcheck source=pair.sh
+  source "$here/pair.sh"
+  exit "$fail"
+fi
 
 # 6. inventory and Ansible's configuration, all under the work directory
 node "$repo/bin/labctl" class inventory --students "$students_spec" --domain 'st{n}.sne24.ru' --subnet 10.77.0.0/24 --out "$work/class.yml"

@@ -1,22 +1,36 @@
 #!/usr/bin/env bash
-# Builds the container smoke run's root filesystem: a minimal Debian 12 (bookworm) with systemd,
-# from the machine's own Debian archive (scripts/container/apt-sources.sh), packed as a zstd
-# tarball in the CI cache. Prints the tarball's path. The cache key is the hash of this script,
-# apt-sources.sh and the derived archive entries, so a change to any of them builds a new one; a
-# cache hit costs nothing. Needs root, debootstrap and zstd.
+# Builds the container smoke run's root filesystem: a minimal Debian with systemd, of the release
+# given (rootfs.sh [trixie|bookworm], default LABCTL_DEBIAN or trixie: Debian 13, the current
+# stable; bookworm is Debian 12), from the machine's own Debian archive
+# (scripts/container/apt-sources.sh; for another release than the machine's, the same archive URI
+# with that release's suite names), packed as a zstd tarball in the CI cache. Prints the tarball's
+# path. Each release has its own cache key: the hash of this script, apt-sources.sh and the derived
+# archive entries, so a change to any of them builds a new one; a cache hit costs nothing. Needs
+# root, debootstrap and zstd.
 #   LABCTL_CI_CACHE   cache directory (default /var/cache/labctl-ci)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${LABCTL_CI_CACHE:-/var/cache/labctl-ci}
-suite=bookworm
+suite=${1:-${LABCTL_DEBIAN:-trixie}}
+case "$suite" in
+  trixie|bookworm) ;;
+  *) echo "rootfs.sh: unknown Debian release '$suite': trixie (13) or bookworm (12)" >&2; exit 2 ;;
+esac
 
 [ "$(id -u)" -eq 0 ] || { echo "rootfs.sh: run as root (debootstrap)" >&2; exit 2; }
 for tool in debootstrap zstd; do
   command -v "$tool" >/dev/null || { echo "rootfs.sh: $tool is missing (apt-get install $tool; scripts/setup.sh --tests installs it)" >&2; exit 2; }
 done
 
-# The archive entries of the machine for this release: "URI SUITE" for bookworm, -updates, -security.
-entries=$("$here/apt-sources.sh" | awk -v s="$suite" '$2 == s || $2 == s "-updates" || $2 == s "-security"')
+# The archive entries for this release, "URI SUITE" for the release, -updates and -security: the
+# machine's own, or, for another release, the machine's entries with the suite renamed (the same
+# archive serves every release).
+all=$("$here/apt-sources.sh")
+entries=$(echo "$all" | awk -v s="$suite" '$2 == s || $2 == s "-updates" || $2 == s "-security"')
+if [ -z "$entries" ]; then
+  own=$(echo "$all" | awk '$2 !~ /-/ { print $2; exit }')
+  entries=$(echo "$all" | awk -v o="$own" -v s="$suite" '$2 == o || $2 == o "-updates" || $2 == o "-security" { sub("^" o, s, $2); print $1, $2 }')
+fi
 mirror=$(echo "$entries" | awk -v s="$suite" '$2 == s { print $1; exit }')
 [ -n "$mirror" ] || { echo "rootfs.sh: no '$suite' entry in this machine's apt sources" >&2; exit 1; }
 

@@ -35,9 +35,11 @@ export function registerDrill(program: Command): void {
     .option('--messages <n>', 'how many messages', '5')
     .option('--wait-retry', "wait for the partner's own retry (4c) instead of asking it with ETRN (5c)")
     .option('--timeout <seconds>', 'how long to wait for every message after the daemon is back (default 120, with --wait-retry 900)')
+    .option('--from <address>', 'the sender of the drill\'s messages (default postmaster@ this domain)')
     .option('--partner <host>', 'the partner mail host (default: what labctl configure --backup-mx recorded)')
-    .option('--json', 'print the figures as JSON: sent, heldOnBackup, delivered, lost, duplicates, heldSeconds, recoverySeconds, heldPerMessage, phases')
-    .action(locked('exclusive', (o: PairFlags & { messages: string; waitRetry?: boolean; timeout?: string }) => {
+    .option('--json', 'print the figures as JSON (and the run id their Message-IDs start with): sent, heldOnBackup, delivered, lost, duplicates, heldSeconds, recoverySeconds, heldPerMessage, phases')
+    .action(locked('exclusive', (o: PairFlags & { messages: string; waitRetry?: boolean; timeout?: string; from?: string }) => {
+      if (o.from !== undefined && !/^[^@\s<>]+@[^@\s<>]+$/.test(o.from)) throw usageError(`--from: "${o.from}" is not an address`);
       const messages = positiveInt('--messages', o.messages);
       const timeoutMs = o.timeout !== undefined ? seconds('--timeout', o.timeout) : o.waitRetry ? 900_000 : 120_000;
       needRoot('backup-mx');
@@ -47,9 +49,9 @@ export function registerDrill(program: Command): void {
       const { machineBackupDrill } = await import('../drill/backup-mx.js');
       const pair = await machinePair(o.partner);
       const log = o.json ? undefined : (l: string) => console.error(chalk.dim(l));
-      const r = await machineBackupDrill(pair, { messages, waitRetry: !!o.waitRetry, timeoutMs, log });
+      const r = await machineBackupDrill(pair, { messages, waitRetry: !!o.waitRetry, timeoutMs, from: o.from, log });
       const f = r.figures;
-      if (o.json) console.log(JSON.stringify(f, null, 2));
+      if (o.json) console.log(JSON.stringify({ ...f, runId: r.timeline.runId }, null, 2));
       else {
         console.log(`backup-mx drill between two machines (${o.waitRetry ? "the partner's retry, 4c" : 'ETRN, 5c'}): ${f.primary} down, ${f.backup} as backup`);
         console.log(`  sent ${f.sent}, accepted by ${f.backup} ${f.heldOnBackup}, delivered ${f.delivered}, lost ${f.lost}, duplicates ${f.duplicates}`);

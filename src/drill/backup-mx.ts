@@ -31,6 +31,8 @@ export interface MachineBackupOptions {
   waitRetry: boolean;
   /** How long to wait for every message after the daemon is back. */
   timeoutMs: number;
+  /** The envelope and From: address (default postmaster@ this domain). */
+  from?: string;
   log?: (line: string) => void;
 }
 
@@ -44,7 +46,7 @@ const round1 = (n: number) => Math.round(n * 10) / 10;
 
 export async function machineBackupDrill(pair: MachinePair, o: MachineBackupOptions): Promise<MachineBackupResult> {
   const log = o.log ?? (() => undefined);
-  const from = `postmaster@${pair.domain}`;
+  const from = o.from ?? `postmaster@${pair.domain}`;
   const to = `${pair.user}@${pair.domain}`;
   const evidence: EvidenceItem[] = [];
   const phases: Record<string, number> = {};
