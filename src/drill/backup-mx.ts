@@ -13,8 +13,9 @@
  * The 4c and the 5c runs are kept as separate records (drill/backup-mx-retry, drill/backup-mx).
  */
 import { LabError } from '../errors.js';
-import { payloadItem, type BackupDrill, type BackupDrillMessage } from '../evidence/payloads.js';
-import { saveEvidence, type EvidenceItem } from '../evidence/store.js';
+import type { BackupDrill, BackupDrillMessage } from '../evidence/payloads.js';
+import type { EvidenceItem } from '../evidence/store.js';
+import { saveBackupDrill } from './backup-record.js';
 import { MailboxFollower } from '../lab/logs.js';
 import { newRunId, runSender } from '../lab/send.js';
 import { MAIL_SPOOL } from '../paths.js';
@@ -168,15 +169,11 @@ export async function machineBackupDrill(pair: MachinePair, o: MachineBackupOpti
   };
   const timeline: BackupDrill['timeline'] = { runId, downAt, returnedAt, messages };
   const ok = figures.lost === 0 && figures.duplicates === 0;
-  await saveEvidence({
-    area: 'drill',
-    id: o.waitRetry ? 'backup-mx-retry' : 'backup-mx',
+  await saveBackupDrill({
+    figures,
+    timeline,
     title: `backup MX drill between two machines: ${pair.mailHost} down, ${pair.partner.mailHost} holds ${o.messages} messages, ${o.waitRetry ? "delivered by the partner's retry (4c)" : 'delivered after ETRN (5c)'}`,
-    status: ok ? 'pass' : 'fail',
-    summary: `${figures.delivered} of ${figures.sent} delivered, ${figures.lost} lost, ${figures.duplicates} duplicated; held up to ${figures.heldSeconds} s on ${pair.partner.mailHost}`,
-    at: new Date(downAt).toISOString(),
-    ms: Object.values(phases).reduce((a, b) => a + b, 0) * 1000,
-    evidence: [...evidence, payloadItem('backupFigures', figures), payloadItem('backupTimeline', timeline)],
+    evidence,
   });
   return { figures, timeline, ok };
 }

@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../errors.js';
-import { payloadItem, type BackupDrill, type BackupDrillFigures, type BackupDrillMessage } from '../evidence/payloads.js';
+import { type BackupDrill, type BackupDrillFigures, type BackupDrillMessage } from '../evidence/payloads.js';
 import type { EvidenceItem } from '../evidence/store.js';
-import { saveEvidence } from '../evidence/store.js';
+import { saveBackupDrill } from '../drill/backup-record.js';
 import { cpuSample, cpuUse } from '../system/cpu.js';
 import { removePath } from '../system/files.js';
 import { sleep, waitUntil } from '../system/procs.js';
@@ -205,22 +205,13 @@ export async function backupMxDrill(state: LabState, opts: BackupDrillOptions): 
       evidence,
     };
     const payload: BackupDrill = {
-      figures: { ...figures, phases, acceptRate: result.acceptRate, forced: opts.force, primary: primary.name, backup: backup.name, logPhases: wire, ...(cpu ? { cpu } : {}) },
+      figures: { ...figures, phases, acceptRate: result.acceptRate, forced: opts.force, primary: primary.name, backup: backup.name, logPhases: wire, ...(cpu ? { cpu } : {}), world: 'namespace', flush: opts.force ? 'qff' : 'retry' },
       timeline: { runId, downAt, returnedAt, messages: timeline },
     };
-    await saveEvidence({
-      area: 'drill',
-      id: 'backup-mx',
+    await saveBackupDrill({
+      ...payload,
       title: `backup MX drill: ${primary.name} down, ${backup.name} holds ${n} messages${opts.force ? ', forced delivery (-qff)' : ', retry rule and queue runner'}`,
-      status: figures.lost === 0 && figures.duplicates === 0 ? 'pass' : 'fail',
-      summary: JSON.stringify(figures),
-      at: new Date(downAt).toISOString(),
-      ms: Object.values(phases).reduce((a, b) => a + b, 0) * 1000,
-      evidence: [
-        ...evidence,
-        payloadItem('backupFigures', payload.figures),
-        payloadItem('backupTimeline', payload.timeline),
-      ],
+      evidence,
     });
     return result;
   } finally {

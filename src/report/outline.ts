@@ -97,7 +97,8 @@ export function outline(): SectionSpec[] {
         {
           title: '4b, 4c, 5b, 5c. Backup drill',
           items: [
-            { area: 'drill', id: 'backup-mx', title: 'Primary down, mail held on the backup, delivered after recovery', render: backupDrillBlocks },
+            { area: 'drill', id: 'backup-mx-retry', title: "4b, 4c: primary down, mail held on the backup, delivered by the backup's own retry after recovery", render: backupDrillBlocks },
+            { area: 'drill', id: 'backup-mx', title: '5b, 5c: primary down, mail held on the backup, delivery forced after recovery (exim -qff on the backup, or ETRN from the primary)', render: backupDrillBlocks },
             { area: 'verify', id: 'queue', title: 'Check: the queue afterwards (nothing frozen)' },
           ],
         },

@@ -29,6 +29,7 @@ export const itemStatus = (status: RecordStatus): ItemStatus => ITEM_STATUS[stat
 /** Drill records whose id is not the drill's command, and the flags a drill's record needs. */
 const DRILL_COMMANDS: Readonly<Record<string, string>> = {
   'backup-mx': 'labctl lab drill backup-mx --force',
+  'backup-mx-retry': 'labctl lab drill backup-mx',
   'spoof-monitor': 'labctl lab drill spoof --no-enforce',
   'wire-demo-plaintext': 'labctl lab drill wire --demo-plaintext',
 };

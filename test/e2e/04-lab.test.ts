@@ -101,6 +101,15 @@ describe.runIf(isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
     expect(f.recoverySeconds).toBeLessThanOrEqual(65);
   }, 200_000);
 
+  it('the 4c run (retry rule) and the 5c run (forced) are both kept: the later one does not hide the other', async () => {
+    const figures = async (id: string) => {
+      const rec = JSON.parse(await fs.readFile(`/var/lib/labctl/evidence/drill/${id}/latest.json`, 'utf8'));
+      return rec.evidence.find((e: { label: string }) => e.label === 'figures').data as { forced: boolean; sent: number; flush?: string };
+    };
+    expect(await figures('backup-mx')).toMatchObject({ forced: true, sent: 100, flush: 'qff' });
+    expect(await figures('backup-mx-retry')).toMatchObject({ forced: false, sent: 10, flush: 'retry' });
+  });
+
   it('TLS drill: STARTTLS verified, SMTPS, TLS-required (swaks), DKIM, SPF', async () => {
     const r = await labctl(['lab', 'drill', 'tls', '--json'], { timeoutMs: 120_000 });
     expect(r.exitCode, r.all).toBe(0);
