@@ -41,7 +41,7 @@ describe('labctl report', () => {
     const { out } = await run(['--out', md, '--html', html]);
     expect(out).toContain(`wrote ${md}`);
     expect(out).toContain(`wrote ${html}`);
-    expect(out).toMatch(/46 evidence records: \d+ pass, 0 fail, 1 warn, 0 skipped, 0 missing/);
+    expect(out).toMatch(/47 evidence records: \d+ pass, 0 fail, 1 warn, 0 skipped, 0 missing/);
     expect(await fs.readFile(md, 'utf8')).toContain(SIGNER_FPR);
     expect(await fs.readFile(html, 'utf8')).toContain('id="timeline-svg"');
   });

@@ -24,7 +24,8 @@ describe('Markdown', () => {
     expect(md).toContain(DRILL_MESSAGE_ID);
     expect(md).toMatch(/\n -> STARTTLS\n/);
     expect(md.match(/```mermaid\nflowchart TB\n/g)).toHaveLength(1);
-    expect(md.match(/```mermaid\ngantt\n/g)).toHaveLength(1);
+    // One timeline for each backup drill run kept: 4c (the retry) and 5c (forced).
+    expect(md.match(/```mermaid\ngantt\n/g)).toHaveLength(2);
     expect(md).not.toMatch(/\bport 456\b|\(port 456\)/);
   });
 
