@@ -44,8 +44,10 @@ if [ "$(dev_null)" != "$dev_null_expected" ]; then
 fi
 
 now() { date +%s.%N; }
-timing() { awk -v p="$1" -v a="$2" -v b="$(now)" 'BEGIN { printf "timing: %-10s %6.1f s\n", p, b - a }'; }
-log() { echo "run.sh: $*"; }
+# Every line names the release it booted, once the root filesystem is unpacked.
+release=""
+timing() { awk -v r="${release:+ ($release)}" -v p="$1" -v a="$2" -v b="$(now)" 'BEGIN { printf "timing: %-10s %6.1f s%s\n", p, b - a, r }'; }
+log() { echo "run.sh${release:+ ($release)}: $*"; }
 
 work=$(mktemp -d "${LABCTL_CONTAINER_WORK:-/var/tmp}/labctl-container.XXXXXX")
 root="$work/root"
@@ -126,6 +128,7 @@ t0=$(now)
 mount -t tmpfs -o "size=${LABCTL_CONTAINER_TMPFS_SIZE:-8g},mode=0700" labctl-container "$work"
 mkdir -p "$root" "$share" "$work/repo"
 zstd -q -d -c "$tarball" | tar -C "$root" --numeric-owner --xattrs -xf -
+release=$(. "$root/etc/os-release" && echo "Debian ${VERSION_ID:-?} ${VERSION_CODENAME:-}" | sed 's/ *$//')
 timing unpack "$t0"
 
 # 2. a clean copy of the repository

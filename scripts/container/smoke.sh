@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The container smoke run: what a student does first on a fresh Debian 12, against labctl's own
+# The container smoke run: what a student does first on a fresh Debian (13 or 12), against labctl's own
 # systemd unit under a real systemd. Runs inside the container that scripts/container/run.sh boots
 # (as a transient unit, as root, in a clean copy of the repository); `npm run test:container`
 # (scripts/container/test.sh) starts it. Not meant for a machine of its own: it changes it.
@@ -23,11 +23,13 @@ DOMAIN=st14.sne24.ru
 USER_BOX=exim-test           # labctl configure's default user
 work=$(mktemp -d /root/smoke.XXXXXX)
 
+# The release this container booted: every line says it.
+release=$(. /etc/os-release && echo "Debian ${VERSION_ID:-?} ${VERSION_CODENAME:-}" | sed 's/ *$//')
 now() { date +%s.%N; }
-timing() { awk -v p="$1" -v a="$2" -v b="$(now)" 'BEGIN { printf "timing: %-10s %6.1f s\n", p, b - a }'; }
-ok() { echo "ok: $*"; }
+timing() { awk -v r="$release" -v p="$1" -v a="$2" -v b="$(now)" 'BEGIN { printf "timing: %-10s %6.1f s (%s)\n", p, b - a, r }'; }
+ok() { echo "ok ($release): $*"; }
 fail() {
-  echo "FAIL: $*"
+  echo "FAIL ($release): $*"
   echo "--- systemctl status exim"; systemctl --no-pager status exim 2>&1 | tail -n 15 || true
   echo "--- journalctl -u exim (last 20)"; journalctl --no-pager -u exim -n 20 2>&1 || true
   for log in mainlog paniclog; do
@@ -66,7 +68,7 @@ done
 hash -r
 echo "node $(node --version) at $(command -v node)"
 [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ] || fail "node is $(node --version), not 20 or newer"
-ok "the README's first set-up command, on a fresh Debian 12 with Debian's Node.js $(/usr/bin/node --version 2>/dev/null || echo -)"
+ok "the README's first set-up command, on a fresh $release with Debian's Node.js $(/usr/bin/node --version 2>/dev/null || echo -), running node $(node --version)"
 
 # --- b. systemd runs the daemon -----------------------------------------------------------------
 t0=$(now)
@@ -232,4 +234,4 @@ node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"
   fail "daemon-listening did not fail with the daemon stopped"
 ok "systemctl stop: labctl service status says not running (exit 1), labctl verify fails daemon-listening (exit 1)"
 rm -rf "$work"
-echo "container smoke: all checks passed"
+echo "container smoke ($release): all checks passed"

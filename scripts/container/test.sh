@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# npm run test:container: the container smoke run. Builds (or takes from the CI cache) the Debian 12
-# root filesystem, boots it and runs scripts/container/smoke.sh inside, on a clean copy of the
-# repository's HEAD. Needs root and the packages of scripts/setup.sh --tests.
+# npm run test:container [-- trixie|bookworm]: the container smoke run. Builds (or takes from the CI
+# cache) the root filesystem of that Debian release (default trixie, Debian 13; .ci/run runs both),
+# boots it and runs scripts/container/smoke.sh inside, on a clean copy of the repository's HEAD.
+# Needs root and the packages of scripts/setup.sh --tests.
 set -euo pipefail
 cd "$(dirname "$0")"
-tarball=$(./rootfs.sh)
+tarball=$(./rootfs.sh "$@")
 exec ./run.sh "$tarball" -- bash scripts/container/smoke.sh
