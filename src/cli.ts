@@ -11,7 +11,7 @@ import { registerVerify } from './commands/verify.js';
 import { registerReport } from './commands/report.js';
 import { registerLab } from './commands/lab.js';
 import { registerDrill } from './commands/drill.js';
-import { restoreLeftDown } from './system/daemon-guard.js';
+import { daemonLeftDown } from './system/daemon-marker.js';
 import { registerMirror } from './commands/mirror.js';
 import { registerClass } from './commands/class.js';
 import { WAIT_OPTION } from './commands/wait-option.js';
@@ -69,8 +69,10 @@ export async function main(argv: string[]): Promise<void> {
   installInterruptHandlers();
   restrictUmask();
   // A drill killed with -9 while this machine's daemon was down: start it again, and say so.
-  const restored = restoreLeftDown();
-  if (restored) console.error(chalk.yellow(`labctl: ${restored}`));
+  if (daemonLeftDown()) {
+    const restored = (await import('./system/daemon-guard.js')).restoreLeftDown();
+    if (restored) console.error(`labctl: ${restored}`);
+  }
   const program = buildProgram();
   const debug = argv.includes('--debug');
   try {

@@ -7,9 +7,8 @@
  * called by the CLI before it parses anything), saying so.
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { execaSync } from 'execa';
-import { paths } from '../paths.js';
+import { daemonDownMarker } from './daemon-marker.js';
 import { removePath, removePathSync, writeJson } from './files.js';
 import { onInterrupt } from './interrupt.js';
 import { alive } from './procs.js';
@@ -25,7 +24,6 @@ export interface DaemonDownMarker {
   start: { file: string; args: string[] };
 }
 
-export const daemonDownMarker = () => path.join(paths.stateDir, 'daemon-stopped-by-drill.json');
 
 function readMarker(): DaemonDownMarker | undefined {
   try {
