@@ -240,6 +240,8 @@ for m in "${machines[@]}"; do
   nspawn_pid[$m]=$!
 done
 ssh_opts=(-i "$work/id_ed25519" -o BatchMode=yes -o UserKnownHostsFile="$work/known_hosts" -o StrictHostKeyChecking=yes -o ConnectTimeout=2)
+# A command on a machine, over ssh from the controller's namespace.
+on() { local m=$1; shift; ip netns exec "$prefix-ctl" ssh "${ssh_opts[@]}" "root@${address[$m]}" "$@"; }
 for m in "${machines[@]}"; do
   ok=""
   for i in $(seq 1 100); do
@@ -283,7 +285,6 @@ playbook() {
 }
 recap() { sed -n '/^PLAY RECAP/,$p' "$1"; }
 
-on() { local m=$1; shift; ip netns exec "$prefix-ctl" ssh "${ssh_opts[@]}" "root@${address[$m]}" "$@"; }
 
 # 7. the playbook
 t0=$(now)
