@@ -58,6 +58,11 @@ export function backupDrillBlocks(rec: EvidenceRecord): Block[] {
   const figures = readPayload(rec, 'backupFigures');
   if (figures) {
     const rows = FIGURE_ROWS.map(([key, name, note]) => [name, String(figures[key]), note]);
+    if (figures.world === 'machines') {
+      rows.push(['where', 'two real machines', `${figures.primary} (this host) and its partner ${figures.backup}, reached by DNS and SMTP only`]);
+      rows.push(['delivery', figures.flush === 'etrn' ? 'ETRN (5c)' : "the partner's own retry (4c)", figures.flush === 'etrn' ? `ETRN #domain from ${figures.primary}; the transcript is below` : 'nothing asked: the partner retried by its own rule']);
+      if (figures.heldPerMessage?.length) rows.push(['held per message', `${Math.min(...figures.heldPerMessage)}-${Math.max(...figures.heldPerMessage)}`, "seconds, from each message's own Received: headers (the partner's and this host's)"]);
+    }
     blocks.push({ kind: 'table', caption: 'Drill figures', headers: ['figure', 'value', 'meaning'], rows });
   }
   const tl = timelineFrom(rec);
@@ -67,7 +72,8 @@ export function backupDrillBlocks(rec: EvidenceRecord): Block[] {
     const listed = tl.messages.slice(0, MESSAGE_ROWS);
     const msgRows = listed.map((m) => [m.messageId ?? '', shortTime(m.sent, tl.start), shortTime(m.held, tl.start), shortTime(m.delivered, tl.start)]);
     if (tl.messages.length > listed.length) msgRows.push([`... and ${tl.messages.length - listed.length} more`, '', '', '']);
-    blocks.push({ kind: 'table', caption: 'Messages (times UTC, offset from the drill\'s start; held and delivered times come from Exim\'s logs (log_selector +millisec))', headers: ['Message-ID', 'sent', 'held on backup', 'delivered'], rows: msgRows, mono: true });
+    const source = figures?.world === 'machines' ? "held and delivered times come from each message's Received: headers (whole seconds)" : "held and delivered times come from Exim's logs (log_selector +millisec)";
+    blocks.push({ kind: 'table', caption: `Messages (times UTC, offset from the drill's start; ${source})`, headers: ['Message-ID', 'sent', 'held on backup', 'delivered'], rows: msgRows, mono: true });
   }
   for (const item of rec.evidence ?? []) {
     // The figures and the messages are shown above; how the drill ran (phases, rate, hosts, times) stays visible.

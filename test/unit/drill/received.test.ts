@@ -43,3 +43,13 @@ describe('the backup drill record in both worlds', () => {
     expect(backupDrillSummary({ ...figures, forced: true })).toBe('3 of 3 delivered, 0 lost, 0 duplicated; 3 held on mail.st18.sne24.ru, up to 19 s; all in 2.5 s after mail.st14.sne24.ru returned');
   });
 });
+
+describe('the report of a drill between two machines', () => {
+  it('says where it ran, how the backup was made to deliver, and the held time per message', async () => {
+    const { backupDrillBlocks } = await import('../../../src/report/payload-blocks.js');
+    const f = { sent: 2, heldOnBackup: 2, delivered: 2, lost: 0, duplicates: 0, heldSeconds: 19, recoverySeconds: 1.2, phases: { send: 1 }, acceptRate: 2, forced: true, primary: 'mail.st14.sne24.ru', backup: 'mail.st18.sne24.ru', world: 'machines' as const, flush: 'etrn' as const, heldPerMessage: [18, 19] };
+    const rec = { area: 'drill' as const, id: 'backup-mx', title: '', status: 'pass' as const, at: '2026-12-05T23:00:00Z', evidence: [payloadItem('backupFigures', f)] };
+    const table = backupDrillBlocks(rec).find((b) => b.kind === 'table') as { rows: string[][] };
+    expect(table.rows.map((r) => r.slice(0, 2))).toEqual(expect.arrayContaining([['where', 'two real machines'], ['delivery', 'ETRN (5c)'], ['held per message', '18-19']]));
+  });
+});
