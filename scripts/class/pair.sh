@@ -84,10 +84,12 @@ done
 { printf '$TTL 300\n@ IN SOA ns.sne24.ru. hostmaster.sne24.ru. ( 1 300 60 86400 300 )\n@ IN NS ns.%s.\n' "$(dom "$primary")"
   for m in "${students[@]}"; do printf '%s IN PTR mail.%s.\n' "${address[$m]##*.}" "$(dom "$m")"; done; } >"$zone_dir/0.77.10.in-addr.arpa.zone"
 printf 'zone "0.77.10.in-addr.arpa" { type master; file "/var/lib/bind/labctl/0.77.10.in-addr.arpa.zone"; };\n' >>"$work/dns/etc/bind/named.conf.labctl"
-# A third party's domain for the DMARC case: p=reject, and SPF that lists neither student machine.
+# A third party's domain for the DMARC case: p=reject, no DKIM, and SPF that lists only the machine
+# the drill sends from (st14 plays the third party's own server): SPF passes at the first hop, st18,
+# and fails at the second, st14, where the mail arrives from st18's address.
 outside=outside.sne24.ru
-printf '$TTL 300\n@ IN SOA ns.%s. hostmaster.%s. ( 1 300 60 86400 300 )\n@ IN NS ns.%s.\nns IN A %s\n@ IN A %s\n@ IN MX 10 %s.\n@ IN TXT "v=spf1 -all"\n_dmarc IN TXT "v=DMARC1; p=reject; adkim=r; aspf=r"\n' \
-  "$outside" "$outside" "$outside" "${address[dns]}" "${address[dns]}" "$outside" >"$zone_dir/$outside.zone"
+printf '$TTL 300\n@ IN SOA ns.%s. hostmaster.%s. ( 1 300 60 86400 300 )\n@ IN NS ns.%s.\nns IN A %s\n@ IN A %s\n@ IN MX 10 %s.\n@ IN TXT "v=spf1 ip4:%s -all"\n_dmarc IN TXT "v=DMARC1; p=reject; adkim=r; aspf=r"\n' \
+  "$outside" "$outside" "$outside" "${address[dns]}" "${address[dns]}" "$outside" "${address[$primary]}" >"$zone_dir/$outside.zone"
 printf 'zone "%s" { type master; file "/var/lib/bind/labctl/%s.zone"; };\n' "$outside" "$outside" >>"$work/dns/etc/bind/named.conf.labctl"
 grep -q named.conf.labctl "$work/dns/etc/bind/named.conf.local" || echo 'include "/etc/bind/named.conf.labctl";' >>"$work/dns/etc/bind/named.conf.local"
 on dns 'chown -R root:bind /var/lib/bind/labctl && for z in /var/lib/bind/labctl/*.zone; do n=$(basename "$z" .zone); named-checkzone -q "$n" "$z" || { echo "bad zone $n"; exit 1; }; done && named-checkconf && systemctl restart named' \
@@ -203,9 +205,10 @@ count_lines+=("$wire")
 phase "drill wire" "$t0"
 
 # 11. the DMARC case: st14 built with DMARC and enforcing it (configure's default). A third party's
-# mail (From someone@outside.sne24.ru: p=reject, SPF -all, no DKIM) goes to st18 while st14 is down
-# and reaches st14 from st18's address: st14 exempts its own backup MX from SPF and DMARC refusals,
-# so it arrives, with the results recorded in its headers, instead of being refused and bounced.
+# mail (From someone@outside.sne24.ru: p=reject, no DKIM, SPF passing only from its own server)
+# goes to st18 while st14 is down (SPF and DMARC pass there) and reaches st14 from st18's address,
+# where SPF fails and so DMARC does: st14 exempts its own backup MX from SPF and DMARC refusals, so
+# it arrives, with the results recorded in its headers, instead of being refused and bounced.
 # (--wait-retry: the case depends on nothing but the two configurations, not on ETRN.)
 t0=$(now)
 on "$primary" "$exim -bV | grep -qw DMARC" || pair_fail "$primary's Exim is not built with DMARC"
