@@ -60,7 +60,7 @@ t0=$(now)
 partner_of() { [ "$1" = "$primary" ] && echo "$backup" || echo "$primary"; }
 model_flags() {
   local m=$1 p; p=$(partner_of "$1")
-  echo "--domain $(dom "$m") --address ${address[$m]} --backup-mx mail.$(dom "$p") --backup-for $(dom "$p"),mail.$(dom "$p"),${address[$p]}"
+  echo "--domain $(dom "$m") --address ${address[$m]} --partner mail.$(dom "$p") --backup-for $(dom "$p"),mail.$(dom "$p"),${address[$p]}"
 }
 for m in "${students[@]}"; do
   labctl_on "$m" configure --yes $(model_flags "$m") >"$work/pair-configure-$m.log" 2>&1 || { tail -n 20 "$work/pair-configure-$m.log"; pair_fail "$m: labctl configure failed"; }

@@ -18,14 +18,14 @@ export function registerDrill(program: Command): void {
     .option('--wait-retry', "wait for the partner's own retry (4c) instead of asking it with ETRN (5c)")
     .option('--timeout <seconds>', 'how long to wait for every message after the daemon is back (default 120, with --wait-retry 900)')
     .option('--from <address>', 'the sender of the drill\'s messages (default postmaster@ this domain)')
-    .option('--partner <host>', 'the partner mail host (default: what labctl configure --backup-mx recorded)')
+    .option('--partner <host>', 'the partner mail host (default: what labctl configure --partner, else --backup-mx, recorded)')
     .option('--json', 'print the figures as JSON (and the run id their Message-IDs start with): sent, heldOnBackup, delivered, lost, duplicates, heldSeconds, recoverySeconds, heldPerMessage, phases')
     .action(lazy(() => import('./actions/drill.js'), 'backupMxAction'));
 
   drill
     .command('wire')
     .description('Task 3 (7c) on the wire toward the partner: capture, one message over STARTTLS and one over SMTPS, a plaintext control; read it with tshark')
-    .option('--partner <host>', 'the partner mail host (default: what labctl configure --backup-mx recorded)')
+    .option('--partner <host>', 'the partner mail host (default: what labctl configure --partner, else --backup-mx, recorded)')
     .option('--json', 'print {"tls","plain","smtps","pcap","control"}')
     .action(lazy(() => import('./actions/drill.js'), 'wireAction'));
 }

@@ -10,7 +10,8 @@ import { promises as dnsp } from 'node:dns';
 import { LabError } from '../errors.js';
 import type { EvidenceItem } from '../evidence/store.js';
 import { loadConfigureState } from '../state/configure.js';
-import { smtpDialogue, type SmtpDialogue } from '../system/smtp-dialogue.js';
+import { askEtrn } from '../verify/etrn.js';
+import { smtpSession } from '../verify/smtp.js';
 
 export interface MachinePair {
   domain: string;
@@ -60,31 +61,28 @@ export async function checkMx(p: MachinePair): Promise<EvidenceItem> {
   return { kind: 'command', label: `DNS: MX records of ${p.domain} (4a)`, command: `dig +short MX ${p.domain}`, exitCode: 0, text: shown };
 }
 
-const transcript = (label: string, d: SmtpDialogue): EvidenceItem => ({ kind: 'transcript', label, text: d.transcript.join('\n') });
-
 /** The partner accepts RCPT for a local user of this domain (5a on its side), nothing sent. */
 export async function checkPartnerAccepts(p: MachinePair, from: string): Promise<EvidenceItem> {
   const to = `${p.user}@${p.domain}`;
-  const d = await smtpDialogue({ host: p.partner.address, port: 25, helo: p.mailHost, commands: [`MAIL FROM:<${from}>`, `RCPT TO:<${to}>`, 'RSET'] });
-  const [mail, rcpt] = d.replies;
-  if (d.error && !rcpt) throw new LabError(`the partner ${p.partner.mailHost} (${p.partner.address}:25) did not take the test session: ${d.error}`, 'is its Exim running, and is port 25 open between the two machines?');
-  if (mail && mail.code !== 250) throw new LabError(`the partner ${p.partner.mailHost} refuses MAIL FROM:<${from}>: ${mail.code} ${mail.text}`, 'see its reject log');
+  const s = await smtpSession({ host: p.partner.address, port: 25, helo: p.mailHost, timeoutMs: 15_000, commands: [`MAIL FROM:<${from}>`, `RCPT TO:<${to}>`, 'RSET'] });
+  const [mail, rcpt] = s.replies ?? [];
+  if (!rcpt && s.error) throw new LabError(`the partner ${p.partner.mailHost} (${p.partner.address}:25) did not take the test session: ${s.error.message}`, 'is its Exim running, and is port 25 open between the two machines?');
+  if (mail && mail.code !== 250) throw new LabError(`the partner ${p.partner.mailHost} refuses MAIL FROM:<${from}>: ${mail.text.replace(/\s+/g, ' ')}`, 'see its reject log');
   if (!rcpt || rcpt.code !== 250) {
     throw new LabError(
-      `the partner ${p.partner.mailHost} does not accept mail for ${p.domain}: RCPT TO:<${to}> got ${rcpt ? `${rcpt.code} ${rcpt.text}` : 'no reply'}`,
+      `the partner ${p.partner.mailHost} does not accept mail for ${p.domain}: RCPT TO:<${to}> got ${rcpt ? rcpt.text.replace(/\s+/g, ' ') : 'no reply'}`,
       `ask your partner to run labctl configure --backup-for ${p.domain}`,
     );
   }
-  return transcript(`${p.partner.mailHost} accepts RCPT for ${p.domain} (5a)`, d);
+  return { kind: 'transcript', label: `${p.partner.mailHost} accepts RCPT for ${p.domain} (5a)`, text: s.transcript.toString() };
 }
 
-/** `ETRN #domain` on the partner: 250 means it starts a delivery run for the domain. */
+/** `ETRN #domain` on the partner (verify's ETRN client): 250 means it starts a delivery run for the domain. */
 export async function etrn(p: MachinePair): Promise<{ accepted: boolean; reply?: string; evidence: EvidenceItem }> {
-  const d = await smtpDialogue({ host: p.partner.address, port: 25, helo: p.mailHost, commands: [`ETRN #${p.domain}`] });
-  const r = d.replies[0];
+  const r = await askEtrn({ host: p.partner.address, domain: p.domain, helo: p.mailHost });
   return {
-    accepted: !!r && r.code >= 250 && r.code <= 253,
-    reply: r ? `${r.code} ${r.text}` : d.error,
-    evidence: transcript(`ETRN #${p.domain} to ${p.partner.mailHost} (5c)`, d),
+    accepted: r.accepted,
+    reply: r.reply ? `${r.reply.code} ${r.reply.text.replace(/^\d{3}[ -]/, '')}` : r.error,
+    evidence: { kind: 'transcript', label: `ETRN #${p.domain} to ${p.partner.mailHost} (5c)`, text: r.transcript },
   };
 }
