@@ -31,3 +31,18 @@ describe('the relay checks under --tls required', () => {
     expect(refusedForTls({ code: 550, text: '550 relay not permitted' })).toBe(false);
   });
 });
+
+describe("the partner's certificate", () => {
+  const trust = { ca: [], hostname: 'mail.st18.sne24.ru', caName: '/var/lib/labctl/ca/ca.pem and the system store' };
+  const tls = { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', subject: 'CN=mail.st18.sne24.ru', issuer: 'CN=labctl lab CA st18', validFrom: '', validTo: '', authorized: false, authorizationError: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' };
+  it("from the partner's own CA, naming the partner: a warning that says to give its CA (a real pair has two lab CAs)", async () => {
+    const { judgePartnerCertificate } = await import('../../../src/verify/checks/partner.js');
+    expect(judgePartnerCertificate(tls, trust)).toEqual({ status: 'warn', why: expect.stringMatching(/^names mail\.st18\.sne24\.ru, but is not signed by a CA in .*give the partner's CA with --ca FILE/) });
+  });
+  it('naming another host: a failure, whatever the chain', async () => {
+    const { judgePartnerCertificate } = await import('../../../src/verify/checks/partner.js');
+    expect(judgePartnerCertificate({ ...tls, nameMismatch: 'names wrong.example' }, trust).status).toBe('fail');
+    expect(judgePartnerCertificate({ ...tls, authorizationError: 'DEPTH_ZERO_SELF_SIGNED_CERT', nameMismatch: 'names wrong.example' }, trust).status).toBe('fail');
+    expect(judgePartnerCertificate({ ...tls, authorized: true, authorizationError: undefined }, trust).status).toBe('pass');
+  });
+});
