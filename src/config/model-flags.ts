@@ -50,7 +50,7 @@ export function addModelOptions(cmd: Command): Command {
     .option('--dmarc <policy>', `DMARC policy to publish: ${DMARC_POLICIES.join(' | ')} (default ${MODEL_DEFAULTS.dmarcPolicy})`)
     .option('--dmarc-adkim <s|r>', `DMARC DKIM alignment: s strict, r relaxed (default ${MODEL_DEFAULTS.dmarcAlignment})`)
     .option('--dmarc-aspf <s|r>', `DMARC SPF alignment: s strict, r relaxed (default ${MODEL_DEFAULTS.dmarcAlignment})`)
-    .option('--dmarc-enforce <on|off>', 'where Exim is built with DMARC (install --with dmarc): refuse mail that fails the sender\'s DMARC reject policy (default on); off only records the result')
+    .option('--dmarc-enforce <on|off>', 'where Exim is built with DMARC (the default build of install): refuse mail that fails the sender\'s DMARC reject policy (default on); off only records the result')
     .option('--queue-interval <time>', `queue runner interval for the daemon (default ${MODEL_DEFAULTS.queueInterval}, lab time)`)
     .option('--retry <rule>', `retry rule timing (default "${MODEL_DEFAULTS.retryRule}")`)
     .option('--config <file>', 'read settings from this JSON or YAML file (default ./labctl.yaml when present, only if it and its directory belong to root and nobody else can write them)')

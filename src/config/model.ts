@@ -76,7 +76,7 @@ export interface HostModel {
   /** DMARC SPF alignment (aspf=); MODEL_DEFAULTS.dmarcAlignment when undefined. */
   dmarcAspf?: DmarcAlignment;
   /**
-   * Where Exim is built with DMARC (labctl install --with dmarc): refuse at DATA a message whose
+   * Where Exim is built with DMARC (labctl install's default build): refuse at DATA a message whose
    * DMARC result is reject under the sender domain's policy. Default true; false only records
    * the result (the Authentication-Results header), for the lab's spoof drill without enforcement.
    */

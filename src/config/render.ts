@@ -19,7 +19,7 @@ export interface ConfigureFiles {
   spoolDirectory?: string;
   /** Exim's log_file_path, e.g. /var/log/exim/%slog. */
   logFilePath?: string;
-  /** DMARC's public suffix list (Exim built --with dmarc); default Debian's publicsuffix. */
+  /** DMARC's public suffix list (Exim built with DMARC, the default); default Debian's publicsuffix. */
   dmarcTldFile?: string;
   /** The Exim binary an accepted ETRN runs (`-R @domain`); default what labctl install installs. */
   eximBinary?: string;

@@ -75,6 +75,11 @@ export async function renderMakefile(editme: string, version: string, o: Makefil
   safePath('CONFIGURE_FILE', o.configureFile);
   safeUserName('EXIM_USER', o.eximUser);
   if (!/^[\w.-]+$/.test(version)) throw new LabError(`version ${JSON.stringify(version)} is not a release number`);
+  // A release whose EDITME knows no DMARC_API (4.96) assumes the libopendmarc API before 1.4, and
+  // its DMARC code does not compile against Debian 12's 1.4.2 (Debian patches its own package).
+  if (o.dmarc && !/^#?\s*DMARC_API\b/m.test(editme)) {
+    throw new LabError(`Exim ${version} cannot be built with DMARC here: its src/EDITME has no DMARC_API setting, so its DMARC code expects the libopendmarc API before 1.4`, 'add --without dmarc (SPF stays built in), or install a newer release');
+  }
   const settings = labSettings(o);
   return ejs.renderFile(path.join(templatesDir, 'Makefile.ejs'), {
     version,

@@ -52,7 +52,7 @@ export async function spoofDrill(state: LabState, opts: { enforce: boolean; log?
   const log = opts.log ?? (() => {});
   const { primary, partner: forged } = drillPair(state.spec, 'spoof');
   if (!(await eximHasDmarc(primary))) {
-    throw new LabError('the spoof drill needs Exim built with DMARC: exim -bV lists no DMARC', 'run labctl install --with dmarc, then labctl lab down and labctl lab up');
+    throw new LabError('the spoof drill needs Exim built with DMARC: exim -bV lists no DMARC', 'run labctl install without --without dmarc (DMARC is in the default build), then labctl lab down and labctl lab up');
   }
   const user = state.hosts[primary.name]!.users[0]!;
   const to = `${user}@${primary.domain}`;

@@ -52,7 +52,14 @@ describe.runIf(isRoot)('labctl install (e2e, real Exim)', () => {
     // run may have left a newer Exim installed: going back to 4.96 is a downgrade.
     await fs.rm('/var/lib/labctl/install.json', { force: true });
     await fs.rm('/var/cache/labctl', { recursive: true, force: true });
-    const r = await labctl(['install', '--mirror', mirrorUrl, '--version', '4.96', '--allow-downgrade', '--yes']);
+    // 4.96 predates DMARC_API, so its DMARC code does not build against Debian 12's libopendmarc:
+    // the default (full) build is refused before make, with the flag to use.
+    const full = await labctl(['install', '--mirror', mirrorUrl, '--version', '4.96', '--allow-downgrade', '--yes']);
+    expect(full.exitCode, full.all).not.toBe(0);
+    expect(full.stderr).toMatch(/^labctl: Exim 4\.96 cannot be built with DMARC here: .*DMARC_API/m);
+    expect(full.stderr).toContain('--without dmarc');
+    expect(full.stdout).not.toMatch(/make -j\d+\s+done/);
+    const r = await labctl(['install', '--mirror', mirrorUrl, '--version', '4.96', '--allow-downgrade', '--without', 'dmarc', '--yes']);
     console.log(r.all);
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout).toMatch(/make -j\d+\s+done/);
@@ -61,13 +68,14 @@ describe.runIf(isRoot)('labctl install (e2e, real Exim)', () => {
     expect(r.stdout).toMatch(/known advisories.*accepted/);
     const bv = await exim(['-bV']);
     expect(bv.stdout).toMatch(/^Exim version 4\.96 /m);
-    expect(bv.stdout).toMatch(/^Support for:.*\bOpenSSL\b/m);
+    expect(bv.stdout).toMatch(/^Support for:.*\bOpenSSL\b.*\bSPF\b/m);
+    expect(bv.stdout).not.toMatch(/^Support for:.*\bDMARC\b/m);
     const banner = await smtpBanner();
     expect(banner).toMatch(/^220 .*ESMTP Exim 4\.96/);
   }, 900_000);
 
   it('without --yes and without a terminal, names the advisories and builds nothing', async () => {
-    const r = await labctl(['install', '--mirror', mirrorUrl, '--version', '4.96']);
+    const r = await labctl(['install', '--mirror', mirrorUrl, '--version', '4.96', '--without', 'dmarc']);
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toMatch(/known advisories.*no terminal to ask/);
     expect(r.stderr).toContain('--yes');
@@ -95,6 +103,10 @@ describe.runIf(isRoot)('labctl install (e2e, real Exim)', () => {
       expect(r.stdout).toMatch(/skipping Exim 4\.100\.1: signed by key 745A3503EC71104253C5D4490F04D14A28EAFA16.*--trust 745A3503EC71104253C5D4490F04D14A28EAFA16 --keyring FILE/);
       expect(r.stdout).toMatch(/download source and signature\s+done.*exim 4\.98\.2/);
       expect(await eximVersionLine()).toBe('4.98.2');
+      // The default build is the full one: SPF and DMARC.
+      const support = /^Support for:.*$/m.exec((await exim(['-bV'])).stdout)?.[0] ?? '';
+      expect(support).toMatch(/\bSPF\b/);
+      expect(support).toMatch(/\bDMARC\b/);
       expect(await smtpBanner()).toMatch(/ESMTP Exim 4\.98\.2/);
       const state = JSON.parse(await fs.readFile('/var/lib/labctl/install.json', 'utf8')) as { version: string; previousVersion?: string };
       expect(state).toMatchObject({ version: '4.98.2', previousVersion: '4.96' });
@@ -242,18 +254,18 @@ describe.runIf(isRoot)('labctl install pre-flight and service (e2e)', () => {
     }
   }, 180_000);
 
-  it('--with spf rebuilds with SUPPORT_SPF and libspf2, and a kill -9 in the middle of make converges on the rerun', async () => {
+  it('--without dmarc rebuilds with SPF only (no SUPPORT_DMARC, no libopendmarc), and a kill -9 in the middle of make converges on the rerun', async () => {
     // A crash in the middle of the build: kill -9 labctl and its make while make runs. install.json
     // is first written when make install begins (the restart-pending mark), so it still names the
     // previous build, and the rerun below completes it.
     const before = await fs.readFile('/var/lib/labctl/install.json', 'utf8');
-    const crashed = execa('node', [labctlBin, 'install', '--mirror', mirrorUrl, '--with', 'spf', '--yes', '--json'], { reject: false, env: { NO_COLOR: '1' } });
+    const crashed = execa('node', [labctlBin, 'install', '--mirror', mirrorUrl, '--without', 'dmarc', '--yes', '--json'], { reject: false, env: { NO_COLOR: '1' } });
     const making = await waitFor(async () => (await execa('pgrep', ['-f', '^make -j'], { reject: false })).stdout.trim(), 180_000);
     expect(making, 'make started').toBeTruthy();
     await killTree(crashed.pid!);
     expect((await crashed).signal).toBe('SIGKILL');
     expect(await fs.readFile('/var/lib/labctl/install.json', 'utf8')).toBe(before);
-    const spf = await labctl(['install', '--mirror', mirrorUrl, '--with', 'spf', '--yes', '--json']);
+    const spf = await labctl(['install', '--mirror', mirrorUrl, '--without', 'dmarc', '--yes', '--json']);
     expect(await eximVersionLine()).toBe('4.98.2');
     expect(spf.exitCode, spf.all).toBe(0);
     const steps = (JSON.parse(spf.stdout) as { steps: { id: string; status: string }[] }).steps;
@@ -261,24 +273,29 @@ describe.runIf(isRoot)('labctl install pre-flight and service (e2e)', () => {
     const makefile = await fs.readFile('/var/lib/labctl/build/exim-4.98.2/Local/Makefile', 'utf8');
     expect(makefile).toMatch(/^SUPPORT_SPF=yes$/m);
     expect(makefile).toMatch(/^LDFLAGS \+= -lspf2$/m);
-    expect((await execa('/usr/exim/bin/exim', ['-bV'])).stdout).toMatch(/^Support for:.*\bSPF\b/m);
-    // And the state says so: the SPF build, no restart pending, a daemon on the new binary.
+    expect(makefile).not.toMatch(/^SUPPORT_DMARC=yes$/m);
+    expect(makefile).not.toMatch(/^LDFLAGS \+= -lopendmarc$/m);
+    const bv = (await execa('/usr/exim/bin/exim', ['-bV'])).stdout;
+    expect(bv).toMatch(/^Support for:.*\bSPF\b/m);
+    expect(bv).not.toMatch(/^Support for:.*\bDMARC\b/m);
+    // And the state says so: the SPF-only build, no restart pending, a daemon on the new binary.
     const state = JSON.parse(await fs.readFile('/var/lib/labctl/install.json', 'utf8')) as InstallJson;
     expect(state.settings).toContainEqual({ name: 'SUPPORT_SPF', op: '=', value: 'yes' });
+    expect(state.settings).not.toContainEqual({ name: 'SUPPORT_DMARC', op: '=', value: 'yes' });
     expect(state.restartPending).toBeUndefined();
     expect(await daemonRunsInstalledBinary()).toBe(true);
   }, 600_000);
 
   it('a run killed between make install and the daemon restart converges on the rerun: the daemon runs the new binary, and install.json says so', async () => {
-    // Back from the SPF build to the plain one, killed (kill -9 by a test hook) right after make
-    // install and -bV, before the daemon is restarted.
+    // Back from the SPF-only build to the default (full) one, killed (kill -9 by a test hook) right
+    // after make install and -bV, before the daemon is restarted.
     const killed = await labctl(['install', '--mirror', mirrorUrl, '--yes'], { env: { LABCTL_TEST_HOOK: 'kill-before-restart' } });
     expect(killed.exitCode, killed.all).not.toBe(0);
-    expect((await execa('/usr/exim/bin/exim', ['-bV'])).stdout).not.toMatch(/^Support for:.*\bSPF\b/m);
+    expect((await execa('/usr/exim/bin/exim', ['-bV'])).stdout).toMatch(/^Support for:.*\bDMARC\b/m);
     const marked = JSON.parse(await fs.readFile('/var/lib/labctl/install.json', 'utf8')) as InstallJson;
     expect(marked.restartPending).toMatchObject({ version: '4.98.2', inputsKey: marked.inputsKey });
-    expect(marked.settings).not.toContainEqual({ name: 'SUPPORT_SPF', op: '=', value: 'yes' });
-    expect(await daemonRunsInstalledBinary(), 'the daemon still runs the replaced SPF binary').toBe(false);
+    expect(marked.settings).toContainEqual({ name: 'SUPPORT_DMARC', op: '=', value: 'yes' });
+    expect(await daemonRunsInstalledBinary(), 'the daemon still runs the replaced SPF-only binary').toBe(false);
 
     const rerun = await labctl(['install', '--mirror', mirrorUrl, '--yes', '--json']);
     expect(rerun.exitCode, rerun.all).toBe(0);
@@ -296,7 +313,7 @@ describe.runIf(isRoot)('labctl install pre-flight and service (e2e)', () => {
     expect((JSON.parse(again.stdout) as { steps: { status: string }[] }).steps.filter((x) => x.status !== 'ok')).toEqual([]);
   }, 600_000);
 
-  it('--export-build writes the build once; --from-build installs it on a machine with no build, compiling nothing; a tampered tree or a missing feature is refused', async () => {
+  it('--export-build writes the build once; --from-build installs it on a machine with no build, compiling nothing; a tampered tree or a --without is refused', async () => {
     type Steps = { steps: { id: string; status: string; detail?: string }[] };
     const stepOf = (out: string, id: string) => (JSON.parse(out) as Steps).steps.find((x) => x.id === id);
     const work = await fs.mkdtemp(path.join(os.tmpdir(), 'labctl-prebuilt-'));
@@ -328,9 +345,10 @@ describe.runIf(isRoot)('labctl install pre-flight and service (e2e)', () => {
         await fs.rm(tree, { recursive: true, force: true });
         return fs.mkdtemp(path.join(work, 'cache-'));
       };
-      const noDmarc = await labctl(['install', '--from-build', dir, '--with', 'dmarc', '--yes']);
+      // The build decides its features: --without is refused (the unit tests refuse a --with it lacks).
+      const noDmarc = await labctl(['install', '--from-build', dir, '--without', 'dmarc', '--yes']);
       expect(noDmarc.exitCode, noDmarc.all).toBe(2);
-      expect(noDmarc.stderr).toMatch(/^labctl: --with dmarc: the build in .* was made without it$/m);
+      expect(noDmarc.stderr).toMatch(/^labctl: --without dmarc: --from-build installs the features its build was made with$/m);
 
       // One byte of the built tree changed: refused before anything is extracted or installed.
       const tampered = path.join(work, 'tampered');

@@ -85,4 +85,11 @@ describe('--with dmarc', () => {
     expect(text).toMatch(/^LDFLAGS \+= -lopendmarc$/m);
     expect(text).toMatch(/^DMARC_API=100400$/m);
   });
+
+  it('refuses DMARC for a release whose EDITME has no DMARC_API (4.96), naming --without dmarc', async () => {
+    const editme = ['# SUPPORT_SPF=yes', '# LDFLAGS += -lspf2', '# SUPPORT_DMARC=yes', '# LDFLAGS += -lopendmarc', ''].join('\n');
+    const o = { eximUser: 'exim', binDirectory: '/usr/exim/bin', configureFile: '/usr/exim/configure', spf: true, dmarc: true };
+    await expect(renderMakefile(editme, '4.96', o)).rejects.toMatchObject({ message: expect.stringContaining('Exim 4.96 cannot be built with DMARC here'), hint: expect.stringContaining('--without dmarc') });
+    await expect(renderMakefile(editme, '4.96', { ...o, dmarc: false })).resolves.toMatch(/^SUPPORT_SPF=yes$/m);
+  });
 });

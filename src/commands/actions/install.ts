@@ -20,6 +20,7 @@ export interface InstallFlags {
   configureFile: string;
   eximUser: string;
   with: string[];
+  without: string[];
   queueInterval?: string;
   labMode?: boolean;
   removeExisting?: boolean;
@@ -34,9 +35,29 @@ export interface InstallFlags {
 
 const FEATURES = ['spf', 'dmarc'];
 
+/**
+ * The features to build: all of them (SPF and DMARC, as Debian's full Exim package does) unless
+ * --without drops one; --without spf drops DMARC too, which needs SPF. --with names a feature the
+ * build already has (kept for the commands written before it was the default); with --from-build
+ * the build decides, and --with only asks that it has the feature.
+ */
+export function buildFeatures(f: Pick<InstallFlags, 'with' | 'without' | 'fromBuild'>): { spf: boolean; dmarc: boolean } {
+  for (const w of f.with) if (!FEATURES.includes(w)) throw usageError(`--with ${w}: unknown feature`, `known: ${FEATURES.join(', ')}`);
+  for (const w of f.without) if (!FEATURES.includes(w)) throw usageError(`--without ${w}: unknown feature`, `known: ${FEATURES.join(', ')}`);
+  const both = f.with.find((w) => f.without.includes(w));
+  if (both) throw usageError(`--with ${both} and --without ${both} contradict each other`, 'drop one of them');
+  if (f.with.includes('dmarc') && f.without.includes('spf')) throw usageError('--with dmarc needs SPF, which --without spf drops', 'drop --without spf, or add --without dmarc');
+  if (f.fromBuild !== undefined) {
+    if (f.without.length) throw usageError(`--without ${f.without[0]}: --from-build installs the features its build was made with`, 'drop --without');
+    return { spf: f.with.includes('spf'), dmarc: f.with.includes('dmarc') };
+  }
+  const spf = !f.without.includes('spf');
+  return { spf, dmarc: spf && !f.without.includes('dmarc') };
+}
+
 function toOptions(f: InstallFlags): InstallOptions {
   if (f.version !== undefined && !isValidVersion(f.version)) throw usageError(`--version "${f.version}" is not an Exim version`, 'use a release number such as 4.96 or 4.98.2');
-  for (const w of f.with) if (!FEATURES.includes(w)) throw usageError(`--with ${w}: unknown feature`, `known: ${FEATURES.join(', ')}`);
+  const { spf, dmarc } = buildFeatures(f);
   const queueInterval = f.labMode ? '1m' : f.queueInterval;
   if (queueInterval !== undefined && !isQueueInterval(queueInterval)) throw usageError(`--queue-interval "${queueInterval}" is not an interval`, 'use a number and a unit, e.g. 30m, 1m or 90s');
   safePath('--bin-directory', f.binDirectory);
@@ -61,8 +82,8 @@ function toOptions(f: InstallFlags): InstallOptions {
     binDirectory: f.binDirectory,
     configureFile: f.configureFile,
     eximUser: f.eximUser,
-    spf: f.with.includes('spf'),
-    dmarc: f.with.includes('dmarc'),
+    spf,
+    dmarc,
     queueInterval,
     removeExisting: !!f.removeExisting,
     yes: !!f.yes,

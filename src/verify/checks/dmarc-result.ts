@@ -42,7 +42,7 @@ export const dmarcResult: CheckDef = {
     const spfAligned = !!r.dmarc?.alignment?.spf?.result;
     const dkimAligned = !!r.dmarc?.alignment?.dkim?.result;
     const exim = /\bdmarc=(\w+)/.exec(headerValue(headers, 'Authentication-Results') ?? '')?.[1];
-    const eximSays = exim ? `Exim's own result dmarc=${exim}` : 'Exim is not built with DMARC (labctl install --with dmarc), so it gave no result of its own';
+    const eximSays = exim ? `Exim's own result dmarc=${exim}` : 'Exim is built --without dmarc, so it gave no result of its own';
     const facts = `mailauth: spf=${spf}${spfAligned ? ' (aligned)' : ''}, dkim=${dkim ? `pass d=${dkim.signingDomain}` : 'none'}${dkimAligned ? ' (aligned)' : ''}, dmarc=${dmarc}`;
     if (dmarc !== 'pass' || !spfAligned || !dkimAligned) return { status: 'fail', summary: `${facts}: ${d.partner}'s mail is not vouched for by both aligned SPF and aligned DKIM` };
     if (exim && exim !== 'pass') return { status: 'fail', summary: `${facts}; but ${eximSays}` };

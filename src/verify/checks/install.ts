@@ -105,22 +105,40 @@ export const signature: CheckDef = {
   },
 };
 
+/** Features a Local/Makefile setting asks for, and the word `exim -bV` lists under "Support for" when it is built in. */
+const ASKED_FEATURES: { setting: string; feature: string }[] = [
+  { setting: 'SUPPORT_SPF', feature: 'SPF' },
+  { setting: 'SUPPORT_DMARC', feature: 'DMARC' },
+];
+
+/**
+ * What the build must support: TLS and DKIM always (the lab's tasks 3 and 7), plus each feature
+ * the recorded Local/Makefile settings asked for (labctl install builds SPF and DMARC unless told
+ * --without). Returns what is missing and what was asked.
+ */
+export function judgeBuild(settings: { name: string; value: string }[], supportFor: string[]): { tls?: string; asked: string[]; missing: string[] } {
+  const tls = supportFor.find((s) => s === 'OpenSSL' || s === 'GnuTLS');
+  const asked = ASKED_FEATURES.filter((f) => settings.some((s) => s.name === f.setting && s.value === 'yes')).map((f) => f.feature);
+  const missing = [...(tls ? [] : ['TLS (OpenSSL or GnuTLS)']), ...['DKIM', ...asked].filter((f) => !supportFor.includes(f))];
+  return { tls, asked, missing };
+}
+
 export const buildOptions: CheckDef = {
   id: '1d-build-options',
-  title: 'the build has TLS and DKIM (exim -bV "Support for")',
+  title: 'the build has TLS, DKIM and what labctl install asked for (exim -bV "Support for")',
   async run({ target, evidence, facts }) {
     const v = await facts.version();
     const rec = await readInstallRecord(target.stateDir);
-    if (rec && !('unreadable' in rec) && rec.settings?.length) {
-      evidence.push({ kind: 'text', label: 'Local/Makefile settings (install.json)', text: rec.settings.map((s) => `${s.name}${s.op === '+=' ? ' += ' : '='}${s.value}`).join('\n') });
+    const settings = rec && !('unreadable' in rec) ? (rec.settings ?? []) : [];
+    if (settings.length) {
+      evidence.push({ kind: 'text', label: 'Local/Makefile settings (install.json)', text: settings.map((s) => `${s.name}${s.op === '+=' ? ' += ' : '='}${s.value}`).join('\n') });
     }
     evidence.push({ kind: 'text', label: 'exim -bV: Support for', text: v.supportFor.join(' ') || '(none found)' });
     if (v.raw.exitCode !== 0 || !v.version) return { status: 'fail', summary: `exim -bV failed (exit ${v.raw.exitCode}): ${(v.raw.stderr || v.raw.stdout).split('\n')[0]}` };
-    const tls = v.supportFor.find((s) => s === 'OpenSSL' || s === 'GnuTLS');
-    const missing = [!tls && 'TLS (OpenSSL or GnuTLS)', !v.supportFor.includes('DKIM') && 'DKIM'].filter(Boolean);
-    const spf = v.supportFor.includes('SPF') ? 'SPF built in' : 'no SPF ACL support (SPF is checked by labctl with mailauth)';
-    if (missing.length) return { status: 'fail', summary: `missing: ${missing.join(', ')}` };
-    return { status: 'pass', summary: `${tls}, DKIM; ${spf}` };
+    const { tls, asked, missing } = judgeBuild(settings, v.supportFor);
+    if (missing.length) return { status: 'fail', summary: `missing: ${missing.join(', ')}${asked.length ? ` (install.json asked for ${asked.join(', ')})` : ''}` };
+    const without = ASKED_FEATURES.map((f) => f.feature).filter((f) => !asked.includes(f) && !v.supportFor.includes(f));
+    return { status: 'pass', summary: `${tls}, DKIM${asked.length ? `, ${asked.join(', ')} as asked` : ''}${without.length ? `; built without ${without.join(', ')} (install --without)` : ''}` };
   },
 };
 
