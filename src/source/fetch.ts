@@ -26,6 +26,7 @@ import { download, isRemote, LISTING_CAP, removeStaleParts } from './download.js
 import { KEYRING_NAME, ListingError, mirrorOrigin, parseMirror, type Listing } from './mirror.js';
 import { progressBar } from './progress.js';
 import { SignatureError, verifySignature, type SignatureRecord } from './signature.js';
+import { describeGpgv, runGpgv, type GpgvRecord } from './gpgv.js';
 import { inspectSignature, shippedKeyring, trustedKeys, type TrustedKeys } from './trust.js';
 import { compareVersions, tarballName, type TarballFormat } from './versions.js';
 
@@ -79,6 +80,8 @@ export interface FetchedSource {
   notes: string[];
   skipped: SkippedRelease[];
   signature: SignatureRecord;
+  /** gpgv's second opinion with the same keys (agreeing, or the install stopped); undefined where gpgv is not installed. */
+  gpgv?: GpgvRecord;
   verifyMs: number;
   /** What was downloaded this time (URLs), for the step's evidence. */
   downloaded: string[];
@@ -229,15 +232,39 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
         }
       }
       const started = performance.now();
-      const signature = await verifySignature({
-        data: tarballPath,
-        signatureArmored: ascText,
-        keyringArmored: trust.armored,
-        trusted: opts.trusted,
-        now,
-        names: { data: path.basename(tarballPath), signature: ascName, keyring: "labctl's pinned keys" },
-      });
+      const tarballName = path.basename(tarballPath);
+      // gpgv, with the same keys: a second, independent verdict. Tests leave the signer out of
+      // gpgv's keyring (LABCTL_TEST_HOOK=gpgv-without-signer) to make the two disagree.
+      const secondOpinion = (signer?: string) =>
+        runGpgv({ tarballPath, ascPath, keys: trust.keys, leaveOut: signer && process.env.LABCTL_TEST_HOOK === 'gpgv-without-signer' ? [signer] : undefined });
+      let signature: SignatureRecord;
+      try {
+        signature = await verifySignature({
+          data: tarballPath,
+          signatureArmored: ascText,
+          keyringArmored: trust.armored,
+          trusted: opts.trusted,
+          now,
+          names: { data: tarballName, signature: ascName, keyring: "labctl's pinned keys" },
+        });
+      } catch (err) {
+        // A tarball that does not match its signature: say what gpgv thinks of it too.
+        if (err instanceof SignatureError && (err.reason === 'digest' || err.reason === 'invalid')) {
+          const g = await secondOpinion();
+          if (g) throw new SignatureError(err.reason, `${err.message}; ${g.verdict === 'bad' ? describeGpgv(g) : `yet ${describeGpgv(g)}`}`, err.hint);
+        }
+        throw err;
+      }
       const verifyMs = performance.now() - started;
+      const gpgv = await secondOpinion(signature.primaryFingerprint);
+      if (!gpgv) log('gpgv is not installed: only OpenPGP.js checked the signature');
+      else if (gpgv.verdict !== 'good' || gpgv.primaryFingerprint !== signature.primaryFingerprint) {
+        throw new SignatureError(
+          'disagree',
+          `OpenPGP.js and gpgv disagree on ${tarballName}: OpenPGP.js found a good signature by ${signature.primaryFingerprint}, ${describeGpgv(gpgv)}`,
+          'labctl installs only what both verifiers accept with its pinned keys',
+        );
+      }
       return {
         origin: origin.kind,
         originLabel: origin.label,
@@ -252,6 +279,7 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
         notes: origin.notes,
         skipped,
         signature,
+        ...(gpgv ? { gpgv } : {}),
         verifyMs,
         downloaded,
       };

@@ -35,7 +35,9 @@ export type SignatureFailure =
   | 'unpinned'
   | 'revoked'
   | 'digest'
-  | 'invalid';
+  | 'invalid'
+  /** OpenPGP.js and gpgv (src/source/gpgv.ts) gave different verdicts. */
+  | 'disagree';
 
 export class SignatureError extends LabError {
   constructor(

@@ -63,7 +63,7 @@ describe.runIf(isRoot)('labctl install (e2e, real Exim)', () => {
     console.log(r.all);
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout).toMatch(/make -j\d+\s+done/);
-    expect(r.stdout).toMatch(/verify PGP signature\s+done.*Jeremy Harris.*A986F3A6BD6377D8730958DEBCE58C8CE41F32DF/);
+    expect(r.stdout).toMatch(/verify PGP signature\s+done.*Jeremy Harris.*A986F3A6BD6377D8730958DEBCE58C8CE41F32DF.*; gpgv agrees/);
     expect(r.stdout).toContain('CVE-2023-51766');
     expect(r.stdout).toMatch(/known advisories.*accepted/);
     const bv = await exim(['-bV']);
@@ -165,7 +165,7 @@ describe.runIf(isRoot)('labctl install (e2e, real Exim)', () => {
     try {
       const r = await labctl(['install', '--mirror', `${badServer.url}/exim4/`, '--cache', path.join(tmp, 'cache'), '--allow-downgrade', '--yes'], { env });
       expect(r.exitCode).not.toBe(0);
-      expect(r.stderr).toMatch(/exim-4\.98\.2\.tar\.xz does not match its signature.*digest mismatch/);
+      expect(r.stderr).toMatch(/exim-4\.98\.2\.tar\.xz does not match its signature.*digest mismatch.*; gpgv: refused \(BADSIG /);
       expect(r.stderr).toMatch(/nothing was built/);
       expect(r.stderr.trim().split('\n').length).toBeLessThanOrEqual(3);
       expect(existsSync(path.join(tmp, 'build'))).toBe(false);
@@ -174,6 +174,22 @@ describe.runIf(isRoot)('labctl install (e2e, real Exim)', () => {
       expect(await eximVersionLine()).toBe('4.98.2');
     } finally {
       await badServer.close();
+      await fs.rm(tmp, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('stops when gpgv and OpenPGP.js disagree (gpgv given a keyring without the signer), and builds nothing', async () => {
+    const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'labctl-disagree-'));
+    const env = { LABCTL_BUILD_DIR: path.join(tmp, 'build'), LABCTL_STATE_DIR: path.join(tmp, 'state'), LABCTL_TEST_HOOK: 'gpgv-without-signer' };
+    try {
+      const r = await labctl(['install', '--mirror', mirrorUrl, '--cache', path.join(tmp, 'cache'), '--yes'], { env });
+      expect(r.exitCode).not.toBe(0);
+      expect(r.stderr).toMatch(/^labctl: OpenPGP\.js and gpgv disagree on exim-4\.98\.2\.tar\.xz: OpenPGP\.js found a good signature by A986F3A6BD6377D8730958DEBCE58C8CE41F32DF, gpgv: refused \(NO_PUBKEY BCE58C8CE41F32DF\)$/m);
+      expect(r.stderr).toMatch(/nothing was built/);
+      expect(existsSync(path.join(tmp, 'build'))).toBe(false);
+      expect(existsSync(path.join(tmp, 'cache/exim-4.98.2.tar.xz'))).toBe(false);
+      expect(await eximVersionLine()).toBe('4.98.2');
+    } finally {
       await fs.rm(tmp, { recursive: true, force: true });
     }
   }, 120_000);

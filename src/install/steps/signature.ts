@@ -1,5 +1,6 @@
 /** 1c: the signature the source step verified, recorded as its own step (the write-up's 1c). */
 import { payloadItem } from '../../evidence/payloads.js';
+import type { EvidenceItem } from '../../evidence/store.js';
 import type { Step } from '../../steps/types.js';
 import { releaseOf, type InstallContext } from '../context.js';
 
@@ -13,11 +14,15 @@ export const signature: Step<InstallContext> = {
   async apply(ctx) {
     const r = releaseOf(ctx);
     const s = r.signature;
+    // gpgv's transcript, as the write-up's 1c showed gpg --verify's (the source step stopped if it disagreed).
+    const gpgv: EvidenceItem = r.gpgv
+      ? { kind: 'command', label: 'gpgv, the second opinion (same pinned keys)', command: r.gpgv.command, exitCode: r.gpgv.exitCode, text: [r.gpgv.transcript, ...r.gpgv.status.map((l) => `[GNUPG:] ${l}`)].join('\n') }
+      : { kind: 'text', label: 'gpgv, the second opinion', text: 'gpgv is not installed here: only OpenPGP.js checked the signature' };
     return {
       status: r.cached ? 'ok' : 'changed',
-      detail: `good signature by ${s.signer}, ${s.primaryFingerprint}, made ${s.created}`,
+      detail: `good signature by ${s.signer}, ${s.primaryFingerprint}, made ${s.created}; ${r.gpgv ? 'gpgv agrees' : 'gpgv not installed'}`,
       ms: r.verifyMs,
-      evidence: [payloadItem('signature', s)],
+      evidence: [payloadItem('signature', s), gpgv],
     };
   },
 };
