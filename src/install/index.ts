@@ -24,6 +24,7 @@ import { extract } from './steps/extract.js';
 import { build, makeInstall } from './steps/make.js';
 import { EDITME_LABELS, makefile } from './steps/makefile.js';
 import { preflight } from './steps/preflight.js';
+import { sendmail } from './steps/sendmail.js';
 import { service } from './steps/service.js';
 import { signature } from './steps/signature.js';
 import { source } from './steps/source.js';
@@ -32,7 +33,7 @@ import { version } from './steps/version.js';
 
 export type { InstallOptions } from './context.js';
 
-export const INSTALL_STEPS: readonly Step<InstallContext>[] = [preflight, source, signature, advisories, deps, user, extract, makefile, build, makeInstall, version, service];
+export const INSTALL_STEPS: readonly Step<InstallContext>[] = [preflight, source, signature, advisories, deps, user, extract, makefile, build, makeInstall, version, service, sendmail];
 /** The steps of a run: --export-build adds one at the end. */
 const stepsFor = (o: InstallOptions) => (o.exportBuild ? [...INSTALL_STEPS, exportBuildStep] : INSTALL_STEPS);
 

@@ -1,4 +1,4 @@
-import { buildOptions, currentRelease, daemonListening, installVersion, noOtherMta, signature } from './checks/install.js';
+import { buildOptions, currentRelease, daemonListening, installVersion, noOtherMta, sendmailLink, signature } from './checks/install.js';
 import { dnsMx } from './checks/dns.js';
 import { queue } from './checks/queue.js';
 import { backupRelay, relayRefused } from './checks/relay.js';
@@ -21,6 +21,7 @@ export const CATALOGUE: readonly CheckDef[] = [
   signature,
   buildOptions,
   installVersion,
+  sendmailLink,
   daemonListening,
   routeLocal,
   localDelivery,

@@ -4,7 +4,7 @@
  * default time limit per check.
  */
 export const CHECK_IDS = [
-  '1a-no-other-mta', '1b-current-release', '1c-signature', '1d-build-options', 'install-version', 'daemon-listening',
+  '1a-no-other-mta', '1b-current-release', '1c-signature', '1d-build-options', 'install-version', 'sendmail-link', 'daemon-listening',
   '3a-route-local', '3b-local-delivery', '3c-postmaster', '4a-dns-mx', '5a-backup-relay', 'relay-refused',
   // One side of a real pair: the partner, as DNS and its SMTP show it.
   'partner-mx', 'partner-rcpt', 'partner-starttls', 'partner-etrn',

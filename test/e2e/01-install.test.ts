@@ -143,6 +143,27 @@ describe.runIf(isRoot)('labctl install (e2e, real Exim)', () => {
     expect(out.steps.filter((s) => s.status !== 'ok')).toEqual([]);
   }, 120_000);
 
+  it('links /usr/sbin/sendmail and /usr/lib/sendmail to its Exim in a local package that tells apt an MTA is installed', async () => {
+    const ours = await fs.realpath('/usr/exim/bin/exim');
+    for (const link of ['/usr/sbin/sendmail', '/usr/lib/sendmail']) {
+      expect(await fs.readlink(link), link).toBe('/usr/exim/bin/exim');
+      expect(await fs.realpath(link)).toBe(ours);
+    }
+    const pkg = await execa('dpkg-query', ['-W', '-f', '${db:Status-Abbrev} ${Version} ${Provides}', 'labctl-exim']);
+    expect(pkg.stdout).toBe('ii  4.98.2-labctl1 mail-transport-agent');
+    expect((await execa('dpkg-query', ['-L', 'labctl-exim'])).stdout.split('\n')).toEqual(expect.arrayContaining(['/usr/sbin/sendmail', '/usr/lib/sendmail']));
+    // apt plans bsd-mailx alone: before, it planned exim4-daemon-light, exim4-base and exim4-config.
+    const plan = await execa('apt-get', ['install', '-s', '-q', '--no-install-recommends', 'bsd-mailx'], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
+    console.log(plan.stdout);
+    expect(plan.stdout).toMatch(/^Inst bsd-mailx /m);
+    expect(plan.stdout).not.toMatch(/^Inst (exim4|postfix|nullmailer|sendmail|opensmtpd|msmtp-mta)/m);
+    // Exim answers as sendmail: -bV through the link.
+    expect((await execa('/usr/sbin/sendmail', ['-bV'])).stdout).toMatch(/^Exim version 4\.98\.2 /m);
+    const verify = await labctl(['verify', '--only', 'sendmail-link', '--json']);
+    const check = (JSON.parse(verify.stdout) as { checks: { id: string; status: string; summary: string }[] }).checks[0];
+    expect(check, verify.all).toMatchObject({ id: 'sendmail-link', status: 'pass' });
+  }, 120_000);
+
   it('refuses --version 4.96 over 4.98.2 without --allow-downgrade, and builds nothing', async () => {
     const r = await labctl(['install', '--mirror', mirrorUrl, '--version', '4.96', '--yes']);
     expect(r.exitCode).toBe(2);

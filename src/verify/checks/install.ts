@@ -2,6 +2,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { installedIn, packageQuery } from '../../system/apt.js';
 import { MTA_PACKAGES } from '../../system/mta.js';
+import { MTA_PACKAGE, SENDMAIL_LINKS } from '../../system/mta-package.js';
 import { LABCTL_BUILD, advisories, advisoriesFor, buildMatches, fixingRelease, formatAdvisories, inAffectedRange, type BuildProfile, type TlsLibrary } from '../../source/advisories.js';
 import { compareVersions } from '../../source/versions.js';
 import { loadInstallState } from '../../state/install.js';
@@ -139,6 +140,36 @@ export const buildOptions: CheckDef = {
     if (missing.length) return { status: 'fail', summary: `missing: ${missing.join(', ')}${asked.length ? ` (install.json asked for ${asked.join(', ')})` : ''}` };
     const without = ASKED_FEATURES.map((f) => f.feature).filter((f) => !asked.includes(f) && !v.supportFor.includes(f));
     return { status: 'pass', summary: `${tls}, DKIM${asked.length ? `, ${asked.join(', ')} as asked` : ''}${without.length ? `; built without ${without.join(', ')} (install --without)` : ''}` };
+  },
+};
+
+/** mailx, cron's MAILTO and every program that sends through /usr/sbin/sendmail reach this Exim; apt knows an MTA is there. */
+export const sendmailLink: CheckDef = {
+  id: 'sendmail-link',
+  title: "/usr/sbin/sendmail is labctl's Exim, and apt knows an MTA is installed",
+  async run({ target, evidence }) {
+    const { view } = target;
+    const ours = await view.run('readlink', ['-f', target.eximBinary]);
+    const links = [];
+    for (const l of SENDMAIL_LINKS) {
+      const r = await view.run('readlink', ['-f', l]);
+      const exists = await view.run('test', ['-e', l]);
+      links.push({ link: l, resolved: exists.exitCode === 0 && r.exitCode === 0 ? r.stdout.trim() : undefined });
+    }
+    evidence.push({ kind: 'text', label: 'sendmail links (readlink -f)', text: [`${target.eximBinary} -> ${ours.stdout.trim() || '?'}`, ...links.map((l) => `${l.link} -> ${l.resolved ?? '(absent)'}`)].join('\n') });
+    const pkg = await view.run('dpkg-query', ['-W', '-f', '${db:Status-Abbrev}\\t${Version}\\t${Provides}', MTA_PACKAGE]);
+    evidence.push(commandEvidence(`dpkg-query -W ${MTA_PACKAGE}`, pkg));
+    const sbin = links[0]!;
+    const exim = ours.exitCode === 0 ? ours.stdout.trim() : target.eximBinary;
+    if (!sbin.resolved) return { status: 'fail', summary: `no ${sbin.link}: mail, mailx and cron cannot send; labctl install links it to ${target.eximBinary}` };
+    if (sbin.resolved !== exim) return { status: 'fail', summary: `${sbin.link} is ${sbin.resolved}, not labctl's Exim (${exim})` };
+    const [status, version, provides] = pkg.stdout.split('\t');
+    if (pkg.exitCode !== 0 || !status?.startsWith('ii') || !provides?.includes('mail-transport-agent')) {
+      return { status: 'fail', summary: `${sbin.link} is labctl's Exim, but package ${MTA_PACKAGE} (Provides: mail-transport-agent) is not installed: apt would install another MTA for mailx or cron; rerun labctl install` };
+    }
+    const lib = links[1]!;
+    const libNote = lib.resolved === exim ? `, ${lib.link} too` : lib.resolved ? `; ${lib.link} is ${lib.resolved}` : `; no ${lib.link}`;
+    return { status: 'pass', summary: `${sbin.link} -> ${exim}${libNote}; ${MTA_PACKAGE} ${version} provides mail-transport-agent` };
   },
 };
 

@@ -37,7 +37,7 @@ describe('the JSON report', () => {
 describe('the catalogue', () => {
   it('has the ids issue 4 names, in task order', () => {
     expect(CHECK_IDS).toEqual([
-      '1a-no-other-mta', '1b-current-release', '1c-signature', '1d-build-options', 'install-version', 'daemon-listening',
+      '1a-no-other-mta', '1b-current-release', '1c-signature', '1d-build-options', 'install-version', 'sendmail-link', 'daemon-listening',
       '3a-route-local', '3b-local-delivery', '3c-postmaster', '4a-dns-mx', '5a-backup-relay', 'relay-refused',
       // one side of a real pair
       'partner-mx', 'partner-rcpt', 'partner-starttls', 'partner-etrn',
