@@ -12,6 +12,7 @@
 #   - the drill killed with -9 while st14's daemon is down: the next labctl run starts it again;
 #     SIGTERM: the drill starts it again itself;
 #   - labctl drill wire between the two containers;
+#   - --tls required on st18: 5a-backup-relay and relay-refused still test the relay rule;
 #   - the DMARC case: st14 is built with DMARC and enforces it; the drill's mail comes from
 #     postmaster@st14.sne24.ru (p=reject), passed on by st18 without a DKIM signature from
 #     st18's address (SPF fails): it still arrives, because st14 exempts its own backup MX;
@@ -230,6 +231,28 @@ log "pair: DMARC on $primary: a drill message's $ar"
 grep -qi 'dmarc=fail' <<<"$ar" || pair_fail "the third party's message on $primary does not show dmarc=fail recorded"
 queue_empty_on_backup || pair_fail "after the DMARC case $backup still holds mail"
 phase "dmarc case" "$t0"
+
+# 11b. --tls required on the backup: 5a-backup-relay and relay-refused still test the relay rule
+# (over STARTTLS from a non-relay address; exim -bh cannot start TLS). Then the control: with the
+# relay rule cut out of st18's file, relay-refused must fail. Then st18 is put back.
+t0=$(now)
+only_status() { # HOST CHECK: the check's status from verify --json --only
+  labctl_on "$1" verify --json --no-store --only "$2" 2>/dev/null | node -e 'const r = JSON.parse(require("fs").readFileSync(0, "utf8")); const c = r.checks.find((x) => x.id === process.argv[1]); console.log(`${c?.status ?? "missing"}: ${c?.summary ?? ""}`)' "$2"
+}
+labctl_on "$backup" configure --yes $(model_flags "$backup") --tls required >"$work/pair-required.log" 2>&1 || { tail -n 10 "$work/pair-required.log"; pair_fail "$backup: configure --tls required failed"; }
+for c in 5a-backup-relay relay-refused; do
+  line=$(only_status "$backup" "$c")
+  log "pair: $backup in --tls required: $c $line"
+  case "$line" in pass:*) ;; *) pair_fail "$backup in --tls required: $c does not pass ($line)" ;; esac
+done
+on "$backup" "cp -p /usr/exim/configure /root/configure.relay && sed -i '/require message = relay not permitted/,+1d' /usr/exim/configure && $exim -bV >/dev/null && systemctl reload exim"
+line=$(only_status "$backup" relay-refused)
+log "pair: $backup relaying for anyone (control): relay-refused $line"
+case "$line" in fail:*) ;; *) pair_fail "with the relay rule cut out, relay-refused did not fail ($line)" ;; esac
+on "$backup" "mv /root/configure.relay /usr/exim/configure && systemctl reload exim"
+labctl_on "$backup" configure --yes $(model_flags "$backup") >"$work/pair-back.log" 2>&1 || { tail -n 10 "$work/pair-back.log"; pair_fail "$backup: configure back to the default TLS mode failed"; }
+count_lines+=("--tls required on $backup: 5a-backup-relay and relay-refused pass over STARTTLS; relay-refused fails with the relay rule cut out")
+phase "tls required on the backup" "$t0"
 
 # 12. verify again on both, and both daemons running
 t0=$(now)
