@@ -7,7 +7,7 @@ labctl report --out "$work/report.md" --no-html >"$work/report.log" 2>&1 || { ca
 node - "$work/report.md" <<'EOF' || fail "the report lists install, configure or verify evidence as missing, or 1a lacks the pre-flight's findings"
 const md = require('fs').readFileSync(process.argv[2], 'utf8');
 const lines = md.split('\n');
-const needsLab = new Set(['lab/topology', 'drill/backup-mx']);
+const needsLab = new Set(['lab/topology', 'drill/backup-mx', 'drill/backup-mx-retry']);
 let task = '';
 let section = '';
 const missing = [];
