@@ -44,6 +44,7 @@ if [ "$(dev_null)" != "$dev_null_expected" ]; then
 fi
 
 now() { date +%s.%N; }
+t_all=$(now)
 # Every line names the release it booted, once the root filesystem is unpacked.
 release=""
 timing() { awk -v r="${release:+ ($release)}" -v p="$1" -v a="$2" -v b="$(now)" 'BEGIN { printf "timing: %-10s %6.1f s%s\n", p, b - a, r }'; }
@@ -117,6 +118,7 @@ cleanup() {
     status=1
   fi
   timing teardown "$t0"
+  timing "in all" "$t_all"
   exit "$status"
 }
 trap cleanup EXIT
