@@ -6,4 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 tarball=$(./rootfs.sh "$@")
-exec ./run.sh "$tarball" -- bash scripts/container/smoke.sh
+case "$(basename "$tarball")" in
+  rootfs-trixie-*) label="Debian 13 trixie" ;;
+  rootfs-bookworm-*) label="Debian 12 bookworm" ;;
+  *) label=$(basename "$tarball" .tar.zst) ;;
+esac
+# Every line, the container's own output included, names the release it booted.
+./run.sh "$tarball" -- bash scripts/container/smoke.sh 2>&1 | sed -u "s/^/[$label] /"
