@@ -10,6 +10,7 @@ import { promises as dnsp } from 'node:dns';
 import { LabError } from '../errors.js';
 import type { EvidenceItem } from '../evidence/store.js';
 import { loadConfigureState } from '../state/configure.js';
+import { pairMxProblems } from '../verify/checks/partner.js';
 import { askEtrn } from '../verify/etrn.js';
 import { smtpSession } from '../verify/smtp.js';
 
@@ -55,9 +56,8 @@ export async function checkMx(p: MachinePair): Promise<EvidenceItem> {
     throw new LabError(`DNS: no MX records for ${p.domain} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'publish the records labctl dns prints, then run the drill again');
   }
   const shown = mx.map((r) => `${r.priority} ${norm(r.exchange)}`).sort().join(', ');
-  const has = (prio: number, host: string) => mx.some((r) => r.priority === prio && norm(r.exchange) === norm(host));
-  if (!has(10, p.mailHost)) throw new LabError(`DNS: ${p.domain} has no MX 10 ${p.mailHost} (it has: ${shown})`, 'publish the records labctl dns prints for this host');
-  if (!has(20, p.partner.mailHost)) throw new LabError(`DNS: ${p.domain} has no MX 20 ${p.partner.mailHost} (it has: ${shown})`, `publish labctl dns --domain ${p.domain} --backup-mx ${p.partner.mailHost}'s records`);
+  const [wrong] = pairMxProblems(mx, p.mailHost, p.partner.mailHost);
+  if (wrong) throw new LabError(`DNS for ${p.domain}: ${wrong}`, `publish the records labctl dns --domain ${p.domain} --partner ${p.partner.mailHost} prints`);
   return { kind: 'command', label: `DNS: MX records of ${p.domain} (4a)`, command: `dig +short MX ${p.domain}`, exitCode: 0, text: shown };
 }
 

@@ -20,6 +20,18 @@ const partnerOf = (ctx: CheckContext) => ctx.target.partner;
 
 const norm = (h: string) => h.toLowerCase().replace(/\.$/, '');
 
+/**
+ * What is wrong with a domain's MX records for a pair: MX 10 must be this host, MX 20 the partner.
+ * One line per wrong preference; none when both hold. Shared by partner-mx and `labctl drill`.
+ */
+export function pairMxProblems(published: { exchange: string; priority: number }[], own: string, partner: string): string[] {
+  const wrong: string[] = [];
+  const at = (pref: number) => published.filter((m) => m.priority === pref).map((m) => norm(m.exchange));
+  if (!at(10).includes(norm(own))) wrong.push(`MX 10 should be ${own} (this host), DNS gives ${at(10).join(', ') || 'none'}`);
+  if (!at(20).includes(norm(partner))) wrong.push(`MX 20 should be ${partner} (the partner), DNS gives ${at(20).join(', ') || 'none'}`);
+  return wrong;
+}
+
 export const partnerMx: CheckDef = {
   id: 'partner-mx',
   title: 'DNS: MX 10 this host, MX 20 the partner',
@@ -37,10 +49,7 @@ export const partnerMx: CheckDef = {
     }
     const published = [...got.value].sort((a, b) => a.priority - b.priority);
     evidence.push({ kind: 'text', label: `MX ${target.domain} (${dns.describe})`, text: published.map((m) => `${target.domain} MX ${m.priority} ${m.exchange}`).join('\n') });
-    const wrong: string[] = [];
-    const at = (pref: number) => published.filter((m) => m.priority === pref).map((m) => norm(m.exchange));
-    if (!at(10).includes(own)) wrong.push(`MX 10 should be ${own} (this host), DNS gives ${at(10).join(', ') || 'none'}`);
-    if (!at(20).includes(norm(partner))) wrong.push(`MX 20 should be ${partner} (the partner), DNS gives ${at(20).join(', ') || 'none'}`);
+    const wrong = pairMxProblems(published, own, partner);
     if (wrong.length) return { status: 'fail', summary: wrong.join('; ') };
     return { status: 'pass', summary: `MX 10 ${own}, MX 20 ${partner} (from ${dns.describe})` };
   },

@@ -46,3 +46,13 @@ describe("the partner's certificate", () => {
     expect(judgePartnerCertificate({ ...tls, authorized: true, authorizationError: undefined }, trust).status).toBe('pass');
   });
 });
+
+describe('a pair\'s MX records (partner-mx and labctl drill)', () => {
+  it('names each preference that is wrong, and nothing when MX 10 is this host and MX 20 the partner', async () => {
+    const { pairMxProblems } = await import('../../../src/verify/checks/partner.js');
+    const mx = (...r: [number, string][]) => r.map(([priority, exchange]) => ({ priority, exchange }));
+    expect(pairMxProblems(mx([10, 'mail.st14.sne24.ru.'], [20, 'MAIL.st18.sne24.ru']), 'mail.st14.sne24.ru', 'mail.st18.sne24.ru')).toEqual([]);
+    expect(pairMxProblems(mx([10, 'mail.st14.sne24.ru']), 'mail.st14.sne24.ru', 'mail.st18.sne24.ru')).toEqual(['MX 20 should be mail.st18.sne24.ru (the partner), DNS gives none']);
+    expect(pairMxProblems(mx([10, 'mail.st18.sne24.ru'], [20, 'mail.st14.sne24.ru']), 'mail.st14.sne24.ru', 'mail.st18.sne24.ru')).toHaveLength(2);
+  });
+});
