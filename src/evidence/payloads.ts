@@ -29,6 +29,11 @@ export interface BackupDrillFigures {
   delivered: number;
   lost: number;
   duplicates: number;
+  /**
+   * Seconds the mail waited on the backup: in the namespace lab from the first acceptance to the
+   * primary's return; between two machines the longest wait read from the messages' own Received:
+   * headers (heldPerMessage has each).
+   */
   heldSeconds: number;
   recoverySeconds: number;
 }
