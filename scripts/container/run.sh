@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs COMMAND inside a fresh Debian container with systemd as PID 1 and prints its output; exits
-# with its status. Built for CI machines without a container engine (see README, "Container smoke"):
+# with its status. Built for CI machines without a container engine (see docs/testing.md, "Container smoke"):
 #
 #   scripts/container/run.sh ROOTFS_TARBALL -- COMMAND...
 #

@@ -96,7 +96,7 @@ labctl verify --json >"$work/verify.json"
 verify_status=$?
 set -e
 timing verify "$t0"
-# Without the lab's DNS the DNS checks warn (README, "DNS on a single machine"); 1b warns about
+# Without the lab's DNS the DNS checks warn (docs/verify.md, "DNS on a single machine"); 1b warns about
 # the release's known advisories; 5a and the partner-* checks skip (no partner) and 7b skips (TLS
 # is not required).
 catalogue=$(node --input-type=module -e "import { CHECK_IDS } from '$PWD/dist/verify/catalogue.js'; console.log(CHECK_IDS.join(' '))")
