@@ -2,8 +2,8 @@
  * Every command labctl suggests to a person exists and parses as written: the report's "run ..."
  * lines (the evidence catalogue, read through a report built from an empty store and from one of
  * lab records), the hint of every error (read from the sources with the TypeScript compiler: the
- * argument given for a parameter named `hint`), and the README's command lines (code blocks and
- * `labctl ...` code spans). Each goes through the program as built (buildProgram), its actions
+ * argument given for a parameter named `hint`), and the command lines of README.md and docs/*.md
+ * (code blocks and `labctl ...` code spans). Each goes through the program as built (buildProgram), its actions
  * replaced by no-ops, and fails on an unknown command, flag or argument.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -218,9 +218,12 @@ export function errorHints(): { where: string; text: string }[] {
   return out;
 }
 
-/** The README's code lines (the `$ ` lines of a block that shows output) and `labctl ...` code spans. */
-function readmeSuggestions(program: Command): Suggestion[] {
-  const lines = readFileSync(path.join(ROOT, 'README.md'), 'utf8').split('\n');
+/** The Markdown pages people read: the README and the manual in docs/. */
+const PAGES = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((n) => n.endsWith('.md')).sort().map((n) => `docs/${n}`)];
+
+/** A page's code lines (the `$ ` lines of a block that shows output) and `labctl ...` code spans. */
+function pageSuggestions(program: Command, page: string): Suggestion[] {
+  const lines = readFileSync(path.join(ROOT, page), 'utf8').split('\n');
   const out: Suggestion[] = [];
   for (let i = 0; i < lines.length; i++) {
     if (/^\s*```/.test(lines[i]!)) {
@@ -231,11 +234,11 @@ function readmeSuggestions(program: Command): Suggestion[] {
       const sh = /^\s*```(sh|bash)\b/.test(lines[start]!);
       block.forEach((l, k) => {
         if (!sh && !l.startsWith('$ ')) return;
-        out.push(...suggestionsIn(program, l.replace(/^\$ /, ''), `README.md:${start + k + 2}`, true));
+        out.push(...suggestionsIn(program, l.replace(/^\$ /, ''), `${page}:${start + k + 2}`, true));
       });
       continue;
     }
-    for (const m of lines[i]!.matchAll(/`((?:\.\/bin\/)?labctl [^`]+)`/g)) out.push(...suggestionsIn(program, m[1]!, `README.md:${i + 1}`, true));
+    for (const m of lines[i]!.matchAll(/`((?:\.\/bin\/)?labctl [^`]+)`/g)) out.push(...suggestionsIn(program, m[1]!, `${page}:${i + 1}`, true));
   }
   return out;
 }
@@ -275,9 +278,11 @@ describe('commands labctl suggests', () => {
     expect(await failures(found)).toEqual([]);
   });
 
-  it('in README.md exist and parse', async () => {
-    const found = readmeSuggestions(program);
-    expect(found.length).toBeGreaterThan(30);
+  it('in README.md and docs/ exist and parse', async () => {
+    const readme = pageSuggestions(program, 'README.md');
+    expect(readme.length).toBeGreaterThan(10);
+    const found = PAGES.flatMap((p) => pageSuggestions(program, p));
+    expect(found.length).toBeGreaterThan(60);
     expect(await failures(found)).toEqual([]);
   });
 });
