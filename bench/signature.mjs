@@ -1,48 +1,69 @@
 // Where labctl's signature check spends its time, in a fresh process as in an install.
-// Usage: node bench/signature.mjs TARBALL KEYRING        prints one JSON line (ms):
-//   first   the whole check (src/source/signature.ts verifySignature), its first call;
+// Usage: node bench/signature.mjs [--openpgp] TARBALL KEYRING     prints one JSON line (ms):
+//   first   the whole check as `labctl install` runs it (src/source/release-keys.ts): loading its
+//           modules, the keys (the shipped table, with KEYRING as the mirror's keyring), reading
+//           who signed, and verifying; its first call in this process;
+//   load, keys, check   the parts of first: module loading, the keys, inspecting and verifying;
 //   second  the same check again in the same process, without the first call's set-up;
 //   firstCpu, secondCpu  the CPU time (all threads) of each, which a busy machine does not inflate;
-//   hash    SHA-256 of the tarball with node:crypto, the floor for the digest.
-// node bench/signature.mjs --keys TARBALL KEYRING         prints {"keys": ms}: reading the
-//   signature and parsing the issuer's key out of the keyring, a first call in its own process.
+//   hash    SHA-256 of the tarball with node:crypto, the floor for the digest;
+//   path    which verifier decided: "node:crypto" (the pinned table) or "openpgp".
+// --openpgp: the same with OpenPGP.js only, as every check ran before the pinned table
+//   (src/source/trust.ts trustedKeys, inspectSignature, src/source/signature.ts verifySignature).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
-const keysOnly = process.argv[2] === '--keys';
-const [tarball, keyring] = process.argv.slice(keysOnly ? 3 : 2);
-const [data, sig, keys] = [tarball, `${tarball}.asc`, keyring].map((f) => readFileSync(f));
+const openpgpOnly = process.argv[2] === '--openpgp';
+const [tarball, keyring] = process.argv.slice(openpgpOnly ? 3 : 2);
 const cpuMs = () => {
   const c = process.cpuUsage();
   return (c.user + c.system) / 1000;
 };
-let lastCpu = 0;
-const time = async (fn) => {
-  const [t, c] = [performance.now(), cpuMs()];
-  await fn();
-  lastCpu = +(cpuMs() - c).toFixed(1);
-  return +(performance.now() - t).toFixed(1);
-};
+const now = () => [performance.now(), cpuMs()];
+const since = ([t, c]) => [+(performance.now() - t).toFixed(1), +(cpuMs() - c).toFixed(1)];
 
-if (keysOnly) {
-  const openpgp = await import('openpgp');
-  const { indexKeyring, keysFor } = await import('../dist/source/keyring.js');
-  const ms = await time(async () => {
-    const signature = await openpgp.readSignature({ armoredSignature: sig.toString() });
-    const p = signature.packets[0];
-    const issuer = p.issuerFingerprint ? Buffer.from(p.issuerFingerprint).toString('hex') : p.issuerKeyID.toHex();
-    const index = await indexKeyring(keys.toString());
-    await openpgp.readKeys({ binaryKeys: keysFor(index, issuer)[0].bytes });
-  });
-  console.log(JSON.stringify({ keys: ms }));
-} else {
+const started = now();
+const extra = { text: readFileSync(keyring, 'utf8'), name: keyring };
+const asc = readFileSync(`${tarball}.asc`, 'utf8');
+let check;
+const t0 = now();
+if (openpgpOnly) {
+  const { trustedKeys, inspectSignature, shippedKeyring } = await import('../dist/source/trust.js');
   const { verifySignature } = await import('../dist/source/signature.js');
   const { trustedFingerprints } = await import('../dist/source/pinned.js');
-  const check = () => verifySignature({ data, signatureArmored: sig.toString(), keyringArmored: keys.toString(), trusted: trustedFingerprints() });
-  const first = await time(check);
-  const firstCpu = lastCpu;
-  const second = await time(check);
-  const secondCpu = lastCpu;
-  const hash = await time(() => createHash('sha256').update(data).digest());
-  console.log(JSON.stringify({ first, firstCpu, second, secondCpu, hash }));
+  var load = since(t0);
+  const t1 = now();
+  const trusted = trustedFingerprints();
+  const trust = await trustedKeys({ shipped: shippedKeyring(), extra, trusted });
+  var keys = since(t1);
+  check = async () => {
+    await inspectSignature(asc, trust.keys, 'asc');
+    return verifySignature({ data: tarball, signatureArmored: asc, keyringArmored: trust.armored, trusted });
+  };
+} else {
+  const { releaseKeys, inspectRelease, verifyRelease } = await import('../dist/source/release-keys.js');
+  const { shippedKeyring } = await import('../dist/source/pinned-keys.js');
+  const { trustedFingerprints } = await import('../dist/source/pinned.js');
+  var load = since(t0);
+  const t1 = now();
+  const trusted = trustedFingerprints();
+  const trust = await releaseKeys({ shipped: shippedKeyring(), extra, trusted });
+  var keys = since(t1);
+  check = async () => {
+    await inspectRelease(trust, asc, 'asc');
+    return verifyRelease(trust, { data: tarball, signatureArmored: asc, trusted });
+  };
+  var path = trust.pinned ? 'node:crypto' : 'openpgp';
 }
+const t2 = now();
+const record = await check();
+const [checkMs] = since(t2);
+const [first, firstCpu] = since(started);
+const t3 = now();
+await check();
+const [second, secondCpu] = since(t3);
+const t4 = now();
+createHash('sha256').update(readFileSync(tarball)).digest();
+const [hash] = since(t4);
+if (!record?.primaryFingerprint) throw new Error('no signature record');
+console.log(JSON.stringify({ first, firstCpu, load: load[0], keys: keys[0], check: checkMs, second, secondCpu, hash, path: openpgpOnly ? 'openpgp' : path }));

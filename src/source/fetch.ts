@@ -25,9 +25,10 @@ import { debianOrigin } from './debian.js';
 import { download, isRemote, LISTING_CAP, removeStaleParts } from './download.js';
 import { KEYRING_NAME, ListingError, mirrorOrigin, parseMirror, type Listing } from './mirror.js';
 import { progressBar } from './progress.js';
-import { SignatureError, verifySignature, type SignatureRecord } from './signature.js';
+import { SignatureError, type SignatureRecord } from './signature-error.js';
 import { describeGpgv, runGpgv, type GpgvRecord } from './gpgv.js';
-import { inspectSignature, shippedKeyring, trustedKeys, type TrustedKeys } from './trust.js';
+import { shippedKeyring } from './pinned-keys.js';
+import { gpgvKeys, inspectRelease, releaseKeys, verifyRelease, type ReleaseKeys } from './release-keys.js';
 import { compareVersions, tarballName, type TarballFormat } from './versions.js';
 
 export interface SourceOptions {
@@ -150,10 +151,10 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
   const mirrorKeyringPath = path.join(cacheDir, KEYRING_NAME);
   const keyringUrl = opts.keyringFile ? path.resolve(opts.keyringFile) : origin.keyringUrl;
   if (opts.keyringFile && !(await exists(keyringUrl!))) throw new LabError(`keyring ${keyringUrl} does not exist`, 'check --keyring FILE', EXIT.usage);
-  const loadTrust = async (): Promise<TrustedKeys> => {
+  const loadTrust = async (): Promise<ReleaseKeys> => {
     const file = opts.keyringFile ? keyringUrl! : mirrorKeyringPath;
     const text = origin.keyringUrl || opts.keyringFile ? await readIfExists(file) : undefined;
-    return trustedKeys({ shipped: opts.shippedKeys ?? shippedKeyring(), extra: text ? { text, name: file } : undefined, trusted: opts.trusted, now });
+    return releaseKeys({ shipped: opts.shippedKeys ?? shippedKeyring(), extra: text ? { text, name: file } : undefined, trusted: opts.trusted, now });
   };
   let trust = await loadTrust();
   let refreshed = false;
@@ -201,7 +202,7 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
         }
       }
       const ascText = await fs.readFile(ascPath, 'utf8');
-      const info = await inspectSignature(ascText, trust.keys, ascName);
+      const info = await inspectRelease(trust, ascText, ascName);
       if (info.created && info.created.getTime() > now.getTime()) {
         throw new SignatureError('future', `signature ${ascName} is dated ${info.created.toISOString()}, in the future`, "check this machine's clock; a release cannot have been signed in the future");
       }
@@ -235,14 +236,14 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
       const tarballName = path.basename(tarballPath);
       // gpgv, with the same keys: a second, independent verdict. Tests leave the signer out of
       // gpgv's keyring (LABCTL_TEST_HOOK=gpgv-without-signer) to make the two disagree.
+      const keysForGpgv = await gpgvKeys(trust);
       const secondOpinion = (signer?: string) =>
-        runGpgv({ tarballPath, ascPath, keys: trust.keys, leaveOut: signer && process.env.LABCTL_TEST_HOOK === 'gpgv-without-signer' ? [signer] : undefined });
+        runGpgv({ tarballPath, ascPath, keys: keysForGpgv, leaveOut: signer && process.env.LABCTL_TEST_HOOK === 'gpgv-without-signer' ? [signer] : undefined });
       let signature: SignatureRecord;
       try {
-        signature = await verifySignature({
+        signature = await verifyRelease(trust, {
           data: tarballPath,
           signatureArmored: ascText,
-          keyringArmored: trust.armored,
           trusted: opts.trusted,
           now,
           names: { data: tarballName, signature: ascName, keyring: "labctl's pinned keys" },

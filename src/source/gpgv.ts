@@ -10,6 +10,11 @@ import type * as openpgp from 'openpgp';
 import { makeTempDir, removePath, writeAtomic } from '../system/files.js';
 import { run, which } from '../system/run.js';
 
+/** A key for gpgv's keyring: an OpenPGP.js key, or a shipped key's own bytes. */
+export type GpgvKey = openpgp.Key | { fingerprint: string; bytes: Uint8Array };
+const fingerprintOf = (k: GpgvKey) => ('bytes' in k ? k.fingerprint : k.getFingerprint().toUpperCase());
+const bytesOf = (k: GpgvKey) => ('bytes' in k ? k.bytes : k.write());
+
 export interface GpgvRecord {
   /** The command as run (paths of the scratch keyring included). */
   command: string;
@@ -42,14 +47,14 @@ export function gpgvVerdict(statusText: string): Pick<GpgvRecord, 'status' | 've
  * `leaveOut` drops keys by primary fingerprint from gpgv's keyring (tests: a keyring where gpgv
  * lacks the signer, to see the install stop when the two disagree).
  */
-export async function runGpgv(opts: { tarballPath: string; ascPath: string; keys: readonly openpgp.Key[]; leaveOut?: readonly string[] }): Promise<GpgvRecord | undefined> {
+export async function runGpgv(opts: { tarballPath: string; ascPath: string; keys: readonly GpgvKey[]; leaveOut?: readonly string[] }): Promise<GpgvRecord | undefined> {
   const gpgv = await which('gpgv');
   if (!gpgv) return undefined;
   const home = await makeTempDir('labctl-gpgv-');
   try {
     const keyring = path.join(home, 'exim-maintainers.gpg');
-    const kept = opts.keys.filter((k) => !opts.leaveOut?.includes(k.getFingerprint().toUpperCase()));
-    await writeAtomic(keyring, Buffer.concat(kept.map((k) => Buffer.from(k.write()))), { mode: 0o600 });
+    const kept = opts.keys.filter((k) => !opts.leaveOut?.includes(fingerprintOf(k)));
+    await writeAtomic(keyring, Buffer.concat(kept.map((k) => Buffer.from(bytesOf(k)))), { mode: 0o600 });
     const r = await run(gpgv, ['--homedir', home, '--status-fd', '1', '--keyring', keyring, opts.ascPath, opts.tarballPath], { allowFailure: true, timeoutMs: 60_000 });
     return { command: r.command, exitCode: r.exitCode, transcript: r.stderr.trim(), ...gpgvVerdict(r.stdout) };
   } finally {

@@ -12,7 +12,7 @@ import { ensureDir, exists, removePath, sha256File, writeAtomic } from '../syste
 import { debianOrigin } from './debian.js';
 import { download, removeStaleParts } from './download.js';
 import { KEYRING_NAME } from './mirror.js';
-import { shippedKeyring } from './trust.js';
+import { shippedKeyring } from './pinned-keys.js';
 import { tarballName } from './versions.js';
 
 export interface MirrorCopy {

@@ -6,48 +6,12 @@
  */
 import { promises as fs } from 'node:fs';
 import * as openpgp from 'openpgp';
-import { LabError } from '../errors.js';
+import { SignatureError } from './signature-error.js';
 import { normalizeFingerprint } from './pinned.js';
 import { indexKeyring, keysFor } from './keyring.js';
 
-export interface SignatureRecord {
-  /** The signing key's primary user ID, e.g. `Jeremy Harris <jgh@exim.org>`. */
-  signer: string;
-  primaryFingerprint: string;
-  /** Equal to primaryFingerprint unless a subkey made the signature. */
-  signingKeyFingerprint: string;
-  bySubkey: boolean;
-  /** Signature creation time, ISO 8601. */
-  created: string;
-  /** Which trusted fingerprint matched (the primary's, or a pinned subkey's). */
-  trustedAs: string;
-  /** Primary fingerprints of every key in the keyring, for the record. */
-  keyringFingerprints: string[];
-}
-
-/** Why a signature was refused; lets callers react (e.g. refresh a stale keyring) and tests assert. */
-export type SignatureFailure =
-  | 'missing'
-  | 'garbled'
-  | 'keyring'
-  | 'future'
-  | 'unknown-key'
-  | 'unpinned'
-  | 'revoked'
-  | 'digest'
-  | 'invalid'
-  /** OpenPGP.js and gpgv (src/source/gpgv.ts) gave different verdicts. */
-  | 'disagree';
-
-export class SignatureError extends LabError {
-  constructor(
-    readonly reason: SignatureFailure,
-    message: string,
-    hint?: string,
-  ) {
-    super(message, hint);
-  }
-}
+export { SignatureError, type SignatureFailure, type SignatureRecord } from './signature-error.js';
+import type { SignatureRecord } from './signature-error.js';
 
 export interface VerifyOptions {
   /** The signed file's contents, or its path. */

@@ -6,18 +6,12 @@
  * given with --trust: it may add a subkey or a newer self-signature to a shipped key, never
  * remove anything from it, and every other key in it is ignored.
  */
-import { readFileSync } from 'node:fs';
 import * as openpgp from 'openpgp';
 import { errorMessage } from '../errors.js';
 import { normalizeFingerprint } from './pinned.js';
-import { SignatureError } from './signature.js';
+import { SignatureError } from './signature-error.js';
 
-const SHIPPED_FILE = new URL('../../src/source/exim-maintainers.asc', import.meta.url);
-
-/** The armored keys labctl ships (read once). */
-export function shippedKeyring(): string {
-  return readFileSync(SHIPPED_FILE, 'utf8');
-}
+export { shippedKeyring } from './pinned-keys.js';
 
 export interface TrustedKeys {
   keys: openpgp.PublicKey[];
