@@ -14,6 +14,7 @@ import { registerDrill } from './commands/drill.js';
 import { daemonLeftDown } from './system/daemon-marker.js';
 import { registerMirror } from './commands/mirror.js';
 import { registerClass } from './commands/class.js';
+import { registerUninstall } from './commands/uninstall.js';
 import { WAIT_OPTION } from './commands/wait-option.js';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -62,6 +63,7 @@ export function buildProgram(): Command {
   registerDrill(program);
   registerMirror(program);
   registerClass(program);
+  registerUninstall(program);
   return program;
 }
 

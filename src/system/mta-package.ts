@@ -86,3 +86,41 @@ export async function linkTarget(p: string): Promise<string | undefined> {
 export async function pathPresent(p: string): Promise<boolean> {
   return fs.lstat(p).then(() => true, () => false);
 }
+
+/**
+ * Whether dpkg knows the package as installed in any way (`ii`, or half-installed, unpacked,
+ * half-configured...): anything but not-installed (`un`, `pn`) or config-files only (`rc`; the
+ * package has no conffiles, so nothing of it is left then).
+ */
+export async function mtaPackagePresent(): Promise<string | undefined> {
+  const r = await run('dpkg-query', ['-W', '-f', '${db:Status-Abbrev}\\t${Version}', MTA_PACKAGE], { allowFailure: true });
+  const [status = '', version = ''] = r.stdout.split('\t');
+  if (r.exitCode !== 0 || /^[up]/.test(status) || status.startsWith('rc')) return undefined;
+  return `${version.trim()} (${status.trim()})`;
+}
+
+/** What dpkg would refuse about removing the package (another package depends on it), or undefined: `dpkg --no-act -r`. */
+export async function mtaPackageRemovalRefusal(): Promise<string | undefined> {
+  const r = await run('dpkg', ['--no-act', '-r', MTA_PACKAGE], { allowFailure: true });
+  if (r.exitCode === 0) return undefined;
+  return dpkgRefusal(r.stderr || r.stdout);
+}
+
+/**
+ * dpkg's refusal in one line: the indented lines name what depends on the package
+ * (" bsd-mailx depends on default-mta | mail-transport-agent."); else its first line.
+ */
+export function dpkgRefusal(output: string): string {
+  const lines = output.split('\n');
+  const reasons = lines.filter((l) => /^\s+\S/.test(l)).map((l) => l.trim());
+  return reasons.length ? reasons.join(' ') : (lines.find((l) => l.trim()) ?? 'dpkg refused').trim();
+}
+
+/** The packages a refusal names as depending on the package. */
+export const dependentsIn = (refusal: string) => [...refusal.matchAll(/(?:^|\.\s)([a-z0-9][a-z0-9+.:-]*) depends on /g)].map((m) => m[1]!.replace(/:[a-z0-9]+$/, ''));
+
+/** `dpkg -r`: the package goes, and with it the sendmail links it owns (dpkg removes only files it owns). */
+export async function removeMtaPackage(): Promise<string> {
+  const r = await run('dpkg', ['-r', MTA_PACKAGE], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
+  return [`$ ${r.command}`, r.stdout, r.stderr].filter(Boolean).join('\n').trim();
+}

@@ -1,0 +1,69 @@
+/**
+ * What `labctl uninstall` keeps, on purpose, and says so with the paths: the configuration, the
+ * spool (queued mail and logs: no mail is lost), the mailboxes, labctl's state and evidence, the
+ * download cache and the build tree. A later `labctl install` reuses them, and its daemon delivers
+ * what is still queued.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { EXIM_DEFAULTS, MAIL_SPOOL, paths } from '../paths.js';
+import { exists } from '../system/files.js';
+
+export interface KeptItem {
+  what: string;
+  path: string;
+  /** More about it: what is in it, why it stays. */
+  note?: string;
+}
+
+export interface KeptFacts {
+  configureFile: string;
+  spoolDirectory: string;
+  /** Messages in the queue (spool input/*-H files); undefined when the spool cannot be read. */
+  queued?: number;
+  /** The paths among the kept ones that exist. */
+  present: ReadonlySet<string>;
+}
+
+/** The spool's queued messages: one -H (header) file each, in input/ or its split subdirectories. */
+export function countQueued(names: readonly string[]): number {
+  return names.filter((n) => /-H$/.test(n)).length;
+}
+
+export function keptItems(f: KeptFacts): KeptItem[] {
+  const queue =
+    f.queued === undefined ? 'queued mail and logs' : f.queued === 0 ? 'logs; the queue is empty' : `logs, and ${f.queued} queued message${f.queued === 1 ? '' : 's'}: ${f.queued === 1 ? 'it stays' : 'they stay'}, and a later labctl install delivers ${f.queued === 1 ? 'it' : 'them'}`;
+  const all: KeptItem[] = [
+    { what: 'configuration', path: f.configureFile, note: 'with its keys and certificates beside it' },
+    { what: 'spool', path: f.spoolDirectory, note: queue },
+    { what: 'mailboxes', path: MAIL_SPOOL },
+    { what: 'labctl state', path: paths.stateDir, note: "configure's settings and the evidence for the report" },
+    { what: 'download cache', path: paths.cacheDir, note: 'a reinstall reuses the verified release' },
+    { what: 'build tree', path: paths.buildRoot, note: 'a reinstall of the same release builds nothing' },
+  ];
+  return all.filter((k) => f.present.has(k.path));
+}
+
+export function formatKept(items: readonly KeptItem[]): string {
+  if (!items.length) return 'Kept: nothing of labctl is left on this machine.';
+  const width = Math.max(...items.map((k) => k.what.length));
+  return ['Kept (no mail is lost; a later labctl install reuses them):', ...items.map((k) => `  ${k.what.padEnd(width)}  ${k.path}${k.note ? ` (${k.note})` : ''}`)].join('\n');
+}
+
+async function queuedIn(dir: string): Promise<number | undefined> {
+  try {
+    const entries = await fs.readdir(dir, { recursive: true });
+    return countQueued(entries.map((e) => path.basename(String(e))));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads what is there to keep. */
+export async function keptFacts(configureFile: string): Promise<KeptFacts> {
+  const spoolDirectory = EXIM_DEFAULTS.spoolDirectory;
+  const candidates = [configureFile, spoolDirectory, MAIL_SPOOL, paths.stateDir, paths.cacheDir, paths.buildRoot];
+  const present = new Set<string>();
+  for (const p of candidates) if (await exists(p)) present.add(p);
+  return { configureFile, spoolDirectory, queued: await queuedIn(path.join(spoolDirectory, 'input')), present };
+}
