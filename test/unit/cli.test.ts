@@ -10,7 +10,7 @@ describe('labctl command line', () => {
   it('lists every subcommand with a description', async () => {
     const r = await labctl(['--help']);
     expect(r.exitCode).toBe(0);
-    for (const cmd of ['install', 'configure', 'dns', 'verify', 'lab', 'report', 'service']) expect(r.stdout).toMatch(new RegExp(`^  ${cmd}\\b.*\\S`, 'm'));
+    for (const cmd of ['install', 'configure', 'dns', 'verify', 'lab', 'report', 'service', 'uninstall']) expect(r.stdout).toMatch(new RegExp(`^  ${cmd}\\b.*\\S`, 'm'));
   });
 
   it('hands --version after a subcommand to that subcommand', async () => {

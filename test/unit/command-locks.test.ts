@@ -47,6 +47,8 @@ describe('a bad flag while another labctl holds the lock', () => {
     [['lab', 'send', '--from', 'st14', '--to', 'nobody'], '--to: "nobody" is not an address'],
     [['lab', 'drill', 'backup-mx', '--messages', 'lots'], '--messages: "lots"'],
     [['lab', 'drill', 'backup-mx', '--force', '--runners', '0'], '--runners: "0"'],
+    [['uninstall', '--purge'], "unknown option '--purge'"],
+    [['uninstall', 'exim'], 'too many arguments'],
   ])('labctl %j exits 2 naming the flag, not 75 about the lock', async (args, message) => {
     const r = await run(args);
     expect(r.stderr).toContain(message);
@@ -71,6 +73,7 @@ describe('every command that changes the machine takes the lock alone; verify an
     ['lab drill spoof --no-enforce', () => ['lab', 'drill', 'spoof', '--no-enforce']],
     ['lab drill dane', () => ['lab', 'drill', 'dane']],
     ['mirror', () => ['mirror', none()]],
+    ['uninstall', () => ['uninstall']],
   ];
   const shared: [string, () => string[]][] = [
     ['verify', () => ['verify', '--no-store']],
@@ -87,7 +90,7 @@ describe('every command that changes the machine takes the lock alone; verify an
   );
 
   it('service status, a dry run and a diff only read: they share it', async () => {
-    for (const args of [['service', 'status'], ['install', '--dry-run'], ['configure', '--domain', 'st14.sne24.ru', '--diff'], ['lab', 'up', '--dry-run']]) {
+    for (const args of [['service', 'status'], ['install', '--dry-run'], ['configure', '--domain', 'st14.sne24.ru', '--diff'], ['lab', 'up', '--dry-run'], ['uninstall', '--dry-run']]) {
       const r = await run(args);
       expect(r.stderr, args.join(' ')).toContain('this run wanted it shared');
     }
