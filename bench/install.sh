@@ -18,15 +18,31 @@
 # Every ratio's two sides are measured in this run. Short commands: medians of RUNS (default 11)
 # after a warm-up (bench/median.mjs).
 # Usage: bench/install.sh MIRROR_DIR_OR_URL     (e.g. the exim4/ directory of `labctl mirror DIR`)
+#        BENCH_ONLY=ratios bench/install.sh     only 3, 5 and 6 (the startup, warm install and
+#   signature ratios), on a machine where `labctl install --yes` has nothing to do: it builds
+#   nothing and refuses to start otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mirror=${1:?usage: bench/install.sh MIRROR (the directory or URL holding exim-<v>.tar.xz)}
+only=${BENCH_ONLY:-}
+if [ "$only" = ratios ]; then mirror=${1:-}; else mirror=${1:?usage: bench/install.sh MIRROR (the directory or URL holding exim-<v>.tar.xz)}; fi
 cores=$(nproc)
 now() { date +%s.%N; }
 elapsed() { echo "$(now) - $1" | bc; }
 
-# Make sure the cache holds the download, so "cold" measures extract + build + install + start.
-./bin/labctl install --mirror "$mirror" --yes --json >/dev/null
+if [ "$only" = ratios ]; then
+  # Nothing may be built: Exim must be installed, as install.json records it.
+  state=${LABCTL_STATE_DIR:-/var/lib/labctl}
+  recorded=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$state/install.json" 2>/dev/null || true)
+  running=$(./bin/labctl service status 2>/dev/null | grep -c running || true)
+  if [ -z "$recorded" ] || ! /usr/exim/bin/exim -bV 2>/dev/null | grep -q "^Exim version $recorded " || [ "$running" = 0 ]; then
+    echo "BENCH_ONLY=ratios needs the Exim install.json records installed and running (labctl install --yes first)" >&2
+    exit 1
+  fi
+  ./bin/labctl install --yes >/dev/null
+else
+  # Make sure the cache holds the download, so "cold" measures extract + build + install + start.
+  ./bin/labctl install --mirror "$mirror" --yes --json >/dev/null
+fi
 
 state=${LABCTL_STATE_DIR:-/var/lib/labctl}
 build=${LABCTL_BUILD_DIR:-$state/build}
@@ -38,6 +54,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 # Builds take 20-40 s here and vary with whatever else the machine does, so cold and raw runs
 # alternate, ROUNDS times each (default 3), and the medians are compared.
 rounds=${ROUNDS:-3}
+if [ "$only" != ratios ]; then
 colds=(); raws=()
 for _ in $(seq "$rounds"); do
   rm -f "$state/install.json"
@@ -61,6 +78,7 @@ raw=$(printf '%s\n' "${raws[@]}" | median)
 # The raw install replaced labctl's binary: one more labctl run puts labctl's state back.
 ./bin/labctl install --mirror "$mirror" --yes --json >/dev/null
 t=$(now); ./bin/labctl install --mirror "$mirror" --yes --json >/dev/null; warm=$(elapsed "$t")
+fi
 
 # Signature: labctl's check (the same functions install uses, src/source/release-keys.ts, their
 # first call in a fresh process) vs gpgv with the same pinned keys as a keyring; medians of 11
@@ -79,6 +97,7 @@ gpgvms=$(node bench/median.mjs 11 gpgv --keyring "$tmp/pinned.gpg" "$tarball.asc
 gpgvcpu=$(for _ in $(seq 11); do /usr/bin/time -f '%U %S' gpgv --keyring "$tmp/pinned.gpg" "$tarball.asc" "$tarball" 2>&1 >/dev/null | tail -n 1 | awk '{print ($1 + $2) * 1000}'; done | median)
 
 # 4. The README's first command, with the Exim download and the fallback.
+if [ "$only" != ratios ]; then
 rm -rf "$cache" "$build"/exim-* "$state/install.json"
 firsts=()
 for _ in $(seq "$rounds"); do
@@ -88,6 +107,7 @@ for _ in $(seq "$rounds"); do
 done
 first=$(printf '%s\n' "${firsts[@]}" | median)
 grep -E "exim.org cannot be reached|download source and signature" "$tmp/first.log" | sed 's/^/  /'
+fi
 
 # 6. The warm rerun of the README's command: the Debian listing is kept from 4, nothing to do.
 ./bin/labctl install --yes >"$tmp/warm.log" 2>&1 || { cat "$tmp/warm.log" >&2; exit 1; }
@@ -100,12 +120,14 @@ nodems=$(node bench/median.mjs "$runs" node -e 0)
 versionms=$(node bench/median.mjs "$runs" ./bin/labctl --version)
 helpms=$(node bench/median.mjs "$runs" ./bin/labctl --help)
 
+if [ "$only" != ratios ]; then
 printf 'cold labctl install (cached download): %6.1f s  (median of %s: %s)\n' "$cold" "$rounds" "${colds[*]}"
 printf 'raw make -j%s && make install:         %6.1f s  (median of %s: %s)\n' "$cores" "$raw" "$rounds" "${raws[*]}"
 printf 'ratio cold/raw:                         %6.2f   (goal <= 1.3)\n' "$(echo "$cold / $raw" | bc -l)"
 printf 'warm rerun:                             %6.2f s (goal <= 2)\n' "$warm"
 printf "README's first command (download, fallback): %6.1f s  (median of %s: %s)\n" "$first" "$rounds" "${firsts[*]}"
 printf 'ratio first command/raw:                %6.2f   (goal <= 1.3)\n' "$(echo "$first / $raw" | bc -l)"
+fi
 ratio() { echo "$1 / $2" | bc -l; }
 printf 'signature of %s (median of 11): labctl %s ms (%s), gpgv %s ms: ratio %.2f (goal <= 1.5)\n' "$(basename "$tarball")" "$sigms" "$sigpath" "$gpgvms" "$(ratio "$sigms" "$gpgvms")"
 printf '  with loading its modules (%s ms, which install does at its start): %s ms, ratio %.2f; CPU %s ms vs gpgv %s ms, ratio %.2f\n' "$sigload" "$sigfirst" "$(ratio "$sigfirst" "$gpgvms")" "$sigcpu" "$gpgvcpu" "$(ratio "$sigcpu" "$gpgvcpu")"

@@ -50,6 +50,8 @@ export interface InstallContext {
   planning: boolean;
   /** The Exim version installed when the run started (from `exim -bV`). */
   installedBefore?: string;
+  /** What `exim -bV` said when the run started (the version step reuses it when nothing was built). */
+  versionBefore?: import('../system/exim.js').EximVersionInfo;
   /** install.json as the last install left it. */
   previous?: InstallState;
   /** The source and its releases, newest first (set by the source step's check). */

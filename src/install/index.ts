@@ -43,12 +43,14 @@ async function context(given: InstallOptions, observer: StepObserver, planning: 
   if (o.exportBuild) await checkExportTarget(path.resolve(o.exportBuild));
   const binary = binaryOf(o);
   const previous = await loadInstallState().catch(() => undefined);
+  const bv = await eximVersion(binary);
   return {
     o,
     binary,
     note: (t) => observer.note(t),
     planning,
-    installedBefore: (await eximVersion(binary)).version,
+    installedBefore: bv.version,
+    versionBefore: bv,
     previous,
     restartPending: previous?.restartPending,
     ...(manifest ? { prebuilt: manifest } : {}),

@@ -2,7 +2,11 @@
  * The download progress bar: bytes received, total when known, and rate. Drawn with
  * cli-progress on stderr, and only when stderr is a terminal, so logs and --json stay clean.
  */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressModule from 'cli-progress';
+
+/** cli-progress, loaded when a bar is first drawn: most runs download nothing. */
+const loadCliProgress = () => createRequire(import.meta.url)('cli-progress') as typeof cliProgressModule;
 
 /** How far a download is; download.ts reports it, the progress bar draws it. */
 export interface DownloadProgress {
@@ -28,7 +32,7 @@ export interface ProgressDisplay {
 /** A bar for one download, or undefined when `stream` is not a terminal. */
 export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr): ProgressDisplay | undefined {
   if (!stream.isTTY) return undefined;
-  let bar: cliProgress.SingleBar | undefined;
+  let bar: cliProgressModule.SingleBar | undefined;
   const started = performance.now();
   const payload = (p: DownloadProgress) => {
     const seconds = Math.max((performance.now() - started) / 1000, 0.001);
@@ -43,6 +47,7 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
     onProgress(p) {
       if (!bar) {
         const known = p.total !== undefined && p.total > 0;
+        const cliProgress = loadCliProgress();
         bar = new cliProgress.SingleBar(
           {
             stream,

@@ -28,7 +28,9 @@ export const version: Step<InstallContext> = {
   async check(ctx) {
     if (!ctx.release) return { done: false, detail: `check: reports the chosen version, OpenSSL, configuration file ${ctx.o.configureFile}` };
     if (!(await isUpToDate(ctx))) return { done: false };
-    const info = await eximVersion(ctx.binary);
+    // Up to date: this run built and installed nothing, so the binary and its configuration
+    // file are the ones `exim -bV` answered for when the run started.
+    const info = ctx.versionBefore ?? (await eximVersion(ctx.binary));
     return { done: problems(ctx, info, ctx.release.version).list.length === 0, detail: summary(info) };
   },
   async apply(ctx) {
