@@ -122,8 +122,9 @@ EOF
 ok "labctl verify --json: every check passes but the documented DNS, advisory and not-configured ones"
 
 # --- g. mail through the daemon, under the unit's hardening -------------------------------------
-# Local delivery: SMTP to the daemon, which delivers to /var/mail as the user (ProtectSystem=full,
-# ReadWritePaths=/var/spool/exim /var/mail /home, PrivateTmp).
+# Local delivery: SMTP to the daemon, which delivers to /var/mail as the user (ProtectSystem=strict,
+# ReadWritePaths=/var/spool/exim /var/mail /home /var/log/exim; smoke.d/10-unit-hardening.sh
+# checks the rest of the sandbox).
 msgid="smoke-local-$$@$DOMAIN"
 node scripts/container/smtp.mjs send 127.0.0.1 25 "root@$DOMAIN" "$USER_BOX@$DOMAIN" "$msgid" >"$work/local.txt" ||
   { cat "$work/local.txt"; fail "the daemon did not accept a local message"; }
