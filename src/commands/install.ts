@@ -30,6 +30,7 @@ export function registerInstall(program: Command): void {
     .option('--dry-run', 'print the plan (URLs, paths, commands, files) and change nothing; no root needed')
     .option('--json', 'print the step results as JSON')
     .option('--export-build <dir>', 'after installing, write the release (tarball, signature) and its built tree as DIR, for --from-build on other machines')
-    .option('--from-build <dir>', 'install the release and built tree that --export-build wrote as DIR, without compiling (same architecture, OS release and build settings; the signature is checked as for a mirror)')
+    .option('--from-build <dir>', 'install the release and built programs that --export-build wrote as DIR, without compiling (same architecture, OS release and build settings; the signature is checked as for a mirror); needs --sha256')
+    .option('--sha256 <digest>', 'with --from-build: the sha256 of DIR/build.json, computed on the machine that made or collected the export (a digest read from DIR itself is not enough)')
     .action(lazy(() => import('./actions/install.js'), 'installAction'));
 }

@@ -38,6 +38,8 @@ export interface InstallOptions {
   refresh?: boolean;
   /** --from-build DIR: install the built tree DIR holds (src/install/prebuilt.ts) instead of compiling. */
   fromBuild?: string;
+  /** --sha256 DIGEST with --from-build: the sha256 of DIR/build.json as the controller computed it. */
+  fromBuildSha256?: string;
   /** --export-build DIR: after the install, write the release and its built tree as DIR. */
   exportBuild?: string;
 }
@@ -70,6 +72,8 @@ export interface InstallContext {
   restartPending?: RestartPending;
   /** --from-build: the build manifest read from DIR (set by the context, checked by extract). */
   prebuilt?: import('./prebuilt.js').BuildManifest;
+  /** --from-build: the build directory (build-<os>-<arch>) the built programs were put in (set by extract). */
+  prebuiltBuildDir?: string;
   /** Evidence a step leaves for a later step's record (none today; steps return their own). */
   extra?: Record<string, EvidenceItem[]>;
 }

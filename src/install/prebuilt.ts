@@ -1,23 +1,33 @@
 /**
- * Build once, install on many machines (issue 14): `labctl install --export-build DIR` writes the
- * release it installed as DIR, and `labctl install --from-build DIR` on another machine installs
- * from it without compiling.
+ * Build once, install on many machines: `labctl install --export-build DIR` writes the release it
+ * installed as DIR, and `labctl install --from-build DIR --sha256 DIGEST` on another machine
+ * installs from it without compiling.
  *
  * DIR holds a small mirror of the release (exim4/exim-<v>.tar.* and its .asc, and the
  * maintainers' keyring when labctl has one), the built source tree (exim-<v>-build.tar.gz, the
  * tree `make` left, Local/Makefile included) and build.json, which names them with their digests.
- * The installing machine checks the signature of the release as for any mirror, against labctl's
- * pinned keys; the built tree is trusted as the copy of the machine that made it (the instructor's,
- * copied by Ansible), and is used only when it was built from that same tarball with the same
- * Makefile settings (the inputs key), for the same architecture and OS release. Then `make` finds
- * nothing to compile (it relinks, about a second) and `make install` runs as usual.
+ *
+ * What is trusted, and why:
+ * - the release tarball: its signature, checked again here against labctl's pinned keys;
+ * - build.json: only through DIGEST, its sha256 as the machine that made or collected the export
+ *   computed it (the class controller) and passed on the command line. A digest read from DIR
+ *   itself proves nothing: whoever can change the tree can change build.json with it;
+ * - the built tree: through its sha256 in that authenticated build.json, and only when it was
+ *   built from the same verified tarball with the same Makefile settings (the inputs key), for the
+ *   same architecture and OS release.
+ * No `make` runs in the copied tree: the verified tarball is unpacked as for any install, only the
+ * built programs (INSTALLED_PROGRAMS) and the build directory's Makefile are taken from the tree,
+ * and Exim's own scripts/exim_install from the verified tarball installs them, with the paths and
+ * commands it would read from that Makefile given on its environment instead.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LabError, usageError } from '../errors.js';
 import { KEYRING_NAME } from '../source/mirror.js';
-import { copyFile, ensureDir, exists, movePath, movePathSync, packDirectory, readIfExists, removePath, removePathSync, setMode, sha256File, siblingTemp, writeAtomic } from '../system/files.js';
+import { copyFile, ensureDir, exists, makeTempDir, movePath, movePathSync, packDirectory, removePath, removePathSync, setMode, sha256File, siblingTemp, writeAtomic } from '../system/files.js';
+import { extractTarball } from '../source/extract.js';
 import { machineKind, type MachineKind } from '../system/machine.js';
 import { onInterrupt } from '../system/interrupt.js';
 import { buildPaths, makefileOptions, type InstallContext, type InstallOptions } from './context.js';
@@ -45,7 +55,12 @@ export interface BuildManifest {
   exportedAt: string;
 }
 
-const SHA256 = /^[0-9a-f]{64}$/;
+export const SHA256 = /^[0-9a-f]{64}$/;
+
+/** What Exim's scripts/exim_install installs by default (4.96 to 4.98), without the X11 monitor. */
+export const INSTALLED_PROGRAMS = ['exim', 'exim_dumpdb', 'exim_fixdb', 'exim_tidydb', 'exinext', 'exiwhat', 'exim_dbmbuild', 'exicyclog', 'exigrep', 'eximstats', 'exipick', 'exiqgrep', 'exiqsumm', 'exim_lock', 'exim_checkaccess', 'exim_msgdate', 'exim_id_update'];
+/** Exim's build directory, build-<os>-<arch>. */
+const BUILD_DIR = /^build-[A-Za-z0-9_.+-]+$/;
 const isString = (v: unknown): v is string => typeof v === 'string';
 /** A name inside DIR: relative, plain characters, no "..". */
 const isPlainName = (v: unknown) => isString(v) && /^[A-Za-z0-9._/-]+$/.test(v) && !v.startsWith('/') && !v.split('/').includes('..');
@@ -71,16 +86,30 @@ function isManifest(m: Partial<BuildManifest> | null): m is BuildManifest {
   );
 }
 
-/** Reads DIR/build.json; any problem is one line naming the file and what to do. */
-export async function readManifest(dir: string): Promise<BuildManifest> {
+/**
+ * Reads DIR/build.json; any problem is one line naming the file and what to do. With `sha256`,
+ * the bytes read are the bytes checked: a build.json whose digest differs is refused before it is
+ * parsed.
+ */
+export async function readManifest(dir: string, sha256?: string): Promise<BuildManifest> {
   const hint = 'make it with labctl install --export-build DIR on the machine that built Exim';
-  const text = await readIfExists(path.join(dir, MANIFEST)).catch((err: NodeJS.ErrnoException) => {
+  const bytes = await fs.readFile(path.join(dir, MANIFEST)).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
     throw usageError(`--from-build ${dir}: cannot read ${MANIFEST} there (${err.code ?? err.message})`, hint);
   });
-  if (text === undefined) throw usageError(`--from-build ${dir}: no ${MANIFEST} there`, hint);
+  if (bytes === undefined) throw usageError(`--from-build ${dir}: no ${MANIFEST} there`, hint);
+  if (sha256 !== undefined) {
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== sha256) {
+      throw new LabError(
+        `--from-build ${dir}: ${MANIFEST} has sha256 ${actual}, not the ${sha256} given with --sha256`,
+        'the export was changed after the controller took its digest: copy it again from the controller, and pass the digest the controller computed',
+      );
+    }
+  }
   let m: Partial<BuildManifest> | null;
   try {
-    m = JSON.parse(text) as Partial<BuildManifest> | null;
+    m = JSON.parse(bytes.toString('utf8')) as Partial<BuildManifest> | null;
   } catch {
     throw usageError(`--from-build ${dir}: ${MANIFEST} is not valid JSON`, hint);
   }
@@ -111,7 +140,13 @@ export async function currentExport(dir: string, inputsKey: string | undefined):
 export async function fromBuildOptions(o: InstallOptions): Promise<{ o: InstallOptions; manifest?: BuildManifest }> {
   if (!o.fromBuild) return { o };
   const dir = path.resolve(o.fromBuild);
-  const m = await readManifest(dir);
+  if (!o.fromBuildSha256 || !SHA256.test(o.fromBuildSha256)) {
+    throw usageError(
+      `--from-build ${dir} needs --sha256 DIGEST: the sha256 of its ${MANIFEST}, computed where the export was made or collected`,
+      `on that machine: sha256sum ${MANIFEST} (64 lowercase hex digits); a digest read from the export itself proves nothing`,
+    );
+  }
+  const m = await readManifest(dir, o.fromBuildSha256);
   const drop = 'drop the flag: the build decides, or export a build made with it';
   if (o.version && o.version !== m.version) throw usageError(`--version ${o.version} and --from-build ${dir} (Exim ${m.version}) disagree`, drop);
   for (const f of ['spf', 'dmarc'] as const) {
@@ -138,10 +173,12 @@ export async function fromBuildOptions(o: InstallOptions): Promise<{ o: InstallO
 
 /**
  * Whether DIR's built tree can stand in for a build here: the same tarball (its digest, the one
- * this run verified) and settings, the same machine kind, the tree's digest as recorded. The
- * error names the difference and what to do.
+ * this run verified) and settings, the same machine kind. Then the tree is copied to a private
+ * directory, that copy's digest compared with the one build.json records (build.json itself was
+ * checked against --sha256), and the copy unpacked there. Nothing in the build root is touched
+ * yet: `place` puts the built programs into the source tree the verified tarball unpacked to.
  */
-export async function checkPrebuilt(ctx: InstallContext, m: BuildManifest, dir: string): Promise<string> {
+export async function stagePrebuilt(ctx: InstallContext, m: BuildManifest, dir: string): Promise<StagedBuild> {
   const here = await machineKind();
   const redo = 'export the build again from a machine like this one, or run without --from-build';
   if (m.machine.arch !== here.arch || m.machine.os !== here.os) {
@@ -153,9 +190,74 @@ export async function checkPrebuilt(ctx: InstallContext, m: BuildManifest, dir: 
   }
   const tree = path.join(dir, m.tree);
   if (!(await exists(tree))) throw new LabError(`--from-build ${dir}: ${m.tree} is missing`, redo);
-  const sha = await sha256File(tree);
-  if (sha !== m.treeSha256) throw new LabError(`--from-build ${dir}: ${m.tree} does not match ${MANIFEST} (sha256 ${sha.slice(0, 16)}…, recorded ${m.treeSha256.slice(0, 16)}…)`, redo);
-  return tree;
+  const tmp = await makeTempDir('labctl-prebuilt-');
+  const forget = onInterrupt(() => removePathSync(tmp));
+  const dispose = async () => {
+    await removePath(tmp);
+    forget();
+  };
+  try {
+    // The digest is taken of the private copy, and the copy is what is unpacked.
+    const copy = path.join(tmp, 'tree.tar.gz');
+    await copyFile(tree, copy, 0o600);
+    const sha = await sha256File(copy);
+    if (sha !== m.treeSha256) throw new LabError(`--from-build ${dir}: ${m.tree} does not match ${MANIFEST} (sha256 ${sha.slice(0, 16)}…, recorded ${m.treeSha256.slice(0, 16)}…)`, redo);
+    const top = await extractTarball(copy, path.join(tmp, 'tree'));
+    const want = `exim-${m.version}`;
+    if (path.basename(top) !== want) throw new LabError(`--from-build ${dir}: ${m.tree} holds ${path.basename(top)}, expected ${want}`, redo);
+    const builds = (await fs.readdir(top)).filter((n) => BUILD_DIR.test(n));
+    if (builds.length !== 1) throw new LabError(`--from-build ${dir}: ${m.tree} has ${builds.length} build directories (build-<os>-<arch>), expected one`, redo);
+    const buildDir = builds[0];
+    const from = path.join(top, buildDir);
+    const files: [string, number][] = [];
+    for (const name of [...INSTALLED_PROGRAMS, 'Makefile']) {
+      const st = await fs.lstat(path.join(from, name)).catch(() => undefined);
+      if (!st) continue;
+      if (!st.isFile()) throw new LabError(`--from-build ${dir}: ${m.tree}: ${buildDir}/${name} is not a regular file`, redo);
+      files.push([name, name === 'Makefile' ? 0o644 : 0o755]);
+    }
+    if (!files.some(([n]) => n === 'exim')) throw new LabError(`--from-build ${dir}: ${m.tree} has no ${buildDir}/exim`, redo);
+    return {
+      buildDir,
+      programs: files.map(([n]) => n).filter((n) => n !== 'Makefile'),
+      async place(srcDir: string) {
+        await ensureDir(path.join(srcDir, buildDir), 0o755);
+        for (const [name, mode] of files) await copyFile(path.join(from, name), path.join(srcDir, buildDir, name), mode);
+      },
+      dispose,
+    };
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+}
+
+export interface StagedBuild {
+  /** Exim's build directory in the tree, build-<os>-<arch>. */
+  buildDir: string;
+  /** The built programs taken from the tree. */
+  programs: string[];
+  /** Copies the programs and the build directory's Makefile into srcDir/buildDir. */
+  place(srcDir: string): Promise<void>;
+  /** Removes the private copy. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * What Exim's scripts/exim_install would otherwise read from the build directory's Makefile (the
+ * paths, and the chown and mv it runs as root), given on its environment from labctl's own
+ * settings. Its INST_ variables take precedence over the Makefile.
+ */
+export function eximInstallEnv(o: Pick<InstallOptions, 'binDirectory' | 'configureFile'>, buildDir: string): Record<string, string> {
+  return {
+    build: buildDir.replace(/^build-/, ''),
+    INST_BIN_DIRECTORY: o.binDirectory,
+    INST_CONFIGURE_FILE: o.configureFile,
+    INST_SYSTEM_ALIASES_FILE: '/etc/aliases',
+    INST_CHOWN: '/usr/bin/chown',
+    INST_MV: '/usr/bin/mv',
+    INST_UID: 'root',
+  };
 }
 
 /** Only an earlier export (or nothing) is ever replaced: never a file, nor a directory of something else. */

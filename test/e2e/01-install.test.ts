@@ -4,6 +4,7 @@
  * which the later e2e files (02-configure, 03-verify, ...) expect.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { promises as fs, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -352,7 +353,7 @@ describe.runIf(isRoot)('labctl install pre-flight and service (e2e)', () => {
     expect((JSON.parse(again.stdout) as { steps: { status: string }[] }).steps.filter((x) => x.status !== 'ok')).toEqual([]);
   }, 600_000);
 
-  it('--export-build writes the build once; --from-build installs it on a machine with no build, compiling nothing; a tampered tree or a --without is refused', async () => {
+  it('--export-build writes the build once; --from-build --sha256 installs it on a machine with no build, running no make; a tampered tree (also with build.json made to match), a missing digest or a missing feature is refused', async () => {
     type Steps = { steps: { id: string; status: string; detail?: string }[] };
     const stepOf = (out: string, id: string) => (JSON.parse(out) as Steps).steps.find((x) => x.id === id);
     const work = await fs.mkdtemp(path.join(os.tmpdir(), 'labctl-prebuilt-'));
@@ -378,14 +379,20 @@ describe.runIf(isRoot)('labctl install pre-flight and service (e2e)', () => {
       const again = await labctl(['install', '--mirror', mirrorUrl, '--yes', '--json', '--export-build', dir]);
       expect(stepOf(again.stdout, 'export-build')?.status, 'a second export of the same build changes nothing').toBe('ok');
 
-      // "Another machine": no install record, no build tree, an empty download cache.
+      // The digest the controller computes of the export it fetched: sha256sum build.json.
+      const sha256Of = async (file: string) => createHash('sha256').update(await fs.readFile(file)).digest('hex');
+      const digest = await sha256Of(path.join(dir, 'build.json'));
+      // "Another machine": no install record, no build tree or log, an empty download cache.
       const bare = async () => {
         await fs.rm(installJson, { force: true });
         await fs.rm(tree, { recursive: true, force: true });
+        await fs.rm(`${tree}.build.log`, { force: true });
         return fs.mkdtemp(path.join(work, 'cache-'));
       };
-      // The build decides its features: --without is refused (the unit tests refuse a --with it lacks).
-      const noDmarc = await labctl(['install', '--from-build', dir, '--without', 'dmarc', '--yes']);
+      const noDigest = await labctl(['install', '--from-build', dir, '--yes']);
+      expect(noDigest.exitCode, noDigest.all).toBe(2);
+      expect(noDigest.stderr).toMatch(/^labctl: --from-build .* needs --sha256 DIGEST: the sha256 of its build\.json/m);
+      const noDmarc = await labctl(['install', '--from-build', dir, '--sha256', digest, '--without', 'dmarc', '--yes']);
       expect(noDmarc.exitCode, noDmarc.all).toBe(2);
       expect(noDmarc.stderr).toMatch(/^labctl: --without dmarc: --from-build installs the features its build was made with$/m);
 
@@ -396,23 +403,36 @@ describe.runIf(isRoot)('labctl install pre-flight and service (e2e)', () => {
       bytes[bytes.length >> 1]! ^= 0xff;
       await fs.writeFile(path.join(tampered, manifest.tree), bytes);
       const binaryBefore = await fs.realpath('/usr/exim/bin/exim');
-      const bad = await labctl(['install', '--from-build', tampered, '--yes', '--cache', await bare()]);
+      const bad = await labctl(['install', '--from-build', tampered, '--sha256', digest, '--yes', '--cache', await bare()]);
       expect(bad.exitCode, bad.all).not.toBe(0);
       expect(bad.stderr).toMatch(/exim-4\.98\.2-build\.tar\.gz does not match build\.json/);
       expect(existsSync(tree), 'nothing extracted').toBe(false);
       expect(await fs.realpath('/usr/exim/bin/exim')).toBe(binaryBefore);
+      // The attack: the same tampered tree with build.json rewritten to carry its digest. Only the
+      // controller's digest of build.json can tell.
+      const forged = JSON.parse(await fs.readFile(path.join(tampered, 'build.json'), 'utf8')) as { treeSha256: string };
+      forged.treeSha256 = await sha256Of(path.join(tampered, manifest.tree));
+      await fs.writeFile(path.join(tampered, 'build.json'), `${JSON.stringify(forged, null, 2)}\n`);
+      const forgedRun = await labctl(['install', '--from-build', tampered, '--sha256', digest, '--yes', '--cache', await bare()]);
+      expect(forgedRun.exitCode, forgedRun.all).toBe(1);
+      expect(forgedRun.stderr).toMatch(/^labctl: --from-build .*tampered: build\.json has sha256 [0-9a-f]{64}, not the [0-9a-f]{64} given with --sha256$/m);
+      expect(existsSync(tree), 'nothing extracted').toBe(false);
+      expect(await fs.realpath('/usr/exim/bin/exim')).toBe(binaryBefore);
 
       const started = performance.now();
-      const fromBuild = await labctl(['install', '--from-build', dir, '--yes', '--json', '--cache', await bare()]);
+      const fromBuild = await labctl(['install', '--from-build', dir, '--sha256', digest, '--yes', '--json', '--cache', await bare()]);
       const seconds = (performance.now() - started) / 1000;
       expect(fromBuild.exitCode, fromBuild.all).toBe(0);
-      expect(stepOf(fromBuild.stdout, 'extract')?.detail).toMatch(/built on .*exim-4\.98\.2-build\.tar\.gz/);
+      expect(stepOf(fromBuild.stdout, 'extract')?.detail).toMatch(/programs built on .* into build-[^ ]+ \(exim-4\.98\.2-build\.tar\.gz\)/);
+      expect(stepOf(fromBuild.stdout, 'build')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^nothing to compile/) });
       expect(stepOf(fromBuild.stdout, 'make-install')?.status).toBe('changed');
-      // make found the objects built: it compiled a handful of files Exim always redoes, not the ~200 of a build.
-      const compiled = (await fs.readFile(`${tree}.build.log`, 'utf8')).split('\n').filter((l) => /^cc \S+\.c$/.test(l));
-      console.log(`--from-build: ${seconds.toFixed(1)} s; make and make install compiled ${[...new Set(compiled)].join(', ')}`);
-      expect(new Set(compiled).size).toBeLessThan(10);
-      expect(compiled).not.toContain('cc deliver.c');
+      // No make ran, nothing was compiled: the one command is the verified tarball's install script.
+      const commands = (await fs.readFile(`${tree}.build.log`, 'utf8')).split('\n').filter((l) => l.startsWith('$ '));
+      console.log(`--from-build: ${seconds.toFixed(1)} s; ran ${commands.join('; ')}`);
+      expect(commands).toEqual([expect.stringMatching(/^\$ sh \.\.\/scripts\/exim_install +\(in .*\/build-[^/]+\)$/)]);
+      const buildDirs = (await fs.readdir(tree)).filter((n) => n.startsWith('build-'));
+      expect(buildDirs).toHaveLength(1);
+      expect((await fs.readdir(path.join(tree, buildDirs[0]!))).filter((n) => n.endsWith('.o')), 'no object files copied').toEqual([]);
       expect(await eximVersionLine()).toBe('4.98.2');
       expect(await daemonRunsInstalledBinary()).toBe(true);
       expect((JSON.parse(await fs.readFile(installJson, 'utf8')) as InstallJson).inputsKey).toBe(manifest.inputsKey);

@@ -30,6 +30,7 @@ export interface InstallFlags {
   refresh?: boolean;
   showMakefile?: boolean;
   fromBuild?: string;
+  sha256?: string;
   exportBuild?: string;
 }
 
@@ -70,6 +71,7 @@ function toOptions(f: InstallFlags): InstallOptions {
     if (f.mirror || f.source !== 'auto') throw usageError('--from-build DIR brings its own release: it cannot be combined with --mirror or --source', 'drop --mirror and --source');
     if (f.exportBuild) throw usageError('--from-build and --export-build together would copy a build that was copied', 'export from the machine that built it');
   }
+  if (f.sha256 !== undefined && f.fromBuild === undefined) throw usageError('--sha256 goes with --from-build DIR: it is the digest of DIR/build.json', 'add --from-build DIR, or drop --sha256');
   const interactive = !!process.stdin.isTTY && !f.yes;
   return {
     source: f.source as SourceChoice,
@@ -96,6 +98,7 @@ function toOptions(f: InstallFlags): InstallOptions {
     json: !!f.json,
     refresh: !!f.refresh,
     ...(f.fromBuild !== undefined ? { fromBuild: f.fromBuild } : {}),
+    ...(f.sha256 !== undefined ? { fromBuildSha256: f.sha256.toLowerCase() } : {}),
     ...(f.exportBuild !== undefined ? { exportBuild: f.exportBuild } : {}),
   };
 }

@@ -1,4 +1,7 @@
-/** The verified tarball, unpacked with node-tar into a fresh source tree. */
+/**
+ * The verified tarball, unpacked with node-tar into a fresh source tree. With --from-build, the
+ * built programs of the export's tree are then put into its build directory (src/install/prebuilt.ts).
+ */
 import path from 'node:path';
 import { LabError } from '../../errors.js';
 import { paths } from '../../paths.js';
@@ -6,7 +9,7 @@ import { extractTarball } from '../../source/extract.js';
 import { ensureDir, removePath } from '../../system/files.js';
 import type { Step } from '../../steps/types.js';
 import { buildPaths, isUpToDate, releaseOf, type InstallContext } from '../context.js';
-import { checkPrebuilt } from '../prebuilt.js';
+import { stagePrebuilt } from '../prebuilt.js';
 
 export const extract: Step<InstallContext> = {
   id: 'extract',
@@ -17,13 +20,20 @@ export const extract: Step<InstallContext> = {
   },
   async apply(ctx) {
     const { srcDir } = buildPaths(releaseOf(ctx).version);
-    // --from-build: the tree another machine built from this same verified tarball, not the tarball.
     await isUpToDate(ctx);
-    const tree = ctx.prebuilt ? await checkPrebuilt(ctx, ctx.prebuilt, ctx.o.fromBuild!) : undefined;
-    await removePath(srcDir);
-    await ensureDir(paths.buildRoot);
-    const dir = await extractTarball(tree ?? releaseOf(ctx).tarballPath, paths.buildRoot);
-    if (path.resolve(dir) !== path.resolve(srcDir)) throw new LabError(`the ${tree ? 'built tree' : 'tarball'} unpacked to ${dir}, expected ${srcDir}`);
-    return { detail: tree ? `${srcDir}, built on ${ctx.prebuilt!.builtOn} (${tree})` : srcDir };
+    // --from-build: the export's tree is checked and unpacked privately before the build root is touched.
+    const staged = ctx.prebuilt ? await stagePrebuilt(ctx, ctx.prebuilt, ctx.o.fromBuild!) : undefined;
+    try {
+      await removePath(srcDir);
+      await ensureDir(paths.buildRoot);
+      const dir = await extractTarball(releaseOf(ctx).tarballPath, paths.buildRoot);
+      if (path.resolve(dir) !== path.resolve(srcDir)) throw new LabError(`the tarball unpacked to ${dir}, expected ${srcDir}`);
+      if (!staged) return { detail: srcDir };
+      await staged.place(srcDir);
+      ctx.prebuiltBuildDir = staged.buildDir;
+      return { detail: `${srcDir}; ${staged.programs.length} programs built on ${ctx.prebuilt!.builtOn} into ${staged.buildDir} (${ctx.prebuilt!.tree})` };
+    } finally {
+      await staged?.dispose();
+    }
   },
 };

@@ -9,13 +9,14 @@ import { runLogged } from '../../system/run.js';
 import type { Step } from '../../steps/types.js';
 import { LiveLine, tail } from '../../ui/live.js';
 import { buildPaths, isUpToDate, releaseOf, type InstallContext } from '../context.js';
+import { eximInstallEnv } from '../prebuilt.js';
 import { markRestartPending } from '../record.js';
 
-async function make(ctx: InstallContext, title: string, args: string[]) {
-  const { srcDir, buildLog } = buildPaths(releaseOf(ctx).version);
+async function make(ctx: InstallContext, title: string, args: string[], command = 'make', cwd = buildPaths(releaseOf(ctx).version).srcDir, env?: Record<string, string>) {
+  const { buildLog } = buildPaths(releaseOf(ctx).version);
   const live = new LiveLine(`  ${title}:`);
   try {
-    await runLogged('make', args, { cwd: srcDir, logFile: buildLog, onLine: (l) => live.update(l) });
+    await runLogged(command, args, { cwd, logFile: buildLog, onLine: (l) => live.update(l), ...(env ? { env } : {}) });
   } catch {
     live.clear();
     throw new LabError(`${title} failed; the last 30 lines of ${buildLog}:\n${await tail(buildLog, 30)}`, `full log: ${buildLog}`);
@@ -31,6 +32,8 @@ export const build: Step<InstallContext> = {
   id: 'build',
   title: `make -j${cores}`,
   async check(ctx) {
+    // --from-build compiles nothing: the built programs come from the export (extract put them in place).
+    if (ctx.prebuilt) return { done: true, detail: `nothing to compile: the programs built on ${ctx.prebuilt.builtOn}` };
     if (!ctx.release) return { done: false, detail: `run: make -j${cores} in ${paths.buildRoot}/exim-<version> (log exim-<version>.build.log)` };
     return upToDate(ctx);
   },
@@ -54,6 +57,13 @@ export const makeInstall: Step<InstallContext> = {
     // From here until the daemon greets on the new binary, install.json says a restart is due.
     await markRestartPending(ctx);
     await unlinkInstalledBinaries(ctx.o.binDirectory, releaseOf(ctx).version);
+    if (ctx.prebuilt) {
+      // No make in a copied tree: the verified tarball's own install script, run as `make install` would.
+      const dir = ctx.prebuiltBuildDir;
+      if (!dir) throw new Error('install: the extract step has not placed the built programs');
+      const { srcDir } = buildPaths(releaseOf(ctx).version);
+      return make(ctx, 'scripts/exim_install', ['../scripts/exim_install'], 'sh', path.join(srcDir, dir), eximInstallEnv(ctx.o, dir));
+    }
     return make(ctx, 'make install', ['install']);
   },
 };
