@@ -57,6 +57,8 @@ export interface ClassInventory {
 export const DNS_HOST = 'dns';
 export const STUDENTS_GROUP = 'labctl_students';
 export const DNS_GROUP = 'labctl_dns';
+/** The machine the class's Exim is built on, the instructor's: left empty for the instructor to fill. */
+export const BUILD_GROUP = 'labctl_build';
 const MAX_STUDENTS = 240;
 
 /** "3" is students 1..3; "14,18" is exactly those. */
@@ -227,12 +229,13 @@ export function buildInventory(input: ClassInput): ClassInventory {
   return { students, dns: { name: DNS_HOST, vars: { ansible_host: dnsPlace.host, labctl_address: dnsPlace.address } }, pairing: input.pairing };
 }
 
-/** The inventory as Ansible's YAML format: all -> children -> labctl_students / labctl_dns -> hosts. */
+/** The inventory as Ansible's YAML format: all -> children -> labctl_students / labctl_build (empty) / labctl_dns -> hosts. */
 export function renderInventory(inv: ClassInventory, header: string): string {
   const doc = {
     all: {
       children: {
         [STUDENTS_GROUP]: { hosts: Object.fromEntries(inv.students.map((s) => [s.name, s.vars])) },
+        [BUILD_GROUP]: {},
         [DNS_GROUP]: { hosts: { [inv.dns.name]: inv.dns.vars } },
       },
     },

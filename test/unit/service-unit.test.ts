@@ -30,10 +30,10 @@ describe('the systemd unit', () => {
     expect(directive(unit, 'ExecReload')).toEqual(['/bin/systemctl kill --kill-who=main --signal=HUP %n']);
   });
 
-  it('lets the daemon write its spool and the mailboxes under ProtectSystem', async () => {
+  it('lets the daemon write its spool, log and the mailboxes under ProtectSystem=strict', async () => {
     const unit = await renderUnit(options);
-    expect(directive(unit, 'ProtectSystem')).toEqual(['full']);
-    expect(directive(unit, 'ReadWritePaths')).toEqual(['/var/spool/exim /var/mail /home']);
+    expect(directive(unit, 'ProtectSystem')).toEqual(['strict']);
+    expect(directive(unit, 'ReadWritePaths')).toEqual(['/var/spool/exim -/var/mail -/home -/var/log/exim']);
   });
 
   it('lets Exim list the interfaces (netlink), which every remote delivery does', async () => {

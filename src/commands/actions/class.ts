@@ -46,6 +46,8 @@ export async function inventoryAction(flags: InventoryFlags) {
   const header = [
     `Written by labctl class inventory: ${students.length} students (${domainTemplate}), ${pairing}.`,
     'Use with the playbook: ansible-playbook -i THIS_FILE ansible/site.yml',
+    'Exim is built once, on the host of labctl_build: add a machine you own there (its root becomes root',
+    'on every student machine), e.g. build: {ansible_host: 10.77.0.5}; see README, "Running the lab for a class".',
   ].join('\n');
   const text = renderInventory(inventory, header);
   if (flags.out) {

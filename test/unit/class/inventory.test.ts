@@ -53,7 +53,7 @@ describe('class inventory: pairing', () => {
 
   it('renders Ansible YAML: the students and the DNS server as groups of their own', () => {
     const doc = parse(renderInventory(buildInventory(base), 'test')) as { all: { children: Record<string, { hosts: Record<string, unknown> }> } };
-    expect(Object.keys(doc.all.children)).toEqual(['labctl_students', 'labctl_dns']);
+    expect(Object.keys(doc.all.children)).toEqual(['labctl_students', 'labctl_build', 'labctl_dns']);
     expect(Object.keys(doc.all.children.labctl_students!.hosts)).toEqual(['st1', 'st2', 'st3', 'st4']);
     expect(Object.keys(doc.all.children.labctl_dns!.hosts)).toEqual(['dns']);
   });
