@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The labctl release the class playbook copies to every student machine: `npm pack` of a commit
 # of the repository (HEAD unless REF is given; git archive: nothing uncommitted) with dist/ built,
-# without the tests.
+# without the tests, and with its lock: package-lock.json becomes npm-shrinkwrap.json, which npm pack
+# keeps and `npm install -g` of the tarball obeys, so every class machine gets the exact versions
+# and integrity hashes CI tested (package-lock.json itself is never packed).
 # Prints one JSON line: {"tarball": PATH, "changed": true|false}. The tarball is replaced only when
 # its bytes differ (npm pack gives every entry the same date), so a rerun of ansible/site.yml
 # copies nothing and reports changed=0.
@@ -21,6 +23,8 @@ ln -s "$repo/node_modules" "$stage/node_modules"
 rm "$stage/node_modules"
 # What a machine that runs labctl needs: dist, templates, scripts, package files, README, and the
 # data files labctl reads from src/ (the maintainers' keyring, the advisories).
+[ -s "$stage/package-lock.json" ] || { echo "pack.sh: $ref has no package-lock.json: the release would install unpinned dependencies" >&2; exit 1; }
+mv "$stage/package-lock.json" "$stage/npm-shrinkwrap.json"
 cat >"$stage/.npmignore" <<'IGNORE'
 /test/
 /bench/
@@ -32,6 +36,7 @@ cat >"$stage/.npmignore" <<'IGNORE'
 IGNORE
 name=$(cd "$stage" && npm pack --silent --pack-destination "$stage" 2>/dev/null | tail -n 1)
 [ -s "$stage/$name" ] || { echo "pack.sh: npm pack made nothing" >&2; exit 1; }
+tar -tzf "$stage/$name" | grep -x 'package/npm-shrinkwrap.json' >/dev/null || { echo "pack.sh: npm pack left npm-shrinkwrap.json out" >&2; exit 1; }
 target="$out/labctl.tgz"
 changed=false
 if ! cmp -s "$stage/$name" "$target"; then

@@ -7,6 +7,12 @@
 # st18 that looks up the MX records, held on st18, systemctl start exim on st14, each arrives
 # exactly once), builds the class report (HTML, opened in headless Chromium), and runs the
 # playbook a second time expecting changed=0 on every host. Needs root and scripts/setup.sh --tests.
+# Exim is built once, on a fourth container, build, in the inventory group labctl_build (the
+# instructor's build machine: a throwaway container on the controller, from the same root
+# filesystem); every student installs that build with the digest the controller took of it. Then
+# the trust boundaries: the packed release carries its lock and st14 runs exactly it on the pinned
+# Node.js; a tampered export whose build.json was made to match is refused by labctl install
+# --from-build; a build machine whose build.json names "../" files is refused by the playbook.
 #
 # Layout (see ../shared notes, "Ansible over SSH to booted containers"):
 #  - the root filesystem of scripts/container/rootfs.sh plus openssh-server and python3 (installed
@@ -63,6 +69,9 @@ declare -A address=([ctl]=10.77.0.1 [dns]=10.77.0.2)
 for k in "${!numbers[@]}"; do machines+=("st${numbers[$k]}"); address[st${numbers[$k]}]=10.77.0.$((11 + k)); done
 students=("${machines[@]:1}")
 primary=${students[0]} backup=${students[1]}   # the first pair backs each other up (--pairs pairs)
+# The class build machine, the instructor's (inventory group labctl_build, in build.yml below).
+machines+=(build)
+address[build]=10.77.0.5
 log "machines: ${machines[*]} ($mode)"
 host_bridges() { ip -o link show type bridge | awk -F': ' '{ print $2 }' | sort; }
 bridges_before=$(host_bridges)
@@ -263,6 +272,7 @@ fi
 
 # 6. inventory and Ansible's configuration, all under the work directory
 node "$repo/bin/labctl" class inventory --students "$students_spec" --domain 'st{n}.sne24.ru' --subnet 10.77.0.0/24 --out "$work/class.yml"
+printf 'labctl_build:\n  hosts:\n    build:\n      ansible_host: %s\n' "${address[build]}" >"$work/build.yml"
 cat >"$work/ansible.cfg" <<EOF
 [defaults]
 home = $work/ansible-home
@@ -281,7 +291,7 @@ EOF
 playbook() {
   ip netns exec "$prefix-ctl" env ANSIBLE_CONFIG="$work/ansible.cfg" ANSIBLE_FORCE_COLOR=0 \
     ANSIBLE_CALLBACKS_ENABLED=ansible.builtin.junit JUNIT_OUTPUT_DIR="$work/junit" JUNIT_TASK_CLASS=yes \
-    ansible-playbook -i "$work/class.yml" "$repo/ansible/site.yml" -e "labctl_reports_dir=$work/reports" -e "labctl_release_ref=$release_ref" "$@"
+    ansible-playbook -i "$work/class.yml" -i "$work/build.yml" "$repo/ansible/site.yml" -e "labctl_reports_dir=$work/reports" -e "labctl_release_ref=$release_ref" "$@"
 }
 recap() { sed -n '/^PLAY RECAP/,$p' "$1"; }
 
@@ -417,6 +427,65 @@ fi
 # 11. the class report from the rerun's reports, opened in headless Chromium
 node "$repo/bin/labctl" report --class "$work/reports" --inventory "$work/class.yml" --html "$work/reports/class-report.html" || fail=1
 node "$repo/scripts/class/check-report.mjs" "$work/reports/class-report.html" "$work/reports/class-report.png" "${students[@]}" || fail=1
+
+# 11b. trust boundaries of the build and the release
+t0=$(now)
+# The build was made on the build machine only: no student ran make; each student ran the verified
+# tarball's own install script, with the digest the controller took of the export it fetched.
+digest=$(sha256sum "$repo/build/class/exim-build/build.json" | cut -d' ' -f1)
+log "build: build.json fetched from build, sha256 $digest (taken on the controller)"
+grep -A$((${#machines[@]} + 2)) '^TASK \[labctl_host : labctl install (with labctl_build_once' "$work/run1.log" | grep -qE '^changed: \[build\]' ||
+  { log "the first run did not build on the build machine"; fail=1; }
+for m in "${students[@]}"; do
+  ran=$(on "$m" "grep '^\\\$ ' /var/lib/labctl/build/exim-*.build.log" || true)
+  if grep -q '^\$ make' <<<"$ran" || ! grep -q '^\$ sh \.\./scripts/exim_install' <<<"$ran"; then log "$m: expected only the install script, ran: $ran"; fail=1; fi
+  on "$m" "cmp -s /var/lib/labctl-class/exim-build/build.json - " <"$repo/build/class/exim-build/build.json" || { log "$m: its build.json is not the controller's"; fail=1; }
+done
+log "build: no make on ${students[*]}, each installed with scripts/exim_install from the verified tarball"
+# The packed release carries its lock, and st14 runs exactly the locked packages on the pinned Node.js.
+tar -tzf "$repo/build/class/labctl.tgz" | grep -x 'package/npm-shrinkwrap.json' >/dev/null || { log "the packed release has no npm-shrinkwrap.json"; fail=1; }
+tar -tzf "$repo/build/class/labctl.tgz" | grep -x 'package/package-lock.json' >/dev/null && { log "the packed release still has package-lock.json"; fail=1; }
+cmp -s <(tar -xzOf "$repo/build/class/labctl.tgz" package/npm-shrinkwrap.json) <(git -C "$repo" show "$release_ref:package-lock.json") ||
+  { log "the packed npm-shrinkwrap.json is not the commit's package-lock.json"; fail=1; }
+cp "$repo/scripts/class/check-lock.mjs" "$share/check-lock.mjs"
+on "$primary" 'node /mnt/labctl-ci/check-lock.mjs "$(dirname "$(dirname "$(readlink -f /usr/local/bin/labctl)")")"' || fail=1
+node_version=$(on "$primary" 'node --version; readlink -f "$(command -v node)"' | tr '\n' ' ')
+grep -q "^v20.20.2 /opt/labctl-node/node_modules/node-linux-" <<<"$node_version" || { log "$primary: node is $node_version, expected the pinned v20.20.2"; fail=1; }
+log "release: npm-shrinkwrap.json packed and obeyed on $primary; node $node_version"
+# A tampered export whose build.json was rewritten to match it: labctl install --from-build with the
+# controller's digest refuses it, and the installed Exim is untouched.
+before=$(on "$backup" 'readlink -f /usr/exim/bin/exim; systemctl is-active exim')
+tamper_out=$(on "$backup" "rm -rf /root/tampered && cp -a /var/lib/labctl-class/exim-build /root/tampered && cd /root/tampered &&
+  python3 - <<'PY'
+import hashlib, json
+m = json.load(open('build.json'))
+data = bytearray(open(m['tree'], 'rb').read())
+data[len(data) // 2] ^= 0xFF
+open(m['tree'], 'wb').write(data)
+m['treeSha256'] = hashlib.sha256(data).hexdigest()
+open('build.json', 'w').write(json.dumps(m, indent=2) + '\n')
+PY
+  labctl install --from-build /root/tampered --sha256 $digest --yes; echo \"exit \$?\"" 2>&1 || true)
+grep -q "build.json has sha256 [0-9a-f]*, not the $digest given with --sha256" <<<"$tamper_out" && grep -q '^exit 1$' <<<"$tamper_out" ||
+  { log "$backup: the tampered export was not refused:"; echo "$tamper_out" | tail -n 5; fail=1; }
+[ "$(on "$backup" 'readlink -f /usr/exim/bin/exim; systemctl is-active exim')" = "$before" ] || { log "$backup: the refused install changed Exim"; fail=1; }
+log "tampered export (tree changed, build.json made to match): refused on $backup ($(grep '^labctl:' <<<"$tamper_out" | head -n 1 | cut -c1-120)...)"
+# A build machine that is not to be trusted: its labctl (here a stand-in in /usr/local/sbin, ahead of
+# /usr/local/bin on the PATH) reports success and leaves a build.json whose tarball name climbs out
+# of the controller's fetch directory. The playbook refuses the name before fetching anything.
+printf '#!/bin/sh\n# A build machine not to be trusted: "labctl install" succeeds and builds nothing.\necho '"'"'{"steps": []}'"'"'\n' >"$share/fake-labctl"
+printf '{"schema": 1, "version": "4.98.2", "tarball": "../../escaped.txt", "tree": "exim-4.98.2-build.tar.gz"}\n' >"$share/evil-build.json"
+on build 'mkdir -p /root/evil/export && echo pwned >/root/escaped.txt && cp /mnt/labctl-ci/evil-build.json /root/evil/export/build.json &&
+  install -m 755 /mnt/labctl-ci/fake-labctl /usr/local/sbin/labctl'
+mkdir -p "$work/evil/fetched"
+if playbook --limit build -e labctl_build_remote=/root/evil/export -e labctl_build_local="$work/evil/fetched" >"$work/run-evil.log" 2>&1; then
+  log "the playbook accepted a build.json naming ../../escaped.txt"; fail=1
+fi
+on build 'rm -f /usr/local/sbin/labctl'
+grep -q 'build.json on build names tarball [\\"]*\.\./\.\./escaped\.txt' "$work/run-evil.log" || { log "the playbook did not refuse the name:"; grep -E '^(TASK|fatal|failed)' "$work/run-evil.log" | tail -n 6; fail=1; }
+[ ! -e "$work/escaped.txt" ] && [ -z "$(ls -A "$work/evil/fetched")" ] || { log "the playbook fetched something from the untrusted build machine"; fail=1; }
+log "build.json naming ../../escaped.txt: refused by the playbook ($(grep -o 'build.json on build names tarball [^,]*' "$work/run-evil.log" | head -n 1 | tr -d '\\')), nothing fetched"
+timing "trust boundaries" "$t0"
 
 # 12. --check is labctl's --dry-run: st14's configure file drifts (a line appended); a check run
 # reports labctl configure (--dry-run, exact) as a change on st14 only, changes nothing on any
