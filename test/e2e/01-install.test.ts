@@ -375,7 +375,8 @@ describe.runIf(isRoot)('labctl install pre-flight and service (e2e)', () => {
       expect(exported.exitCode, exported.all).toBe(0);
       expect(stepOf(exported.stdout, 'export-build')).toMatchObject({ status: 'changed' });
       const manifest = JSON.parse(await fs.readFile(path.join(dir, 'build.json'), 'utf8')) as { version: string; inputsKey: string; tree: string };
-      expect(manifest).toMatchObject({ version: '4.98.2', inputsKey: (JSON.parse(saved) as InstallJson).inputsKey });
+      // The export records the inputs of the install that made it (read after it: the run may have rebuilt).
+      expect(manifest).toMatchObject({ version: '4.98.2', inputsKey: (JSON.parse(await fs.readFile(installJson, 'utf8')) as InstallJson).inputsKey });
       const again = await labctl(['install', '--mirror', mirrorUrl, '--yes', '--json', '--export-build', dir]);
       expect(stepOf(again.stdout, 'export-build')?.status, 'a second export of the same build changes nothing').toBe('ok');
 
