@@ -17,12 +17,15 @@ if (!existsSync(lockFile)) {
   process.exit(1);
 }
 const lock = JSON.parse(readFileSync(lockFile, 'utf8'));
-const wanted = Object.entries(lock.packages ?? {}).filter(([p, e]) => p.startsWith('node_modules/') && !e.dev && !e.optional);
+const entries = Object.entries(lock.packages ?? {}).filter(([p, e]) => p.startsWith('node_modules/') && !e.dev);
+// Optional ones (optional, devOptional: needed only for a platform or by a peer) may be absent.
+const required = (e) => !e.optional && !e.devOptional;
+const wanted = entries.filter(([, e]) => required(e));
 const problems = [];
-for (const [p, e] of wanted) {
+for (const [p, e] of entries) {
   const pkg = path.join(dir, p, 'package.json');
   if (!existsSync(pkg)) {
-    problems.push(`${p} missing`);
+    if (required(e)) problems.push(`${p} missing`);
     continue;
   }
   const version = JSON.parse(readFileSync(pkg, 'utf8')).version;
@@ -30,7 +33,7 @@ for (const [p, e] of wanted) {
   if (!e.integrity) problems.push(`${p} has no integrity hash in the lock`);
 }
 // Every package directory installed (node_modules/x, node_modules/@s/x, nested ones too) is in the lock.
-const listed = new Set(wanted.map(([p]) => p));
+const listed = new Set(entries.map(([p]) => p));
 const walk = (rel) => {
   const abs = path.join(dir, rel);
   if (!existsSync(abs)) return;
