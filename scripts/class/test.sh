@@ -434,7 +434,7 @@ t0=$(now)
 # tarball's own install script, with the digest the controller took of the export it fetched.
 digest=$(sha256sum "$repo/build/class/exim-build/build.json" | cut -d' ' -f1)
 log "build: build.json fetched from build, sha256 $digest (taken on the controller)"
-grep -A$((${#machines[@]} + 2)) '^TASK \[labctl_host : labctl install (with labctl_build_once' "$work/run1.log" | grep -qE '^changed: \[build\]' ||
+grep -A$((${#machines[@]} + 2)) '^TASK \[labctl_host : labctl install (with labctl_build_once' "$work/run1.log" | grep -E '^changed: \[build\]' >/dev/null ||
   { log "the first run did not build on the build machine"; fail=1; }
 for m in "${students[@]}"; do
   ran=$(on "$m" "grep '^\\\$ ' /var/lib/labctl/build/exim-*.build.log" || true)
