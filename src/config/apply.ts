@@ -108,7 +108,8 @@ export async function planConfigure(o: ConfigureOptions, observer: StepObserver)
 /** `labctl configure`: the steps applied, the model saved for verify, one evidence record per step. */
 export async function configureHost(o: ConfigureOptions, observer: StepObserver): Promise<ConfigureResult> {
   const ctx = await context(o);
-  const records = await runSteps(CONFIGURE_STEPS, ctx, 'apply', observer);
+  // A refused run takes back what it can (aliases, a new DKIM key or certificate) and names the rest.
+  const records = await runSteps(CONFIGURE_STEPS, ctx, 'apply', observer, { takeBack: true });
   const changed = records.some((r) => r.status === 'changed');
   await saveConfigureState({ model: o.model, configureFile: o.configureFile, at: new Date().toISOString() });
   await saveStepEvidence('configure', records);

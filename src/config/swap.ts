@@ -40,6 +40,12 @@ export interface SafeInstallOptions {
   paniclog?: string;
   /** Skip the reload (nothing is running yet, or the caller restarts itself). */
   noReload?: boolean;
+  /**
+   * Runs once the candidate passed every check and is about to replace the installed file (not
+   * when the installed file already has these bytes): what the caller records only for a
+   * configuration Exim accepted (configure marks its state here).
+   */
+  beforeSwap?: () => Promise<void>;
 }
 
 export interface SafeInstallResult {
@@ -130,6 +136,12 @@ export async function safeInstallConfigure(opts: SafeInstallOptions): Promise<Sa
     return { changed: false, ...checks };
   }
 
+  try {
+    await opts.beforeSwap?.();
+  } catch (err) {
+    await staged.discard();
+    throw err;
+  }
   const backup = before !== undefined ? await keepBackup(target, opts.keepBackups ?? 5) : undefined;
   try {
     if (opts.inPlace) {

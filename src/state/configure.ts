@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { HostModel } from '../config/model.js';
 import { paths } from '../paths.js';
+import { removePath } from '../system/files.js';
 import { loadState, saveState } from './file.js';
 
 export interface ConfigureState {
@@ -23,3 +24,9 @@ export const configureStateFile = (stateDir = paths.stateDir) => path.join(state
 
 export const loadConfigureState = (stateDir?: string) => loadState<ConfigureState>(configureStateFile(stateDir), SCHEMA);
 export const saveConfigureState = (s: ConfigureState, stateDir?: string) => saveState(configureStateFile(stateDir), SCHEMA, s);
+
+/** Puts back the state read before a run (none: no file), after the run's change was rolled back. */
+export async function restoreConfigureState(previous: ConfigureState | undefined, stateDir?: string): Promise<void> {
+  if (previous) await saveConfigureState(previous, stateDir);
+  else await removePath(configureStateFile(stateDir));
+}

@@ -29,6 +29,11 @@ export interface ApplyOutcome {
   evidence?: EvidenceItem[];
   /** The step's own measure of its duration, when its work ran inside another step. */
   ms?: number;
+  /**
+   * Takes the change back when a later step of the same run fails, and says what it did. A step
+   * without one that changed something stays applied, and the run's error says so.
+   */
+  undo?: () => Promise<string>;
 }
 
 export interface Step<C> {
@@ -47,6 +52,8 @@ export interface StepRecord {
   diff?: string;
   ms: number;
   evidence: EvidenceItem[];
+  /** After a later step failed: what this step's undo took back (else its change stays applied). */
+  undone?: string;
 }
 
 /** Receives each record as it is made, and notes (a URL, a log path) while a step runs. */

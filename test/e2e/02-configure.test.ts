@@ -258,6 +258,45 @@ describe.runIf(isRoot)('labctl configure (e2e, real Exim)', () => {
     smtp.close();
   }, 60_000);
 
+  it('a configure Exim refuses (a key the exim user cannot read) leaves configure.json, the aliases and the DKIM keys as they were, says what stays applied, and verify still tests the installed domain', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'labctl-refused-'));
+    const cert = path.join(dir, 'other.pem');
+    const key = path.join(dir, 'other.key');
+    const state = '/var/lib/labctl/configure.json';
+    // What an earlier labctl's refused run may have left behind: this test needs it absent.
+    await fs.rm('/usr/exim/dkim/other.example.lab.key', { force: true });
+    const before = { configure: await sha(CONFIGURE), state: await fs.readFile(state, 'utf8'), aliases: await fs.readFile('/etc/aliases', 'utf8'), dkim: (await fs.readdir('/usr/exim/dkim')).sort() };
+    expect(JSON.parse(before.state).model.domain, 'the state the earlier tests left').toBe(DOMAIN);
+    const pid = await daemonPid();
+    try {
+      await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=mail.other.example', '-addext', 'subjectAltName=DNS:mail.other.example']);
+      await fs.chmod(key, 0o600); // root only: the exim user cannot read it
+      await fs.chmod(dir, 0o755);
+      // A new postmaster makes the run change the aliases file and create a user before Exim refuses.
+      const r = await labctl(['configure', '--yes', '--domain', 'other.example', '--user', 'exim-test', '--user', 'refusedpm', '--postmaster', 'refusedpm', '--tls-cert', cert, '--tls-key', key]);
+      console.log(r.all);
+      expect(r.exitCode, r.all).not.toBe(0);
+      expect(r.stderr).toMatch(/tls_privatekey = .*other\.key: not readable by the exim user/);
+      expect(await sha(CONFIGURE)).toBe(before.configure);
+      expect(await fs.readFile(state, 'utf8'), 'configure.json still describes the installed configuration').toBe(before.state);
+      expect((await fs.readdir('/usr/exim/dkim')).sort()).toEqual(before.dkim);
+      expect(await fs.readFile('/etc/aliases', 'utf8')).toBe(before.aliases);
+      expect(await daemonPid()).toBe(pid);
+      // The error says what was taken back and what stays applied.
+      expect(r.stderr).toMatch(/undone: postmaster alias: \/etc\/aliases put back as it was; DKIM key: removed \/usr\/exim\/dkim\/other\.example\.lab\.key, which this run created/);
+      expect(r.stderr).toMatch(/still applied: local users \(refusedpm created/);
+      // verify reads configure.json: it tests the installed domain, not the refused one.
+      const v = await labctl(['verify', '--json', '--no-store', '--only', '3a-route-local'], { timeoutMs: 60_000 });
+      const check = (JSON.parse(v.stdout) as { checks: { id: string; status: string; summary: string }[] }).checks[0]!;
+      expect(check.status, check.summary).toBe('pass');
+      expect(check.summary).toContain(`@${DOMAIN}`);
+      expect(check.summary).not.toContain('other.example');
+    } finally {
+      await execa('userdel', ['-r', 'refusedpm'], { reject: false });
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('a second identical run reports nothing changed and leaves identical files', async () => {
     const first = await labctl(['configure', '--domain', DOMAIN, '--yes']);
     expect(first.exitCode, first.all).toBe(0);

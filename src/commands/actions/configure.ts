@@ -39,7 +39,7 @@ export const configureAction = locked((f: ConfigureFlags) => (f.diff || f.dryRun
     eximBinary: checkConfigPath('--exim', flags.exim ?? exim.binary),
   };
 
-  const steps = () => lines.records.map(({ id, title, status, detail, ms }) => ({ id, title, status, detail, ms: Math.round(ms) }));
+  const steps = () => lines.records.map(({ id, title, status, detail, ms, undone }) => ({ id, title, status, detail, ms: Math.round(ms), ...(undone ? { undone } : {}) }));
   const lines = new StepLines(flags.diff || flags.dryRun ? 'check' : 'apply', !!flags.json || !!flags.diff);
   if (flags.diff || flags.dryRun) {
     const { changed, rendered, diff } = await planConfigure(o, lines);

@@ -1,5 +1,5 @@
 /** Task 1.3c: postmaster@<domain> reaches a real user through /etc/aliases. */
-import { readIfExists } from '../../system/files.js';
+import { ownership, readIfExists, removePath, writeAtomic } from '../../system/files.js';
 import type { Step } from '../../steps/types.js';
 import { ensurePostmasterAlias, withPostmaster } from '../aliases.js';
 import type { ConfigureContext } from './context.js';
@@ -15,7 +15,19 @@ export const aliases: Step<ConfigureContext> = {
     return { done, detail: done ? what(c) : `set ${what(c)} (previous file kept as a .bak)` };
   },
   async apply(c) {
-    const r = await ensurePostmasterAlias(c.files.aliasesFile!, c.o.model.postmaster);
-    return { status: r.changed ? 'changed' : 'ok', detail: `${what(c)}${r.backup ? `; previous kept as ${r.backup}` : ''}` };
+    const file = c.files.aliasesFile!;
+    const before = await readIfExists(file);
+    const owner = await ownership(file);
+    const r = await ensurePostmasterAlias(file, c.o.model.postmaster);
+    // A refused run puts the previous bytes back: the installed configuration reads this file.
+    const undo = async () => {
+      if (before === undefined) {
+        await removePath(file);
+        return `removed ${file}, which this run created`;
+      }
+      await writeAtomic(file, before, owner ? { mode: owner.mode & 0o7777, uid: owner.uid, gid: owner.gid } : {});
+      return `${file} put back as it was`;
+    };
+    return { status: r.changed ? 'changed' : 'ok', detail: `${what(c)}${r.backup ? `; previous kept as ${r.backup}` : ''}`, undo };
   },
 };

@@ -1,6 +1,6 @@
 /** Task 3: the host's certificate, signed by the lab CA (or the user's own, given with --tls-cert). */
 import { EXIM_DEFAULTS } from '../../paths.js';
-import { exists } from '../../system/files.js';
+import { exists, removePath } from '../../system/files.js';
 import { ensureHostCertificate, hostCertificateReady, type HostCertificateOptions } from '../../system/openssl.js';
 import type { Step } from '../../steps/types.js';
 import type { ConfigureContext } from './context.js';
@@ -22,7 +22,15 @@ export const certificate: Step<ConfigureContext> = {
     return { done: false, detail: ready === undefined ? `${files.tlsCertificate}: kept if still good (only root can read the keys to tell)` : `${files.tlsCertificate}: not as labctl leaves it (signed by the lab CA in ${layout.caDir}, root:${EXIM_DEFAULTS.group}): renew or fix it` };
   },
   async apply(c) {
+    const created = !(await exists(c.files.tlsCertificate!)) && !(await exists(c.files.tlsPrivateKey!));
     const r = await ensureHostCertificate(wanted(c));
-    return { status: r.changed ? 'changed' : 'ok', detail: r.certificate };
+    // A certificate this run made for a refused configuration goes again (the lab CA stays).
+    const undo = created
+      ? async () => {
+          await Promise.all([r.certificate, r.privateKey].map(removePath));
+          return `removed ${r.certificate} and its key, which this run created`;
+        }
+      : undefined;
+    return { status: r.changed ? 'changed' : 'ok', detail: r.certificate, undo };
   },
 };

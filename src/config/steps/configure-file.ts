@@ -3,9 +3,12 @@
  * swapped in with a backup kept, and the daemon reloaded (or restarted for a new -q interval);
  * a daemon that dies on the new file gets the old one back. configure.json carries a
  * "reload pending" mark from before the swap until the daemon greets on the new file, so a run
- * interrupted in between reloads on the rerun even though the bytes are already in place.
+ * interrupted in between reloads on the rerun even though the bytes are already in place. The
+ * mark (and with it the new model) is written only once Exim accepted the candidate, and a swap
+ * that is rolled back puts the previous configure.json back: the state file never describes a
+ * configuration that was refused.
  */
-import { loadConfigureState, saveConfigureState } from '../../state/configure.js';
+import { loadConfigureState, saveConfigureState, restoreConfigureState, type ConfigureState } from '../../state/configure.js';
 import { readIfExists } from '../../system/files.js';
 import { serviceControl, serviceStatus } from '../../system/service.js';
 import type { EvidenceItem } from '../../evidence/types.js';
@@ -54,17 +57,28 @@ export const configureFile: Step<ConfigureContext> = {
       await serviceControl(c.intervalChanged && live ? 'restart' : live ? 'reload' : 'start', c.wanted);
       await confirmDaemonServing();
     };
-    await markReload(c, true);
-    c.install = await safeInstallConfigure({
-      text: c.rendered,
-      target: c.o.configureFile,
-      eximBinary: c.o.eximBinary,
-      testAddresses: testAddresses(c.o.model),
-      reload,
-      restart: async () => {
-        await serviceControl('restart', c.saved);
-      },
-    });
+    const previous: ConfigureState | undefined = await loadConfigureState().catch(() => undefined);
+    let marked = false;
+    try {
+      c.install = await safeInstallConfigure({
+        text: c.rendered,
+        target: c.o.configureFile,
+        eximBinary: c.o.eximBinary,
+        testAddresses: testAddresses(c.o.model),
+        beforeSwap: async () => {
+          await markReload(c, true);
+          marked = true;
+        },
+        reload,
+        restart: async () => {
+          await serviceControl('restart', c.saved);
+        },
+      });
+    } catch (err) {
+      // The previous file is back in place (or was never replaced): so is the state describing it.
+      if (marked) await restoreConfigureState(previous);
+      throw err;
+    }
     // Identical bytes after an interrupted run: the daemon still has to read them.
     if (!c.install.changed && c.reloadPending && running) await reload();
     await markReload(c, false);

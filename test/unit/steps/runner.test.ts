@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LabError } from '../../../src/errors.js';
 import { runSteps } from '../../../src/steps/runner.js';
 import type { Step, StepObserver, StepRecord } from '../../../src/steps/types.js';
 
@@ -66,5 +67,34 @@ describe('the step runner', () => {
     expect(Object.keys(r!).sort()).toEqual(['detail', 'diff', 'evidence', 'id', 'ms', 'status', 'title']);
     expect(r).toMatchObject({ id: 's', status: 'skipped', detail: '--tls off', evidence: [] });
     expect(typeof r!.ms).toBe('number');
+  });
+
+  it('with takeBack, a failure undoes the earlier changes newest first and names what stays applied', async () => {
+    const ctx: Ctx = { applied: [] };
+    const undone: string[] = [];
+    const undoable = (id: string): Step<Ctx> => ({
+      id,
+      title: `step ${id}`,
+      check: async () => ({ done: false }),
+      apply: async () => ({ detail: `${id} written`, undo: async () => (undone.push(id), `${id} taken back`) }),
+    });
+    const refused: Step<Ctx> = { id: 'x', title: 'x', check: async () => ({ done: false }), apply: async () => { throw new LabError('Exim refused it', 'the installed configuration was left as it was'); } };
+    const o = collect();
+    const err = await runSteps([step('users', false), undoable('aliases'), undoable('key'), refused], ctx, 'apply', o, { takeBack: true }).catch((e: LabError) => e);
+    expect(undone).toEqual(['key', 'aliases']);
+    expect(err).toBeInstanceOf(LabError);
+    expect(err.message).toBe('Exim refused it');
+    expect(err.hint).toBe('the installed configuration was left as it was; undone: step aliases: aliases taken back; step key: key taken back; still applied: step users (users changed)');
+    expect(o.records.map((r) => [r.id, r.status, r.undone])).toEqual([['users', 'changed', undefined], ['aliases', 'changed', 'aliases taken back'], ['key', 'changed', 'key taken back'], ['x', 'failed', undefined]]);
+  });
+
+  it('without takeBack (or when nothing changed) the error is rethrown as it was, nothing undone', async () => {
+    let undos = 0;
+    const undoable: Step<Ctx> = { id: 'a', title: 'a', check: async () => ({ done: false }), apply: async () => ({ undo: async () => (undos++, 'x') }) };
+    const fail = new LabError('no');
+    const boom: Step<Ctx> = { id: 'x', title: 'x', check: async () => ({ done: false }), apply: async () => { throw fail; } };
+    await expect(runSteps([undoable, boom], { applied: [] }, 'apply', collect())).rejects.toBe(fail);
+    await expect(runSteps([step('a', true), boom], { applied: [] }, 'apply', collect(), { takeBack: true })).rejects.toBe(fail);
+    expect(undos).toBe(0);
   });
 });
