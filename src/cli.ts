@@ -16,6 +16,8 @@ import { registerMirror } from './commands/mirror.js';
 import { registerClass } from './commands/class.js';
 import { registerUninstall } from './commands/uninstall.js';
 import { WAIT_OPTION } from './commands/wait-option.js';
+import { registerQueue } from './commands/queue.js';
+import { registerLogs } from './commands/logs.js';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -64,6 +66,8 @@ export function buildProgram(): Command {
   registerMirror(program);
   registerClass(program);
   registerUninstall(program);
+  registerQueue(program);
+  registerLogs(program);
   return program;
 }
 

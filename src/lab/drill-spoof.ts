@@ -14,7 +14,7 @@ import { waitUntil } from '../system/procs.js';
 import { run } from '../system/run.js';
 import { headerValue } from '../verify/mailbox.js';
 import { switchHost } from './drill-tls.js';
-import { logSize, mailboxMessage, mainlogSince } from './logs.js';
+import { logSize, mailboxMessage, mainlogSince, rejectlogItem, rejectlogSize } from './logs.js';
 import type { LabState } from './state.js';
 import { drillPair, mailHostName, names, type LabMailHostSpec } from './topology.js';
 import { eximInView } from './view.js';
@@ -60,6 +60,7 @@ export async function spoofDrill(state: LabState, opts: { enforce: boolean; log?
   const marker = `LABCTL-SPOOF-${randomBytes(6).toString('hex').toUpperCase()}`;
   const started = new Date().toISOString();
   const offset = await logSize(primary);
+  const rejectOffset = await rejectlogSize(primary);
   // The lab records DMARC without enforcing it (its client sends the write-up's test mail as lab
   // users); the enforced run switches st14 to refuse, for this message only.
   if (opts.enforce) {
@@ -116,6 +117,7 @@ export async function spoofDrill(state: LabState, opts: { enforce: boolean; log?
       { kind: 'text', label: 'SMTP transcript (swaks from the client)', text: transcript },
       { kind: 'text', label: `${primary.name}'s main log`, text: mainlog.split('\n').filter((l) => /SPF|DMARC|DKIM|rejected|<=|=>/.test(l)).join('\n') },
       ...(header ? [{ kind: 'text' as const, label: 'Authentication-Results, as delivered', text: `Authentication-Results: ${header}` }] : []),
+      await rejectlogItem(primary, rejectOffset),
     ],
   });
   return result;

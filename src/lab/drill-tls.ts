@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { HostModel } from '../config/model.js';
 import { LabError, errorMessage } from '../errors.js';
 import { payloadItem, type TlsDrill } from '../evidence/payloads.js';
+import { rejectlogItem, rejectlogSize } from './logs.js';
 import { saveEvidence } from '../evidence/store.js';
 import type { CheckStatus } from '../evidence/types.js';
 import { alive, signal, sleep, waitUntil } from '../system/procs.js';
@@ -95,6 +96,7 @@ export async function tlsDrill(state: LabState, opts: { log?: (l: string) => voi
   const scene = tlsDrillScene(state, primary, peer);
   const target = labTarget(state, primary);
   const started = new Date().toISOString();
+  const rejectOffset = await rejectlogSize(primary);
   // One at a time and in order: the later checks reuse the first one's delivery.
   const runInOrder = (defs: CheckDef[]) =>
     runChecks(target, { concurrency: 1, timeoutMs: CHECK_TIMEOUT_MS, onResult: (r) => log(`${CHECK_MARK[r.status]} ${r.id}: ${r.summary}`) }, defs);
@@ -115,7 +117,7 @@ export async function tlsDrill(state: LabState, opts: { log?: (l: string) => voi
     status: drill.passed === drill.checks.length ? 'pass' : 'fail',
     summary: `${drill.passed}/${drill.checks.length} checks passed`,
     at: started,
-    evidence: [payloadItem('tlsDrill', drill)],
+    evidence: [payloadItem('tlsDrill', drill), await rejectlogItem(primary, rejectOffset)],
   });
   return drill;
 }

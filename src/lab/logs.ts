@@ -45,6 +45,18 @@ export async function mainlogSince(host: LabMailHostSpec, offset: number): Promi
   return (await readFrom(labPaths.host(host.name).mainlog, offset)).toString('utf8');
 }
 
+/**
+ * A host's reject log from a byte offset: the refusals a drill caused, kept in its evidence next
+ * to the drill (the report shows them there).
+ */
+const rejectlogPath = (host: LabMailHostSpec) => path.join(labPaths.host(host.name).log, 'rejectlog');
+export const rejectlogSize = (host: LabMailHostSpec) => fileSize(rejectlogPath(host));
+
+export async function rejectlogItem(host: LabMailHostSpec, offset: number): Promise<{ kind: 'log'; label: string; text: string }> {
+  const text = (await readFrom(rejectlogPath(host), offset)).toString('utf8').trim();
+  return { kind: 'log', label: `${host.name}'s reject log, the lines this drill caused`, text: text || '(nothing was refused)' };
+}
+
 export const mailboxPath = (host: LabMailHostSpec, user: string) => path.join(labPaths.host(host.name).mail, user);
 
 /**

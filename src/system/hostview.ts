@@ -40,3 +40,13 @@ export const rootView: HostView = {
   run: (file, args, opts) => run(file, args, { ...opts, allowFailure: true }),
   readFile: (path, opts) => readFileTail(path, opts?.tailBytes),
 };
+
+/** One Exim as labctl reaches it: a view, its binary (exinext, exigrep beside it), maybe another configuration (-C). */
+export interface EximHost {
+  view: HostView;
+  exim: string;
+  /** Another configuration file (exim -C, exinext -C): a second Exim, as in the tests. */
+  config?: string;
+  /** A lab host's name; undefined for the machine. */
+  name?: string;
+}

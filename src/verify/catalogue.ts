@@ -1,6 +1,7 @@
 import { buildOptions, currentRelease, daemonListening, installVersion, noOtherMta, sendmailLink, signature } from './checks/install.js';
 import { dnsMx } from './checks/dns.js';
 import { queue } from './checks/queue.js';
+import { paniclogEmpty } from './checks/logs.js';
 import { backupRelay, relayRefused } from './checks/relay.js';
 import { localDelivery, postmaster, routeLocal } from './checks/routing.js';
 import { dkimSignature, spfRecord } from './checks/spf-dkim.js';
@@ -41,6 +42,7 @@ export const CATALOGUE: readonly CheckDef[] = [
   spfRecord,
   dkimSignature,
   queue,
+  paniclogEmpty,
   // Beyond the write-up (issue 13): the records receivers and senders check a mail domain by.
   dmarcRecord,
   dmarcResult,

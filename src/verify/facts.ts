@@ -1,4 +1,5 @@
 import { MAIL_SPOOL } from '../paths.js';
+import { eximLogPath, type EximLogName } from '../logs/paths.js';
 import { parseBv, type EximVersionInfo } from '../system/exim.js';
 import type { RunResult } from '../system/run.js';
 import type { EvidenceItem } from '../evidence/store.js';
@@ -129,15 +130,12 @@ export class Facts {
 
   /** The main log's path as this host writes it (log_file_path, default <spool>/log/mainlog). */
   async mainlogPath(): Promise<string> {
-    const { options } = await this.mainOptions();
-    const spool = options.get('spool_directory') || '/var/spool/exim';
-    const configured = (options.get('log_file_path') ?? '').split(':').map((s) => s.trim()).find((s) => s && s !== 'syslog');
-    if (!configured) return `${spool}/log/mainlog`;
-    return configured.replace('%s', 'main').replace(/%[DM]/g, () => {
-      const d = new Date();
-      const pad = (n: number) => String(n).padStart(2, '0');
-      return `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}`;
-    });
+    return this.logPath('main');
+  }
+
+  /** A log's path as this host writes it: main, reject or panic (src/logs/paths.ts). */
+  async logPath(name: EximLogName): Promise<string> {
+    return eximLogPath((await this.mainOptions()).options, name);
   }
 
   /** Main-log lines mentioning any of the given Exim message ids or strings. */
