@@ -13,6 +13,8 @@ export function registerReport(program: Command): void {
     .option('--history', 'also list earlier runs of each step and check')
     .option('--class <dir>', 'the class report instead: the verify reports ansible/site.yml fetched (one STUDENT.json each) as one HTML page, students by checks (default --html DIR/class-report.html)')
     .option('--inventory <file>', "with --class: the class inventory, for each student's domain")
+    .option('--answers <file>', "your own answers to the write-up's questions (Markdown, one \"## 6a.\" section per question), each placed beside the evidence; labctl's text stays only as a hint where you gave none")
+    .option('--answers-template', 'print the empty answers file (one section per question of the write-up) and exit')
     .addHelpText(
       'after',
       `\nEvidence is read from ${paths.evidenceDir} (set LABCTL_STATE_DIR to read another state directory).\n` +

@@ -43,6 +43,11 @@ export const MX_ORDER = [
     'its own preference, so it keeps the message in its queue and retries the preference-10 host by its retry rules until that host is back.',
 ];
 
+export const ANSWER_4C =
+  'Nothing happens at once, and that is by design: the backup tries the primary again only when the retry rule allows it (the retry time in its hints) and a queue runner starts (the daemon\'s -q interval). ' +
+  'Bringing the primary back does not tell the backup anything; the message arrives at the first queue run after the retry time, or at once with a forced run (exim -qff, labctl queue flush). ' +
+  'labctl queue why ID on the backup says which rule applies and when the next try is.';
+
 export const DRILL_EXPLAINED =
   'The drill repeats 4b, 4c, 5b and 5c: the primary\'s daemon is stopped, messages are sent to its domain through an MX lookup, they land on the backup (queue listing and log lines below), ' +
   'the primary is started again and the backup delivers them, either at its next retry (4c) or at once with a forced queue run, exim -qff (5c; -qff also forces frozen messages and ignores retry times). ' +

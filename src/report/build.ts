@@ -4,6 +4,7 @@
  * that produces it, records no section asked for under "Other evidence", and a summary.
  */
 import type { EvidenceRecord } from '../evidence/types.js';
+import type { Answers } from './answers-file.js';
 import { humanize, recordBlocks } from './blocks.js';
 import type { Block, Report, ReportCounts, ReportItem, ReportSection } from './model.js';
 import { outline, para, type ItemSpec, type SectionSpec } from './outline.js';
@@ -13,6 +14,8 @@ export interface BuildOptions extends SelectOptions {
   /** Show earlier runs of each item. */
   history?: boolean;
   now?: Date;
+  /** The student's answers (labctl report --answers FILE). */
+  answers?: Answers;
 }
 
 /**
@@ -118,7 +121,7 @@ export function buildReport(records: EvidenceRecord[], opts: BuildOptions = {}):
   checkStatuses(records);
   const sel = new Selection(records, opts);
   const ids = new Set<string>();
-  const built = outline().map((s) => buildSection(s, sel, !!opts.history, ids));
+  const built = outline(opts.answers).map((s) => buildSection(s, sel, !!opts.history, ids));
   const other = otherEvidence(records, sel, opts);
   if (other) built.push(other);
 

@@ -2,18 +2,30 @@
  * The write-up's structure: its tasks and lettered parts in order, the text labctl writes around
  * the evidence (src/report/answers.ts), and the records each part shows.
  */
-import { ANSWER_15, ANSWER_6A, ANSWER_6B, MX_ORDER, RECEIVED_EXPLAINED, TLS_REQUIRED, TLS_REQUIRED_ACL, TLS_SETUP } from './answers.js';
+import { ANSWER_15, ANSWER_4C, ANSWER_6A, ANSWER_6B, MX_ORDER, RECEIVED_EXPLAINED, TLS_REQUIRED, TLS_REQUIRED_ACL, TLS_SETUP } from './answers.js';
 import type { Block } from './model.js';
 import { backupDrillBlocks, signatureBlocks, tlsDrillBlocks, wireDrillBlocks, topologyBlocks } from './payload-blocks.js';
 import { findTlsReceived, starttlsLines } from './transcripts.js';
 import { beyondSection } from './beyond.js';
 import type { SectionSpec } from './spec.js';
+import { answerParagraphs, type Answers } from './answers-file.js';
 
 export type { ItemSpec, SectionSpec } from './spec.js';
 
 export const para = (text: string): Block => ({ kind: 'paragraph', text });
 
-export function outline(): SectionSpec[] {
+/**
+ * A question's text in the report. Without an answers file, labctl's own answer (`hint`). With
+ * one, the student's answer in its place; where the file has none, labctl's text marked as a hint.
+ */
+export function answerBlocks(id: string, hint: Block[], answers: Answers | undefined): Block[] {
+  if (!answers) return hint;
+  const own = answers.get(id);
+  if (own) return [para(`Answer (${id}):`), ...answerParagraphs(own).map(para)];
+  return [para(`No answer to ${id} in the answers file yet. labctl's hint, to be replaced by your own words:`), { kind: 'list', items: hint.filter((b) => b.kind === 'paragraph').map((b) => (b as { text: string }).text) }, ...hint.filter((b) => b.kind !== 'paragraph')];
+}
+
+export function outline(answers?: Answers): SectionSpec[] {
   return [
     {
       title: 'Task 1: Installation',
@@ -96,6 +108,7 @@ export function outline(): SectionSpec[] {
         },
         {
           title: '4b, 4c, 5b, 5c. Backup drill',
+          ...(answers ? { intro: () => answerBlocks('4c', [para(ANSWER_4C)], answers) } : {}),
           items: [
             { area: 'drill', id: 'backup-mx-retry', title: "4b, 4c: primary down, mail held on the backup, delivered by the backup's own retry after recovery", render: backupDrillBlocks },
             { area: 'drill', id: 'backup-mx', title: '5b, 5c: primary down, mail held on the backup, delivery forced after recovery (exim -qff on the backup, or ETRN from the primary)', render: backupDrillBlocks },
@@ -110,7 +123,7 @@ export function outline(): SectionSpec[] {
       subsections: [
         {
           title: '6a. SSL/TLS or STARTTLS?',
-          intro: () => ANSWER_6A.map(para),
+          intro: () => answerBlocks('6a', ANSWER_6A.map(para), answers),
           items: [],
         },
         {
@@ -119,7 +132,7 @@ export function outline(): SectionSpec[] {
             // The shown 6-starttls run first; a run with TLS off has no upgrade to quote, so then any other.
             const candidates = [sel.pick('verify', '6-starttls'), ...sel.all('verify', '6-starttls'), sel.pick('drill', 'tls')];
             const lines = candidates.map(starttlsLines).find((l) => l !== undefined);
-            const out: Block[] = [para(ANSWER_6B)];
+            const out: Block[] = answerBlocks('6b', [para(ANSWER_6B)], answers);
             if (lines) out.push({ kind: 'code', label: 'From an SMTP transcript: the STARTTLS offer, the upgrade, the first lines inside TLS', text: lines });
             return out;
           },
@@ -164,7 +177,7 @@ export function outline(): SectionSpec[] {
         },
         {
           title: '15. SPF or DKIM?',
-          intro: () => ANSWER_15.map(para),
+          intro: () => answerBlocks('15', ANSWER_15.map(para), answers),
           items: [],
         },
       ],

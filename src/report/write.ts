@@ -9,6 +9,7 @@ import { buildReport } from './build.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
 import type { Report } from './model.js';
+import type { Answers } from './answers-file.js';
 
 export interface WriteReportOptions {
   /** Markdown file; '-' prints it to standard output; undefined writes none. */
@@ -17,6 +18,8 @@ export interface WriteReportOptions {
   html?: string;
   host?: string;
   history?: boolean;
+  /** The student's answers (src/report/answers-file.ts). */
+  answers?: Answers;
 }
 
 export interface WriteReportResult {
@@ -28,7 +31,7 @@ export interface WriteReportResult {
 
 export async function writeReport(opts: WriteReportOptions): Promise<WriteReportResult> {
   const records = await loadAllEvidence(!!opts.history);
-  const report = buildReport(records, { host: opts.host, history: opts.history });
+  const report = buildReport(records, { host: opts.host, history: opts.history, answers: opts.answers });
   const markdown = renderMarkdown(report);
   const written: string[] = [];
   if (opts.out && opts.out !== '-') {

@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
 import { paths } from '../../paths.js';
 import { writeReport } from '../../report/write.js';
+import { answersTemplate, parseAnswers, type Answers } from '../../report/answers-file.js';
+import { promises as fs } from 'node:fs';
 import { writeClassReport } from '../class-report.js';
 import { locked } from '../locked.js';
 
@@ -13,6 +15,8 @@ export interface ReportFlags {
   history?: boolean;
   class?: string;
   inventory?: string;
+  answers?: string;
+  answersTemplate?: boolean;
 }
 
 /** --class DIR: the HTML page (default DIR/class-report.html), Markdown only with --out. */
@@ -32,21 +36,32 @@ async function classReport(flags: ReportFlags, command: Command): Promise<void> 
 
 /** `labctl report`: the lab report from the evidence store, or the class report (--class DIR). */
 export async function reportAction(flags: ReportFlags, command: Command) {
+  if (flags.answersTemplate) return void process.stdout.write(answersTemplate());
   // The class report reads only the files it is given: no lock, no evidence store.
+  if (flags.class !== undefined && flags.answers !== undefined) throw usageError('--answers is for the evidence report, not --class');
   if (flags.class !== undefined) return classReport(flags, command);
   if (flags.inventory !== undefined) throw usageError('--inventory goes with --class DIR');
   return evidenceReport(flags, command);
 }
 
 /** The flags, checked before the lock is asked for (a bad one exits 2). */
-function checkFlags(flags: ReportFlags, _command: Command): ReportFlags {
+async function checkFlags(flags: ReportFlags, _command: Command): Promise<{ flags: ReportFlags; answers?: Answers }> {
   if (flags.host !== undefined && !/^[a-z][a-z0-9-]{0,30}$/.test(flags.host)) throw usageError(`--host "${flags.host}" is not a lab host name`, 'use a name such as st14 or st18');
   if (!flags.out) throw usageError('--out needs a file name', 'use --out report.md, or --out - for standard output');
-  return flags;
+  return { flags, answers: flags.answers === undefined ? undefined : await readAnswers(flags.answers) };
 }
 
-const evidenceReport = locked('shared', checkFlags, async (flags) => {
+/** Read and checked before the lock and before anything is written: a bad file exits 2, naming what is wrong. */
+async function readAnswers(file: string): Promise<Answers> {
+  const text = await fs.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw usageError(`--answers ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`, 'labctl report --answers-template > answers.md writes an empty one');
+  });
+  return parseAnswers(text, file);
+}
+
+const evidenceReport = locked('shared', checkFlags, async ({ flags, answers }) => {
   const { report, markdown, written } = await writeReport({
+    answers,
     out: flags.out,
     html: flags.html || undefined,
     host: flags.host,
