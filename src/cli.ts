@@ -18,6 +18,7 @@ import { registerUninstall } from './commands/uninstall.js';
 import { WAIT_OPTION } from './commands/wait-option.js';
 import { registerQueue } from './commands/queue.js';
 import { registerLogs } from './commands/logs.js';
+import { registerUser } from './commands/user.js';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -68,6 +69,7 @@ export function buildProgram(): Command {
   registerUninstall(program);
   registerQueue(program);
   registerLogs(program);
+  registerUser(program);
   return program;
 }
 

@@ -5,6 +5,7 @@ import { usageError } from '../errors.js';
 import { EXIM_BINARY, PORTS } from '../paths.js';
 import { backupMxHosts, type HostModel, type TlsMode } from './model.js';
 import { checkConfigPath } from './validate.js';
+import { DEFAULT_PASSWD_FILE } from './passwd.js';
 
 /** Files the configuration refers to; each is an absolute path, checked before rendering. */
 export interface ConfigureFiles {
@@ -23,6 +24,8 @@ export interface ConfigureFiles {
   dmarcTldFile?: string;
   /** The Exim binary an accepted ETRN runs (`-R @domain`); default what labctl install installs. */
   eximBinary?: string;
+  /** Submission logins (labctl user add): default /usr/exim/passwd. */
+  passwdFile?: string;
 }
 
 export const DEFAULT_ALIASES_FILE = '/etc/aliases';
@@ -52,7 +55,7 @@ export function tlsPlan(mode: TlsMode): TlsPlan {
   };
 }
 
-function checkFiles(files: ConfigureFiles): Required<Pick<ConfigureFiles, 'aliasesFile' | 'dmarcTldFile' | 'eximBinary'>> & ConfigureFiles {
+function checkFiles(files: ConfigureFiles): Required<Pick<ConfigureFiles, 'aliasesFile' | 'dmarcTldFile' | 'eximBinary' | 'passwdFile'>> & ConfigureFiles {
   const out: ConfigureFiles = {};
   for (const [key, value] of Object.entries(files) as Array<[keyof ConfigureFiles, string | undefined]>) {
     if (value !== undefined) out[key] = checkConfigPath(key, value);
@@ -63,7 +66,7 @@ function checkFiles(files: ConfigureFiles): Required<Pick<ConfigureFiles, 'alias
   if (out.logFilePath !== undefined && !out.logFilePath.includes('%s') && out.logFilePath !== 'syslog') {
     throw usageError(`logFilePath: ${JSON.stringify(out.logFilePath)} must contain %s (Exim puts main, reject or panic there)`);
   }
-  return { ...out, aliasesFile: out.aliasesFile ?? DEFAULT_ALIASES_FILE, dmarcTldFile: out.dmarcTldFile ?? DEFAULT_DMARC_TLD_FILE, eximBinary: out.eximBinary ?? EXIM_BINARY };
+  return { ...out, aliasesFile: out.aliasesFile ?? DEFAULT_ALIASES_FILE, dmarcTldFile: out.dmarcTldFile ?? DEFAULT_DMARC_TLD_FILE, eximBinary: out.eximBinary ?? EXIM_BINARY, passwdFile: out.passwdFile ?? DEFAULT_PASSWD_FILE };
 }
 
 /**

@@ -32,6 +32,9 @@ export function labSettings(o: MakefileOptions): MakeSetting[] {
     { name: 'EXIM_USER', op: '=', value: o.eximUser, why: 'the unprivileged user Exim runs as (looked up at build time)' },
     { name: 'USE_OPENSSL', op: '=', value: 'yes', why: 'TLS (STARTTLS and SMTPS, task 3) with OpenSSL' },
     { name: 'TLS_LIBS', op: '=', value: '-lssl -lcrypto', why: 'link OpenSSL' },
+    // Authenticated submission (587, 465): AUTH PLAIN and LOGIN, checked with ${crypteq} against
+    // labctl's password file. The only authenticator built: no SPA, CRAM-MD5 or EXTERNAL.
+    { name: 'AUTH_PLAINTEXT', op: '=', value: 'yes', why: 'the plaintext authenticator: AUTH PLAIN and LOGIN for submission (587, 465), only inside TLS' },
   ];
   if (o.spf || o.dmarc) {
     s.push({ name: 'SUPPORT_SPF', op: '=', value: 'yes', why: 'the spf ACL condition (task 7), with libspf2' });

@@ -2,6 +2,7 @@ import { buildOptions, currentRelease, daemonListening, installVersion, noOtherM
 import { dnsMx } from './checks/dns.js';
 import { queue } from './checks/queue.js';
 import { paniclogEmpty } from './checks/logs.js';
+import { submissionAuthTls, submissionLogin, submissionRelayRefused } from './checks/submission.js';
 import { backupRelay, relayRefused } from './checks/relay.js';
 import { localDelivery, postmaster, routeLocal } from './checks/routing.js';
 import { dkimSignature, spfRecord } from './checks/spf-dkim.js';
@@ -39,6 +40,9 @@ export const CATALOGUE: readonly CheckDef[] = [
   smtps,
   tlsRequired,
   tlsPolicy,
+  submissionAuthTls,
+  submissionLogin,
+  submissionRelayRefused,
   spfRecord,
   dkimSignature,
   queue,

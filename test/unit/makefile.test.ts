@@ -11,6 +11,9 @@ const EDITME = [
   '# USE_OPENSSL=yes',
   '# TLS_LIBS=-lssl -lcrypto',
   '# TLS_LIBS=-lgnutls',
+  '# AUTH_CRAM_MD5=yes',
+  '# AUTH_PLAINTEXT=yes',
+  '# AUTH_SPA=yes',
   '# SUPPORT_SPF=yes',
   '# LDFLAGS += -lopendmarc',
   '# LDFLAGS += -lspf2',
@@ -31,6 +34,9 @@ describe('Local/Makefile', () => {
       'USE_OPENSSL=yes',
       'TLS_LIBS=-lssl -lcrypto',
       '# TLS_LIBS=-lgnutls',
+      '# AUTH_CRAM_MD5=yes',
+      'AUTH_PLAINTEXT=yes',
+      '# AUTH_SPA=yes',
       '# SUPPORT_SPF=yes',
       '# LDFLAGS += -lopendmarc',
       '# LDFLAGS += -lspf2',
@@ -46,13 +52,14 @@ describe('Local/Makefile', () => {
 
   it('honours other paths and appends settings EDITME lacks', () => {
     const lines = applySettings('# nothing here\n', labSettings({ ...base, binDirectory: '/opt/exim/bin' }));
-    expect(lines.slice(-6)).toEqual([
+    expect(lines.slice(-7)).toEqual([
       '# Added by labctl install',
       'BIN_DIRECTORY=/opt/exim/bin',
       'CONFIGURE_FILE=/usr/exim/configure',
       'EXIM_USER=exim',
       'USE_OPENSSL=yes',
       'TLS_LIBS=-lssl -lcrypto',
+      'AUTH_PLAINTEXT=yes',
     ]);
   });
 

@@ -41,7 +41,7 @@ describe('the catalogue', () => {
       '3a-route-local', '3b-local-delivery', '3c-postmaster', '4a-dns-mx', '5a-backup-relay', 'relay-refused',
       // one side of a real pair
       'partner-mx', 'partner-rcpt', 'partner-starttls', 'partner-etrn',
-      '6-starttls', '7a-smtps', '7b-tls-required', 'tls-policy', 'spf-record', 'dkim-signature', 'queue', 'paniclog-empty',
+      '6-starttls', '7a-smtps', '7b-tls-required', 'tls-policy', 'submission-auth-tls', 'submission-login', 'submission-relay-refused', 'spf-record', 'dkim-signature', 'queue', 'paniclog-empty',
       // issue 13
       'dmarc-record', 'dmarc-result', 'tls-rpt', 'mta-sts', 'ptr', 'dkim-key-match', 'dane-tlsa',
     ]);
