@@ -8,7 +8,8 @@ export const CHECK_IDS = [
   '3a-route-local', '3b-local-delivery', '3c-postmaster', '4a-dns-mx', '5a-backup-relay', 'relay-refused',
   // One side of a real pair: the partner, as DNS and its SMTP show it.
   'partner-mx', 'partner-rcpt', 'partner-starttls', 'partner-etrn',
-  '6-starttls', '7a-smtps', '7b-tls-required', 'tls-policy', 'spf-record', 'dkim-signature', 'queue', 'paniclog-empty',
+  '6-starttls', '7a-smtps', '7b-tls-required', 'tls-policy', 'submission-auth-tls', 'submission-login', 'submission-relay-refused',
+  'spf-record', 'dkim-signature', 'queue', 'paniclog-empty',
   // Beyond the write-up: the records receivers and senders check a mail domain by.
   'dmarc-record', 'dmarc-result', 'tls-rpt', 'mta-sts', 'ptr', 'dkim-key-match', 'dane-tlsa',
 ] as const;
