@@ -1,69 +1,28 @@
-import { password as askPassword } from '@inquirer/prompts';
-import { promises as fs } from 'node:fs';
 import type { Command } from 'commander';
-import { usageError } from '../errors.js';
-import { DEFAULT_PASSWD_FILE, checkLoginName, checkPassword } from '../config/passwd.js';
-import { deleteLogin, readLogins, setLogin } from '../config/passwd-store.js';
-import { safePath } from '../safe-names.js';
-import { locked } from './locked.js';
+import { lazy } from './lazy.js';
 
-interface UserFlags {
-  passwordFile?: string;
-}
-
-/** The password: the first line of --password-file, or asked twice on a terminal. */
-async function readPassword(name: string, flags: UserFlags): Promise<string> {
-  if (flags.passwordFile !== undefined) {
-    const text = await fs.readFile(flags.passwordFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      throw usageError(`--password-file ${flags.passwordFile}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
-    });
-    return checkPassword(text.split('\n')[0]!.replace(/\r$/, ''));
-  }
-  if (!process.stdin.isTTY) throw usageError('no terminal to ask the password on', `give it with --password-file FILE (its first line)`);
-  const first = await askPassword({ message: `Password for ${name}:`, mask: '*', validate: (v) => (v.length >= 8 ? true : 'at least 8 characters') });
-  const again = await askPassword({ message: 'Again:', mask: '*' });
-  if (first !== again) throw usageError('the two passwords differ', 'run the command again');
-  return checkPassword(first);
-}
-
-const parse = (name: string, flags: UserFlags) => {
-  checkLoginName(name);
-  if (flags.passwordFile !== undefined) safePath('--password-file', flags.passwordFile);
-  return { name, flags };
-};
+const load = () => import('./actions/user.js');
 
 export function registerUser(program: Command): void {
   const user = program
     .command('user')
-    .description(`logins for authenticated submission (587 STARTTLS, 465 TLS): SHA-512 crypt hashes in ${DEFAULT_PASSWD_FILE}, checked by Exim's plaintext authenticators`);
-
-  for (const mode of ['add', 'passwd'] as const) {
-    user
-      .command(mode)
-      .description(mode === 'add' ? 'give NAME a login (it asks for the password, or reads --password-file)' : "change NAME's password")
-      .argument('<name>', 'the login name a mail client gives (e.g. exim-test)')
-      .option('--password-file <file>', 'read the password from the first line of FILE instead of asking')
-      .action(locked('exclusive', parse, async ({ name, flags }) => {
-        const password = await readPassword(name, flags);
-        await setLogin(name, password, mode);
-        console.log(`${mode === 'add' ? 'added' : 'changed'} the login ${name} in ${DEFAULT_PASSWD_FILE}`);
-      }));
-  }
+    .description("logins for authenticated submission (587 STARTTLS, 465 TLS): SHA-512 crypt hashes in /usr/exim/passwd, checked by Exim's plaintext authenticators");
 
   user
-    .command('remove')
-    .description("remove NAME's login")
+    .command('add')
+    .description('give NAME a login (it asks for the password, or reads --password-file)')
+    .argument('<name>', 'the login name a mail client gives (e.g. exim-test)')
+    .option('--password-file <file>', 'read the password from the first line of FILE instead of asking')
+    .action(lazy(load, 'userAddAction'));
+
+  user
+    .command('passwd')
+    .description("change NAME's password (it asks, or reads --password-file)")
     .argument('<name>', 'the login name')
-    .action(locked('exclusive', (name: string) => checkLoginName(name), async (name) => {
-      if (!(await deleteLogin(name))) throw usageError(`user ${name} has no login`, 'labctl user list shows the logins');
-      console.log(`removed the login ${name}`);
-    }));
+    .option('--password-file <file>', 'read the password from the first line of FILE instead of asking')
+    .action(lazy(load, 'userPasswdAction'));
 
-  user
-    .command('list')
-    .description('the login names (never the hashes)')
-    .action(locked('shared', async () => {
-      const logins = await readLogins();
-      console.log(logins.length ? logins.map((l) => l.name).join('\n') : `no logins yet (labctl user add NAME)`);
-    }));
+  user.command('remove').description("remove NAME's login").argument('<name>', 'the login name').action(lazy(load, 'userRemoveAction'));
+
+  user.command('list').description('the login names (never the hashes)').action(lazy(load, 'userListAction'));
 }
