@@ -4,6 +4,7 @@
  * tree). Each step reads only what steps before it set.
  */
 import { createHash } from 'node:crypto';
+import { labSettings } from './makefile.js';
 import path from 'node:path';
 import type { EvidenceItem } from '../evidence/store.js';
 import { eximBinaryIn, paths } from '../paths.js';
@@ -89,7 +90,10 @@ export const buildPackages = (o: Pick<InstallOptions, 'spf' | 'dmarc'>) => [
 export const makefileOptions = (o: InstallOptions): MakefileOptions => ({ eximUser: o.eximUser, binDirectory: o.binDirectory, configureFile: o.configureFile, spf: o.spf, ...(o.dmarc ? { dmarc: true } : {}) });
 
 export function inputsKey(o: InstallOptions, version: string, tarballSha: string): string {
-  return createHash('sha256').update(JSON.stringify({ version, tarballSha, make: makefileOptions(o) })).digest('hex').slice(0, 16);
+  // The effective settings, not only the flags: a setting labctl adds by default (AUTH_PLAINTEXT)
+  // must rebuild an Exim built before it, though no flag changed.
+  const make = makefileOptions(o);
+  return createHash('sha256').update(JSON.stringify({ version, tarballSha, make, settings: labSettings(make) })).digest('hex').slice(0, 16);
 }
 
 export const binaryOf = (o: InstallOptions) => eximBinaryIn(o.binDirectory);
