@@ -4,6 +4,8 @@ import { run, type RunResult } from './run.js';
 export interface EximVersionInfo {
   version?: string;
   supportFor: string[];
+  /** The "Authenticators:" line: the SMTP AUTH drivers built in (e.g. plaintext). */
+  authenticators: string[];
   configurationFile?: string;
   raw: RunResult;
 }
@@ -11,8 +13,10 @@ export interface EximVersionInfo {
 export function parseBv(stdout: string): Omit<EximVersionInfo, 'raw'> {
   const version = /^Exim version (\S+)/m.exec(stdout)?.[1];
   const support = /^Support for:(.*)$/m.exec(stdout)?.[1] ?? '';
+  const auths = /^Authenticators:(.*)$/m.exec(stdout)?.[1] ?? '';
   const configurationFile = /^Configuration file(?: is| search path is) (\S+)/m.exec(stdout)?.[1];
-  return { version, supportFor: support.trim().split(/\s+/).filter(Boolean), configurationFile };
+  const words = (line: string) => line.trim().split(/\s+/).filter(Boolean);
+  return { version, supportFor: words(support), authenticators: words(auths), configurationFile };
 }
 
 export async function eximVersion(binary: string, configureFile?: string): Promise<EximVersionInfo> {

@@ -112,16 +112,30 @@ const ASKED_FEATURES: { setting: string; feature: string }[] = [
   { setting: 'SUPPORT_DMARC', feature: 'DMARC' },
 ];
 
+/** Authenticators a Local/Makefile setting asks for, and the name `exim -bV` lists under "Authenticators". */
+const ASKED_AUTHENTICATORS: { setting: string; authenticator: string }[] = [{ setting: 'AUTH_PLAINTEXT', authenticator: 'plaintext' }];
+
 /**
  * What the build must support: TLS and DKIM always (the lab's tasks 3 and 7), plus each feature
- * the recorded Local/Makefile settings asked for (labctl install builds SPF and DMARC unless told
- * --without). Returns what is missing and what was asked.
+ * and authenticator the recorded Local/Makefile settings asked for (labctl install builds SPF,
+ * DMARC and the plaintext authenticator for submission unless told --without). Returns what is
+ * missing and what was asked.
  */
-export function judgeBuild(settings: { name: string; value: string }[], supportFor: string[]): { tls?: string; asked: string[]; missing: string[] } {
+export function judgeBuild(
+  settings: { name: string; value: string }[],
+  supportFor: string[],
+  authenticators: string[] = [],
+): { tls?: string; asked: string[]; missing: string[] } {
   const tls = supportFor.find((s) => s === 'OpenSSL' || s === 'GnuTLS');
-  const asked = ASKED_FEATURES.filter((f) => settings.some((s) => s.name === f.setting && s.value === 'yes')).map((f) => f.feature);
-  const missing = [...(tls ? [] : ['TLS (OpenSSL or GnuTLS)']), ...['DKIM', ...asked].filter((f) => !supportFor.includes(f))];
-  return { tls, asked, missing };
+  const isAsked = (setting: string) => settings.some((s) => s.name === setting && s.value === 'yes');
+  const asked = ASKED_FEATURES.filter((f) => isAsked(f.setting)).map((f) => f.feature);
+  const askedAuth = ASKED_AUTHENTICATORS.filter((a) => isAsked(a.setting)).map((a) => a.authenticator);
+  const missing = [
+    ...(tls ? [] : ['TLS (OpenSSL or GnuTLS)']),
+    ...['DKIM', ...asked].filter((f) => !supportFor.includes(f)),
+    ...askedAuth.filter((a) => !authenticators.includes(a)).map((a) => `the ${a} authenticator`),
+  ];
+  return { tls, asked: [...asked, ...askedAuth.map((a) => `the ${a} authenticator`)], missing };
 }
 
 export const buildOptions: CheckDef = {
@@ -135,8 +149,9 @@ export const buildOptions: CheckDef = {
       evidence.push({ kind: 'text', label: 'Local/Makefile settings (install.json)', text: settings.map((s) => `${s.name}${s.op === '+=' ? ' += ' : '='}${s.value}`).join('\n') });
     }
     evidence.push({ kind: 'text', label: 'exim -bV: Support for', text: v.supportFor.join(' ') || '(none found)' });
+    evidence.push({ kind: 'text', label: 'exim -bV: Authenticators', text: v.authenticators.join(' ') || '(none)' });
     if (v.raw.exitCode !== 0 || !v.version) return { status: 'fail', summary: `exim -bV failed (exit ${v.raw.exitCode}): ${(v.raw.stderr || v.raw.stdout).split('\n')[0]}` };
-    const { tls, asked, missing } = judgeBuild(settings, v.supportFor);
+    const { tls, asked, missing } = judgeBuild(settings, v.supportFor, v.authenticators);
     if (missing.length) return { status: 'fail', summary: `missing: ${missing.join(', ')}${asked.length ? ` (install.json asked for ${asked.join(', ')})` : ''}` };
     const without = ASKED_FEATURES.map((f) => f.feature).filter((f) => !asked.includes(f) && !v.supportFor.includes(f));
     return { status: 'pass', summary: `${tls}, DKIM${asked.length ? `, ${asked.join(', ')} as asked` : ''}${without.length ? `; built without ${without.join(', ')} (install --without)` : ''}` };
