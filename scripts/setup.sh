@@ -30,19 +30,31 @@ fi
 # command costs about a second before labctl install starts.
 # shellcheck disable=SC2086
 if dpkg-query -W -f '${db:Status-Abbrev}\n' $packages 2>/dev/null | grep -qv '^ii' || ! dpkg-query -W $packages >/dev/null 2>&1; then
-  # The lab runs its own unbound and nginx inside its namespaces; where installing them starts the
-  # machine's own services (a systemd machine), those are stopped and disabled again, unless they
-  # were installed before.
+  # The lab runs its own named, unbound and nginx inside its namespaces: the machine's own services
+  # that these packages bring along must not run, now or after a reboot. Where a package was not
+  # installed before, apt-get installs it with a policy-rc.d that refuses every start (unless the
+  # machine has its own), and its service is then disabled (and stopped, under systemd). A service
+  # whose package was already installed is left as the user had it.
   services=""
-  for svc in unbound nginx; do
-    dpkg-query -W -f '${db:Status-Abbrev}' "$svc" "$svc-light" 2>/dev/null | grep -q '^ii' || services+=" $svc"
+  for pair in named:bind9 unbound:unbound nginx:nginx-common; do
+    dpkg-query -W -f '${db:Status-Abbrev}' "${pair#*:}" 2>/dev/null | grep -q '^ii' || services+=" ${pair%%:*}"
   done
+  policy=""
+  if [ -n "$services" ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    trap 'rm -f "$policy"' EXIT
+    printf '#!/bin/sh\n# scripts/setup.sh: start no service while it installs labctl'"'"'s packages\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+  fi
   apt-get update -q
   # shellcheck disable=SC2086
   apt-get install -y -q --no-install-recommends $packages
-  if [ -n "$services" ] && [ -d /run/systemd/system ]; then
+  [ -z "$policy" ] || { rm -f "$policy"; trap - EXIT; }
+  if [ -n "$services" ]; then
+    # Offline (no systemd running) systemctl disable removes the unit's links all the same.
     # shellcheck disable=SC2086
-    systemctl disable --now $services 2>/dev/null || true
+    if [ -d /run/systemd/system ]; then systemctl disable --now -q $services; else systemctl disable -q $services; fi
+    echo "setup.sh: disabled$services (labctl lab runs its own inside its namespaces)"
   fi
 else
   echo "setup.sh: apt packages already installed"

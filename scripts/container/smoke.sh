@@ -133,7 +133,7 @@ ok "local delivery by the daemon under systemd: $msgid in /var/mail/$USER_BOX ($
 
 # DKIM: a remote delivery, signed by the daemon's smtp transport, to a sink at 192.0.2.25 (TEST-NET,
 # in a network namespace of its own inside the container) that dnsmasq names as sink.test's MX.
-# dnsmasq listens on 127.0.0.53: installing bind9 (for labctl lab) started named on 127.0.0.1:53.
+# dnsmasq listens on 127.0.0.53, away from 127.0.0.1:53, where a machine's own named may listen.
 apt-get install -y -q --no-install-recommends dnsmasq-base >/dev/null
 ip netns add smoke-sink
 ip link add smoke-sink type veth peer name eth0 netns smoke-sink
