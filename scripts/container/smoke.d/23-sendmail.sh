@@ -1,0 +1,22 @@
+# The sendmail interface (labctl install): /usr/sbin/sendmail is labctl's Exim, and apt knows an
+# MTA is installed, so bsd-mailx and cron come without a second Exim, and mail from both (mailx,
+# a cron job's MAILTO) is delivered to the user's mailbox through /usr/sbin/sendmail.
+[ "$(readlink -f /usr/sbin/sendmail)" = "$(readlink -f /usr/exim/bin/exim)" ] || fail "/usr/sbin/sendmail is '$(readlink -f /usr/sbin/sendmail || true)', not labctl's Exim"
+plan=$(apt-get install -s -q --no-install-recommends bsd-mailx cron) || fail "apt-get install -s bsd-mailx cron failed: $plan"
+echo "$plan" | grep -q '^Inst bsd-mailx ' || fail "apt-get install -s plans no bsd-mailx: $plan"
+mtas=$(echo "$plan" | grep -E '^Inst (exim4|postfix|nullmailer|sendmail|opensmtpd|msmtp-mta|dma|courier-mta)' || true)
+[ -z "$mtas" ] || fail "apt-get install -s bsd-mailx plans another MTA: $mtas"
+ok "apt-get install -s bsd-mailx cron plans no MTA ($(dpkg-query -W -f '${Package} ${Version} provides ${Provides}' labctl-exim)); /usr/sbin/sendmail -> $(readlink /usr/sbin/sendmail)"
+apt-get install -y -q --no-install-recommends bsd-mailx cron >/dev/null
+marker="smoke-mailx-$$"
+echo "$marker" | mail -s "smoke mailx $$" "$USER_BOX" || fail "mail -s ... $USER_BOX exited $?"
+wait_until 30 grep -q "$marker" "/var/mail/$USER_BOX" || fail "mail(1) through /usr/sbin/sendmail: $marker did not reach /var/mail/$USER_BOX"
+ok "bsd-mailx: echo $marker | mail -s ... $USER_BOX delivered to /var/mail/$USER_BOX"
+marker="smoke-cron-$$"
+wait_until 10 bash -c '[ "$(systemctl is-active cron)" = active ]' || fail "cron.service is $(systemctl is-active cron || true)"
+printf 'MAILTO=%s\n* * * * * root echo %s\n' "$USER_BOX" "$marker" >/etc/cron.d/labctl-smoke
+wait_until 130 grep -q "$marker" "/var/mail/$USER_BOX" || fail "cron's MAILTO=$USER_BOX: the job's output $marker did not reach /var/mail/$USER_BOX"
+rm -f /etc/cron.d/labctl-smoke
+ok "cron: a job's output with MAILTO=$USER_BOX delivered to /var/mail/$USER_BOX ($(grep -m1 '^Subject: Cron' "/var/mail/$USER_BOX"))"
+labctl verify --only sendmail-link >"$work/sendmail-verify.txt" || { cat "$work/sendmail-verify.txt"; fail "labctl verify --only sendmail-link failed"; }
+ok "labctl verify: $(grep sendmail-link "$work/sendmail-verify.txt" | sed 's/^ *//')"
