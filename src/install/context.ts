@@ -8,7 +8,6 @@ import { labSettings } from './makefile.js';
 import path from 'node:path';
 import type { EvidenceItem } from '../evidence/store.js';
 import { eximBinaryIn, paths } from '../paths.js';
-import { sha256File } from '../system/files.js';
 import type { Origin, SourceChoice } from '../source/candidates.js';
 import type { FetchedSource } from '../source/fetch.js';
 import type { InstallState, RestartPending } from '../state/install.js';
@@ -118,7 +117,7 @@ export function releaseOf(ctx: InstallContext): FetchedSource {
 export async function isUpToDate(ctx: InstallContext): Promise<boolean | undefined> {
   if (!ctx.release) return undefined;
   if (ctx.upToDate === undefined) {
-    const sha = await sha256File(ctx.release.tarballPath);
+    const sha = ctx.release.sha256;
     ctx.inputsKey = inputsKey(ctx.o, ctx.release.version, sha);
     ctx.upToDate = ctx.previous?.inputsKey === ctx.inputsKey && ctx.installedBefore === ctx.release.version;
   }

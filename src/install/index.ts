@@ -78,7 +78,7 @@ export async function showMakefile(o: InstallOptions, observer: StepObserver): P
   const src = await fetchVerifiedSource({ source: o.source, mirror: o.mirror, version: o.version, cacheDir: o.cacheDir, keyringFile: o.keyringFile, trusted: o.trusted, allowDowngrade: true, progress: false, log: (l) => observer.note(l) });
   const tmp = await makeTempDir('labctl-editme-');
   try {
-    const dir = await extractTarball(src.tarballPath, tmp);
+    const dir = await extractTarball(src.tarballPath, tmp, { sha256: src.sha256 });
     const editme = await fs.readFile(path.join(dir, 'src/EDITME'), 'utf8');
     const text = await renderMakefile(editme, src.version, makefileOptions(o));
     return [`Local/Makefile settings for Exim ${src.version}:`, settingsTable(labSettings(makefileOptions(o))), '', unifiedDiff(editme, text, EDITME_LABELS)].join('\n');

@@ -11,13 +11,14 @@
  * Files and directories lose setuid, setgid and sticky bits: a source tree needs none, and the
  * build runs as root.
  */
-import { createReadStream, promises as fs } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type * as Tar from 'tar';
 import { LabError, errorMessage } from '../errors.js';
-import { ensureDir, exists, movePath, removePath, removePathSync, siblingTemp } from '../system/files.js';
+import { ensureDir, exists, movePath, readRegularFile, removePath, removePathSync, siblingTemp } from '../system/files.js';
 import { onInterrupt } from '../system/interrupt.js';
 
 export type Compression = 'xz' | 'bz2' | 'gz' | 'none';
@@ -33,17 +34,24 @@ async function xzReadableStream(): Promise<XzCtor> {
   );
 }
 
+/** The compression of a tarball, from its first bytes; undefined when it is none of these. */
+export function compressionOf(b: Uint8Array): Compression | undefined {
+  const head = Buffer.from(b.buffer, b.byteOffset, Math.min(b.length, 512));
+  if (head.length >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  if (head.length >= 3 && head.subarray(0, 3).toString('latin1') === 'BZh') return 'bz2';
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gz';
+  if (head.length >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar') return 'none';
+  return undefined;
+}
+
 /** Detects the compression from the first bytes of the file. */
 export async function detectCompression(file: string): Promise<Compression> {
   const fh = await fs.open(file, 'r');
   try {
     const head = Buffer.alloc(512);
     const { bytesRead } = await fh.read(head, 0, 512, 0);
-    const b = head.subarray(0, bytesRead);
-    if (b.length >= 6 && b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
-    if (b.length >= 3 && b.subarray(0, 3).toString('latin1') === 'BZh') return 'bz2';
-    if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return 'gz';
-    if (b.length >= 262 && b.subarray(257, 262).toString('latin1') === 'ustar') return 'none';
+    const found = compressionOf(head.subarray(0, bytesRead));
+    if (found) return found;
   } finally {
     await fh.close();
   }
@@ -140,11 +148,11 @@ async function refuseEscapingLinks(file: string, root: string): Promise<void> {
   await walk('');
 }
 
-async function decompressed(file: string, compression: Compression): Promise<Readable> {
-  // Loaded before the file is opened, so no read error can fire before a listener is attached.
+async function decompressed(bytes: Buffer, compression: Compression): Promise<Readable> {
   const XzReadableStream = compression === 'xz' ? await xzReadableStream() : undefined;
   const bz2 = compression === 'bz2' ? (await import('unbzip2-stream')).default : undefined;
-  const raw = createReadStream(file);
+  // One chunk: the bytes already read (and, for a release, checked against its verified digest).
+  const raw = Readable.from([bytes]);
   if (XzReadableStream) return Readable.fromWeb(new XzReadableStream(Readable.toWeb(raw) as WebReadableStream<Uint8Array>));
   if (bz2) {
     const out = raw.pipe(bz2()) as unknown as Readable;
@@ -154,10 +162,10 @@ async function decompressed(file: string, compression: Compression): Promise<Rea
   return raw; // node-tar recognizes gzip by itself
 }
 
-async function unpack(file: string, compression: Compression, cwd: string): Promise<void> {
+async function unpack(file: string, bytes: Buffer, compression: Compression, cwd: string): Promise<void> {
   let refused: string | undefined;
   const tar = await import('tar');
-  const source = await decompressed(file, compression);
+  const source = await decompressed(bytes, compression);
   const unpacker = tar.x({
     cwd,
     strict: true,
@@ -206,21 +214,49 @@ export interface Extracted {
  * Extracts `file` into `destDir` and returns the tarball's single top-level directory inside
  * it. An existing directory of the same name is replaced only once the new one is complete.
  */
-export async function extractTarball(file: string, destDir: string): Promise<string> {
-  return (await extractTarballDetailed(file, destDir)).sourceDir;
+export interface ExtractOptions {
+  /**
+   * The SHA-256 of the bytes whose signature was verified: the file is read once, from one
+   * descriptor (no symlink followed), and unpacked from those bytes only if they have this
+   * digest, so a tarball swapped or changed after the check is refused, never unpacked.
+   */
+  sha256?: string;
 }
 
-export async function extractTarballDetailed(file: string, destDir: string): Promise<Extracted> {
+export async function extractTarball(file: string, destDir: string, opts: ExtractOptions = {}): Promise<string> {
+  return (await extractTarballDetailed(file, destDir, opts)).sourceDir;
+}
+
+/** The tarball's bytes, read once; checked against the verified digest when there is one. */
+async function readTarball(file: string, sha256?: string): Promise<{ bytes: Buffer; compression: Compression }> {
+  const bytes = await readRegularFile(file).catch((err: unknown) => {
+    throw new LabError(`cannot read ${file}: ${errorMessage(err)}`);
+  });
+  if (sha256 !== undefined) {
+    const got = createHash('sha256').update(bytes).digest('hex');
+    if (got !== sha256) {
+      throw new LabError(
+        `${path.basename(file)} changed after its signature was verified (sha256 ${got.slice(0, 16)}…, verified ${sha256.slice(0, 16)}…)`,
+        'nothing was extracted; run labctl install again, which verifies the release anew',
+      );
+    }
+  }
+  const compression = compressionOf(bytes);
+  if (!compression) throw new LabError(`${file}: not a tar archive compressed with xz, bzip2 or gzip`);
+  return { bytes, compression };
+}
+
+export async function extractTarballDetailed(file: string, destDir: string, opts: ExtractOptions = {}): Promise<Extracted> {
   const started = performance.now();
   const dest = path.resolve(destDir);
-  const compression = await detectCompression(file);
+  const { bytes, compression } = await readTarball(file, opts.sha256);
   await ensureDir(path.dirname(dest));
   const tmp = siblingTemp(dest, 'extract');
   await ensureDir(tmp, 0o755);
   const forget = onInterrupt(() => removePathSync(tmp));
   try {
     try {
-      await unpack(file, compression, tmp);
+      await unpack(file, bytes, compression, tmp);
     } catch (err) {
       if (err instanceof LabError) throw err;
       const raw = errorMessage(err).split('\n')[0];

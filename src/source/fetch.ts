@@ -16,10 +16,11 @@
  * A tarball is only ever returned verified; on any failure the cached tarball and .asc of that
  * release are deleted so a bad download is never reused.
  */
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { EXIT, LabError, errorMessage } from '../errors.js';
-import { ensureDir, exists, readIfExists, removePath, sha256File } from '../system/files.js';
+import { ensureDir, exists, readIfExists, readRegularFile, removePath, sha256File } from '../system/files.js';
 import { DEFAULT_MIRROR, type Candidate, type Origin, type SourceChoice, type SourceKind } from './candidates.js';
 import { debianOrigin } from './debian.js';
 import { download, isRemote, LISTING_CAP, removeStaleParts } from './download.js';
@@ -70,6 +71,8 @@ export interface FetchedSource {
   version: string;
   format: TarballFormat;
   tarballPath: string;
+  /** The SHA-256 of the tarball bytes the signature was verified over (extract unpacks only these). */
+  sha256: string;
   ascPath: string;
   tarballUrl: string;
   ascUrl: string;
@@ -226,8 +229,12 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
         await beforeDownload();
         await get(c.tarballUrl, tarballPath, true);
       }
+      // Read once, from one descriptor: the digest, the signature check and (through sha256)
+      // the extraction all see these bytes, whatever happens to the path meanwhile.
+      const tarballBytes = await readRegularFile(tarballPath);
+      const tarballSha256 = createHash('sha256').update(tarballBytes).digest('hex');
       if (c.expected) {
-        const sha = await sha256File(tarballPath);
+        const sha = tarballSha256;
         if (sha !== c.expected.sha256) {
           throw new SignatureError('digest', `${path.basename(tarballPath)} does not match the SHA-256 in ${origin.label}'s signed index (got ${sha.slice(0, 16)}…, expected ${c.expected.sha256.slice(0, 16)}…)`);
         }
@@ -242,7 +249,7 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
       let signature: SignatureRecord;
       try {
         signature = await verifyRelease(trust, {
-          data: tarballPath,
+          data: tarballBytes,
           signatureArmored: ascText,
           trusted: opts.trusted,
           now,
@@ -272,6 +279,7 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
         version: c.version,
         format: c.format,
         tarballPath,
+        sha256: tarballSha256,
         ascPath,
         tarballUrl: c.tarballUrl,
         ascUrl: c.ascUrl,

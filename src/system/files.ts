@@ -43,6 +43,22 @@ export async function readJudged(file: string, judge: (st: Stats) => void | Prom
   }
 }
 
+/**
+ * A regular file's bytes, read from one descriptor opened without following a symlink at its last
+ * component: the bytes a caller checks (a signature, a digest) are the bytes it then uses, not
+ * whatever the path names a moment later.
+ */
+export async function readRegularFile(file: string): Promise<Buffer> {
+  const fh = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new Error(`${file} is not a regular file`);
+    return await fh.readFile();
+  } finally {
+    await fh.close();
+  }
+}
+
 /** lstat of a directory and each directory above it, up to /, after resolving symlinks. */
 export async function ancestorsOf(dir: string): Promise<{ path: string; st: Stats }[]> {
   const out: { path: string; st: Stats }[] = [];

@@ -26,7 +26,8 @@ export const extract: Step<InstallContext> = {
     try {
       await removePath(srcDir);
       await ensureDir(paths.buildRoot);
-      const dir = await extractTarball(releaseOf(ctx).tarballPath, paths.buildRoot);
+      // From the verified bytes only: a tarball changed since the signature check is refused.
+      const dir = await extractTarball(releaseOf(ctx).tarballPath, paths.buildRoot, { sha256: releaseOf(ctx).sha256 });
       if (path.resolve(dir) !== path.resolve(srcDir)) throw new LabError(`the tarball unpacked to ${dir}, expected ${srcDir}`);
       if (!staged) return { detail: srcDir };
       await staged.place(srcDir);
