@@ -48,8 +48,9 @@ describe('exim.service hardening', () => {
     // Every directive left off is named in a comment with its reason.
     for (const off of ['NoNewPrivileges', 'PrivateUsers', 'PrivateNetwork', 'IPAddressDeny', 'ProcSubset', 'RemoveIPC']) expect(text).toMatch(new RegExp(`^# - .*${off}`, 'm'));
     // ProtectHome=read-only would win over ReadWritePaths=/home for /home itself (systemd issue
-    // 7153) and leave every home directory read-only; ProtectSystem=strict covers /root.
+    // 7153) and leave every home directory read-only; /root and /run/user are read-only by name.
     expect(d.has('ProtectHome')).toBe(false);
-    expect(text).toMatch(/^# .*ProtectHome=read-only is left off/m);
+    expect(d.get('ReadOnlyPaths')?.split(' ')).toEqual(['-/root', '-/run/user']);
+    expect(text).toMatch(/^# ProtectHome=read-only wins over ReadWritePaths=\/home/m);
   });
 });
