@@ -488,10 +488,10 @@ log "build.json naming ../../escaped.txt: refused by the playbook ($(grep -o 'bu
 timing "trust boundaries" "$t0"
 
 # 12. --check is labctl's --dry-run: st14's configure file drifts (a line appended); a check run
-# reports labctl configure (--dry-run, exact) as a change on st14 only, changes nothing on any
-# machine (the drift stays; the DNS server's tasks are all unchanged), and fails nowhere. labctl
-# install's dry run cannot tell without fetching whether the release changed, so it always plans
-# the install: its task is not judged here (README). Then the file is put back.
+# reports labctl configure (--dry-run, exact) as a change on st14 only, labctl install (--dry-run,
+# which resolves the release from the cache and the listing) as unchanged on every student machine,
+# changes nothing on any machine (the drift stays; the DNS server's tasks are all unchanged), and
+# fails nowhere. Then the file is put back.
 t0=$(now)
 conf=/usr/exim/configure
 on "$primary" "cp -p $conf $conf.classtest && echo '# drift (class test)' >> $conf"
@@ -502,6 +502,10 @@ if playbook --check >"$work/run3.log" 2>&1; then
   for m in "${students[@]}"; do
     want=ok; [ "$m" = "$primary" ] && want=changed
     grep -q "^$want: \[$m\]" <<<"$configure_task" || { log "--check: labctl configure on $m is not '$want':"; echo "$configure_task"; fail=1; }
+  done
+  install_task=$(sed -n '/^TASK \[labctl_host : labctl install (with labctl_build_once/,/^$/p' "$work/run3.log")
+  for m in "${students[@]}"; do
+    grep -q "^ok: \[$m\]" <<<"$install_task" || { log "--check: labctl install on $m is not 'ok' (changed=0 expected for install):"; echo "$install_task"; fail=1; }
   done
   recap "$work/run3.log" | grep -qE '^dns +: ok=[0-9]+ +changed=0 ' || { log "--check: the DNS server's recap shows a change"; fail=1; }
   [ "$(on "$primary" "sha256sum < $conf")" = "$drifted" ] || { log "--check changed $conf on $primary"; fail=1; }

@@ -12,6 +12,7 @@ import type { Origin, SourceChoice } from '../source/candidates.js';
 import type { FetchedSource } from '../source/fetch.js';
 import type { InstallState, RestartPending } from '../state/install.js';
 import type { MakefileOptions } from './makefile.js';
+import { unknownOutcome, type CheckOutcome } from '../steps/types.js';
 import type { ListingAge } from '../source/listing-cache.js';
 
 export interface InstallOptions {
@@ -60,8 +61,10 @@ export interface InstallContext {
   origin?: Origin;
   /** How old that listing is (undefined for a local directory, always read). */
   listingAge?: ListingAge;
-  /** The verified release (set by the source step). */
+  /** The verified release (set by the source step; by its check in a plan, from the cache). */
   release?: FetchedSource;
+  /** A plan's release whose tarball the run would download (set by the source step's check). */
+  pending?: { version: string };
   /** The digest of everything the build depends on. */
   inputsKey?: string;
   /** True when this release was already built and installed with these inputs. */
@@ -107,6 +110,18 @@ export function buildPaths(version: string) {
 export function releaseOf(ctx: InstallContext): FetchedSource {
   if (!ctx.release) throw new Error('install: the source step has not run');
   return ctx.release;
+}
+
+/**
+ * A plan's check of a step that builds from the release, when the source step could not read it
+ * from the cache: not done where nothing is installed or another release would replace it,
+ * otherwise unknown (the tarball the run would download may or may not be the one built).
+ */
+export function withoutRelease(ctx: InstallContext): CheckOutcome {
+  const v = ctx.pending?.version;
+  if (!ctx.installedBefore) return { done: false, detail: `no Exim at ${ctx.binary} yet` };
+  if (v && v !== ctx.installedBefore) return { done: false, detail: `Exim ${v} would replace the installed ${ctx.installedBefore}` };
+  return unknownOutcome(v ? `Exim ${v}'s tarball is not in the cache: whether it is the one built cannot be told before it is downloaded` : 'the source step could not tell which release the run would install');
 }
 
 /**

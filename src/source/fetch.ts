@@ -54,6 +54,19 @@ export interface SourceOptions {
   now?: Date;
   /** The keys labctl ships (tests replace them). */
   shippedKeys?: string;
+  /**
+   * A dry run's selection (src/install/steps/source.ts): the cache is only read. A `.asc` it lacks
+   * is fetched into this scratch directory (the caller removes it), the maintainers' keyring is
+   * the one kept, and a tarball the cache lacks ends the selection with NotInCache.
+   */
+  readOnly?: { scratchDir: string };
+}
+
+/** A dry run's selection found the release it would install, but its tarball is not in the cache. */
+export class NotInCache extends Error {
+  constructor(readonly version: string, readonly tarballUrl: string, readonly skipped: SkippedRelease[]) {
+    super(`Exim ${version}'s tarball is not in the cache`);
+  }
 }
 
 /** A newer release passed over because no trusted key signed it. */
@@ -131,8 +144,11 @@ export async function fetchVerifiedSource(opts: SourceOptions): Promise<FetchedS
 export async function selectRelease(origin: Origin, opts: SourceOptions): Promise<FetchedSource> {
   const log = opts.log ?? (() => {});
   const cacheDir = path.resolve(opts.cacheDir);
-  await ensureDir(cacheDir);
-  for (const name of await removeStaleParts(cacheDir)) log(`removed ${name}, left by an interrupted download`);
+  const readOnly = opts.readOnly;
+  if (!readOnly) {
+    await ensureDir(cacheDir);
+    for (const name of await removeStaleParts(cacheDir)) log(`removed ${name}, left by an interrupted download`);
+  }
   const now = opts.now ?? new Date();
 
   const downloaded: string[] = [];
@@ -162,7 +178,7 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
   let trust = await loadTrust();
   let refreshed = false;
   const beforeDownload = async () => {
-    if (refreshed) return;
+    if (refreshed || readOnly) return;
     refreshed = true;
     if (opts.keyringFile || !origin.keyringUrl) return;
     try {
@@ -185,10 +201,12 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
         EXIT.usage,
       );
     }
-    const { tarballPath, ascPath } = cachePaths(cacheDir, c);
-    const discard = () => Promise.all([tarballPath, ascPath].map(removePath));
+    const { tarballPath, ascPath: cachedAsc } = cachePaths(cacheDir, c);
+    const ascCached = await exists(cachedAsc);
+    // A dry run reads a signature the cache lacks from its scratch directory, never the cache.
+    const ascPath = readOnly && !ascCached ? path.join(readOnly.scratchDir, path.basename(cachedAsc)) : cachedAsc;
+    const discard = () => (readOnly ? Promise.resolve() : Promise.all([tarballPath, ascPath].map(removePath)));
     const ascName = isRemote(c.ascUrl) ? c.ascUrl : ascPath;
-    const ascCached = await exists(ascPath);
     try {
       if (!ascCached) {
         await beforeDownload();
@@ -221,10 +239,11 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
         // Not kept, unless the source's signed index vouches for it (checked above, and again
         // on every run against the index as last read): the next run asks the source again
         // rather than trusting this copy.
-        if (!c.expectedAsc) await removePath(ascPath);
+        if (!c.expectedAsc && !readOnly) await removePath(ascPath);
         continue;
       }
       const tarballCached = await exists(tarballPath);
+      if (!tarballCached && readOnly) throw new NotInCache(c.version, c.tarballUrl, skipped);
       if (!tarballCached) {
         await beforeDownload();
         await get(c.tarballUrl, tarballPath, true);
@@ -294,7 +313,7 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
       };
     } catch (err) {
       await discard();
-      if (err instanceof SignatureError) {
+      if (err instanceof SignatureError && !readOnly) {
         const hint = [err.hint, `Exim ${c.version} from ${origin.label}: its cached tarball and .asc were deleted; nothing was built`].filter(Boolean).join('; ');
         throw new SignatureError(err.reason, err.message, hint);
       }
@@ -303,18 +322,4 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
   }
   const what = skipped.length ? `; skipped: ${skipped.map((s) => `${s.version} (key ${s.issuer})`).join(', ')}` : '';
   throw new LabError(`no release from ${origin.label} is signed by a key labctl trusts${what}`, skipped[0] ? `to install one anyway, check its key and add --trust ${skipped[0].issuer} --keyring FILE` : undefined);
-}
-
-/** What --dry-run shows: the source and its candidates, without downloading a tarball. */
-export async function planSource(opts: Pick<SourceOptions, 'source' | 'mirror' | 'version' | 'cacheDir' | 'timeoutMs' | 'log'>) {
-  const origin = await resolveOrigin(opts);
-  return {
-    origin,
-    candidates: await Promise.all(
-      origin.candidates.map(async (c) => {
-        const p = cachePaths(opts.cacheDir, c);
-        return { ...c, ...p, inCache: (await exists(p.tarballPath)) && (await exists(p.ascPath)) };
-      }),
-    ),
-  };
 }

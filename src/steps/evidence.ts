@@ -14,6 +14,8 @@ import type { StepRecord } from './types.js';
  */
 export function stepEvidence(area: EvidenceArea, records: readonly StepRecord[], at: string, earlier: (id: string) => EvidenceRecord | undefined): EvidenceRecord[] {
   return records.map((r): EvidenceRecord => {
+    // Only a plan (check mode) records `unknown`, and a plan is not evidence.
+    if (r.status === 'unknown') throw new Error(`step ${r.id}: a plan's unknown record is not evidence`);
     const own: EvidenceRecord = { area, id: r.id, title: r.title, status: r.status, summary: r.detail, at, ms: Math.round(r.ms), evidence: r.evidence };
     if (r.status !== 'ok' || r.evidence.length) return own;
     const before = earlier(r.id);

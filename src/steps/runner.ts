@@ -1,6 +1,7 @@
 /**
  * Runs a list of steps over a context. In `check` mode only `check` runs: nothing is written,
- * and a step that is not done is recorded as `changed` (it would change). In `apply` mode a step
+ * and a step that is not done is recorded as `changed` (it would change), or `unknown` when its
+ * check cannot tell. In `apply` mode a step
  * whose check says done is recorded `ok`, with what its check looked at; otherwise `apply` runs.
  * A step that throws is recorded as `failed` and the list stops there; with `takeBack`, the steps
  * this run changed before it are taken back, newest first, where they can say how (`undo`), and
@@ -31,7 +32,7 @@ export async function runSteps<C>(steps: readonly Step<C>[], ctx: C, mode: RunMo
     try {
       const c = await step.check(ctx);
       if (c.done || mode === 'check') {
-        keep({ id: step.id, title, status: c.done ? (c.skipped ? 'skipped' : 'ok') : 'changed', detail: c.detail, diff: c.diff, ms: ms(), evidence: c.evidence ?? [] });
+        keep({ id: step.id, title, status: c.done ? (c.skipped ? 'skipped' : 'ok') : c.unknown ? 'unknown' : 'changed', detail: c.detail, diff: c.diff, ms: ms(), evidence: c.evidence ?? [] });
         continue;
       }
       const a = await step.apply(ctx);

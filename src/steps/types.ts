@@ -12,6 +12,8 @@ import type { StepStatus } from '../evidence/types.js';
 export interface CheckOutcome {
   /** True when apply would change nothing. */
   done: boolean;
+  /** The check cannot tell without acting (with `done` false): a plan records the step `unknown`, a real run applies it. Made by unknownOutcome. */
+  unknown?: true;
   /** One line: what is there, or what apply would do. */
   detail?: string;
   /** A unified diff of what apply would change (configure --diff). */
@@ -21,6 +23,12 @@ export interface CheckOutcome {
   /** What the check looked at (a scan, the packages present, the account found): kept as the step's evidence when it has nothing to do. */
   evidence?: EvidenceItem[];
 }
+
+/** The one answer of a check that cannot know without acting: never a plan text made up instead. */
+export const unknownOutcome = (why: string): CheckOutcome => ({ done: false, unknown: true, detail: why });
+
+/** A plan's record (check mode) may also be `unknown`; a real run's never is. */
+export type PlanStatus = StepStatus | 'unknown';
 
 export interface ApplyOutcome {
   /** Default `changed`. `ok` when apply found on closer look that nothing had to change. */
@@ -47,7 +55,7 @@ export interface Step<C> {
 export interface StepRecord {
   id: string;
   title: string;
-  status: StepStatus;
+  status: PlanStatus;
   detail?: string;
   diff?: string;
   ms: number;

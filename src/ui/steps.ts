@@ -81,10 +81,10 @@ export class StepRunner {
 
 /** How a step record reads on the terminal, in a real run and in a plan (check mode). */
 const RECORD_LABEL: Record<RunMode, Record<StepRecord['status'], string>> = {
-  apply: { changed: 'done', ok: 'already done', skipped: 'skipped', failed: 'FAILED' },
-  check: { changed: 'would run', ok: 'already done', skipped: 'skipped', failed: 'FAILED' },
+  apply: { changed: 'done', ok: 'already done', skipped: 'skipped', failed: 'FAILED', unknown: 'unknown' },
+  check: { changed: 'would run', ok: 'already done', skipped: 'skipped', failed: 'FAILED', unknown: 'unknown' },
 };
-const RECORD_PAINT: Record<StepRecord['status'], (s: string) => string> = { changed: chalk.green, ok: chalk.green, skipped: chalk.yellow, failed: chalk.red };
+const RECORD_PAINT: Record<StepRecord['status'], (s: string) => string> = { changed: chalk.green, ok: chalk.green, skipped: chalk.yellow, failed: chalk.red, unknown: chalk.yellow };
 
 /**
  * The terminal view of the step runner (src/steps/runner.ts): one line per step with its status,

@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { execa } from 'execa';
-import { labctl, labctlBin } from '../helpers/cli.js';
+import { labctl, labctlBin, offlineMirror } from '../helpers/cli.js';
+import { serveDirectory } from '../helpers/static-server.js';
 import { safeInstallConfigure } from '../../src/config/swap.js';
 import { confirmDaemonServing } from '../../src/config/apply.js';
 import { renderConfigure } from '../../src/config/render.js';
@@ -355,6 +356,35 @@ describe.runIf(isRoot)('labctl configure (e2e, real Exim)', () => {
     await smtp.send('QUIT').catch(() => '');
     smtp.close();
   }, 120_000);
+
+  it('right after install and configure ran, install --dry-run and configure --dry-run report every step already done', async () => {
+    const server = await serveDirectory(await offlineMirror());
+    const mirrorArgs = ['--mirror', `${server.url}/exim4/`];
+    type Plan = { steps: { id: string; status: string; detail?: string }[] };
+    const notDone = (out: string) => (JSON.parse(out) as Plan).steps.filter((s) => s.status !== 'ok' && s.status !== 'skipped');
+    try {
+      const installed = await labctl(['install', ...mirrorArgs, '--yes']);
+      expect(installed.exitCode, installed.all).toBe(0);
+      const configured = await labctl(['configure', '--domain', DOMAIN, '--yes']);
+      expect(configured.exitCode, configured.all).toBe(0);
+
+      const installPlan = await labctl(['install', ...mirrorArgs, '--dry-run', '--json']);
+      expect(installPlan.exitCode, installPlan.all).toBe(0);
+      const steps = (JSON.parse(installPlan.stdout) as Plan).steps;
+      console.log(steps.map((s) => `${s.id}: ${s.status}${s.detail ? ` (${s.detail})` : ''}`).join('\n'));
+      expect(steps.map((s) => s.id)).toEqual(expect.arrayContaining(['1b-source', '1c-signature', 'build', 'make-install', 'service']));
+      expect(notDone(installPlan.stdout), 'install --dry-run: steps not already done').toEqual([]);
+      expect(steps.find((s) => s.id === '1b-source')?.detail).toMatch(/^exim 4\.98\.2 \(xz\) from .*, cached; skipped 4\.100\.1 \(unpinned key\)/);
+      expect(steps.find((s) => s.id === '1c-signature')?.detail).toMatch(/good signature by .*A986F3A6BD6377D8730958DEBCE58C8CE41F32DF/);
+
+      const configurePlan = await labctl(['configure', '--domain', DOMAIN, '--dry-run', '--json']);
+      expect(configurePlan.exitCode, configurePlan.all).toBe(0);
+      expect(notDone(configurePlan.stdout), 'configure --dry-run: steps not already done').toEqual([]);
+      expect((JSON.parse(configurePlan.stdout) as { changed: boolean }).changed).toBe(false);
+    } finally {
+      await server.close();
+    }
+  }, 300_000);
 
   it('two configure runs at once: the second fails with 75 naming the first, which alone claims success', async () => {
     const holders = '/run/labctl/holders';

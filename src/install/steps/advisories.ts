@@ -2,15 +2,20 @@
 import { EXIT, LabError } from '../../errors.js';
 import { advisoriesFor, fixingRelease, formatAdvisory } from '../../source/advisories.js';
 import { compareVersions } from '../../source/versions.js';
-import type { Step } from '../../steps/types.js';
+import { unknownOutcome, type Step } from '../../steps/types.js';
 import { releaseOf, type InstallContext } from '../context.js';
 
 export const advisories: Step<InstallContext> = {
   id: '1b-advisories',
   title: 'known advisories for this release',
   async check(ctx) {
-    if (!ctx.release) return { done: false, detail: `list the chosen release's known advisories and ask${ctx.o.yes ? ' (answered by --yes)' : ''}` };
-    return { done: advisoriesFor(ctx.release.version, { tls: 'openssl' }).length === 0, detail: 'none known' };
+    const v = ctx.release?.version ?? ctx.pending?.version;
+    if (!v) return unknownOutcome('the source step could not tell which release the run would install');
+    const list = advisoriesFor(v, { tls: 'openssl' });
+    if (!list.length) return { done: true, detail: 'none known' };
+    // Accepting them changes nothing on the machine: a plan lists them; a real run asks (apply).
+    const ids = `${list.length} known (${list.map((a) => a.id).join(', ')})`;
+    return ctx.planning ? { done: true, detail: `${ids}: the run asks${ctx.o.yes ? ', answered by --yes' : ', or --yes accepts them'}` } : { done: false };
   },
   async apply(ctx) {
     const r = releaseOf(ctx);

@@ -1,6 +1,6 @@
 /** --export-build DIR: the installed release and its built tree, for `labctl install --from-build DIR` elsewhere. */
 import path from 'node:path';
-import type { Step } from '../../steps/types.js';
+import { unknownOutcome, type Step } from '../../steps/types.js';
 import { isUpToDate, releaseOf, type InstallContext } from '../context.js';
 import { currentExport, exportBuild } from '../prebuilt.js';
 
@@ -10,7 +10,7 @@ export const exportBuildStep: Step<InstallContext> = {
   async check(ctx) {
     // In the run only with --export-build (install's stepsFor).
     const dir = ctx.o.exportBuild!;
-    if (!ctx.release) return { done: false, detail: `the release, its signature and the built tree -> ${path.resolve(dir)}` };
+    if (!ctx.release) return ctx.installedBefore ? unknownOutcome(`whether ${path.resolve(dir)} holds the build cannot be told without the release`) : { done: false, detail: `-> ${path.resolve(dir)}` };
     await isUpToDate(ctx);
     const m = await currentExport(dir, ctx.inputsKey);
     return m ? { done: true, detail: `${dir} holds this build (Exim ${m.version}, inputs ${m.inputsKey})` } : { done: false, detail: `-> ${path.resolve(dir)}` };

@@ -8,14 +8,14 @@ import { paths } from '../../paths.js';
 import { extractTarball } from '../../source/extract.js';
 import { ensureDir, removePath } from '../../system/files.js';
 import type { Step } from '../../steps/types.js';
-import { buildPaths, isUpToDate, releaseOf, type InstallContext } from '../context.js';
+import { buildPaths, isUpToDate, releaseOf, withoutRelease, type InstallContext } from '../context.js';
 import { stagePrebuilt } from '../prebuilt.js';
 
 export const extract: Step<InstallContext> = {
   id: 'extract',
   title: 'extract source',
   async check(ctx) {
-    if (!ctx.release) return { done: false, detail: `the chosen tarball -> ${paths.buildRoot}/exim-<version>` };
+    if (!ctx.release) return withoutRelease(ctx);
     return (await isUpToDate(ctx)) ? { done: true, detail: `exim ${ctx.release.version} already built with these options` } : { done: false };
   },
   async apply(ctx) {

@@ -3,12 +3,11 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LabError } from '../../errors.js';
-import { paths } from '../../paths.js';
 import { readLinkIfAny, removePath } from '../../system/files.js';
 import { runLogged } from '../../system/run.js';
 import type { Step } from '../../steps/types.js';
 import { LiveLine, tail } from '../../ui/live.js';
-import { buildPaths, isUpToDate, releaseOf, type InstallContext } from '../context.js';
+import { buildPaths, isUpToDate, releaseOf, withoutRelease, type InstallContext } from '../context.js';
 import { eximInstallEnv } from '../prebuilt.js';
 import { markRestartPending } from '../record.js';
 
@@ -34,8 +33,7 @@ export const build: Step<InstallContext> = {
   async check(ctx) {
     // --from-build compiles nothing: the built programs come from the export (extract put them in place).
     if (ctx.prebuilt) return { done: true, detail: `nothing to compile: the programs built on ${ctx.prebuilt.builtOn}` };
-    if (!ctx.release) return { done: false, detail: `run: make -j${cores} in ${paths.buildRoot}/exim-<version> (log exim-<version>.build.log)` };
-    return upToDate(ctx);
+    return ctx.release ? upToDate(ctx) : withoutRelease(ctx);
   },
   async apply(ctx) {
     const { buildLog } = buildPaths(releaseOf(ctx).version);
@@ -49,8 +47,7 @@ export const makeInstall: Step<InstallContext> = {
   id: 'make-install',
   title: 'make install',
   async check(ctx) {
-    if (!ctx.release) return { done: false, detail: `run: make install into ${ctx.o.binDirectory}` };
-    return upToDate(ctx);
+    return ctx.release ? upToDate(ctx) : withoutRelease(ctx);
   },
   async apply(ctx) {
     ctx.previousLink = await readLinkIfAny(ctx.binary);

@@ -4,7 +4,7 @@ import { LabError } from '../../errors.js';
 import { readIfExists, writeIfChanged } from '../../system/files.js';
 import type { Step } from '../../steps/types.js';
 import { unifiedDiff } from '../../ui/diff.js';
-import { buildPaths, isUpToDate, makefileOptions, releaseOf, type InstallContext } from '../context.js';
+import { buildPaths, isUpToDate, makefileOptions, releaseOf, withoutRelease, type InstallContext } from '../context.js';
 import { labSettings, renderMakefile, settingsTable } from '../makefile.js';
 
 export const EDITME_LABELS = { before: 'src/EDITME', after: 'Local/Makefile' };
@@ -15,10 +15,7 @@ export const makefile: Step<InstallContext> = {
   id: '1d-makefile',
   title: 'write Local/Makefile',
   async check(ctx) {
-    if (!ctx.release) {
-      if (ctx.planning) for (const l of settingsTable(labSettings(makefileOptions(ctx.o))).split('\n')) ctx.note(l);
-      return { done: false, detail: 'Local/Makefile from templates/Makefile.ejs and src/EDITME' };
-    }
+    if (!ctx.release) return withoutRelease(ctx);
     const { srcDir } = buildPaths(ctx.release.version);
     const editme = await readIfExists(path.join(srcDir, 'src/EDITME'));
     if (editme === undefined) return (await isUpToDate(ctx)) ? { done: true, detail: 'unchanged' } : { done: false };

@@ -20,7 +20,7 @@ async function plan(ctx: InstallContext): Promise<{ links: string[]; foreign: st
     if (!present || target === ctx.binary) links.push(l);
     else foreign.push(`${l}${target ? ` -> ${target}` : ''}`);
   }
-  const version = mtaPackageVersion(ctx.release?.version ?? ctx.installedBefore ?? '0');
+  const version = mtaPackageVersion(ctx.release?.version ?? ctx.pending?.version ?? ctx.installedBefore ?? '0');
   return { links, foreign, version };
 }
 

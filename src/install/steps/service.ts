@@ -12,9 +12,9 @@ import { runsBinary } from '../../system/procs.js';
 import { run } from '../../system/run.js';
 import { DEFAULT_SERVICE, envFile, loadServiceSettings, saveServiceSettings, serviceControl, systemdRunning, UNIT_NAME, type ServiceSettings } from '../../system/service.js';
 import { waitForGreeting } from '../../system/smtp-probe.js';
-import type { Step } from '../../steps/types.js';
+import { unknownOutcome, type Step } from '../../steps/types.js';
 import { renderUnit } from '../service-unit.js';
-import { isUpToDate, type InstallContext } from '../context.js';
+import { isUpToDate, withoutRelease, type InstallContext } from '../context.js';
 
 const unitText = (ctx: InstallContext) =>
   renderUnit({ binary: ctx.binary, queueInterval: DEFAULT_SERVICE.queueInterval, envFile: envFile(), configureFile: ctx.o.configureFile, spoolDirectory: EXIM_DEFAULTS.spoolDirectory });
@@ -42,8 +42,12 @@ export const service: Step<InstallContext> = {
     const { saved, service: s } = await wanted(ctx);
     const unitSame = (await readIfExists(paths.unitFile)) === (await unitText(ctx));
     const status = await serviceControl('status', s);
+    const rest = unitSame && status.running && !ctx.restartPending && saved.queueInterval === s.queueInterval;
+    // A plan that could not resolve the release cannot tell whether the daemon is restarted for a rebuilt binary.
+    const build = ctx.release ? undefined : withoutRelease(ctx);
+    if (rest && build?.unknown) return unknownOutcome(`pid ${status.pid} via ${status.manager}; restarted if the binary is rebuilt, which the plan cannot tell`);
     const rebuilt = ctx.release ? !(await isUpToDate(ctx)) : true;
-    const done = unitSame && status.running && !rebuilt && !ctx.restartPending && saved.queueInterval === s.queueInterval;
+    const done = rest && !rebuilt;
     if (done) return { done, detail: `pid ${status.pid} via ${status.manager}` };
     if (ctx.restartPending && !rebuilt) return { done, detail: `restart: a run stopped after make install of Exim ${ctx.restartPending.version} (${ctx.restartPending.since}) and never restarted the daemon` };
     const start = (await systemdRunning()) ? `systemctl daemon-reload; systemctl enable ${UNIT_NAME}; start or restart` : `start ${ctx.binary} -bd -q${s.queueInterval} directly (no systemd here)`;

@@ -1,14 +1,20 @@
 /** 1c: the signature the source step verified, recorded as its own step (the write-up's 1c). */
 import { payloadItem } from '../../evidence/payloads.js';
 import type { EvidenceItem } from '../../evidence/store.js';
-import type { Step } from '../../steps/types.js';
+import type { FetchedSource } from '../../source/fetch.js';
+import { unknownOutcome, type Step } from '../../steps/types.js';
 import { releaseOf, type InstallContext } from '../context.js';
+
+const described = ({ signature: s, gpgv }: FetchedSource) => `good signature by ${s.signer}, ${s.primaryFingerprint}, made ${s.created}; ${gpgv ? 'gpgv agrees' : 'gpgv not installed'}`;
 
 export const signature: Step<InstallContext> = {
   id: '1c-signature',
   title: 'verify PGP signature',
   async check(ctx) {
-    if (!ctx.release) return { done: false, detail: `each .asc, newest release first, against labctl's pinned keys (${ctx.o.trusted.length} fingerprints)` };
+    // A plan's source check verified the cached release already; a real run records it in apply.
+    if (ctx.planning && ctx.release) return { done: true, detail: described(ctx.release) };
+    if (ctx.planning && ctx.pending) return { done: false, detail: `Exim ${ctx.pending.version}'s .asc against labctl's pinned keys, once downloaded` };
+    if (ctx.planning) return unknownOutcome('the source step could not tell which release the run would install');
     return { done: false };
   },
   async apply(ctx) {
@@ -20,7 +26,7 @@ export const signature: Step<InstallContext> = {
       : { kind: 'text', label: 'gpgv, the second opinion', text: 'gpgv is not installed here: only OpenPGP.js checked the signature' };
     return {
       status: r.cached ? 'ok' : 'changed',
-      detail: `good signature by ${s.signer}, ${s.primaryFingerprint}, made ${s.created}; ${r.gpgv ? 'gpgv agrees' : 'gpgv not installed'}`,
+      detail: described(r),
       ms: r.verifyMs,
       evidence: [payloadItem('signature', s), gpgv],
     };

@@ -7,7 +7,7 @@ import { LabError } from '../../errors.js';
 import { eximVersion, type EximVersionInfo } from '../../system/exim.js';
 import { replaceSymlink } from '../../system/files.js';
 import type { Step } from '../../steps/types.js';
-import { isUpToDate, releaseOf, type InstallContext } from '../context.js';
+import { isUpToDate, releaseOf, withoutRelease, type InstallContext } from '../context.js';
 import { recordInstalledBinary, restoreRecord } from '../record.js';
 
 function problems(ctx: InstallContext, info: EximVersionInfo, version: string): { list: string[]; complaint?: string } {
@@ -26,7 +26,7 @@ export const version: Step<InstallContext> = {
   id: 'install-version',
   title: (ctx) => `${ctx.binary} -bV`,
   async check(ctx) {
-    if (!ctx.release) return { done: false, detail: `check: reports the chosen version, OpenSSL, configuration file ${ctx.o.configureFile}` };
+    if (!ctx.release) return withoutRelease(ctx);
     if (!(await isUpToDate(ctx))) return { done: false };
     // Up to date: this run built and installed nothing, so the binary and its configuration
     // file are the ones `exim -bV` answered for when the run started.

@@ -4,7 +4,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as openpgp from 'openpgp';
-import { fetchVerifiedSource, planSource, selectRelease, type SourceOptions } from '../../../src/source/fetch.js';
+import { cachePaths, fetchVerifiedSource, NotInCache, resolveOrigin, selectRelease, type SourceOptions } from '../../../src/source/fetch.js';
 import type { Candidate } from '../../../src/source/candidates.js';
 import { SignatureError } from '../../../src/source/signature.js';
 import { exists } from '../../../src/system/files.js';
@@ -102,19 +102,59 @@ async function failure(p: Promise<unknown>): Promise<SignatureError> {
   return err as SignatureError;
 }
 
-describe('planSource', () => {
-  it('lists the releases newest first with their cache paths, without downloading', async () => {
+/** The mirror's releases newest first, as every source lists them (nothing downloaded). */
+async function listed(m: { url: string }, cache: string) {
+  const origin = await resolveOrigin({ source: 'mirror', mirror: m.url, cacheDir: cache });
+  return { origin, candidates: origin.candidates.map((c) => ({ ...c, ...cachePaths(cache, c) })) };
+}
+
+describe("a dry run's selection (readOnly): the same selection over what the cache holds", () => {
+  const readOnly = async () => {
+    const s = await scratch('plan');
+    cleanups.push(s.cleanup);
+    return { scratchDir: s.dir };
+  };
+
+  it('on an empty cache names the release it would download, reading only the listing and that .asc, and writes nothing to the cache', async () => {
     const m = await makeMirror();
     const cache = await cacheDir();
-    const plan = await planSource({ source: 'mirror', mirror: m.url, cacheDir: cache });
-    expect(plan.candidates.map((c) => [c.version, c.format])).toEqual([['4.97.1', 'xz'], ['4.97', 'xz']]);
-    expect(plan.candidates[0].tarballUrl).toBe(`${m.url}fixes/exim-4.97.1.tar.xz`);
-    expect(plan.candidates[0].ascUrl).toBe(`${m.url}fixes/exim-4.97.1.tar.xz.asc`);
-    expect(plan.origin.keyringUrl).toBe(`${m.url.replace(/exim4\/$/, '')}Exim-Maintainers-Keyring.asc`);
-    expect(plan.candidates[0].tarballPath).toBe(path.join(cache, 'exim-4.97.1.tar.xz'));
-    expect(plan.candidates[0].inCache).toBe(false);
+    const { origin, candidates } = await listed(m, cache);
+    expect(candidates.map((c) => [c.version, c.format])).toEqual([['4.97.1', 'xz'], ['4.97', 'xz']]);
+    expect(candidates[0].tarballPath).toBe(path.join(cache, 'exim-4.97.1.tar.xz'));
+    const asked = m.requests.length;
+    const err = await selectRelease(origin, base(m.url, cache, { readOnly: await readOnly() })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotInCache);
+    expect(err).toMatchObject({ version: '4.97.1', tarballUrl: `${m.url}fixes/exim-4.97.1.tar.xz` });
+    expect(m.requests.slice(asked)).toEqual(['/exim4/fixes/exim-4.97.1.tar.xz.asc']);
     expect(await exists(cache)).toBe(false);
-    expect(m.requests.sort()).toEqual(['/exim4/', '/exim4/fixes/']);
+  });
+
+  it('after a real run resolves, verifies and returns the cached release, asking the source for nothing', async () => {
+    const m = await makeMirror();
+    const cache = await cacheDir();
+    const { origin } = await listed(m, cache);
+    const real = await selectRelease(origin, base(m.url, cache));
+    const files = (await readdir(cache)).sort();
+    const asked = m.requests.length;
+    const plan = await selectRelease(origin, base(m.url, cache, { readOnly: await readOnly() }));
+    expect([plan.version, plan.cached, plan.signature.primaryFingerprint]).toEqual([real.version, true, key.fingerprint.toUpperCase()]);
+    expect(m.requests.slice(asked)).toEqual([]);
+    expect((await readdir(cache)).sort()).toEqual(files);
+  });
+
+  it('reads a newer release\'s .asc the cache does not keep (unpinned key) into its scratch directory, skips it as the run would, and keeps nothing of it', async () => {
+    const stranger = await makeKey('Someone Else');
+    const m = await makeMirror([{ v: '4.97' }, { v: '4.98', signer: stranger }]);
+    const cache = await cacheDir();
+    const { origin } = await listed(m, cache);
+    await selectRelease(origin, base(m.url, cache));
+    const files = (await readdir(cache)).sort();
+    expect(files).not.toContain('exim-4.98.tar.xz.asc');
+    const scratchDir = await readOnly();
+    const plan = await selectRelease(origin, base(m.url, cache, { readOnly: scratchDir }));
+    expect([plan.version, plan.cached, plan.skipped.map((x) => x.version)]).toEqual(['4.97', true, ['4.98']]);
+    expect((await readdir(cache)).sort()).toEqual(files);
+    expect(await readdir(scratchDir.scratchDir)).toEqual(['exim-4.98.tar.xz.asc']);
   });
 });
 
@@ -272,7 +312,7 @@ describe('fetchVerifiedSource', () => {
   it('stops on a tarball whose digest differs from the one the source\'s signed index states', async () => {
     const m = await makeMirror();
     const cache = await cacheDir();
-    const plan = await planSource({ source: 'mirror', mirror: m.url, cacheDir: cache });
+    const plan = await listed(m, cache);
     // What a Debian index entry looks like to the selection: a candidate with an expected digest.
     const c = { ...plan.candidates[0], expected: { sha256: '0'.repeat(64), size: 1 } };
     const err = await failure(selectFrom(c, base(m.url, cache)));
@@ -302,7 +342,7 @@ describe('fetchVerifiedSource', () => {
     const stranger = await makeKey('Someone Else');
     const m = await makeMirror([{ v: '4.97' }, { v: '4.98' }]);
     const cache = await cacheDir();
-    const plan = await planSource({ source: 'mirror', mirror: m.url, cacheDir: cache });
+    const plan = await listed(m, cache);
     // As Debian's origin lists them: each candidate with the digests its signed Sources index states.
     const digest = async (file: string) => ({ sha256: createHash('sha256').update(await readFile(file)).digest('hex'), size: (await readFile(file)).length });
     const candidates = await Promise.all(plan.candidates.filter((c) => c.format === 'xz').map(async (c) => ({ ...c, expected: await digest(localFile(m, c.tarballUrl)), expectedAsc: await digest(localFile(m, c.ascUrl)) })));
@@ -322,7 +362,7 @@ describe('a skipped release from a source whose signed index lists its .asc (Deb
     const stranger = await makeKey('Someone Else');
     const m = await makeMirror([{ v: '4.97' }, { v: '4.98', signer: stranger }]);
     const cache = await cacheDir();
-    const plan = await planSource({ source: 'mirror', mirror: m.url, cacheDir: cache });
+    const plan = await listed(m, cache);
     const digest = async (file: string) => ({ sha256: createHash('sha256').update(await readFile(file)).digest('hex'), size: (await readFile(file)).length });
     const candidates = await Promise.all(plan.candidates.map(async (c) => ({ ...c, expected: await digest(localFile(m, c.tarballUrl)), expectedAsc: await digest(localFile(m, c.ascUrl)) })));
     const origin = { kind: 'debian' as const, label: 'a test index', candidates, notes: [] };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LabError } from '../../../src/errors.js';
 import { runSteps } from '../../../src/steps/runner.js';
-import type { Step, StepObserver, StepRecord } from '../../../src/steps/types.js';
+import { unknownOutcome, type Step, type StepObserver, type StepRecord } from '../../../src/steps/types.js';
 
 interface Ctx {
   applied: string[];
@@ -32,6 +32,15 @@ describe('the step runner', () => {
     expect(ctx.applied).toEqual([]);
     expect(records.map((r) => [r.id, r.status, r.detail])).toEqual([['a', 'ok', 'a is so'], ['b', 'changed', 'b would change']]);
     expect(o.records).toEqual(records);
+  });
+
+  it('records a check that cannot tell as unknown in a plan, and applies it in a real run', async () => {
+    const unsure: Step<Ctx> = { id: 'u', title: 'u', check: async () => unknownOutcome('depends on a download'), apply: async (c) => (c.applied.push('u'), {}) };
+    const ctx: Ctx = { applied: [] };
+    const [plan] = await runSteps([unsure], ctx, 'check', collect());
+    expect([plan!.status, plan!.detail, ctx.applied]).toEqual(['unknown', 'depends on a download', []]);
+    const [run] = await runSteps([unsure], ctx, 'apply', collect());
+    expect([run!.status, ctx.applied]).toEqual(['changed', ['u']]);
   });
 
   it('in apply mode applies what is not done, and a value flows to later steps through the context', async () => {
