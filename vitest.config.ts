@@ -18,5 +18,8 @@ export default defineConfig({
     sequence: { sequencer: PathOrder },
     testTimeout: 30_000,
     hookTimeout: 600_000,
+    // Exim's repeated builds of the same source and settings (01-install) go through ccache
+    // (src/system/ccache.ts; Debian's ccache from scripts/apt-packages-tests.txt).
+    env: { LABCTL_CCACHE: '1' },
   },
 });

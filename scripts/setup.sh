@@ -21,6 +21,8 @@ export DEBIAN_FRONTEND=noninteractive
 
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 packages=$(grep -hv '^\s*\(#\|$\)' "${lists[@]}" | sort -u)
+# LABCTL_CCACHE=1 (the container smoke, CI): labctl install builds Exim through ccache (src/system/ccache.ts).
+[ "${LABCTL_CCACHE:-}" != 1 ] || packages+=" ccache"
 if [ "$(node_major)" -lt 20 ]; then
   command -v node >/dev/null || packages+=" nodejs"
   command -v npm >/dev/null || packages+=" npm"

@@ -21,6 +21,8 @@
 # it root:tty 0620, and every Exim delivery on the machine failed after that).
 #
 #   LABCTL_CONTAINER_WORK        where work directories go (default /var/tmp)
+#   LABCTL_CONTAINER_CCACHE      a host directory kept between runs: bound in as the container's
+#                                compiler cache, with LABCTL_CCACHE=1 set (src/system/ccache.ts)
 #   LABCTL_CONTAINER_TMPFS_SIZE  the tmpfs the work directory is (default 8g; memory used as filled)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -172,13 +174,19 @@ done
 
 # 4. boot, from a per-run cgroup (--keep-unit leaves payload/ and supervisor/ in it)
 t0=$(now)
+ccache_bind=() ccache_env=()
+if [ -n "${LABCTL_CONTAINER_CCACHE:-}" ]; then
+  mkdir -p "$LABCTL_CONTAINER_CCACHE"
+  ccache_bind=(--bind="$LABCTL_CONTAINER_CCACHE:/var/cache/labctl-ccache")
+  ccache_env=(--setenv=LABCTL_CCACHE=1)
+fi
 for cg in "${cgroups[@]}"; do mkdir -p "$cg"; done
 (
   for cg in "${cgroups[@]}"; do echo "$BASHPID" >"$cg/cgroup.procs"; done
   # --console=read-only: the container gets its own pty as console, never a device of ours.
   exec systemd-nspawn --boot --private-network --register=no --keep-unit --console=read-only \
     --machine="$name" --directory="$root" \
-    --bind="$work/repo:/root/labctl" --bind="$share:/mnt/labctl-ci" \
+    --bind="$work/repo:/root/labctl" --bind="$share:/mnt/labctl-ci" "${ccache_bind[@]}" \
     </dev/null >"$work/console.log" 2>&1
 ) &
 nspawn_pid=$!
@@ -212,7 +220,7 @@ timing boot "$t0"
   --unit=labctl-ci-command --working-directory=/root/labctl \
   --setenv=HOME=/root --setenv=LANG=C.UTF-8 --setenv=TERM=dumb \
   --setenv=NODE_EXTRA_CA_CERTS=/mnt/labctl-ci/host-ca.crt --setenv=SSL_CERT_FILE=/mnt/labctl-ci/host-ca.crt \
-  --setenv=npm_config_registry="$registry" \
+  --setenv=npm_config_registry="$registry" "${ccache_env[@]}" \
   -- "$@" </dev/null &
 command_pid=$!
 set +e

@@ -69,6 +69,8 @@ export interface InstallContext {
   inputsKey?: string;
   /** True when this release was already built and installed with these inputs. */
   upToDate?: boolean;
+  /** This run's make went through ccache (LABCTL_CCACHE=1): its directory and the compiles it served. */
+  ccache?: { dir: string; hits?: number; misses?: number };
   /** Where `exim` pointed before make install, for a rollback. */
   previousLink?: string;
   /** The binary was (being) replaced and the daemon not restarted yet: from install.json, or set by make install. */

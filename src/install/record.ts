@@ -18,6 +18,8 @@ export function installRecord(ctx: InstallContext): InstallState {
   const r = releaseOf(ctx);
   const upToDate = !!ctx.upToDate;
   const previous = ctx.previous;
+  // A build this run did not make keeps the record of the run that made it.
+  const ccache = upToDate ? previous?.ccache : ctx.ccache;
   return {
     version: r.version,
     inputsKey: ctx.inputsKey!,
@@ -29,6 +31,7 @@ export function installRecord(ctx: InstallContext): InstallState {
     buildLog: buildPaths(r.version).buildLog,
     installedAt: upToDate && previous ? previous.installedAt : new Date().toISOString(),
     origin: r.origin,
+    ...(ccache ? { ccache } : {}),
     previousVersion: !upToDate && ctx.installedBefore && ctx.installedBefore !== r.version ? ctx.installedBefore : previous?.previousVersion,
   };
 }

@@ -20,6 +20,8 @@ export interface InstallState {
   installedAt: string;
   /** Where the source came from: official, mirror or debian. */
   origin?: string;
+  /** Whether make ran through ccache (LABCTL_CCACHE=1), and the compiles the cache served; absent: it did not. Never part of inputsKey: it does not change what is built. */
+  ccache?: { dir: string; hits?: number; misses?: number };
   /** The release this install replaced, if any (an upgrade or a downgrade). */
   previousVersion?: string;
   /**

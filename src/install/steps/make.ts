@@ -7,6 +7,7 @@ import { readLinkIfAny, removePath } from '../../system/files.js';
 import { runLogged } from '../../system/run.js';
 import type { Step } from '../../steps/types.js';
 import { LiveLine, tail } from '../../ui/live.js';
+import { compilerCache } from '../../system/ccache.js';
 import { buildPaths, isUpToDate, releaseOf, withoutRelease, type InstallContext } from '../context.js';
 import { eximInstallEnv } from '../prebuilt.js';
 import { markRestartPending } from '../record.js';
@@ -14,14 +15,20 @@ import { markRestartPending } from '../record.js';
 async function make(ctx: InstallContext, title: string, args: string[], command = 'make', cwd = buildPaths(releaseOf(ctx).version).srcDir, env?: Record<string, string>) {
   const { buildLog } = buildPaths(releaseOf(ctx).version);
   const live = new LiveLine(`  ${title}:`);
+  // LABCTL_CCACHE=1: make's compiler through ccache (src/system/ccache.ts); --from-build's install script compiles nothing.
+  const cc = command === 'make' ? await compilerCache() : undefined;
+  const before = await cc?.stats();
   try {
-    await runLogged(command, args, { cwd, logFile: buildLog, onLine: (l) => live.update(l), ...(env ? { env } : {}) });
+    await runLogged(command, [...args, ...(cc?.makeArgs ?? [])], { cwd, logFile: buildLog, onLine: (l) => live.update(l), ...(env || cc ? { env: { ...env, ...cc?.env } } : {}) });
   } catch {
     live.clear();
     throw new LabError(`${title} failed; the last 30 lines of ${buildLog}:\n${await tail(buildLog, 30)}`, `full log: ${buildLog}`);
   }
   live.clear();
-  return { detail: `log ${buildLog}`, evidence: [{ kind: 'log' as const, label: `last lines of ${path.basename(buildLog)}`, text: await tail(buildLog, 15) }] };
+  const after = await cc?.stats();
+  if (cc) ctx.ccache = { dir: cc.dir, ...(before && after ? { hits: (ctx.ccache?.hits ?? 0) + after.hits - before.hits, misses: (ctx.ccache?.misses ?? 0) + after.misses - before.misses } : {}) };
+  const cached = cc ? `; ccache${before && after ? `: ${after.hits - before.hits} compiles from the cache, ${after.misses - before.misses} compiled` : ''} (${cc.dir})` : '';
+  return { detail: `log ${buildLog}${cached}`, evidence: [{ kind: 'log' as const, label: `last lines of ${path.basename(buildLog)}`, text: await tail(buildLog, 15) }] };
 }
 
 const upToDate = async (ctx: InstallContext) => ((await isUpToDate(ctx)) ? { done: true, detail: 'up to date' } : { done: false });
