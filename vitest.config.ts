@@ -1,9 +1,11 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * End-to-end tests change the machine (install Exim, start daemons, build namespaces), so every
- * file runs serially, in path order: test/e2e/01-install... before 02-configure... and so on.
+ * `npm test`: two groups, one after the other. First the end-to-end tests, which change the
+ * machine (install Exim, start daemons, build namespaces): every file serially, in path order,
+ * test/e2e/01-install... before 02-configure... and so on. Then the unit tests, which touch
+ * nothing shared (every other test file), with files in parallel.
  */
 class PathOrder extends BaseSequencer {
   async sort(files: TestSpecification[]) {
@@ -13,13 +15,14 @@ class PathOrder extends BaseSequencer {
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    fileParallelism: false,
-    sequence: { sequencer: PathOrder },
     testTimeout: 30_000,
     hookTimeout: 600_000,
     // Exim's repeated builds of the same source and settings (01-install) go through ccache
     // (src/system/ccache.ts; Debian's ccache from scripts/apt-packages-tests.txt).
     env: { LABCTL_CCACHE: '1' },
+    projects: [
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], fileParallelism: false, sequence: { sequencer: PathOrder, groupOrder: 0 } } },
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/e2e/**'], sequence: { groupOrder: 1 } } },
+    ],
   },
 });
