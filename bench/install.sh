@@ -5,8 +5,9 @@
 #   2. the warm rerun from the mirror (goal <= 2 s);
 #   3. signature verification by labctl (its first call in a fresh process, as in an install: the
 #      pinned keys' table and node:crypto, OpenPGP.js where the table cannot decide) vs `gpgv` on
-#      the same tarball, signature and pinned keys, as a ratio (goal <= 1.5), with where labctl's
-#      time goes and what OpenPGP.js alone takes (bench/signature.mjs);
+#      the same tarball, signature and pinned keys, each gpgv run right after a labctl run, as a
+#      ratio (goal <= 1.5), with where labctl's time goes and what OpenPGP.js alone takes
+#      (bench/signature.mjs);
 #   4. the README's first command (`scripts/setup.sh && ./bin/labctl install --yes`, no source flags,
 #      so it falls back to Debian's archive where exim.org cannot be reached) on a machine where
 #      everything but the Exim download is installed: labctl's cache (tarballs, signatures and the
@@ -15,7 +16,7 @@
 #   5. startup: `labctl --version` and `labctl --help` vs `node -e 0`, as ratios (goal <= 2);
 #   6. the warm `labctl install --yes` after 4 (nothing to do, the Debian listing kept from 4) vs
 #      `labctl --version`: the difference (goal <= 0.5 s) and the ratio.
-# Every ratio's two sides are measured in this run. Short commands: medians of RUNS (default 11)
+# Every ratio's two sides are measured in this run, in turns (bench/pair.mjs, bench/signature.mjs --gpgv). Short commands: medians of RUNS (default 11)
 # after a warm-up (bench/median.mjs).
 # Usage: bench/install.sh MIRROR_DIR_OR_URL     (e.g. the exim4/ directory of `labctl mirror DIR`)
 #        BENCH_ONLY=ratios bench/install.sh     only 3, 5 and 6 (the startup, warm install and
@@ -81,20 +82,20 @@ t=$(now); ./bin/labctl install --mirror "$mirror" --yes --json >/dev/null; warm=
 fi
 
 # Signature: labctl's check (the same functions install uses, src/source/release-keys.ts, their
-# first call in a fresh process) vs gpgv with the same pinned keys as a keyring; medians of 11
-# each, gpgv's CPU time beside its wall time. The mirror's keyring, as install reads it.
+# first call in a fresh process) vs gpgv with the same pinned keys as a keyring, each labctl run
+# followed by a gpgv run so both see the same load; medians of 11. The mirror's keyring, as
+# install reads it.
 keyring=$cache/Exim-Maintainers-Keyring.asc
 [ -f "$keyring" ] || keyring=src/source/exim-maintainers.asc
-sigruns=$(for _ in $(seq 11); do node bench/signature.mjs "$tarball" "$keyring"; done)
-pgpruns=$(for _ in $(seq 11); do node bench/signature.mjs --openpgp "$tarball" "$keyring"; done)
+gpg --dearmor <"$keyring" >"$tmp/pinned.gpg"
+sigruns=$(for _ in $(seq 11); do node bench/signature.mjs --gpgv "$tmp/pinned.gpg" "$tarball" "$keyring"; done)
+pgpruns=$(for _ in $(seq 11); do node bench/signature.mjs --gpgv "$tmp/pinned.gpg" --openpgp "$tarball" "$keyring"; done)
 field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" | median; }
 sigpath=$(sed -n 's/.*"path":"\([^"]*\)".*/\1/p' <<<"$sigruns" | sort -u | paste -sd,)
 sigms=$(field check <<<"$sigruns"); sigfirst=$(field first <<<"$sigruns"); sigload=$(field load <<<"$sigruns"); sigkeys=$(field keys <<<"$sigruns")
 sig2ms=$(field second <<<"$sigruns"); hashms=$(field hash <<<"$sigruns"); sigcpu=$(field firstCpu <<<"$sigruns"); sig2cpu=$(field secondCpu <<<"$sigruns")
-pgpms=$(field check <<<"$pgpruns"); pgpfirst=$(field first <<<"$pgpruns"); pgpload=$(field load <<<"$pgpruns")
-gpg --dearmor <"$keyring" >"$tmp/pinned.gpg"
-gpgvms=$(node bench/median.mjs 11 gpgv --keyring "$tmp/pinned.gpg" "$tarball.asc" "$tarball")
-gpgvcpu=$(for _ in $(seq 11); do /usr/bin/time -f '%U %S' gpgv --keyring "$tmp/pinned.gpg" "$tarball.asc" "$tarball" 2>&1 >/dev/null | tail -n 1 | awk '{print ($1 + $2) * 1000}'; done | median)
+gpgvms=$(field gpgv <<<"$sigruns")
+pgpms=$(field check <<<"$pgpruns"); pgpfirst=$(field first <<<"$pgpruns"); pgpload=$(field load <<<"$pgpruns"); pgpgpgv=$(field gpgv <<<"$pgpruns")
 
 # 4. The README's first command, with the Exim download and the fallback.
 if [ "$only" != ratios ]; then
@@ -113,12 +114,8 @@ fi
 ./bin/labctl install --yes >"$tmp/warm.log" 2>&1 || { cat "$tmp/warm.log" >&2; exit 1; }
 grep -E "download source and signature" "$tmp/warm.log" | sed 's/^/  /'
 runs=${RUNS:-11}
-warmdebms=$(node bench/median.mjs "$runs" ./bin/labctl install --yes)
-
-# 5. Startup, and 6's baseline.
-nodems=$(node bench/median.mjs "$runs" node -e 0)
-versionms=$(node bench/median.mjs "$runs" ./bin/labctl --version)
-helpms=$(node bench/median.mjs "$runs" ./bin/labctl --help)
+# 5 and 6 in turns (node -e 0, --version, --help, the warm install), so each sees the same load.
+read -r nodems versionms helpms warmdebms < <(node bench/pair.mjs "$runs" 'node -e 0' './bin/labctl --version' './bin/labctl --help' './bin/labctl install --yes' | paste -sd' ')
 
 if [ "$only" != ratios ]; then
 printf 'cold labctl install (cached download): %6.1f s  (median of %s: %s)\n' "$cold" "$rounds" "${colds[*]}"
@@ -130,9 +127,9 @@ printf 'ratio first command/raw:                %6.2f   (goal <= 1.3)\n' "$(echo
 fi
 ratio() { echo "$1 / $2" | bc -l; }
 printf 'signature of %s (median of 11): labctl %s ms (%s), gpgv %s ms: ratio %.2f (goal <= 1.5)\n' "$(basename "$tarball")" "$sigms" "$sigpath" "$gpgvms" "$(ratio "$sigms" "$gpgvms")"
-printf '  with loading its modules (%s ms, which install does at its start): %s ms, ratio %.2f; CPU %s ms vs gpgv %s ms, ratio %.2f\n' "$sigload" "$sigfirst" "$(ratio "$sigfirst" "$gpgvms")" "$sigcpu" "$gpgvcpu" "$(ratio "$sigcpu" "$gpgvcpu")"
+printf '  with loading its modules (%s ms; install loads them at its start): %s ms, ratio %.2f; CPU %s ms\n' "$sigload" "$sigfirst" "$(ratio "$sigfirst" "$gpgvms")" "$sigcpu"
 printf '  where it goes: the keys %s ms; a second check in the same process %s ms (CPU %s ms); SHA-256 of the tarball %s ms\n' "$sigkeys" "$sig2ms" "$sig2cpu" "$hashms"
-printf '  OpenPGP.js alone (as before the pinned table): %s ms, ratio %.2f; %s ms with loading it (%s ms)\n' "$pgpms" "$(ratio "$pgpms" "$gpgvms")" "$pgpfirst" "$pgpload"
+printf '  OpenPGP.js alone (as before the pinned table): %s ms vs gpgv %s ms, ratio %.2f; %s ms with loading it (%s ms)\n' "$pgpms" "$pgpgpgv" "$(ratio "$pgpms" "$pgpgpgv")" "$pgpfirst" "$pgpload"
 printf 'startup (median of %s): node -e 0 %s ms, labctl --version %s ms (ratio %.2f), labctl --help %s ms (ratio %.2f) (goal <= 2)\n' \
   "$runs" "$nodems" "$versionms" "$(ratio "$versionms" "$nodems")" "$helpms" "$(ratio "$helpms" "$nodems")"
 printf 'warm labctl install --yes (median of %s): %s ms vs labctl --version %s ms: +%.0f ms (goal <= +500 ms), ratio %.2f\n' \

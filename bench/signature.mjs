@@ -7,14 +7,18 @@
 //   second  the same check again in the same process, without the first call's set-up;
 //   firstCpu, secondCpu  the CPU time (all threads) of each, which a busy machine does not inflate;
 //   hash    SHA-256 of the tarball with node:crypto, the floor for the digest;
-//   path    which verifier decided: "node:crypto" (the pinned table) or "openpgp".
+//   path    which verifier decided: "node:crypto" (the pinned table) or "openpgp";
+//   gpgv    with --gpgv GPGKEYRING first: gpgv's wall time on the same files with that keyring, run
+//           right after the check (after one warm-up run), so both see the machine's same load.
 // --openpgp: the same with OpenPGP.js only, as every check ran before the pinned table
 //   (src/source/trust.ts trustedKeys, inspectSignature, src/source/signature.ts verifySignature).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
-const openpgpOnly = process.argv[2] === '--openpgp';
-const [tarball, keyring] = process.argv.slice(openpgpOnly ? 3 : 2);
+const argv = process.argv.slice(2);
+const gpgvKeyring = argv[0] === '--gpgv' ? argv.splice(0, 2)[1] : undefined;
+const openpgpOnly = argv[0] === '--openpgp';
+const [tarball, keyring] = argv.slice(openpgpOnly ? 1 : 0);
 const cpuMs = () => {
   const c = process.cpuUsage();
   return (c.user + c.system) / 1000;
@@ -66,4 +70,16 @@ const t4 = now();
 createHash('sha256').update(readFileSync(tarball)).digest();
 const [hash] = since(t4);
 if (!record?.primaryFingerprint) throw new Error('no signature record');
-console.log(JSON.stringify({ first, firstCpu, load: load[0], keys: keys[0], check: checkMs, second, secondCpu, hash, path: openpgpOnly ? 'openpgp' : path }));
+let gpgv;
+if (gpgvKeyring) {
+  const { spawnSync } = await import('node:child_process');
+  const once = () => {
+    const t = performance.now();
+    const r = spawnSync('gpgv', ['--keyring', gpgvKeyring, `${tarball}.asc`, tarball], { stdio: 'ignore' });
+    if (r.status !== 0) throw new Error(`gpgv exited ${r.status}`);
+    return +(performance.now() - t).toFixed(1);
+  };
+  once();
+  gpgv = once();
+}
+console.log(JSON.stringify({ first, firstCpu, load: load[0], keys: keys[0], check: checkMs, second, secondCpu, hash, path: openpgpOnly ? 'openpgp' : path, ...(gpgv === undefined ? {} : { gpgv }) }));
