@@ -1,7 +1,6 @@
 import { Argument, type Command } from 'commander';
+import { SERVICE_ACTIONS } from '../system/service-actions.js';
 import { lazy } from './lazy.js';
-
-export const SERVICE_ACTIONS = ['start', 'stop', 'restart', 'reload', 'status'] as const;
 
 export function registerService(program: Command): void {
   program

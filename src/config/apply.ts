@@ -1,6 +1,6 @@
 import { EXIT, LabError } from '../errors.js';
 import { EXIM_BINARY, EXIM_DEFAULTS } from '../paths.js';
-import { saveConfigureState, loadConfigureState } from '../state/configure.js';
+import { saveConfigureState, loadConfigureState } from './state.js';
 import { loadInstallState } from '../state/install.js';
 import { checkCertificatePair } from '../system/openssl.js';
 import { loadServiceSettings, type ServiceSettings } from '../system/service.js';

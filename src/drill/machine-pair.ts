@@ -9,7 +9,7 @@
 import { promises as dnsp } from 'node:dns';
 import { LabError } from '../errors.js';
 import type { EvidenceItem } from '../evidence/store.js';
-import { loadConfigureState } from '../state/configure.js';
+import { loadConfigureState } from '../config/state.js';
 import { pairMxProblems } from '../verify/checks/partner.js';
 import { askEtrn } from '../verify/etrn.js';
 import { smtpSession } from '../verify/smtp.js';

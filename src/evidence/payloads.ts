@@ -5,8 +5,7 @@
  * A stored payload of another shape (a damaged file, an older labctl) reads as undefined, and
  * the report then shows the record's items as recorded.
  */
-import type { LabState } from '../lab/state.js';
-import type { LabSpec } from '../lab/topology.js';
+import type { LabSpec, LabState } from '../state/lab.js';
 import type { SignatureRecord } from '../source/signature.js';
 import { CHECK_STATUSES, type CheckResult, type EvidenceArea, type EvidenceItem, type EvidenceRecord } from './types.js';
 
@@ -49,6 +48,47 @@ export interface BackupDrillMessage {
   delivered?: number;
 }
 
+/**
+ * Where a forced backup-MX delivery spends its time (issue 12, item 9), read from the two main
+ * logs after the primary's return: the backup sending (its `=>` lines to the primary), the primary
+ * accepting (`<=` lines of the drill's messages) and the primary delivering locally (`=>` lines of
+ * local_delivery). Each phase: how many lines, first and last time, and the rate between them.
+ */
+export interface LogPhase {
+  count: number;
+  /** Seconds from the first to the last line of the phase. */
+  seconds: number;
+  /** Messages per second over the phase (count / seconds; count when seconds is 0). */
+  rate: number;
+  /** Epoch ms of the first and last line. */
+  first: number;
+  last: number;
+}
+
+export interface LogPhases {
+  backupSend?: LogPhase;
+  primaryAccept?: LogPhase;
+  primaryDeliver?: LogPhase;
+  /** From the backup's first send to the primary's last local delivery: the drill's end-to-end rate. */
+  endToEnd?: LogPhase;
+}
+
+
+/**
+ * The machine's ceiling for the forced delivery: the CPU one message cost (both hosts' Exims, the
+ * resolver, and the drill's own polling of the mailbox, all on this one machine), and the rate
+ * that cost allows with every core busy. An end-to-end rate near the ceiling is CPU-bound: only
+ * less work per message raises it, not more runners.
+ */
+export interface CpuCeiling {
+  cpuMsPerMessage: number;
+  /** Share of all cores that was busy during the forced delivery (0-1). */
+  busyShare: number;
+  cores: number;
+  /** Messages per second at 100% of every core: cores / CPU per message. */
+  ceiling: number;
+}
+
 /** drill/backup-mx: two data items, the figures and the timeline. */
 export interface BackupDrill {
   figures: BackupDrillFigures & {
@@ -60,9 +100,9 @@ export interface BackupDrill {
     primary: string;
     backup: string;
     /** Per phase from the main logs: the backup sending, the primary accepting and delivering. */
-    logPhases?: import('../lab/drill-phases.js').LogPhases;
+    logPhases?: LogPhases;
     /** Forced delivery: CPU per message and the machine's ceiling (issue 12, item 9). */
-    cpu?: import('../lab/drill-phases.js').CpuCeiling;
+    cpu?: CpuCeiling;
     /** Where it ran: the namespace lab (labctl controls both hosts) or two real machines (labctl drill). */
     world?: 'namespace' | 'machines';
     /** How the backup was made to deliver: its queue runner and retry rule (4c), exim -qff, or ETRN from the primary (5c). */

@@ -14,6 +14,7 @@ import type { InstallState, RestartPending } from '../state/install.js';
 import type { MakefileOptions } from './makefile.js';
 import { unknownOutcome, type CheckOutcome } from '../steps/types.js';
 import type { ListingAge } from '../source/listing-cache.js';
+import type { MachineKind } from '../system/machine.js';
 
 export interface InstallOptions {
   source: SourceChoice;
@@ -76,7 +77,7 @@ export interface InstallContext {
   /** The binary was (being) replaced and the daemon not restarted yet: from install.json, or set by make install. */
   restartPending?: RestartPending;
   /** --from-build: the build manifest read from DIR (set by the context, checked by extract). */
-  prebuilt?: import('./prebuilt.js').BuildManifest;
+  prebuilt?: BuildManifest;
   /** --from-build: the build directory (build-<os>-<arch>) the built programs were put in (set by extract). */
   prebuiltBuildDir?: string;
   /** Evidence a step leaves for a later step's record (none today; steps return their own). */
@@ -139,4 +140,24 @@ export async function isUpToDate(ctx: InstallContext): Promise<boolean | undefin
     ctx.upToDate = ctx.previous?.inputsKey === ctx.inputsKey && ctx.installedBefore === ctx.release.version;
   }
   return ctx.upToDate;
+}
+
+/** build.json of an exported build (written and read by prebuilt.ts). */
+export interface BuildManifest {
+  schema: 1;
+  version: string;
+  /** The digest of the tarball and the Makefile settings (InstallState.inputsKey). */
+  inputsKey: string;
+  /** The Makefile settings it was built with; --from-build installs with these. */
+  make: MakefileOptions;
+  /** exim4/<name>, as a mirror lays it out, and its signature beside it. */
+  tarball: string;
+  tarballSha256: string;
+  /** The built tree, packed with node-tar (gzip). */
+  tree: string;
+  treeSha256: string;
+  /** Where it was built: a tree is used only on the same architecture and OS release. */
+  machine: MachineKind;
+  builtOn: string;
+  exportedAt: string;
 }

@@ -28,32 +28,14 @@ import { LabError, usageError } from '../errors.js';
 import { KEYRING_NAME } from '../source/mirror.js';
 import { copyFile, ensureDir, exists, makeTempDir, movePath, movePathSync, packDirectory, removePath, removePathSync, setMode, sha256File, siblingTemp, writeAtomic } from '../system/files.js';
 import { extractTarball } from '../source/extract.js';
-import { machineKind, type MachineKind } from '../system/machine.js';
+import { machineKind } from '../system/machine.js';
 import { onInterrupt } from '../system/interrupt.js';
-import { buildPaths, makefileOptions, type InstallContext, type InstallOptions } from './context.js';
-import type { MakefileOptions } from './makefile.js';
+import { buildPaths, makefileOptions, type BuildManifest, type InstallContext, type InstallOptions } from './context.js';
 import { safePath, safeUserName } from '../safe-names.js';
 
-export const MANIFEST = 'build.json';
+export type { BuildManifest };
 
-export interface BuildManifest {
-  schema: 1;
-  version: string;
-  /** The digest of the tarball and the Makefile settings (InstallState.inputsKey). */
-  inputsKey: string;
-  /** The Makefile settings it was built with; --from-build installs with these. */
-  make: MakefileOptions;
-  /** exim4/<name>, as a mirror lays it out, and its signature beside it. */
-  tarball: string;
-  tarballSha256: string;
-  /** The built tree, packed with node-tar (gzip). */
-  tree: string;
-  treeSha256: string;
-  /** Where it was built: a tree is used only on the same architecture and OS release. */
-  machine: MachineKind;
-  builtOn: string;
-  exportedAt: string;
-}
+export const MANIFEST = 'build.json';
 
 export const SHA256 = /^[0-9a-f]{64}$/;
 

@@ -1,47 +1,11 @@
 import type { CpuUse } from '../system/cpu.js';
 import { parseStamp } from './logs.js';
+import type { CpuCeiling, LogPhase, LogPhases } from '../evidence/payloads.js';
 
-/**
- * Where a forced backup-MX delivery spends its time (issue 12, item 9), read from the two main
- * logs after the primary's return: the backup sending (its `=>` lines to the primary), the primary
- * accepting (`<=` lines of the drill's messages) and the primary delivering locally (`=>` lines of
- * local_delivery). Each phase: how many lines, first and last time, and the rate between them.
- */
-export interface LogPhase {
-  count: number;
-  /** Seconds from the first to the last line of the phase. */
-  seconds: number;
-  /** Messages per second over the phase (count / seconds; count when seconds is 0). */
-  rate: number;
-  /** Epoch ms of the first and last line. */
-  first: number;
-  last: number;
-}
+/** The figures' shapes belong to the drill's evidence payload (src/evidence/payloads.ts). */
+export type { CpuCeiling, LogPhase, LogPhases };
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
-
-export interface LogPhases {
-  backupSend?: LogPhase;
-  primaryAccept?: LogPhase;
-  primaryDeliver?: LogPhase;
-  /** From the backup's first send to the primary's last local delivery: the drill's end-to-end rate. */
-  endToEnd?: LogPhase;
-}
-
-/**
- * The machine's ceiling for the forced delivery: the CPU one message cost (both hosts' Exims, the
- * resolver, and the drill's own polling of the mailbox, all on this one machine), and the rate
- * that cost allows with every core busy. An end-to-end rate near the ceiling is CPU-bound: only
- * less work per message raises it, not more runners.
- */
-export interface CpuCeiling {
-  cpuMsPerMessage: number;
-  /** Share of all cores that was busy during the forced delivery (0-1). */
-  busyShare: number;
-  cores: number;
-  /** Messages per second at 100% of every core: cores / CPU per message. */
-  ceiling: number;
-}
 
 export function cpuCeiling(use: CpuUse, messages: number): CpuCeiling | undefined {
   if (messages <= 0 || use.busySeconds <= 0) return undefined;

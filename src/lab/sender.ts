@@ -9,7 +9,8 @@
  */
 import { promises as dns } from 'node:dns';
 import { readFileSync } from 'node:fs';
-import nodemailer from 'nodemailer';
+import type nodemailer from 'nodemailer';
+import { smtpPool } from '../system/smtp-client.js';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 
 export interface SenderJob {
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
   const pool = (t: Target) => {
     let p = pools.get(t.address);
     if (!p) {
-      p = nodemailer.createTransport({
+      p = smtpPool({
         pool: true,
         maxConnections: 1,
         maxMessages: Infinity,

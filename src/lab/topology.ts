@@ -4,6 +4,7 @@ import YAML from 'yaml';
 import { LabError, usageError } from '../errors.js';
 import { paths } from '../paths.js';
 import { MODEL_DEFAULTS } from '../config/model.js';
+import { labStateFile, type LabMailHostSpec, type LabSpec } from '../state/lab.js';
 
 /**
  * The lab's topology: which mail hosts exist, their domains, users and addresses, plus the DNS
@@ -12,38 +13,9 @@ import { MODEL_DEFAULTS } from '../config/model.js';
  */
 export const LAB_PREFIX = 'labctl-';
 
-export interface LabMailHostSpec {
-  /** Short name used on the command line and in namespace names: st14. */
-  name: string;
-  domain: string;
-  /** Default mail.<domain>. */
-  mailHost?: string;
-  address: string;
-  users: string[];
-  /** Names of the other lab hosts this one is backup MX (preference 20) for; default all others. */
-  backupFor?: string[];
-}
+/** The lab's shape is part of its state file's schema, owned by src/state/lab.ts. */
+export type { LabMailHostSpec, LabSpec };
 
-export interface LabSpec {
-  /** The lab's private /24: it exists only inside lab namespaces. */
-  subnet: string;
-  dnsAddress: string;
-  /**
-   * The lab's validating resolver (unbound, in the DNS server's namespace): the mail hosts and the
-   * client ask it, it asks BIND and sets the AD bit on answers it validated (issue 13).
-   */
-  resolverAddress: string;
-  clientAddress: string;
-  hosts: LabMailHostSpec[];
-  /** Queue runner interval of every lab daemon (-q). */
-  queueInterval: string;
-  /**
-   * Retry rule timing for the lab hosts. The first interval is short so that a host that comes
-   * back is retried by the next queue run (every minute) instead of waiting a whole retry period;
-   * see README "lab" for the arithmetic behind the 65 s goal.
-   */
-  retryRule: string;
-}
 
 export const DEFAULT_LAB: LabSpec = {
   subnet: '10.203.14.0/24',
@@ -197,7 +169,7 @@ export function findHost(spec: LabSpec, name: string): LabMailHostSpec | undefin
 /** Where each part of the lab lives on disk (all under paths.labDir, removed by `lab down`). */
 export const labPaths = {
   get root() { return paths.labDir; },
-  get state() { return path.join(paths.labDir, 'state.json'); },
+  get state() { return labStateFile(); },
   get ca() { return path.join(paths.labDir, 'ca'); },
   get dns() { return path.join(paths.labDir, 'dns'); },
   host: (name: string) => {

@@ -9,8 +9,7 @@
  * interrupted run removes its `.part` (see system/interrupt.ts).
  */
 import { once } from 'node:events';
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import { createReadStream, promises as fs, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -20,6 +19,7 @@ import { LabError } from '../errors.js';
 import { ensureDir, exclusiveWriteStream, movePath, removePath, removePathSync } from '../system/files.js';
 import { onInterrupt } from '../system/interrupt.js';
 import { formatBytes, type DownloadProgress } from './progress.js';
+import { httpGet } from '../system/net.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const MAX_REDIRECTS = 5;
@@ -141,10 +141,7 @@ async function openHttp(start: string, opts: DownloadOptions, cap: number): Prom
       if (opts.validators?.lastModified) headers['if-modified-since'] = opts.validators.lastModified;
       // One fresh connection per request (agent: false): a handful of files, and no idle
       // keep-alive sockets collecting timeout listeners or holding the process open.
-      const req =
-        url.protocol === 'https:'
-          ? https.get(url, { agent: false, timeout: timeoutMs, headers, ...(opts.ca ? { ca: opts.ca } : {}) })
-          : http.get(url, { agent: false, timeout: timeoutMs, headers });
+      const req = httpGet(url, { agent: false, timeout: timeoutMs, headers, ...(opts.ca ? { ca: opts.ca } : {}) });
       req.on('response', resolve);
       req.on('timeout', () => req.destroy(timeoutError()));
       req.on('error', (err: NodeJS.ErrnoException) => reject(fail(url.href, networkReason(err, url, timeoutMs))));

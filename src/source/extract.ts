@@ -16,10 +16,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import type * as Tar from 'tar';
 import { LabError, errorMessage } from '../errors.js';
 import { ensureDir, exists, movePath, readRegularFile, removePath, removePathSync, siblingTemp } from '../system/files.js';
 import { onInterrupt } from '../system/interrupt.js';
+import { tarExtractor, type TarEntry } from '../system/archive.js';
 
 export type Compression = 'xz' | 'bz2' | 'gz' | 'none';
 
@@ -164,14 +164,13 @@ async function decompressed(bytes: Buffer, compression: Compression): Promise<Re
 
 async function unpack(file: string, bytes: Buffer, compression: Compression, cwd: string): Promise<void> {
   let refused: string | undefined;
-  const tar = await import('tar');
   const source = await decompressed(bytes, compression);
-  const unpacker = tar.x({
+  const unpacker = await tarExtractor({
     cwd,
     strict: true,
     preserveOwner: false,
     filter: (entryPath, entry) => {
-      const e = entry as Tar.ReadEntry;
+      const e = entry as TarEntry;
       const why = escapeReason(entryPath, e.type, e.linkpath);
       if (why) {
         refused ??= `refusing tar entry ${JSON.stringify(entryPath)}: ${why}`;

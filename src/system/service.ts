@@ -6,6 +6,7 @@ import { exists, readJson, writeAtomic, writeJson } from './files.js';
 import { waitForGreeting } from './smtp-probe.js';
 import { alive, readPidFile, sleep, terminate, waitUntil } from './procs.js';
 import { run } from './run.js';
+import type { ServiceAction } from './service-actions.js';
 
 /**
  * Starts, stops and reloads the Exim daemon the same way whether systemd is PID 1 (systemctl on
@@ -19,7 +20,7 @@ export interface ServiceSettings {
   pidFile: string;
 }
 
-export type ServiceAction = 'start' | 'stop' | 'restart' | 'reload' | 'status';
+export type { ServiceAction };
 
 export interface ServiceStatus {
   running: boolean;

@@ -3,7 +3,7 @@ import { eximLogPath, type EximLogName } from '../logs/paths.js';
 import { parseBv, type EximVersionInfo } from '../system/exim.js';
 import type { RunResult } from '../system/run.js';
 import type { EvidenceItem } from '../evidence/store.js';
-import type { VerifyTarget } from './types.js';
+import type { VerifyTarget } from './host.js';
 
 /**
  * What several checks ask Exim about the host, asked once per run: `exim -bV`, the main

@@ -1,4 +1,5 @@
-import net from 'node:net';
+import type net from 'node:net';
+import { tcpServer } from '../system/net.js';
 
 /**
  * The receiving end for the DKIM check: Exim's own smtp transport signs a message and delivers
@@ -19,7 +20,7 @@ export function startSink(address: string, signal?: AbortSignal, port = 0): Prom
   const message = new Promise<string>((res, rej) => ((deliver = res), (reject = rej)));
   message.catch(() => undefined);
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  const server = tcpServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);

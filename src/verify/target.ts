@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { HostModel } from '../config/model.js';
 import { usageError } from '../errors.js';
 import { paths } from '../paths.js';
-import { loadConfigureState } from '../state/configure.js';
+import { loadConfigureState } from '../config/state.js';
 import { rootView } from '../system/hostview.js';
 import { loadServiceSettings } from '../system/service.js';
 import type { VerifyTarget } from './types.js';
@@ -28,7 +28,7 @@ export const DEFAULT_OUTSIDE_ADDRESS = '192.0.2.25';
 /** RFC 2606 reserves .example: never a local or partner domain, never resolves. */
 export const DEFAULT_THIRD_PARTY = 'relay-test.example';
 
-/** The model `labctl configure` stored (src/state/configure.ts); undefined when there is none. */
+/** The model `labctl configure` stored (src/config/state.ts); undefined when there is none. */
 export async function loadStoredModel(stateDir = paths.stateDir): Promise<HostModel | undefined> {
   return (await loadConfigureState(stateDir))?.model;
 }

@@ -3,72 +3,60 @@
  * cycles), a default (the mail spool) and a type (HostView) that belong in one place are written
  * in one place, and the modules split along their seams stay under 200 lines.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rootView } from '../../src/system/hostview.js';
 import { hostView } from '../../src/lab/view.js';
 import { DEFAULT_LAB } from '../../src/lab/topology.js';
+import { cycles, importGraph, importsOf, sourceFiles, upwardImports } from '../lint/imports.js';
 
 const SRC = path.resolve(import.meta.dirname, '../../src');
+const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/lint/src');
 
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    return statSync(p).isDirectory() ? sources(p) : p.endsWith('.ts') ? [p] : [];
-  });
-}
 
 const rel = (file: string) => `src/${path.relative(SRC, file)}`;
 
-/** Relative imports (type-only imports included: a cycle of types is still a tangle), as source files. */
-export function importsOf(file: string, text: string): string[] {
-  const out: string[] = [];
-  for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+['"](\.[^'"]+)['"]/g)) {
-    out.push(path.resolve(path.dirname(file), m[1]!.replace(/\.js$/, '.ts')));
-  }
-  return out;
-}
-
-/** Every import cycle, each as the list of files around it, starting from its smallest name. */
-export function cycles(graph: Map<string, string[]>): string[][] {
-  const found = new Map<string, string[]>();
-  const state = new Map<string, 'open' | 'done'>();
-  const stack: string[] = [];
-  const visit = (n: string) => {
-    state.set(n, 'open');
-    stack.push(n);
-    for (const next of graph.get(n) ?? []) {
-      if (!graph.has(next)) continue;
-      if (state.get(next) === 'open') {
-        const loop = stack.slice(stack.indexOf(next));
-        const start = loop.indexOf([...loop].sort()[0]!);
-        const canonical = [...loop.slice(start), ...loop.slice(0, start)];
-        found.set(canonical.join(' -> '), canonical);
-      } else if (!state.has(next)) visit(next);
-    }
-    stack.pop();
-    state.set(n, 'done');
-  };
-  for (const n of [...graph.keys()].sort()) if (!state.has(n)) visit(n);
-  return [...found.values()];
-}
-
-const files = sources(SRC);
+const files = sourceFiles(SRC);
+const graph = importGraph(files);
 const texts = new Map(files.map((f) => [f, readFileSync(f, 'utf8')]));
 
-describe('the tree keeps its shape (issue 11)', () => {
-  it('no import cycles in src/', () => {
-    const graph = new Map(files.map((f) => [f, importsOf(f, texts.get(f)!)]));
+describe('the tree keeps its shape: the import graph as the TypeScript compiler reads it (test/lint/imports.ts)', () => {
+  it('no import cycles in src/, import() expressions and import() types included', () => {
     const loops = cycles(graph).map((c) => [...c, c[0]!].map(rel).join(' -> '));
     expect(loops, loops.join('\n')).toEqual([]);
+  });
+
+  it('no upward or sideways import between the floors of src/, type imports included, and every folder on a floor', () => {
+    const { upward, unplaced } = upwardImports(SRC, graph);
+    expect(unplaced).toEqual([]);
+    expect(upward, upward.join('\n')).toEqual([]);
   });
 
   it('the cycle finder finds a cycle', () => {
     const g = new Map([['a', ['b']], ['b', ['c']], ['c', ['a', 'd']], ['d', []]]);
     expect(cycles(g)).toEqual([['a', 'b', 'c']]);
     expect(cycles(new Map([['a', ['b']], ['b', []]]))).toEqual([]);
-    expect(importsOf('/x/src/a.ts', "import type { T } from './b.js';\nexport { u } from '../c.js';\nimport x from 'node:fs';")).toEqual(['/x/src/b.ts', '/x/c.ts']);
+  });
+
+  it('reads every way a file names another: import, import type, export from, import() and import() types; not comments or strings', () => {
+    const text = [
+      "import type { T } from './b.js';",
+      "export { u } from '../c.js';",
+      "import x from 'node:fs';",
+      "type L = import('./d.js').L;",
+      "const m = () => import('./e.js');",
+      "// import { no } from './comment.js';",
+      "const s = \"import('./string.js')\";",
+    ].join('\n');
+    expect(importsOf('/x/src/a.ts', text)).toEqual(['/x/src/b.ts', '/x/c.ts', '/x/src/d.ts', '/x/src/e.ts']);
+  });
+
+  it('catches the planted import() cycle and the planted upward type import in its fixtures', () => {
+    const fixture = importGraph(sourceFiles(FIXTURE));
+    const at = (f: string) => path.relative(FIXTURE, f);
+    expect(cycles(fixture).map((c) => c.map(at))).toEqual([['lab/cycle-a.ts', 'lab/cycle-b.ts']]);
+    expect(upwardImports(FIXTURE, fixture)).toEqual({ upward: ['evidence/upward.ts -> lab/cycle-b.ts'], unplaced: [] });
   });
 });
 

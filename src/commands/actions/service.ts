@@ -1,7 +1,7 @@
-import { serviceControl, type ServiceAction } from '../../system/service.js';
+import { SERVICE_ACTIONS, type ServiceAction } from '../../system/service-actions.js';
+import { serviceControl } from '../../system/service.js';
 import { usageError } from '../../errors.js';
 import { locked } from '../locked.js';
-import { SERVICE_ACTIONS } from '../service.js';
 
 function parseAction(action: string): ServiceAction {
   if (!(SERVICE_ACTIONS as readonly string[]).includes(action)) throw usageError(`unknown service action "${action}"`, `use one of ${SERVICE_ACTIONS.join(', ')}`);

@@ -8,7 +8,7 @@
  * that is rolled back puts the previous configure.json back: the state file never describes a
  * configuration that was refused.
  */
-import { loadConfigureState, saveConfigureState, restoreConfigureState, type ConfigureState } from '../../state/configure.js';
+import { loadConfigureState, saveConfigureState, restoreConfigureState, type ConfigureState } from '../state.js';
 import { readIfExists } from '../../system/files.js';
 import { serviceControl, serviceStatus } from '../../system/service.js';
 import type { EvidenceItem } from '../../evidence/types.js';
@@ -18,6 +18,7 @@ import { confirmDaemonServing, testAddresses } from '../acceptance.js';
 import { configureKeyParts } from '../render.js';
 import { safeInstallConfigure, type SafeInstallResult } from '../swap.js';
 import type { ConfigureContext } from './context.js';
+import { crashPointForTests } from '../../system/test-hooks.js';
 
 const checked = (c: ConfigureContext) => `${c.o.configureFile} checked with -bV and -bt ${testAddresses(c.o.model).join(', ')}`;
 
@@ -50,7 +51,7 @@ export const configureFile: Step<ConfigureContext> = {
     const running = (await serviceStatus(c.saved)).running;
     const reload = async () => {
       // Tests stand in for a crash here (kill -9 after the swap, before the HUP) with this hook.
-      if (process.env.LABCTL_TEST_HOOK === 'kill-before-reload') process.kill(process.pid, 'SIGKILL');
+      crashPointForTests('kill-before-reload');
       c.daemonHandled = true;
       const live = (await serviceStatus(c.saved)).running;
       // A new -q interval needs a new daemon; otherwise a HUP re-reads the configuration.

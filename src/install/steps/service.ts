@@ -15,6 +15,7 @@ import { waitForGreeting } from '../../system/smtp-probe.js';
 import { unknownOutcome, type Step } from '../../steps/types.js';
 import { renderUnit } from '../service-unit.js';
 import { isUpToDate, withoutRelease, type InstallContext } from '../context.js';
+import { crashPointForTests } from '../../system/test-hooks.js';
 
 const unitText = (ctx: InstallContext) =>
   renderUnit({ binary: ctx.binary, queueInterval: DEFAULT_SERVICE.queueInterval, envFile: envFile(), configureFile: ctx.o.configureFile, spoolDirectory: EXIM_DEFAULTS.spoolDirectory });
@@ -76,7 +77,7 @@ export const service: Step<InstallContext> = {
     const rebuilt = !(await isUpToDate(ctx));
     const pending = !!ctx.restartPending;
     // Tests stand in for a crash here (kill -9 after make install, before the restart) with this hook.
-    if (process.env.LABCTL_TEST_HOOK === 'kill-before-restart') process.kill(process.pid, 'SIGKILL');
+    crashPointForTests('kill-before-restart');
     if (before.running && (rebuilt || pending || intervalChanged)) before = await serviceControl('restart', s);
     const st = before.running ? before : await serviceControl('start', s);
     const banner = await waitForGreeting('127.0.0.1', PORTS.smtp, 5000);

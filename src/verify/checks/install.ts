@@ -1,8 +1,8 @@
-import net from 'node:net';
 import path from 'node:path';
 import { installedIn, packageQuery } from '../../system/apt.js';
 import { MTA_PACKAGES } from '../../system/mta.js';
 import { MTA_PACKAGE, SENDMAIL_LINKS } from '../../system/mta-package.js';
+import { tcpConnect } from '../../system/net.js';
 import { LABCTL_BUILD, advisories, advisoriesFor, buildMatches, fixingRelease, formatAdvisories, inAffectedRange, type BuildProfile, type TlsLibrary } from '../../source/advisories.js';
 import { compareVersions } from '../../source/versions.js';
 import { loadInstallState } from '../../state/install.js';
@@ -212,7 +212,7 @@ export const installVersion: CheckDef = {
 /** Connects and reads the greeting: the daemon is up and answering, not just bound. */
 function greeting(host: string, port: number, timeoutMs: number, localAddress?: string): Promise<{ ok: boolean; text: string }> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host, port, localAddress });
+    const socket = tcpConnect({ host, port, localAddress });
     let data = '';
     const done = (ok: boolean, text: string) => {
       socket.destroy();
@@ -257,7 +257,7 @@ export const daemonListening: CheckDef = {
 
 function tcpOpen(host: string, port: number, timeoutMs: number, localAddress?: string): Promise<{ ok: boolean; text: string }> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host, port, localAddress });
+    const socket = tcpConnect({ host, port, localAddress });
     const done = (ok: boolean, text: string) => {
       socket.destroy();
       resolve({ ok, text });

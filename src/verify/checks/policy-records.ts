@@ -1,5 +1,5 @@
-import https from 'node:https';
 import { isIP } from 'node:net';
+import { httpsRequest } from '../../system/net.js';
 import { rootCertificates } from 'node:tls';
 import { mtaStsFor } from '../../config/dns.js';
 import { dmarcSettings, mtaStsUrl, parseDmarc, parseMtaStsPolicy, parseMtaStsTxt, parseTlsRpt, uncoveredMx } from '../../config/policies.js';
@@ -89,7 +89,7 @@ const NOT_SERVED = new Set(['ENOTFOUND', 'ENODATA', 'ESERVFAIL', 'ETIMEOUT', 'ER
 function fetchPolicy(url: string, o: { ca: string[]; resolve: (name: string) => Promise<string[]>; timeoutMs: number; signal: AbortSignal }): Promise<Fetched> {
   const u = new URL(url);
   return new Promise((done) => {
-    const req = https.request(
+    const req = httpsRequest(
       {
         host: u.hostname,
         path: u.pathname,

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { scratchStateDir } from '../../helpers/state-dir.js';
 import { validateModel } from '../../../src/config/validate.js';
 import { saveEvidence } from '../../../src/evidence/store.js';
-import { configureStateFile, loadConfigureState, saveConfigureState, type ConfigureState } from '../../../src/state/configure.js';
+import { configureStateFile, loadConfigureState, saveConfigureState, type ConfigureState } from '../../../src/config/state.js';
 import { loadStoredModel } from '../../../src/verify/target.js';
 
 const stateDir = scratchStateDir('labctl-state-');
@@ -12,7 +12,7 @@ const stateDir = scratchStateDir('labctl-state-');
 const model = validateModel({ domain: 'st14.sne24.ru', users: ['ahmed'], backupFor: [{ domain: 'st18.sne24.ru' }] });
 const sample: ConfigureState = { model, configureFile: '/usr/exim/configure', at: '2026-11-28T08:00:00.000Z' };
 
-describe('configure.json (src/state/configure.ts)', () => {
+describe('configure.json (src/config/state.ts)', () => {
   it('round-trips the record with its schema version, reloadPending included', async () => {
     expect(await loadConfigureState()).toBeUndefined();
     await saveConfigureState(sample);
@@ -72,7 +72,7 @@ describe('configure.json (src/state/configure.ts)', () => {
   });
 });
 
-describe('verify reads the configure model through src/state/configure.ts only', () => {
+describe('verify reads the configure model through src/config/state.ts only', () => {
   it('finds the model configure saved', async () => {
     await saveConfigureState(sample);
     expect(await loadStoredModel()).toEqual(model);

@@ -3,10 +3,10 @@
  * read by verify (which host to check, and how) and the report. No secrets: paths only.
  */
 import path from 'node:path';
-import type { HostModel } from '../config/model.js';
+import type { HostModel } from './model.js';
 import { paths } from '../paths.js';
 import { removePath } from '../system/files.js';
-import { loadState, saveState } from './file.js';
+import { loadState, saveState } from '../state/file.js';
 
 export interface ConfigureState {
   model: HostModel;

@@ -1,0 +1,15 @@
+/**
+ * The one seam where a test can stand in for a crash: with LABCTL_TEST_HOOK=<point> in the
+ * environment, the process kills itself with SIGKILL (no cleanup, no exit handlers) when it
+ * reaches that point. The e2e tests use it to prove a run interrupted there recovers on the next
+ * run. Points in use:
+ * - `kill-before-reload`: configure, after the new configuration is swapped in, before the
+ *   daemon is reloaded on it (src/config/steps/configure-file.ts);
+ * - `kill-before-restart`: install, after the new binary is installed, before the daemon is
+ *   restarted on it (src/install/steps/service.ts).
+ */
+export type CrashPoint = 'kill-before-reload' | 'kill-before-restart';
+
+export function crashPointForTests(point: CrashPoint): void {
+  if (process.env.LABCTL_TEST_HOOK === point) process.kill(process.pid, 'SIGKILL');
+}
