@@ -32,15 +32,13 @@ export interface CheckContext {
   facts: Facts;
 }
 
-export interface CheckOutcome {
-  status: CheckStatus;
-  summary: string;
-}
+/** What a check's run returns: its status and one line; the runner adds the id, title, evidence and time (CheckResult). */
+export type CheckVerdict = Pick<CheckResult, 'status' | 'summary'>;
 
 export interface CheckDef {
   id: string;
   title: string;
-  run(ctx: CheckContext): Promise<CheckOutcome>;
+  run(ctx: CheckContext): Promise<CheckVerdict>;
 }
 
 export interface RunChecksOptions {

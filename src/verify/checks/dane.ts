@@ -3,7 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import { daneLogFacts, digQuery, spkiSha256, TLSA_PARAMS, tlsaName, type DigAnswer } from '../../config/tlsa.js';
 import { NO_ANSWER } from '../resolver.js';
-import type { CheckContext, CheckDef, CheckOutcome } from '../types.js';
+import type { CheckContext, CheckDef, CheckVerdict } from '../types.js';
 import { HINT_DNS } from './published.js';
 
 /**
@@ -67,7 +67,7 @@ function servedCertificate(ctx: CheckContext, servername: string): Promise<Serve
  * connection says so, later ones log `*` and CV=no, so the probe is a fresh delivery). Off the lab
  * neither can be seen, and the check warns instead of passing.
  */
-export async function daneLabSide(ctx: CheckContext, name: string, tlsa: DigAnswer): Promise<CheckOutcome & { checked: boolean }> {
+export async function daneLabSide(ctx: CheckContext, name: string, tlsa: DigAnswer): Promise<CheckVerdict & { checked: boolean }> {
   const lab = ctx.target.lab;
   if (!lab) {
     return {

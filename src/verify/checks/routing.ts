@@ -2,7 +2,7 @@ import { findByMessageId } from '../mailbox.js';
 import { commandEvidence } from '../facts.js';
 import { EXIM_ID, renderMessage, uniqueMessageId } from '../message.js';
 import { smtpSession } from '../smtp.js';
-import type { CheckContext, CheckDef, CheckOutcome } from '../types.js';
+import type { CheckContext, CheckDef, CheckVerdict } from '../types.js';
 
 /** Task 3: a local user is routed and gets mail, over SMTP and from the command line; postmaster reaches them. */
 
@@ -48,7 +48,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
  * command line (the write-up's way), then waits for both in `mailboxUser`'s mailbox. A delivery
  * that Exim defers or fails ends the wait at once, with Exim's reason from the main log.
  */
-export async function deliverBothWays(ctx: CheckContext, tag: string, recipient: string, mailboxUser: string): Promise<CheckOutcome> {
+export async function deliverBothWays(ctx: CheckContext, tag: string, recipient: string, mailboxUser: string): Promise<CheckVerdict> {
   const { target, evidence, facts, signal } = ctx;
   const sender = `${target.user}@${target.domain}`;
   const viaSmtp: Sent = { how: 'SMTP, port ' + target.smtpPort, messageId: uniqueMessageId(`${tag}-smtp`, target.domain) };

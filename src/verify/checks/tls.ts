@@ -2,7 +2,7 @@ import { rootCertificates } from 'node:tls';
 import { readIfExists } from '../../system/files.js';
 import { renderMessage, uniqueMessageId } from '../message.js';
 import { smtpSession, type SmtpSessionResult, type TlsInfo } from '../smtp.js';
-import type { CheckContext, CheckDef, CheckOutcome } from '../types.js';
+import type { CheckContext, CheckDef, CheckVerdict } from '../types.js';
 
 /**
  * Task 3 (6, 7a, 7b): STARTTLS on 25, TLS on connect (465), and TLS-only. Each session is real
@@ -44,7 +44,7 @@ export function judgeCertificate(t: TlsInfo, trust: Trust): { status: 'pass' | '
   return { status: 'fail', why: `the certificate did not verify: ${code}` };
 }
 
-function tlsOutcome(ctx: CheckContext, s: SmtpSessionResult, what: string, trust: Trust): CheckOutcome {
+function tlsOutcome(ctx: CheckContext, s: SmtpSessionResult, what: string, trust: Trust): CheckVerdict {
   if (!s.tls) return { status: 'fail', summary: `${what}: ${s.error?.response ?? s.error?.message ?? 'no TLS'}` };
   const verdict = judgeCertificate(s.tls, trust);
   ctx.evidence.push({ kind: 'text', label: `${what}: certificate verification`, text: `checked for host name ${trust.hostname} against ${trust.caName}: ${verdict.why}` });
