@@ -27,5 +27,7 @@ export default defineConfig({
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 0 } } },
       { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/e2e/**'], sequence: { groupOrder: 1 } } },
     ],
+    // The default reporter, then the slowest files (test/slowest-files.ts).
+    reporters: ['default', './test/slowest-files.ts'],
   },
 });
