@@ -12,8 +12,8 @@
  */
 import type { BackupDrill, BackupDrillMessage } from '../evidence/payloads.js';
 import type { EvidenceItem } from '../evidence/store.js';
-import type { SendRecord } from '../lab/sender.js';
-import { newRunId } from '../lab/send.js';
+import type { SendRecord } from './sender.js';
+import { newRunId } from './send.js';
 import { sleep, waitUntil } from '../system/procs.js';
 import { saveBackupDrill } from './backup-record.js';
 

@@ -13,8 +13,8 @@
  */
 import { LabError } from '../errors.js';
 import type { BackupDrill } from '../evidence/payloads.js';
-import { MailboxFollower } from '../lab/logs.js';
-import { runSender } from '../lab/send.js';
+import { MailboxFollower } from './mailbox-follower.js';
+import { runSender } from './send.js';
 import { MAIL_SPOOL } from '../paths.js';
 import { stopDaemonGuarded } from '../system/daemon-guard.js';
 import { readIfExists } from '../system/files.js';

@@ -11,7 +11,7 @@
 import path from 'node:path';
 import { LabError } from '../errors.js';
 import type { WireDrill } from '../evidence/payloads.js';
-import { analyseWire, marker, recordWire, type WireMarkers } from '../lab/drill-wire.js';
+import { analyseWire, marker, recordWire, type WireMarkers } from './wire-analysis.js';
 import { paths } from '../paths.js';
 import { ensureDir } from '../system/files.js';
 import { sleep, waitUntil } from '../system/procs.js';

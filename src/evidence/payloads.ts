@@ -132,7 +132,7 @@ export interface TlsDrill {
   skipped: number;
 }
 
-/** drill/wire: what the capture showed for each of the three messages (src/lab/drill-wire.ts). */
+/** drill/wire: what the capture showed for each of the three messages (src/drill/wire-analysis.ts). */
 export interface WireDrill {
   tls: { markerFound: boolean; plainCommands: string[]; tlsVersion?: string; cipher?: string; onlyTlsAfterStartTls: boolean; ok: boolean };
   plain: { markerFound: boolean; packet?: number; offset?: number; ok: boolean };

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { runBackupDrill, type BackupWorld } from '../drill/backup-core.js';
+import { MailboxFollower } from '../drill/mailbox-follower.js';
 import { LabError } from '../errors.js';
 import type { BackupDrillFigures, BackupDrillMessage } from '../evidence/payloads.js';
 import type { EvidenceItem } from '../evidence/store.js';
@@ -10,7 +11,7 @@ import { waitUntil } from '../system/procs.js';
 import { daemonPid, queueCount, startDaemon, stopDaemon } from './daemon.js';
 import { answers } from './dns.js';
 import { cpuCeiling, logPhases, type CpuCeiling, type LogPhases } from './drill-phases.js';
-import { logSize, MailboxFollower, mainlogSince, receptions } from './logs.js';
+import { logSize, mailboxPath, mainlogSince, receptions } from './logs.js';
 import { defaultSender, sendFromClient } from './send.js';
 import type { LabState } from './state.js';
 import { drillPair, labPaths, mailHostName, names, type LabMailHostSpec } from './topology.js';
@@ -94,7 +95,7 @@ function labWorld(state: LabState, runners: number, log: (line: string) => void)
       primaryLogStart = await logSize(primary);
       return [];
     },
-    follow: (runId) => MailboxFollower.fromEnd(primary, user, runId),
+    follow: (runId) => MailboxFollower.fromEndOf(mailboxPath(primary, user), runId),
     async stopPrimary() {
       await stopDaemon(primary);
       return { restore: async () => void (await startDaemon(primary, state.spec.queueInterval)) };

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { removePath } from '../system/files.js';
 import { waitUntil } from '../system/procs.js';
 import { logSize, mailboxMessage, mainlogSince } from './logs.js';
-import { newRunId, sendFromHost, type SendOutcome } from './send.js';
+import { newRunId } from '../drill/send.js';
+import { sendFromHost, type SendOutcome } from './send.js';
 import type { LabState } from './state.js';
 import { labPaths, type LabMailHostSpec } from './topology.js';
 

@@ -1,20 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { LabError } from '../errors.js';
-import { run } from '../system/run.js';
-import type { SenderJob, SendRecord } from './sender.js';
-import type { LabState } from './state.js';
-import { CLIENT_NAME, findHost, mailHostName, names, type LabMailHostSpec } from './topology.js';
-import { eximInView } from './view.js';
-
 /**
  * Sending mail inside the lab. From the client host: the lab's sender (MX lookup, each MX in
  * order) as a child process in the client's namespace. From a mail host: that host's own Exim
  * (`exim -odi`, as the write-up did), so its routers, TLS and DKIM signing are what is tested.
  */
-const senderScript = fileURLToPath(new URL('./sender.js', import.meta.url));
-
-export const newRunId = () => `lab${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+import { LabError } from '../errors.js';
+import { newRunId, runSender } from '../drill/send.js';
+import type { SenderJob, SendRecord } from '../drill/sender.js';
+import type { LabState } from './state.js';
+import { CLIENT_NAME, findHost, mailHostName, names, type LabMailHostSpec } from './topology.js';
+import { eximInView } from './view.js';
 
 export interface SendOptions {
   from: string;
@@ -56,23 +50,6 @@ export async function sendFromClient(state: LabState, opts: SendOptions): Promis
   const records = await runSender(job, { namespace: names.clientNs, timeoutMs: opts.timeoutMs });
   if (records.length === 1 && records[0]!.i === 0) throw new LabError(`client: cannot send to ${opts.to}: ${records[0]!.error}`, 'is the lab DNS server running? see labctl lab status');
   return { runId, records };
-}
-
-/**
- * Runs the sender (src/lab/sender.ts) as a child process, inside a lab namespace or, without one,
- * on this machine (the backup-MX drill between real machines, straight to the partner's port 25),
- * and returns its records, one per message.
- */
-export async function runSender(job: SenderJob, o: { namespace?: string; timeoutMs?: number } = {}): Promise<SendRecord[]> {
-  const command = [process.execPath, senderScript, JSON.stringify(job)];
-  const [file, ...args] = o.namespace ? ['ip', 'netns', 'exec', o.namespace, ...command] : command;
-  const r = await run(file!, args, { allowFailure: true, timeoutMs: o.timeoutMs ?? 60_000 + job.count * 1000 });
-  const records = r.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as SendRecord);
-  if (records.length === 0) throw new LabError(`the sender printed nothing (exit ${r.exitCode}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  return records;
 }
 
 /** One message through a mail host's own Exim, delivered at once (-odi). */

@@ -90,6 +90,7 @@ export const FLOORS: readonly (readonly string[])[] = [
   ['ui', 'report'],
   ['config'],
   ['install', 'verify', 'class'],
+  ['drill'],
   ['lab'],
   ['commands'],
   ['cli'],

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBackupDrill, type BackupWorld } from '../../../src/drill/backup-core.js';
-import type { SendRecord } from '../../../src/lab/sender.js';
+import type { SendRecord } from '../../../src/drill/sender.js';
 import { scratchStateDir } from '../../helpers/state-dir.js';
 
 const dir = scratchStateDir();

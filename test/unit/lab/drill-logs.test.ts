@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { appendFile, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { attemptLine, MailboxFollower } from '../../../src/lab/logs.js';
+import { MailboxFollower } from '../../../src/drill/mailbox-follower.js';
+import { attemptLine } from '../../../src/lab/logs.js';
 import { daneLogFacts } from '../../../src/config/tlsa.js';
 import { readAuthResults, readSpoofLog } from '../../../src/lab/drill-spoof.js';
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findMarker, parseFrames, proveStream, serverHello, streamsTo, tlsRecordWalk } from '../../../src/lab/wire-parse.js';
+import { findMarker, parseFrames, proveStream, serverHello, streamsTo, tlsRecordWalk } from '../../../src/drill/wire-parse.js';
 
 const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, '../../../fixtures/wire', name), 'utf8');
 const good = parseFrames(fixture('frames.tsv'));

@@ -1,6 +1,6 @@
 /**
  * The lab client's mail sender: run by `labctl lab send` / the drills as a child process inside
- * a lab namespace (`ip netns exec labctl-client node dist/lab/sender.js '<json>'`), so its DNS
+ * a lab namespace (`ip netns exec labctl-client node dist/drill/sender.js '<json>'`), so its DNS
  * questions go to the lab's server (/etc/netns/<ns>/resolv.conf) and its connections stay in
  * the lab. It behaves like a sending MTA: MX lookup, then each MX in preference order until one
  * accepts (write-up 4b: the MX 20 backup takes the mail while MX 10 is down).
