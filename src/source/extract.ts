@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { LabError, errorMessage } from '../errors.js';
 import { ensureDir, exists, movePath, readRegularFile, removePath, removePathSync, siblingTemp } from '../system/files.js';
@@ -148,15 +148,21 @@ async function refuseEscapingLinks(file: string, root: string): Promise<void> {
   await walk('');
 }
 
-async function decompressed(bytes: Buffer, compression: Compression): Promise<Readable> {
+/** The tarball's bytes, decompressed, as a stream that holds them until it is read. */
+export async function decompressed(bytes: Buffer, compression: Compression): Promise<Readable> {
   const XzReadableStream = compression === 'xz' ? await xzReadableStream() : undefined;
   const bz2 = compression === 'bz2' ? (await import('unbzip2-stream')).default : undefined;
   // One chunk: the bytes already read (and, for a release, checked against its verified digest).
   const raw = Readable.from([bytes]);
   if (XzReadableStream) return Readable.fromWeb(new XzReadableStream(Readable.toWeb(raw) as WebReadableStream<Uint8Array>));
   if (bz2) {
-    const out = raw.pipe(bz2()) as unknown as Readable;
-    raw.on('error', (err) => out.emit('error', err));
+    // unbzip2-stream is a classic stream: it emits data whether or not anyone listens yet. A
+    // PassThrough holds it (pausing the decoder when full) until the extractor is piped in.
+    const out = new PassThrough();
+    const decoder = raw.pipe(bz2());
+    raw.on('error', (err) => out.destroy(err));
+    decoder.on('error', (err: Error) => out.destroy(err));
+    decoder.pipe(out);
     return out;
   }
   return raw; // node-tar recognizes gzip by itself
@@ -164,7 +170,6 @@ async function decompressed(bytes: Buffer, compression: Compression): Promise<Re
 
 async function unpack(file: string, bytes: Buffer, compression: Compression, cwd: string): Promise<void> {
   let refused: string | undefined;
-  const source = await decompressed(bytes, compression);
   const unpacker = await tarExtractor({
     cwd,
     strict: true,
@@ -181,6 +186,7 @@ async function unpack(file: string, bytes: Buffer, compression: Compression, cwd
       return true;
     },
   });
+  const source = await decompressed(bytes, compression);
   await new Promise<void>((resolve, reject) => {
     let failure: unknown;
     const closed = new Promise<void>((done) => unpacker.on('close', () => done()));

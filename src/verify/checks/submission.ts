@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { deleteLogin, setLogin } from '../../config/passwd-store.js';
 import { run, which, type RunResult } from '../../system/run.js';
 import { commandEvidence } from '../facts.js';
-import type { CheckContext, CheckDef, CheckOutcome } from '../types.js';
+import type { CheckContext, CheckDef, CheckVerdict } from '../types.js';
 
 /**
  * Authenticated submission on 587 (STARTTLS) and 465 (TLS), tried with swaks as a mail client
@@ -68,7 +68,7 @@ export function lastEhloAuth(transcript: string): string[] | undefined {
 }
 
 /** Whether this host is set up for submission at all; a reason to skip (or fail) when not. */
-async function precondition(ctx: CheckContext): Promise<CheckOutcome | undefined> {
+async function precondition(ctx: CheckContext): Promise<CheckVerdict | undefined> {
   if (!(await which('swaks'))) return { status: 'fail', summary: 'swaks is not installed: apt-get install swaks (scripts/setup.sh installs it)' };
   const { listen } = await ctx.facts.ports();
   if (!listen.includes(SUBMISSION)) return { status: 'skip', summary: `port ${SUBMISSION} is not in daemon_smtp_ports: no submission on this host` };

@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { Header } from 'tar';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LabError } from '../../../src/errors.js';
-import { detectCompression, escapeReason, extractTarball, resolveSymlink } from '../../../src/source/extract.js';
+import { decompressed, detectCompression, escapeReason, extractTarball, resolveSymlink } from '../../../src/source/extract.js';
 import { exists } from '../../../src/system/files.js';
 import { run } from '../../../src/system/run.js';
 import { scratch } from './helpers.js';
@@ -86,6 +86,25 @@ describe('extractTarball', () => {
       expect((await readdir(dir)).filter((n) => n.startsWith('.'))).toEqual([]);
     });
   }
+
+  it('keeps every byte of a .tar.bz2 until it is read, however late the reader comes (a slow import of node-tar under load lost them)', async () => {
+    const dir = await tmp();
+    await sourceTree(path.join(dir, 'tree'));
+    const tarball = path.join(dir, 'exim-4.96.tar.bz2');
+    await run('tar', ['-cjf', tarball, '-C', path.join(dir, 'tree'), 'exim-4.96']);
+    const plain = Number((await run('sh', ['-c', 'bzip2 -dc "$0" | wc -c', tarball])).stdout.trim());
+    expect(plain).toBeGreaterThan(10_000);
+    const stream = await decompressed(await readFile(tarball), 'bz2');
+    await new Promise((r) => setTimeout(r, 300));
+    const bytes = await new Promise<number>((resolve) => {
+      let n = 0;
+      stream.on('data', (chunk: Buffer) => (n += chunk.length));
+      stream.on('end', () => resolve(n));
+      // A stream that lost its bytes never ends: say how many arrived instead of hanging.
+      setTimeout(() => resolve(n), 5000).unref();
+    });
+    expect(bytes).toBe(plain);
+  });
 
   it('replaces a previous extraction of the same release', async () => {
     const dir = await tmp();
