@@ -8,7 +8,7 @@ import { tlsaName, tlsaValue } from './tlsa.js';
 /**
  * The DNS records a lab domain needs (write-up 4a and Task 7): the mail host's address, MX 10
  * for the domain's own host and MX 20 for each backup, SPF, DKIM; and beyond the write-up
- * (issue 13) DMARC, TLS-RPT, MTA-STS and the mail host's TLSA. The single-host `labctl dns`
+ * (beyond the write-up) DMARC, TLS-RPT, MTA-STS and the mail host's TLSA. The single-host `labctl dns`
  * prints them; the two-host lab's BIND server serves exactly these.
  */
 export interface DnsRecord {

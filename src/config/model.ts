@@ -5,7 +5,7 @@
 import { QUEUE_INTERVAL } from '../paths.js';
 
 /**
- * `dane` (issue 13) is starttls+smtps for incoming mail, and outgoing mail that insists on DANE:
+ * `dane` (beyond the write-up) is starttls+smtps for incoming mail, and outgoing mail that insists on DANE:
  * hosts_require_dane = *, so a destination without a DNSSEC-validated TLSA record that matches
  * its certificate is deferred, never sent in the clear or to an unauthenticated host.
  */
@@ -102,7 +102,7 @@ export const MODEL_DEFAULTS = {
   spfPolicy: 'v=spf1 mx -all',
   queueInterval: QUEUE_INTERVAL.lab,
   retryRule: 'F,1h,5s; G,16h,1h,1.5; F,4d,6h',
-  /** Published in `_dmarc` (issue 13): receivers refuse mail that fails DMARC. */
+  /** Published in `_dmarc` (beyond the write-up): receivers refuse mail that fails DMARC. */
   dmarcPolicy: 'reject' as DmarcPolicy,
   dmarcAlignment: 'r' as DmarcAlignment,
   /** MTA-STS policy max_age in seconds (one week; RFC 8461 allows up to a year). */

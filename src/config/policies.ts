@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DMARC_ALIGNMENTS, DMARC_POLICIES, MODEL_DEFAULTS, type DmarcAlignment, type DmarcPolicy, type HostModel } from './model.js';
 
 /**
- * The text of the policy records a domain publishes beyond SPF and DKIM (issue 13), and parsers
+ * The text of the policy records a domain publishes beyond SPF and DKIM (beyond the write-up), and parsers
  * for what DNS or a web server hands back: DMARC (RFC 7489), TLS-RPT (RFC 8460) and MTA-STS
  * (RFC 8461). `labctl dns` renders with these; `labctl verify` parses with them.
  */

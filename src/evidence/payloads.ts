@@ -49,7 +49,7 @@ export interface BackupDrillMessage {
 }
 
 /**
- * Where a forced backup-MX delivery spends its time (issue 12, item 9), read from the two main
+ * Where a forced backup-MX delivery spends its time, read from the two main
  * logs after the primary's return: the backup sending (its `=>` lines to the primary), the primary
  * accepting (`<=` lines of the drill's messages) and the primary delivering locally (`=>` lines of
  * local_delivery). Each phase: how many lines, first and last time, and the rate between them.
@@ -101,7 +101,7 @@ export interface BackupDrill {
     backup: string;
     /** Per phase from the main logs: the backup sending, the primary accepting and delivering. */
     logPhases?: LogPhases;
-    /** Forced delivery: CPU per message and the machine's ceiling (issue 12, item 9). */
+    /** Forced delivery: CPU per message and the machine's ceiling. */
     cpu?: CpuCeiling;
     /** Where it ran: the namespace lab (labctl controls both hosts) or two real machines (labctl drill). */
     world?: 'namespace' | 'machines';

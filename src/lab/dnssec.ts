@@ -6,7 +6,7 @@ import { run } from '../system/run.js';
 import type { LabSpec } from './topology.js';
 
 /**
- * DNSSEC for the lab (issue 13): BIND signs every forward zone itself (dnssec-policy default,
+ * DNSSEC for the lab (beyond the write-up): BIND signs every forward zone itself (dnssec-policy default,
  * inline signing); the zones of the lab's domains are delegated from one parent zone (sne24.ru
  * for st14.sne24.ru and st18.sne24.ru) that carries their DS records, and the parent's own key is
  * the validating resolver's trust anchor. Where the domains share no parent, each domain's key is

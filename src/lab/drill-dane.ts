@@ -1,5 +1,5 @@
 /**
- * `labctl lab drill dane` (issue 13): DANE catching a wrong certificate between the two Exims.
+ * `labctl lab drill dane` (beyond the write-up): DANE catching a wrong certificate between the two Exims.
  * st14 gets a new key and certificate (from the same lab CA, so only DANE can tell): its TLSA
  * record is now stale, and st18, which validates DNSSEC and uses DANE, defers its delivery and logs
  * why. Then the lab's zone publishes the TLSA of the new certificate (the record `labctl dns`

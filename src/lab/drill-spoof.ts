@@ -1,5 +1,5 @@
 /**
- * `labctl lab drill spoof` (issue 13): the client sends straight to st14 a message that claims
+ * `labctl lab drill spoof` (beyond the write-up): the client sends straight to st14 a message that claims
  * to be from st18 (From: and envelope mohamed@st18.sne24.ru) from an address st18's SPF does not
  * list, without st18's DKIM signature. With DMARC enforcement st14 refuses it at DATA with Exim's
  * DMARC reason (the lab records DMARC without enforcing it, see labModel: st14 is switched to

@@ -7,7 +7,7 @@ import { labPaths, mailHostName, type LabMailHostSpec, type LabSpec } from './to
  * A lab host's TLS and DKIM files, made by the same helpers `labctl configure` uses: one lab CA
  * for the whole lab (under the lab directory, so `lab down` removes it), a certificate per mail
  * host signed by it (its mail host name, the domain, and mta-sts.<domain> for the MTA-STS web
- * server, issue 13), and a DKIM key per host.
+ * server, beyond the write-up), and a DKIM key per host.
  */
 export interface HostKeyFiles {
   caCertificate: string;

@@ -12,7 +12,7 @@ import { labTemplatesDir } from './templates.js';
 import { labPaths, names, type LabMailHostSpec } from './topology.js';
 
 /**
- * The MTA-STS web server of a lab mail host (issue 13): Debian's nginx in the host's namespace,
+ * The MTA-STS web server of a lab mail host (beyond the write-up): Debian's nginx in the host's namespace,
  * on its lab address, port 443, serving only https://mta-sts.<domain>/.well-known/mta-sts.txt
  * (the policy `labctl dns` computes) with the host's certificate from the lab CA.
  */

@@ -11,7 +11,7 @@ import { labTemplatesDir } from './templates.js';
 import { names, type LabSpec } from './topology.js';
 
 /**
- * The lab's validating resolver (issue 13): unbound in the DNS server's namespace, on its own lab
+ * The lab's validating resolver (beyond the write-up): unbound in the DNS server's namespace, on its own lab
  * address. It knows only the lab's zones (stub zones to the lab's BIND), trusts the lab's parent
  * zone by a trust anchor, and sets the AD bit on what it validated; the mail hosts' resolv.conf
  * names it with `options trust-ad edns0`, without which Exim ignores AD and never uses DANE.

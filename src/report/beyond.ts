@@ -1,5 +1,5 @@
 /**
- * The report's section beyond the write-up (issue 13): DMARC, MTA-STS, TLS-RPT, PTR, the DKIM key
+ * The report's section beyond the write-up: DMARC, MTA-STS, TLS-RPT, PTR, the DKIM key
  * and DANE, each record's check, the spoof and DANE drills between the two Exims, and the answer to
  * "what does each record protect against", written from what the drills showed on this run.
  */

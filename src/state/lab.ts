@@ -26,7 +26,7 @@ export interface LabSpec {
   dnsAddress: string;
   /**
    * The lab's validating resolver (unbound, in the DNS server's namespace): the mail hosts and the
-   * client ask it, it asks BIND and sets the AD bit on answers it validated (issue 13).
+   * client ask it, it asks BIND and sets the AD bit on answers it validated (beyond the write-up).
    */
   resolverAddress: string;
   clientAddress: string;

@@ -47,7 +47,7 @@ export const CATALOGUE: readonly CheckDef[] = [
   dkimSignature,
   queue,
   paniclogEmpty,
-  // Beyond the write-up (issue 13): the records receivers and senders check a mail domain by.
+  // Beyond the write-up: the records receivers and senders check a mail domain by.
   dmarcRecord,
   dmarcResult,
   tlsRpt,

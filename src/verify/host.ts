@@ -44,7 +44,7 @@ export interface VerifyTarget {
   /** A CA certificate (PEM file) the TLS checks trust besides the system store: the lab CA, or --ca FILE. */
   caFile?: string;
   view: HostView;
-  /** What only the two-host lab can give (issue 13): a validating resolver and a partner that sends; undefined off the lab. */
+  /** What only the two-host lab can give (beyond the write-up): a validating resolver and a partner that sends; undefined off the lab. */
   lab?: LabSide;
 }
 

@@ -4,7 +4,7 @@ import type { CheckResult, CheckStatus, VerifyReport } from './types.js';
 
 /**
  * Three renderings of one report: the terminal checklist (--verbose adds evidence under each
- * check), the JSON of issue 4, and the per-check evidence files.
+ * check), the JSON of `verify --json`, and the per-check evidence files.
  */
 
 /** Colors unless NO_COLOR is set (https://no-color.org) or the stream is not a terminal. */

@@ -6,7 +6,7 @@ import type { LabSide, PartnerDelivery, VerifyTarget } from './host.js';
 /** The check vocabulary and a check's result belong to the evidence contract (src/evidence/types.ts). */
 export type { CheckResult, CheckStatus };
 
-/** The whole run: the shape `labctl verify --json` prints (issue 4). */
+/** The whole run: the shape `labctl verify --json` prints. */
 export interface VerifyReport {
   checks: CheckResult[];
   passed: number;

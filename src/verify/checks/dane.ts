@@ -61,7 +61,7 @@ function servedCertificate(ctx: CheckContext, servername: string): Promise<Serve
 }
 
 /**
- * The lab's side of DANE (issue 13): the TLSA answer validated by the lab's resolver (AD bit; the
+ * The lab's side of DANE (beyond the write-up): the TLSA answer validated by the lab's resolver (AD bit; the
  * authoritative BIND never sets it), and the partner's delivery to this host authenticated by it
  * (its main log: `DS` for DNSSEC-secured lookups and `CV=dane`; only the first message on a
  * connection says so, later ones log `*` and CV=no, so the probe is a fresh delivery). Off the lab

@@ -4,7 +4,7 @@ import { resolver } from '../expected.js';
 import type { CheckDef } from '../types.js';
 
 /**
- * DMARC on a real message (issue 13): a message from the partner host, as this host delivered
+ * DMARC on a real message (beyond the write-up): a message from the partner host, as this host delivered
  * it, judged by mailauth (an implementation nobody here wrote) with the envelope the partner
  * used: SPF and DKIM must pass and align with the From: domain, so DMARC passes. Where Exim is
  * built with DMARC, its own verdict is the dmarc= of the Authentication-Results header it added.

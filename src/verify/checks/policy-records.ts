@@ -9,7 +9,7 @@ import type { CheckContext, CheckDef } from '../types.js';
 import { HINT_DNS, noAnswer, publishedTxt } from './published.js';
 
 /**
- * Issue 13, the records side: DMARC, TLS-RPT and MTA-STS as published, judged against what
+ * Beyond the write-up, the records side: DMARC, TLS-RPT and MTA-STS as published, judged against what
  * `labctl dns` says (the model's policy and alignment, the MTA-STS policy and its id). Off the
  * lab nothing serves the domain, so each warns and shows the record it expected instead.
  */

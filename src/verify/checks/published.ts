@@ -3,7 +3,7 @@ import type { LabResolver } from '../resolver.js';
 import type { CheckContext } from '../types.js';
 
 /**
- * One TXT query for the issue-13 checks, with its question and answer kept as evidence, and the
+ * One TXT query for the checks beyond the write-up, with its question and answer kept as evidence, and the
  * one distinction every DNS check makes: "nothing serves this domain here" (no answer from the
  * system resolver: warn) versus an answer, or a server the user named (judge it).
  */
