@@ -26,7 +26,7 @@ import { checkConfigPath } from './validate.js';
  * this module lists the steps and records the result; src/system does the work.
  */
 export type { ConfigureOptions } from './steps/context.js';
-/** The lab (src/lab/host.ts, drill-tls.ts) and the e2e tests import these from here too. */
+/** The lab (src/lab/hosts/prepare.ts, src/lab/drills/tls.ts) and the e2e tests import these from here too. */
 export { confirmDaemonServing, testAddresses } from './acceptance.js';
 
 export interface ConfigureResult {

@@ -143,7 +143,7 @@ export interface WireDrill {
   ok: boolean;
 }
 
-/** drill/spoof and drill/spoof-monitor: exactly what `lab drill spoof --json` prints (src/lab/drill-spoof.ts). */
+/** drill/spoof and drill/spoof-monitor: exactly what `lab drill spoof --json` prints (src/lab/drills/spoof.ts). */
 export interface SpoofDrill {
   sent: number;
   refused: number;
@@ -157,7 +157,7 @@ export interface SpoofDrill {
   ok: boolean;
 }
 
-/** drill/dane: the certificate swap, the deferral it causes, the republished TLSA and the delivery after it (src/lab/drill-dane.ts). */
+/** drill/dane: the certificate swap, the deferral it causes, the republished TLSA and the delivery after it (src/lab/drills/dane.ts). */
 export interface DaneDrill {
   primary: string;
   peer: string;

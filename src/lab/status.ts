@@ -1,7 +1,7 @@
 import chalk from 'chalk';
 import { namespaceExists } from '../system/netns.js';
-import { daemonPid, listeningPorts, queueCount } from './daemon.js';
-import { answers, dnsServerPid } from './dns.js';
+import { daemonPid, listeningPorts, queueCount } from './hosts/daemon.js';
+import { answers, dnsServerPid } from './services/bind.js';
 import type { LabState } from './state.js';
 import { members, mailHostName } from './topology.js';
 

@@ -4,12 +4,12 @@ import { paths } from '../paths.js';
 import { LabError } from '../errors.js';
 import { partnerHost, type TargetOverrides } from '../verify/target.js';
 import type { PartnerDelivery, VerifyTarget } from '../verify/types.js';
-import { tlsDrillScene } from './drill-tls-scene.js';
-import { attemptLine } from './logs.js';
-import { labModel } from './host.js';
+import { tlsDrillScene } from './drills/tls-scene.js';
+import { attemptLine } from './hosts/logs.js';
+import { labModel } from './hosts/prepare.js';
 import { loadState, type LabState } from './state.js';
 import { backupTargets, mailHostName, names, partnerOf, type LabMailHostSpec } from './topology.js';
-import { EXIM_BIN, hostView } from './view.js';
+import { EXIM_BIN, hostView } from './hosts/view.js';
 
 /**
  * `labctl verify --lab`: the verify checks against each lab host, from inside the lab. The
@@ -45,7 +45,7 @@ export async function labTargets(o: TargetOverrides): Promise<VerifyTarget[]> {
 /**
  * One lab host as a verify target: Exim commands and file reads go through the host's view, DNS
  * is the lab's. SMTP checks connect from this process, so they need the client's namespace; the
- * TLS drill's checks (src/lab/drill-tls-checks.ts) make their connections with swaks there.
+ * TLS drill's checks (src/lab/drills/tls-checks.ts) make their connections with swaks there.
  */
 export function labTarget(state: LabState, host: LabMailHostSpec, o: TargetOverrides = {}): VerifyTarget {
   const name = mailHostName(host);

@@ -4,7 +4,7 @@ import { run, type RunOptions, type RunResult } from './run.js';
 /**
  * How labctl reaches one mail host: the one type for it. The machine's own view (`rootView`)
  * runs programs directly and reads files from the root file system; a lab host's view
- * (src/lab/view.ts `hostView`) enters its namespaces, so `exim`, `ss`, `dpkg-query` and file
+ * (src/lab/hosts/view.ts `hostView`) enters its namespaces, so `exim`, `ss`, `dpkg-query` and file
  * reads see that host's configure, spool, mailboxes and listeners. Verify checks go through it
  * (VerifyTarget.view) and work the same on both.
  */

@@ -35,7 +35,7 @@ describe('a drill keeps the reject-log lines it caused', () => {
   });
 
   it('only the lines written after the offset, or says nothing was refused', async () => {
-    const { rejectlogItem, rejectlogSize } = await import('../../src/lab/logs.js');
+    const { rejectlogItem, rejectlogSize } = await import('../../src/lab/hosts/logs.js');
     const { labPaths, DEFAULT_LAB } = await import('../../src/lab/topology.js');
     const host = DEFAULT_LAB.hosts[0]!;
     expect(await rejectlogSize(host)).toBe(0);

@@ -1,7 +1,7 @@
 import { usageError } from '../../errors.js';
 import { loadState } from '../../lab/state.js';
 import { findHost, mailHostName } from '../../lab/topology.js';
-import { EXIM_BIN, hostView } from '../../lab/view.js';
+import { EXIM_BIN, hostView } from '../../lab/hosts/view.js';
 import { safePath } from '../../safe-names.js';
 import { rootView, type EximHost } from '../../system/hostview.js';
 import { loadServiceSettings } from '../../system/service.js';

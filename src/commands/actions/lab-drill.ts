@@ -1,12 +1,12 @@
 /** `labctl lab drill ...`: the scripted exercises, each run on the lab that is up. */
 import chalk from 'chalk';
 import { EXIT } from '../../errors.js';
-import { backupMxDrill } from '../../lab/drill-backup.js';
-import { describeCeiling, describePhases } from '../../lab/drill-phases.js';
-import { CHECK_MARK, tlsDrill } from '../../lab/drill-tls.js';
-import { wireDrill } from '../../lab/drill-wire.js';
-import { spoofDrill } from '../../lab/drill-spoof.js';
-import { daneDrill } from '../../lab/drill-dane.js';
+import { backupMxDrill } from '../../lab/drills/backup-mx.js';
+import { describeCeiling, describePhases } from '../../lab/drills/backup-phases.js';
+import { CHECK_MARK, tlsDrill } from '../../lab/drills/tls.js';
+import { wireDrill } from '../../lab/drills/wire.js';
+import { spoofDrill } from '../../lab/drills/spoof.js';
+import { daneDrill } from '../../lab/drills/dane.js';
 import type { LabState } from '../../lab/state.js';
 import { locked } from '../locked.js';
 import { positiveInt, requireState } from './lab-common.js';

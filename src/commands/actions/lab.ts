@@ -2,12 +2,12 @@
 import chalk from 'chalk';
 import { EXIT, usageError } from '../../errors.js';
 import { describeLeftovers, findLeftovers, labDown } from '../../lab/down.js';
-import { execInLab } from '../../lab/exec.js';
-import { labSend } from '../../lab/send.js';
+import { execInLab } from '../../lab/hosts/exec.js';
+import { labSend } from '../../lab/hosts/send.js';
 import { loadState } from '../../lab/state.js';
 import { labStatus, printStatus } from '../../lab/status.js';
 import { loadLabSpec } from '../../lab/topology.js';
-import { labUp, planLabUp } from '../../lab/up.js';
+import { labUp, planLabUp } from '../../lab/up/run.js';
 import { StepLines, formatMs } from '../../ui/steps.js';
 import { locked } from '../locked.js';
 import { positiveInt, requireState } from './lab-common.js';

@@ -3,9 +3,9 @@ import { appendFile, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/prom
 import os from 'node:os';
 import path from 'node:path';
 import { MailboxFollower } from '../../../src/drill/mailbox-follower.js';
-import { attemptLine } from '../../../src/lab/logs.js';
+import { attemptLine } from '../../../src/lab/hosts/logs.js';
 import { daneLogFacts } from '../../../src/config/tlsa.js';
-import { readAuthResults, readSpoofLog } from '../../../src/lab/drill-spoof.js';
+import { readAuthResults, readSpoofLog } from '../../../src/lab/drills/spoof.js';
 
 // Lines recorded from the lab's main logs (Exim 4.98.2 --with dmarc, log_selector +dnssec).
 const ST14_REFUSED = [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuCeiling, describeCeiling, describePhases, logPhases } from '../../../src/lab/drill-phases.js';
+import { cpuCeiling, describeCeiling, describePhases, logPhases } from '../../../src/lab/drills/backup-phases.js';
 import { cpuUse, parseProcStat } from '../../../src/system/cpu.js';
 
 // Recorded shapes of the lab's main logs (st18 the backup, st14 the primary), three messages.

@@ -1,9 +1,9 @@
 /** The lab's pure functions: spec validation, the exec argv, log receptions, the reverse zone, a host's model. */
 import { describe, expect, it } from 'vitest';
-import { reverseZoneBody, reverseZoneName } from '../../../src/lab/dns.js';
-import { labExecArgv } from '../../../src/lab/exec.js';
-import { labModel, labPublicSuffixes } from '../../../src/lab/host.js';
-import { receptions } from '../../../src/lab/logs.js';
+import { reverseZoneBody, reverseZoneName } from '../../../src/lab/services/bind.js';
+import { labExecArgv } from '../../../src/lab/hosts/exec.js';
+import { labModel, labPublicSuffixes } from '../../../src/lab/hosts/prepare.js';
+import { receptions } from '../../../src/lab/hosts/logs.js';
 import type { LabState } from '../../../src/lab/state.js';
 import { DEFAULT_LAB, checkSpec, drillPair, names, partnerOf, type LabSpec } from '../../../src/lab/topology.js';
 

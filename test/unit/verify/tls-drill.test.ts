@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { openChecks } from '../../../src/lab/drill-tls-checks.js';
-import { tlsDrillScene, type Delivery, type TlsDrillScene } from '../../../src/lab/drill-tls-scene.js';
+import { openChecks } from '../../../src/lab/drills/tls-checks.js';
+import { tlsDrillScene, type Delivery, type TlsDrillScene } from '../../../src/lab/drills/tls-scene.js';
 import type { LabState } from '../../../src/lab/state.js';
 import { DEFAULT_LAB } from '../../../src/lab/topology.js';
 import { Facts } from '../../../src/verify/facts.js';

@@ -1,6 +1,6 @@
-import type { CpuUse } from '../system/cpu.js';
-import { parseStamp } from './logs.js';
-import type { CpuCeiling, LogPhase, LogPhases } from '../evidence/payloads.js';
+import type { CpuUse } from '../../system/cpu.js';
+import { parseStamp } from '../hosts/logs.js';
+import type { CpuCeiling, LogPhase, LogPhases } from '../../evidence/payloads.js';
 
 /** The figures' shapes belong to the drill's evidence payload (src/evidence/payloads.ts). */
 export type { CpuCeiling, LogPhase, LogPhases };

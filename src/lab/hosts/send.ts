@@ -3,11 +3,11 @@
  * order) as a child process in the client's namespace. From a mail host: that host's own Exim
  * (`exim -odi`, as the write-up did), so its routers, TLS and DKIM signing are what is tested.
  */
-import { LabError } from '../errors.js';
-import { newRunId, runSender } from '../drill/send.js';
-import type { SenderJob, SendRecord } from '../drill/sender.js';
-import type { LabState } from './state.js';
-import { CLIENT_NAME, findHost, mailHostName, names, type LabMailHostSpec } from './topology.js';
+import { LabError } from '../../errors.js';
+import { newRunId, runSender } from '../../drill/send.js';
+import type { SenderJob, SendRecord } from '../../drill/sender.js';
+import type { LabState } from '../state.js';
+import { CLIENT_NAME, findHost, mailHostName, names, type LabMailHostSpec } from '../topology.js';
 import { eximInView } from './view.js';
 
 export interface SendOptions {

@@ -9,20 +9,20 @@
  * starts with the first byte. The drill passes only when all of that holds.
  */
 import path from 'node:path';
-import { analyseWire, marker, PORTS, recordWire } from '../drill/wire-analysis.js';
-import { newRunId } from '../drill/send.js';
-import { LabError } from '../errors.js';
-import type { WireDrill } from '../evidence/payloads.js';
-import { paths } from '../paths.js';
-import { ensureDir } from '../system/files.js';
-import { sleep, waitUntil } from '../system/procs.js';
-import { runInBackground, run } from '../system/run.js';
-import { setTlsMode, switchHost } from './drill-tls.js';
-import { labModel } from './host.js';
-import { mailboxMessage } from './logs.js';
-import { defaultSender, sendFromHost } from './send.js';
-import type { LabState } from './state.js';
-import { drillPair, names } from './topology.js';
+import { analyseWire, marker, PORTS, recordWire } from '../../drill/wire-analysis.js';
+import { newRunId } from '../../drill/send.js';
+import { LabError } from '../../errors.js';
+import type { WireDrill } from '../../evidence/payloads.js';
+import { paths } from '../../paths.js';
+import { ensureDir } from '../../system/files.js';
+import { sleep, waitUntil } from '../../system/procs.js';
+import { runInBackground, run } from '../../system/run.js';
+import { setTlsMode, switchHost } from './tls.js';
+import { labModel } from '../hosts/prepare.js';
+import { mailboxMessage } from '../hosts/logs.js';
+import { defaultSender, sendFromHost } from '../hosts/send.js';
+import type { LabState } from '../state.js';
+import { drillPair, names } from '../topology.js';
 
 export type { WireDrill };
 

@@ -1,21 +1,21 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { runBackupDrill, type BackupWorld } from '../drill/backup-core.js';
-import { MailboxFollower } from '../drill/mailbox-follower.js';
-import { LabError } from '../errors.js';
-import type { BackupDrillFigures, BackupDrillMessage } from '../evidence/payloads.js';
-import type { EvidenceItem } from '../evidence/store.js';
-import { cpuSample, cpuUse, type CpuSample } from '../system/cpu.js';
-import { removePath } from '../system/files.js';
-import { waitUntil } from '../system/procs.js';
-import { daemonPid, queueCount, startDaemon, stopDaemon } from './daemon.js';
-import { answers } from './dns.js';
-import { cpuCeiling, logPhases, type CpuCeiling, type LogPhases } from './drill-phases.js';
-import { logSize, mailboxPath, mainlogSince, receptions } from './logs.js';
-import { defaultSender, sendFromClient } from './send.js';
-import type { LabState } from './state.js';
-import { drillPair, labPaths, mailHostName, names, type LabMailHostSpec } from './topology.js';
-import { eximInView } from './view.js';
+import { runBackupDrill, type BackupWorld } from '../../drill/backup-core.js';
+import { MailboxFollower } from '../../drill/mailbox-follower.js';
+import { LabError } from '../../errors.js';
+import type { BackupDrillFigures, BackupDrillMessage } from '../../evidence/payloads.js';
+import type { EvidenceItem } from '../../evidence/store.js';
+import { cpuSample, cpuUse, type CpuSample } from '../../system/cpu.js';
+import { removePath } from '../../system/files.js';
+import { waitUntil } from '../../system/procs.js';
+import { daemonPid, queueCount, startDaemon, stopDaemon } from '../hosts/daemon.js';
+import { answers } from '../services/bind.js';
+import { cpuCeiling, logPhases, type CpuCeiling, type LogPhases } from './backup-phases.js';
+import { logSize, mailboxPath, mainlogSince, receptions } from '../hosts/logs.js';
+import { defaultSender, sendFromClient } from '../hosts/send.js';
+import type { LabState } from '../state.js';
+import { drillPair, labPaths, mailHostName, names, type LabMailHostSpec } from '../topology.js';
+import { eximInView } from '../hosts/view.js';
 
 /**
  * The write-up's 4b, 4c, 5b and 5c in the namespace lab, where labctl controls both hosts: the

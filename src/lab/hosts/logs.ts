@@ -1,8 +1,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fileSize, readFrom } from '../system/files.js';
-import { headerValue, splitMbox } from '../verify/mailbox.js';
-import { labPaths, type LabMailHostSpec } from './topology.js';
+import { fileSize, readFrom } from '../../system/files.js';
+import { headerValue, splitMbox } from '../../verify/mailbox.js';
+import { labPaths, type LabMailHostSpec } from '../topology.js';
 
 /**
  * Reading a lab host's main log and mailboxes from outside its view: they are plain files under

@@ -6,24 +6,24 @@
  * computes; BIND re-signs it) and st18's next try delivers, with CV=dane. The JSON gives the times.
  */
 import { readFile } from 'node:fs/promises';
-import { daneLogFacts, digQuery, tlsaName, tlsaValue } from '../config/tlsa.js';
-import { LabError } from '../errors.js';
-import { payloadItem, type DaneDrill } from '../evidence/payloads.js';
-import { saveEvidence } from '../evidence/store.js';
-import { removePath } from '../system/files.js';
-import { waitUntil } from '../system/procs.js';
-import { run, type RunOptions } from '../system/run.js';
-import { serial, reloadDnsServer, writeZone } from './dns.js';
-import { reloadHostDaemon } from './drill-tls.js';
-import { labModel } from './host.js';
-import { hostKeys } from './keys.js';
-import { attemptLine, logSize, mailboxMessage, mainlogSince } from './logs.js';
-import { newRunId } from '../drill/send.js';
-import { sendFromHost } from './send.js';
-import type { LabState } from './state.js';
-import { domainZone } from './up.js';
-import { drillPair, mailHostName, names, type LabMailHostSpec } from './topology.js';
-import { eximInView } from './view.js';
+import { daneLogFacts, digQuery, tlsaName, tlsaValue } from '../../config/tlsa.js';
+import { LabError } from '../../errors.js';
+import { payloadItem, type DaneDrill } from '../../evidence/payloads.js';
+import { saveEvidence } from '../../evidence/store.js';
+import { removePath } from '../../system/files.js';
+import { waitUntil } from '../../system/procs.js';
+import { run, type RunOptions } from '../../system/run.js';
+import { serial, reloadDnsServer, writeZone } from '../services/bind.js';
+import { reloadHostDaemon } from './tls.js';
+import { labModel } from '../hosts/prepare.js';
+import { hostKeys } from '../services/keys.js';
+import { attemptLine, logSize, mailboxMessage, mainlogSince } from '../hosts/logs.js';
+import { newRunId } from '../../drill/send.js';
+import { sendFromHost } from '../hosts/send.js';
+import type { LabState } from '../state.js';
+import { domainZone } from '../services/zones.js';
+import { drillPair, mailHostName, names, type LabMailHostSpec } from '../topology.js';
+import { eximInView } from '../hosts/view.js';
 
 export type { DaneDrill };
 

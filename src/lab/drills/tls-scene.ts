@@ -2,18 +2,18 @@
  * The TLS drill's scene: which host receives, which sends, the addresses and run id, and the one
  * message the peer sends the primary over the lab (TLS session cache cleared first, so the
  * handshake is a full, verified one), with the log lines and mailbox copy it left. Several of
- * the drill's checks (src/lab/drill-tls-checks.ts) read that one delivery; tests give the scene
+ * the drill's checks (src/lab/drills/tls-checks.ts) read that one delivery; tests give the scene
  * a delivery of their own.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { removePath } from '../system/files.js';
-import { waitUntil } from '../system/procs.js';
-import { logSize, mailboxMessage, mainlogSince } from './logs.js';
-import { newRunId } from '../drill/send.js';
-import { sendFromHost, type SendOutcome } from './send.js';
-import type { LabState } from './state.js';
-import { labPaths, type LabMailHostSpec } from './topology.js';
+import { removePath } from '../../system/files.js';
+import { waitUntil } from '../../system/procs.js';
+import { logSize, mailboxMessage, mainlogSince } from '../hosts/logs.js';
+import { newRunId } from '../../drill/send.js';
+import { sendFromHost, type SendOutcome } from '../hosts/send.js';
+import type { LabState } from '../state.js';
+import { labPaths, type LabMailHostSpec } from '../topology.js';
 
 /** The peer's message to the primary, sent once for the checks that read it. */
 export interface Delivery {

@@ -1,13 +1,13 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
-import { LabError } from '../errors.js';
-import { ensureDir, removePath, writeAtomic } from '../system/files.js';
-import { inNamespace } from '../system/netns.js';
-import { runningPid, signal, waitUntil } from '../system/procs.js';
-import { run } from '../system/run.js';
+import { LabError } from '../../errors.js';
+import { ensureDir, removePath, writeAtomic } from '../../system/files.js';
+import { inNamespace } from '../../system/netns.js';
+import { runningPid, signal, waitUntil } from '../../system/procs.js';
+import { run } from '../../system/run.js';
 import { labTemplatesDir } from './templates.js';
-import { labPaths, names, type LabSpec } from './topology.js';
+import { labPaths, names, type LabSpec } from '../topology.js';
 
 /**
  * The lab's DNS server: BIND9 in its own namespace with its own named.conf and working

@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { LabError } from '../errors.js';
-import { waitUntil } from '../system/procs.js';
-import { run } from '../system/run.js';
-import type { LabSpec } from './topology.js';
+import { LabError } from '../../errors.js';
+import { waitUntil } from '../../system/procs.js';
+import { run } from '../../system/run.js';
+import type { LabSpec } from '../topology.js';
 
 /**
  * DNSSEC for the lab (beyond the write-up): BIND signs every forward zone itself (dnssec-policy default,

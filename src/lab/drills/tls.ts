@@ -1,31 +1,31 @@
 import path from 'node:path';
-import type { HostModel } from '../config/model.js';
-import { LabError, errorMessage } from '../errors.js';
-import { payloadItem, type TlsDrill } from '../evidence/payloads.js';
-import { rejectlogItem, rejectlogSize } from './logs.js';
-import { saveEvidence } from '../evidence/store.js';
-import type { CheckStatus } from '../evidence/types.js';
-import { alive, signal, sleep, waitUntil } from '../system/procs.js';
-import { runChecks, summarize } from '../verify/runner.js';
-import type { CheckDef } from '../verify/types.js';
-import { daemonPid, listeningPorts } from './daemon.js';
-import { answers } from './dns.js';
-import { openChecks, tlsRequiredChecks } from './drill-tls-checks.js';
-import { tlsDrillScene } from './drill-tls-scene.js';
-import { eximRunnerFor, labModel, renderLabConfigure } from './host.js';
-import { safeInstallConfigure } from '../config/swap.js';
-import { testAddresses } from '../config/apply.js';
-import { hostKeys } from './keys.js';
-import type { LabState } from './state.js';
-import { drillPair, labPaths, names, type LabMailHostSpec } from './topology.js';
-import { labTarget } from './verify.js';
-import { EXIM_BIN } from './view.js';
+import type { HostModel } from '../../config/model.js';
+import { LabError, errorMessage } from '../../errors.js';
+import { payloadItem, type TlsDrill } from '../../evidence/payloads.js';
+import { rejectlogItem, rejectlogSize } from '../hosts/logs.js';
+import { saveEvidence } from '../../evidence/store.js';
+import type { CheckStatus } from '../../evidence/types.js';
+import { alive, signal, sleep, waitUntil } from '../../system/procs.js';
+import { runChecks, summarize } from '../../verify/runner.js';
+import type { CheckDef } from '../../verify/types.js';
+import { daemonPid, listeningPorts } from '../hosts/daemon.js';
+import { answers } from '../services/bind.js';
+import { openChecks, tlsRequiredChecks } from './tls-checks.js';
+import { tlsDrillScene } from './tls-scene.js';
+import { eximRunnerFor, labModel, renderLabConfigure } from '../hosts/prepare.js';
+import { safeInstallConfigure } from '../../config/swap.js';
+import { testAddresses } from '../../config/apply.js';
+import { hostKeys } from '../services/keys.js';
+import type { LabState } from '../state.js';
+import { drillPair, labPaths, names, type LabMailHostSpec } from '../topology.js';
+import { labTarget } from '../verify.js';
+import { EXIM_BIN } from '../hosts/view.js';
 
 /**
  * Task 3 and Task 7 between the lab hosts: STARTTLS verified against the lab CA, SMTPS on 465,
  * TLS-required mode refusing plaintext (tested with swaks from the client), DKIM signed by the
  * backup host and verified by the primary, and SPF passing for the sender's address. The checks
- * are verify checks (src/lab/drill-tls-checks.ts) run by the verify runner against the primary.
+ * are verify checks (src/lab/drills/tls-checks.ts) run by the verify runner against the primary.
  */
 
 /** Each check may send a message and wait for its delivery, or wait for swaks' own timeouts. */

@@ -1,17 +1,17 @@
 import { fileURLToPath } from 'node:url';
-import { run, type RunResult } from '../system/run.js';
-import type { CheckDef } from '../verify/types.js';
-import { query } from './dns.js';
-import type { LabState } from './state.js';
-import type { TlsDrillScene } from './drill-tls-scene.js';
-import { mailHostName, names } from './topology.js';
+import { run, type RunResult } from '../../system/run.js';
+import type { CheckDef } from '../../verify/types.js';
+import { query } from '../services/bind.js';
+import type { LabState } from '../state.js';
+import type { TlsDrillScene } from './tls-scene.js';
+import { mailHostName, names } from '../topology.js';
 
 /**
- * The TLS drill's checks as verify checks (CheckDef): src/lab/drill-tls.ts runs them with the
+ * The TLS drill's checks as verify checks (CheckDef): src/lab/drills/tls.ts runs them with the
  * verify runner against the primary host, so each runs under a timeout, keeps its evidence when
  * it fails or runs late, and says pass or fail like any other check. They reach the hosts the
  * lab's way: mail sent through the peer's Exim (the scene's one delivery,
- * src/lab/drill-tls-scene.ts), logs and mailboxes read from the hosts' files, SMTP from the
+ * src/lab/drills/tls-scene.ts), logs and mailboxes read from the hosts' files, SMTP from the
  * client's namespace with swaks (an SMTP client independent of labctl's own).
  */
 

@@ -1,14 +1,14 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
-import { LabError } from '../errors.js';
-import { removePath, writeAtomic } from '../system/files.js';
-import { inNamespace } from '../system/netns.js';
-import { runningPid, waitUntil } from '../system/procs.js';
-import { run } from '../system/run.js';
-import { dnsFiles, reverseZoneName } from './dns.js';
+import { LabError } from '../../errors.js';
+import { removePath, writeAtomic } from '../../system/files.js';
+import { inNamespace } from '../../system/netns.js';
+import { runningPid, waitUntil } from '../../system/procs.js';
+import { run } from '../../system/run.js';
+import { dnsFiles, reverseZoneName } from './bind.js';
 import { labTemplatesDir } from './templates.js';
-import { names, type LabSpec } from './topology.js';
+import { names, type LabSpec } from '../topology.js';
 
 /**
  * The lab's validating resolver (beyond the write-up): unbound in the DNS server's namespace, on its own lab

@@ -1,7 +1,7 @@
-import { runAttached } from '../system/run.js';
-import { LabError } from '../errors.js';
-import type { LabState } from './state.js';
-import { CLIENT_NAME, DNS_NAME, findHost, mailHostName, names } from './topology.js';
+import { runAttached } from '../../system/run.js';
+import { LabError } from '../../errors.js';
+import type { LabState } from '../state.js';
+import { CLIENT_NAME, DNS_NAME, findHost, mailHostName, names } from '../topology.js';
 import { viewArgv } from './view.js';
 
 /**

@@ -1,15 +1,15 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
-import { mtaStsFor } from '../config/dns.js';
-import type { HostModel } from '../config/model.js';
-import { LabError } from '../errors.js';
-import { ensureDir, removePath, writeAtomic } from '../system/files.js';
-import { inNamespace } from '../system/netns.js';
-import { runningPid, waitUntil } from '../system/procs.js';
+import { mtaStsFor } from '../../config/dns.js';
+import type { HostModel } from '../../config/model.js';
+import { LabError } from '../../errors.js';
+import { ensureDir, removePath, writeAtomic } from '../../system/files.js';
+import { inNamespace } from '../../system/netns.js';
+import { runningPid, waitUntil } from '../../system/procs.js';
 import type { HostKeyFiles } from './keys.js';
 import { labTemplatesDir } from './templates.js';
-import { labPaths, names, type LabMailHostSpec } from './topology.js';
+import { labPaths, names, type LabMailHostSpec } from '../topology.js';
 
 /**
  * The MTA-STS web server of a lab mail host (beyond the write-up): Debian's nginx in the host's namespace,

@@ -7,17 +7,17 @@
  * Authentication-Results header saying spf=fail, dmarc=fail (and no DKIM signature: dkim=none).
  */
 import { randomBytes } from 'node:crypto';
-import { LabError } from '../errors.js';
-import { payloadItem, type SpoofDrill } from '../evidence/payloads.js';
-import { saveEvidence } from '../evidence/store.js';
-import { waitUntil } from '../system/procs.js';
-import { run } from '../system/run.js';
-import { headerValue } from '../verify/mailbox.js';
-import { switchHost } from './drill-tls.js';
-import { logSize, mailboxMessage, mainlogSince, rejectlogItem, rejectlogSize } from './logs.js';
-import type { LabState } from './state.js';
-import { drillPair, mailHostName, names, type LabMailHostSpec } from './topology.js';
-import { eximInView } from './view.js';
+import { LabError } from '../../errors.js';
+import { payloadItem, type SpoofDrill } from '../../evidence/payloads.js';
+import { saveEvidence } from '../../evidence/store.js';
+import { waitUntil } from '../../system/procs.js';
+import { run } from '../../system/run.js';
+import { headerValue } from '../../verify/mailbox.js';
+import { switchHost } from './tls.js';
+import { logSize, mailboxMessage, mainlogSince, rejectlogItem, rejectlogSize } from '../hosts/logs.js';
+import type { LabState } from '../state.js';
+import { drillPair, mailHostName, names, type LabMailHostSpec } from '../topology.js';
+import { eximInView } from '../hosts/view.js';
 
 export type { SpoofDrill };
 

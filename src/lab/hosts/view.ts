@@ -1,7 +1,7 @@
-import { EXIM_DEFAULTS, MAIL_SPOOL } from '../paths.js';
-import type { HostView } from '../system/hostview.js';
-import { run, type RunOptions, type RunResult } from '../system/run.js';
-import { labPaths, names, type LabMailHostSpec } from './topology.js';
+import { EXIM_DEFAULTS, MAIL_SPOOL } from '../../paths.js';
+import type { HostView } from '../../system/hostview.js';
+import { run, type RunOptions, type RunResult } from '../../system/run.js';
+import { labPaths, names, type LabMailHostSpec } from '../topology.js';
 
 /**
  * A mail host's view of the machine: its network namespace (with /etc/netns/<ns>/* overlaid on

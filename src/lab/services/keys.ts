@@ -1,7 +1,7 @@
 import path from 'node:path';
-import type { HostModel } from '../config/model.js';
-import { dkimPublicKey, ensureDkimKey, ensureHostCertificate, ensureLabCa } from '../system/openssl.js';
-import { labPaths, mailHostName, type LabMailHostSpec, type LabSpec } from './topology.js';
+import type { HostModel } from '../../config/model.js';
+import { dkimPublicKey, ensureDkimKey, ensureHostCertificate, ensureLabCa } from '../../system/openssl.js';
+import { labPaths, mailHostName, type LabMailHostSpec, type LabSpec } from '../topology.js';
 
 /**
  * A lab host's TLS and DKIM files, made by the same helpers `labctl configure` uses: one lab CA

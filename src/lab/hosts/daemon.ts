@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs';
-import { LabError } from '../errors.js';
-import { removePath } from '../system/files.js';
-import { inNamespace } from '../system/netns.js';
-import { runningPid, terminate, waitUntil } from '../system/procs.js';
-import { labPaths, mailHostName, names, type LabMailHostSpec } from './topology.js';
+import { LabError } from '../../errors.js';
+import { removePath } from '../../system/files.js';
+import { inNamespace } from '../../system/netns.js';
+import { runningPid, terminate, waitUntil } from '../../system/procs.js';
+import { labPaths, mailHostName, names, type LabMailHostSpec } from '../topology.js';
 import { eximInView } from './view.js';
 
 /**

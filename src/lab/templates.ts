@@ -1,5 +1,0 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** templates/lab/, from src/lab (tsx, vitest) and from dist/lab (the built CLI) alike. */
-export const labTemplatesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../templates/lab');
