@@ -1,7 +1,8 @@
 /** `labctl lab ...`: the two-host backup-MX lab with its own DNS server, on one machine. */
 import chalk from 'chalk';
 import { EXIT, usageError } from '../../errors.js';
-import { describeLeftovers, findLeftovers, labDown } from '../../lab/down.js';
+import { describeLeftovers, findLeftovers } from '../../lab/down/leftovers.js';
+import { labDown } from '../../lab/down/run.js';
 import { execInLab } from '../../lab/hosts/exec.js';
 import { labSend } from '../../lab/hosts/send.js';
 import { loadState } from '../../lab/state.js';
