@@ -35,7 +35,8 @@ afterAll(async () => {
 
 const run = (args: string[]) => labctl(args, { env, timeoutMs: 60_000 });
 
-describe('a bad flag while another labctl holds the lock', () => {
+// Each test is one labctl run against the same holder, independent of the others: they run concurrently.
+describe.concurrent('a bad flag while another labctl holds the lock', () => {
   it.each([
     [['install', '--source', 'bogus', '--yes'], '--source bogus: unknown source'],
     [['install', '--version', 'x.y'], '--version "x.y" is not an Exim version'],
@@ -57,7 +58,7 @@ describe('a bad flag while another labctl holds the lock', () => {
   });
 });
 
-describe('every command that changes the machine takes the lock alone; verify and report share it', () => {
+describe.concurrent('every command that changes the machine takes the lock alone; verify and report share it', () => {
   const none = () => path.join(dir, 'nothing-here');
   const alone: [string, () => string[]][] = [
     ['install', () => ['install', '--mirror', none(), '--yes']],
