@@ -5,7 +5,7 @@
  */
 import type { EvidenceRecord } from '../evidence/types.js';
 import type { Answers } from './answers-file.js';
-import { humanize, recordBlocks } from './blocks.js';
+import { recordBlocks } from './blocks.js';
 import type { Block, Report, ReportCounts, ReportItem, ReportSection } from './model.js';
 import { outline, para, type ItemSpec, type SectionSpec } from './outline.js';
 import { checkStatuses, itemStatus, Selection, type SelectOptions } from './select.js';
@@ -18,29 +18,12 @@ export interface BuildOptions extends SelectOptions {
   answers?: Answers;
 }
 
-/**
- * A summary a producer wrote as JSON (the backup drill writes its figures so) reads as
- * "sent 20, held on backup 20, ..."; any other summary is shown as written.
- */
-export function readableSummary(summary: string | undefined): string | undefined {
-  if (!summary || !summary.trim().startsWith('{')) return summary;
-  try {
-    const o: unknown = JSON.parse(summary);
-    if (typeof o !== 'object' || o === null || Array.isArray(o)) return summary;
-    return Object.entries(o)
-      .map(([k, v]) => `${humanize(k)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
-      .join(', ');
-  } catch {
-    return summary;
-  }
-}
-
 function recordItem(rec: EvidenceRecord, title: string, blocks: Block[], sel: Selection, history: boolean): ReportItem {
   return {
     key: `${rec.area}/${rec.id}`,
     title,
     status: itemStatus(rec.status),
-    summary: readableSummary(rec.summary),
+    summary: rec.summary,
     host: rec.host,
     at: rec.at,
     ms: rec.ms,

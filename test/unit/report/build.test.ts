@@ -256,11 +256,10 @@ describe('missing and odd evidence', () => {
 });
 
 describe('summaries and data written by the producers', () => {
-  it('reads a JSON summary (the drill writes its figures so) as words', async () => {
-    const { readableSummary } = await import('../../../src/report/build.js');
-    expect(readableSummary('{"sent":20,"heldOnBackup":20,"lost":0}')).toBe('sent 20, held on backup 20, lost 0');
-    expect(readableSummary('4.96 from mirror')).toBe('4.96 from mirror');
-    expect(readableSummary('{not json')).toBe('{not json');
+  it('shows a summary as its producer wrote it: figures live in typed payloads, never JSON read back from a summary', () => {
+    const at = '2026-12-06T00:00:00.000Z';
+    const rec: EvidenceRecord = { area: 'install', id: '1a-preflight', title: 'pre-flight', status: 'ok', summary: '{"sent":20,"lost":0}', at, evidence: [] };
+    expect(item(buildReport([rec]), 'install/1a-preflight').summary).toBe('{"sent":20,"lost":0}');
   });
 
   it('shows epoch-ms times under time-like keys as UTC and flat nested objects as tables', async () => {
