@@ -1,11 +1,10 @@
-import path from 'node:path';
 import { installedIn, packageQuery } from '../../system/apt.js';
 import { MTA_PACKAGES } from '../../system/mta.js';
 import { MTA_PACKAGE, SENDMAIL_LINKS } from '../../system/mta-package.js';
 import { tcpConnect } from '../../system/net.js';
 import { LABCTL_BUILD, advisories, advisoriesFor, buildMatches, fixingRelease, formatAdvisories, inAffectedRange, type BuildProfile, type TlsLibrary } from '../../source/advisories.js';
 import { compareVersions } from '../../source/versions.js';
-import { loadInstallState } from '../../state/install.js';
+import { installStateFile, loadInstallState } from '../../state/install.js';
 import { commandEvidence } from '../facts.js';
 import type { CheckDef } from '../types.js';
 
@@ -90,7 +89,7 @@ export const signature: CheckDef = {
   id: '1c-signature',
   title: "the installed source's PGP signature was verified",
   async run({ target, evidence }) {
-    const file = path.join(target.stateDir, 'install.json');
+    const file = installStateFile(target.stateDir);
     const rec = await readInstallRecord(target.stateDir);
     if (!rec) return { status: 'warn', summary: `no install record at ${file}: Exim was not installed by labctl install, so its source signature is unknown` };
     if ('unreadable' in rec) return { status: 'fail', summary: `${file} is unreadable: ${rec.unreadable}` };
