@@ -27,9 +27,10 @@ import { download, isRemote, LISTING_CAP, removeStaleParts } from './download.js
 import { KEYRING_NAME, ListingError, mirrorOrigin, parseMirror, type Listing } from './mirror.js';
 import { progressBar } from './progress.js';
 import { SignatureError, type SignatureRecord } from './signature-error.js';
-import { describeGpgv, runGpgv, type GpgvRecord } from './gpgv.js';
+import type { GpgvRecord } from './gpgv.js';
 import { shippedKeyring } from './pinned-keys.js';
-import { gpgvKeys, inspectRelease, releaseKeys, verifyRelease, type ReleaseKeys } from './release-keys.js';
+import { inspectRelease, releaseKeys, type ReleaseKeys } from './release-keys.js';
+import { verifyTarball } from './verify-tarball.js';
 import { compareVersions, tarballName, type TarballFormat } from './versions.js';
 
 export interface SourceOptions {
@@ -258,40 +259,7 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
           throw new SignatureError('digest', `${path.basename(tarballPath)} does not match the SHA-256 in ${origin.label}'s signed index (got ${sha.slice(0, 16)}…, expected ${c.expected.sha256.slice(0, 16)}…)`);
         }
       }
-      const started = performance.now();
-      const tarballName = path.basename(tarballPath);
-      // gpgv, with the same keys: a second, independent verdict. Tests leave the signer out of
-      // gpgv's keyring (LABCTL_TEST_HOOK=gpgv-without-signer) to make the two disagree.
-      const keysForGpgv = await gpgvKeys(trust);
-      const secondOpinion = (signer?: string) =>
-        runGpgv({ tarballPath, ascPath, keys: keysForGpgv, leaveOut: signer && process.env.LABCTL_TEST_HOOK === 'gpgv-without-signer' ? [signer] : undefined });
-      let signature: SignatureRecord;
-      try {
-        signature = await verifyRelease(trust, {
-          data: tarballBytes,
-          signatureArmored: ascText,
-          trusted: opts.trusted,
-          now,
-          names: { data: tarballName, signature: ascName, keyring: "labctl's pinned keys" },
-        });
-      } catch (err) {
-        // A tarball that does not match its signature: say what gpgv thinks of it too.
-        if (err instanceof SignatureError && (err.reason === 'digest' || err.reason === 'invalid')) {
-          const g = await secondOpinion();
-          if (g) throw new SignatureError(err.reason, `${err.message}; ${g.verdict === 'bad' ? describeGpgv(g) : `yet ${describeGpgv(g)}`}`, err.hint);
-        }
-        throw err;
-      }
-      const verifyMs = performance.now() - started;
-      const gpgv = await secondOpinion(signature.primaryFingerprint);
-      if (!gpgv) log('gpgv is not installed: only OpenPGP.js checked the signature');
-      else if (gpgv.verdict !== 'good' || gpgv.primaryFingerprint !== signature.primaryFingerprint) {
-        throw new SignatureError(
-          'disagree',
-          `OpenPGP.js and gpgv disagree on ${tarballName}: OpenPGP.js found a good signature by ${signature.primaryFingerprint}, ${describeGpgv(gpgv)}`,
-          'labctl installs only what both verifiers accept with its pinned keys',
-        );
-      }
+      const { signature, gpgv, verifyMs } = await verifyTarball({ tarballPath, tarballBytes, ascPath, ascText, ascName, trust, trusted: opts.trusted, now, log });
       return {
         origin: origin.kind,
         originLabel: origin.label,

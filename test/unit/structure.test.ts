@@ -10,6 +10,7 @@ import { rootView } from '../../src/system/hostview.js';
 import { hostView } from '../../src/lab/hosts/view.js';
 import { DEFAULT_LAB } from '../../src/lab/topology.js';
 import { cycles, importGraph, importsOf, sourceFiles, upwardImports } from '../lint/imports.js';
+import { crowdedFolders, lineCount, longFiles } from '../lint/size.js';
 
 const SRC = path.resolve(import.meta.dirname, '../../src');
 const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/lint/src');
@@ -92,5 +93,25 @@ describe('small modules (issue 11: the 200-line guideline)', () => {
     expect(watched.map(rel)).toEqual(expect.arrayContaining(['src/report/svg.ts', 'src/lab/drills/tls-checks.ts']));
     const long = watched.map((f) => [rel(f), texts.get(f)!.split('\n').length - 1] as const).filter(([, n]) => n > 200);
     expect(long).toEqual([]);
+  });
+});
+
+describe('rooms a newcomer can read (test/lint/size.ts)', () => {
+  it('no folder of src/lab holds more than 12 files: the lab is in rooms (drills, services, hosts, up)', () => {
+    expect(crowdedFolders(SRC, path.join(SRC, 'lab'), 12)).toEqual([]);
+  });
+
+  it('no file in src is over 300 lines', () => {
+    const long = longFiles(SRC, files, 300);
+    expect(long, long.join('\n')).toEqual([]);
+  });
+
+  it('both rules catch what they claim in the fixtures: a folder over its limit, a file over its length', () => {
+    const fixtureFiles = sourceFiles(FIXTURE);
+    expect(crowdedFolders(FIXTURE, FIXTURE, 3)).toEqual(['lab: 4 files']);
+    expect(crowdedFolders(FIXTURE, FIXTURE, 4)).toEqual([]);
+    expect(longFiles(FIXTURE, fixtureFiles, 10)).toEqual(['lab/planted.ts: 15 lines']);
+    expect(lineCount('a\nb\n')).toBe(2);
+    expect(lineCount('a\nb')).toBe(2);
   });
 });
