@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { LabError } from '../errors.js';
 import type { EximHost } from '../system/hostview.js';
-import { parseOptions } from '../verify/facts.js';
+import { parseOptions } from '../exim-options.js';
 import { eximLogPath, logLines, type EximLogName } from './paths.js';
 
 /**

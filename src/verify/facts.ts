@@ -1,9 +1,12 @@
+import { parseOptions } from '../exim-options.js';
 import { MAIL_SPOOL } from '../paths.js';
 import { eximLogPath, type EximLogName } from '../logs/paths.js';
 import { parseBv, type EximVersionInfo } from '../system/exim.js';
 import type { RunResult } from '../system/run.js';
 import type { EvidenceItem } from '../evidence/store.js';
 import type { VerifyTarget } from './host.js';
+
+export { parseOptions };
 
 /**
  * What several checks ask Exim about the host, asked once per run: `exim -bV`, the main
@@ -22,19 +25,6 @@ export const commandEvidence = (label: string, r: RunResult): EvidenceItem => ({
   exitCode: r.exitCode,
   text: [r.stdout, r.stderr].filter((s) => s.trim()).join('\n'),
 });
-
-/** Parses `exim -bP` output: "name = value", "no_name", "name", "domainlist name = value". */
-export function parseOptions(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const m = /^(?:(?:domain|host|address|localpart)list\s+)?([A-Za-z0-9_]+)(?:\s*=\s?(.*))?$/.exec(line.trimEnd());
-    if (!m) continue;
-    if (m[2] !== undefined) out.set(m[1], m[2]);
-    else if (m[1].startsWith('no_')) out.set(m[1].slice(3), 'false');
-    else out.set(m[1], 'true');
-  }
-  return out;
-}
 
 /** Parses `exim -bP transports` (or routers): blocks headed "name transport:". */
 export function parseDriverBlocks(text: string, kind: 'transport' | 'router'): Map<string, Map<string, string>> {

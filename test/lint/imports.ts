@@ -81,9 +81,9 @@ export function cycles(graph: Map<string, string[]>): string[][] {
  */
 export const FLOORS: readonly (readonly string[])[] = [
   ['errors'],
-  ['paths', 'safe-names'],
+  ['paths', 'safe-names', 'exim-options'],
   ['system'],
-  ['source'],
+  ['source', 'queue', 'logs'],
   ['state'],
   ['evidence'],
   ['steps'],
@@ -92,6 +92,7 @@ export const FLOORS: readonly (readonly string[])[] = [
   ['install', 'verify', 'class'],
   ['drill'],
   ['lab'],
+  ['uninstall'],
   ['commands'],
   ['cli'],
 ];
