@@ -1,6 +1,6 @@
 import { readIfExists, writeAtomic } from '../system/files.js';
 import { requireGroupId } from '../system/accounts.js';
-import { sha512Crypt } from '../system/openssl.js';
+import { sha512Crypt } from '../system/password-hash.js';
 import { DEFAULT_PASSWD_FILE, checkLoginName, checkPassword, parsePasswd, removeLogin, setPassword, type PasswdLine } from './passwd.js';
 
 /**

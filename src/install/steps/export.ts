@@ -2,7 +2,8 @@
 import path from 'node:path';
 import { unknownOutcome, type Step } from '../../steps/types.js';
 import { isUpToDate, releaseOf, type InstallContext } from '../context.js';
-import { currentExport, exportBuild } from '../prebuilt.js';
+import { exportBuild } from '../export-build.js';
+import { currentExport } from '../prebuilt.js';
 
 export const exportBuildStep: Step<InstallContext> = {
   id: 'export-build',
