@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../errors.js';
 import { lookupUser } from './accounts.js';
+import { globMatches, packageStates, simplePatterns } from './dpkg-status.js';
 import { exists, readIfExists, writeAtomic } from './files.js';
 import { osRelease } from './machine.js';
 import { run } from './run.js';
@@ -24,6 +25,10 @@ export function installedIn(dpkgQueryOutput: string): string[] {
 
 /** Installed Debian packages whose names match any of the given dpkg-query patterns (globs allowed). */
 export async function installedPackages(patterns: string[]): Promise<string[]> {
+  if (simplePatterns(patterns)) {
+    const states = await packageStates();
+    return [...states].filter(([name, st]) => st.status.startsWith('ii') && patterns.some((p) => globMatches(p, name))).map(([name]) => name);
+  }
   const r = await run('dpkg-query', packageQuery(patterns), { allowFailure: true });
   return installedIn(r.stdout);
 }

@@ -8,6 +8,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { packageStates } from './dpkg-status.js';
 import { makeTempDir, removePath, writeAtomic } from './files.js';
 import { run } from './run.js';
 
@@ -47,9 +48,8 @@ export function controlFile(spec: MtaPackageSpec): string {
 
 /** The installed version of labctl's package, or undefined. */
 export async function installedMtaPackage(): Promise<string | undefined> {
-  const r = await run('dpkg-query', ['-W', '-f', '${db:Status-Abbrev}\\t${Version}', MTA_PACKAGE], { allowFailure: true });
-  const [status, version] = r.stdout.split('\t');
-  return r.exitCode === 0 && status?.startsWith('ii') ? version?.trim() : undefined;
+  const st = (await packageStates()).get(MTA_PACKAGE);
+  return st?.status.startsWith('ii') ? st.version : undefined;
 }
 
 /** The files dpkg says the package owns. */
