@@ -107,17 +107,18 @@ export async function mtaPackageRemovalRefusal(): Promise<string | undefined> {
 }
 
 /**
- * dpkg's refusal in one line: the indented lines name what depends on the package
- * (" bsd-mailx depends on default-mta | mail-transport-agent."); else its first line.
+ * dpkg's refusal in one line: its lines that name what depends on the package
+ * (" bsd-mailx depends on default-mta | mail-transport-agent; however:"), without the "however"
+ * details under them; else its first line.
  */
 export function dpkgRefusal(output: string): string {
   const lines = output.split('\n');
-  const reasons = lines.filter((l) => /^\s+\S/.test(l)).map((l) => l.trim());
-  return reasons.length ? reasons.join(' ') : (lines.find((l) => l.trim()) ?? 'dpkg refused').trim();
+  const reasons = lines.map((l) => /^ (\S+ (?:pre-)?depends on .*?)(?:; however:)?$/.exec(l)?.[1]).filter((r): r is string => !!r);
+  return reasons.length ? reasons.join('; ') : (lines.find((l) => l.trim()) ?? 'dpkg refused').trim();
 }
 
 /** The packages a refusal names as depending on the package. */
-export const dependentsIn = (refusal: string) => [...refusal.matchAll(/(?:^|\.\s)([a-z0-9][a-z0-9+.:-]*) depends on /g)].map((m) => m[1]!.replace(/:[a-z0-9]+$/, ''));
+export const dependentsIn = (refusal: string) => [...refusal.matchAll(/(?:^|; )(\S+) (?:pre-)?depends on /g)].map((m) => m[1]!.replace(/:[a-z0-9]+$/, ''));
 
 /** `dpkg -r`: the package goes, and with it the sendmail links it owns (dpkg removes only files it owns). */
 export async function removeMtaPackage(): Promise<string> {

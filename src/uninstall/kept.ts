@@ -21,6 +21,8 @@ export interface KeptFacts {
   spoolDirectory: string;
   /** Messages in the queue (spool input/*-H files); undefined when the spool cannot be read. */
   queued?: number;
+  /** Of those, the frozen ones: a queue run leaves them until they are thawed. */
+  frozen?: number;
   /** The paths among the kept ones that exist. */
   present: ReadonlySet<string>;
 }
@@ -30,9 +32,19 @@ export function countQueued(names: readonly string[]): number {
   return names.filter((n) => /-H$/.test(n)).length;
 }
 
+/** A spool header file (-H) marks a frozen message with a "-frozen <time>" line. */
+export const isFrozen = (header: string) => /^-frozen \d+$/m.test(header);
+
+function queueNote(queued: number | undefined, frozen = 0): string {
+  if (queued === undefined) return 'queued mail and logs';
+  if (queued === 0) return 'logs; the queue is empty';
+  const one = queued === 1;
+  const frozenNote = frozen ? ` (${frozen === queued ? (one ? 'it is frozen' : 'all frozen') : `${frozen} frozen`}: exim -Mt ID thaws one)` : '';
+  return `logs, and ${queued} queued message${one ? '' : 's'}: ${one ? 'it stays' : 'they stay'}, and a later labctl install delivers ${one ? 'it' : 'them'}${frozenNote}`;
+}
+
 export function keptItems(f: KeptFacts): KeptItem[] {
-  const queue =
-    f.queued === undefined ? 'queued mail and logs' : f.queued === 0 ? 'logs; the queue is empty' : `logs, and ${f.queued} queued message${f.queued === 1 ? '' : 's'}: ${f.queued === 1 ? 'it stays' : 'they stay'}, and a later labctl install delivers ${f.queued === 1 ? 'it' : 'them'}`;
+  const queue = queueNote(f.queued, f.frozen);
   const all: KeptItem[] = [
     { what: 'configuration', path: f.configureFile, note: 'with its keys and certificates beside it' },
     { what: 'spool', path: f.spoolDirectory, note: queue },
@@ -50,12 +62,14 @@ export function formatKept(items: readonly KeptItem[]): string {
   return ['Kept (no mail is lost; a later labctl install reuses them):', ...items.map((k) => `  ${k.what.padEnd(width)}  ${k.path}${k.note ? ` (${k.note})` : ''}`)].join('\n');
 }
 
-async function queuedIn(dir: string): Promise<number | undefined> {
+async function queueIn(dir: string): Promise<{ queued?: number; frozen?: number }> {
   try {
-    const entries = await fs.readdir(dir, { recursive: true });
-    return countQueued(entries.map((e) => path.basename(String(e))));
+    const headers = (await fs.readdir(dir, { recursive: true })).map(String).filter((e) => countQueued([path.basename(e)]) === 1);
+    let frozen = 0;
+    for (const h of headers) if (isFrozen(await fs.readFile(path.join(dir, h), 'utf8').catch(() => ''))) frozen++;
+    return { queued: headers.length, frozen };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -65,5 +79,5 @@ export async function keptFacts(configureFile: string): Promise<KeptFacts> {
   const candidates = [configureFile, spoolDirectory, MAIL_SPOOL, paths.stateDir, paths.cacheDir, paths.buildRoot];
   const present = new Set<string>();
   for (const p of candidates) if (await exists(p)) present.add(p);
-  return { configureFile, spoolDirectory, queued: await queuedIn(path.join(spoolDirectory, 'input')), present };
+  return { configureFile, spoolDirectory, ...(await queueIn(path.join(spoolDirectory, 'input'))), present };
 }

@@ -3,6 +3,8 @@
 # running; then it removes the unit (stopped, disabled, gone from systemd), the labctl-exim
 # package (and with it the sendmail links, and apt's MTA), the programs and install.json, and keeps
 # the configuration, the spool with a queued message, and says so; a second run changes nothing.
+# Then labctl install finds no labctl Exim, installs it again from the kept cache and build tree,
+# and the kept message is delivered: no mail was lost.
 bin=/usr/exim/bin
 spool=/var/spool/exim
 queued_files() { find "$spool/input" -name '*-H' | wc -l; }
@@ -47,7 +49,7 @@ ok "labctl-exim removed (dpkg -s: not installed), /usr/sbin/sendmail and /usr/li
 [ ! -e "$bin" ] && [ ! -e /var/lib/labctl/install.json ] || fail "programs or install.json left: $(ls "$bin" 2>&1 | head -n 3) $(ls /var/lib/labctl/install.json 2>&1)"
 [ -s /usr/exim/configure ] && [ -d "$spool/log" ] && [ -n "$(find "$spool/input" -name "$kept_id-H")" ] || fail "the configuration, the spool's logs or the queued message $kept_id are gone"
 n=$(queued_files)
-grep -q "/usr/exim/configure" "$work/uninstall.log" && grep -q "$spool (logs, and $n queued message" "$work/uninstall.log" || fail "labctl uninstall does not say it keeps /usr/exim/configure and $spool with its $n queued messages"
+grep -q "/usr/exim/configure" "$work/uninstall.log" && grep -q "$spool (logs, and $n queued message" "$work/uninstall.log" && grep -q "frozen: exim -Mt ID thaws one" "$work/uninstall.log" || fail "labctl uninstall does not say it keeps /usr/exim/configure and $spool with its $n queued messages"
 ok "kept and said so: /usr/exim/configure, $spool (logs, $n queued, $kept_id among them), $(grep -c '^  ' "$work/uninstall.log") kept paths listed"
 
 # Again: nothing to do.
@@ -57,3 +59,17 @@ node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"
 again=$(labctl uninstall | tail -n 1)
 [ "$again" = "Nothing to do: labctl's Exim is not installed." ] || fail "a third labctl uninstall says '$again'"
 ok "labctl uninstall again: every step already done, nothing changed ('$again')"
+
+# Installed again: install sees no labctl Exim (it installs, not "Nothing to do"), and the kept mail is delivered.
+t_re=$(now)
+labctl install --yes >"$work/reinstall.log" 2>&1 || { tail -n 20 "$work/reinstall.log"; fail "labctl install after labctl uninstall failed"; }
+last=$(tail -n 1 "$work/reinstall.log")
+case "$last" in "Exim "*" is installed and running.") ;; *) tail -n 20 "$work/reinstall.log"; fail "labctl install after uninstall ends with '$last'" ;; esac
+reinstall_s=$(awk -v a="$t_re" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
+[ "$(systemctl is-active exim)" = active ] && wait_until 10 greets || fail "after the reinstall exim.service is $(systemctl is-active exim || true) or nothing greets"
+[ "$(readlink /usr/sbin/sendmail)" = "$bin/exim" ] && dpkg -s labctl-exim >/dev/null 2>&1 || fail "after the reinstall the sendmail link or labctl-exim is missing"
+"$bin/exim" -Mt "$kept_id" >/dev/null
+"$bin/exim" -M "$kept_id"
+wait_until 15 grep -q 'queued before labctl uninstall' "/var/mail/$USER_BOX" || fail "the message kept through uninstall ($kept_id) was not delivered after the reinstall"
+grep -E '^(make|make install|source|signature) ' "$work/reinstall.log" | sed 's/^/  /'
+ok "labctl install after uninstall: '$last' in $reinstall_s s, exim.service active, sendmail linked; the kept message $kept_id thawed and delivered to /var/mail/$USER_BOX"

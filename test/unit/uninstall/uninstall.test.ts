@@ -12,7 +12,7 @@ import { dependentsIn, dpkgRefusal } from '../../../src/system/mta-package.js';
 import { runSteps } from '../../../src/steps/runner.js';
 import type { StepRecord } from '../../../src/steps/types.js';
 import type { UninstallContext } from '../../../src/uninstall/context.js';
-import { countQueued, formatKept, keptItems, type KeptFacts } from '../../../src/uninstall/kept.js';
+import { countQueued, formatKept, isFrozen, keptItems, type KeptFacts } from '../../../src/uninstall/kept.js';
 import { splitPrograms } from '../../../src/uninstall/programs.js';
 import { programs } from '../../../src/uninstall/steps/programs.js';
 
@@ -43,6 +43,8 @@ describe('what uninstall keeps', () => {
 
   it('counts one queued message per -H file', () => {
     expect(countQueued(['1tXYZa-000123-AB-H', '1tXYZa-000123-AB-D', 'hdr-H', 'x-J', 'db'])).toBe(2);
+    expect(isFrozen('1xa23H-000000002Xm-2AGs-H\nroot 0 0\n<root@st14.sne24.ru>\n1733450000 0\n-local\n-frozen 1733450001\n')).toBe(true);
+    expect(isFrozen('1xa23H-000000002Xm-2AGs-H\nroot 0 0\n-local\n')).toBe(false);
   });
 
   it('names each kept path, and how many queued messages stay and that install delivers them', () => {
@@ -52,6 +54,8 @@ describe('what uninstall keeps', () => {
     expect(formatKept(keptItems(all(1)))).toContain('1 queued message: it stays');
     expect(formatKept(keptItems(all(0)))).toContain('the queue is empty');
     expect(formatKept(keptItems(all()))).toContain('queued mail and logs');
+    expect(formatKept(keptItems({ ...all(3), frozen: 1 }))).toContain('3 queued messages: they stay, and a later labctl install delivers them (1 frozen: exim -Mt ID thaws one)');
+    expect(formatKept(keptItems({ ...all(1), frozen: 1 }))).toContain('(it is frozen: exim -Mt ID thaws one)');
   });
 
   it('lists only what is there', () => {
@@ -62,10 +66,24 @@ describe('what uninstall keeps', () => {
 });
 
 describe("dpkg's refusal to remove labctl-exim", () => {
-  const out = 'dpkg: dependency problems prevent removal of labctl-exim:\n bsd-mailx depends on default-mta | mail-transport-agent.\n cron-daemon-common:amd64 depends on default-mta | mail-transport-agent.\n\ndpkg: error processing package labctl-exim (--remove):\n dependency problems - not removing\n';
+  // As dpkg 1.22 prints it in the container smoke run (bsd-mailx installed, labctl-exim its only MTA).
+  const out = [
+    'dpkg: dependency problems prevent removal of labctl-exim:',
+    ' bsd-mailx depends on default-mta | mail-transport-agent; however:',
+    '  Package default-mta is not installed.',
+    '  Package mail-transport-agent is not installed.',
+    '  Package labctl-exim which provides mail-transport-agent is to be removed.',
+    ' cron-daemon-common:amd64 depends on default-mta | mail-transport-agent; however:',
+    '  Package default-mta is not installed.',
+    '',
+    'dpkg: error processing package labctl-exim (--remove):',
+    ' dependency problems - not removing',
+    'Errors were encountered while processing:',
+    ' labctl-exim',
+  ].join('\n');
   it('is read as the packages that depend on it', () => {
-    const r = dpkgRefusal(out.split('\n\n')[0]!);
-    expect(r).toBe('bsd-mailx depends on default-mta | mail-transport-agent. cron-daemon-common:amd64 depends on default-mta | mail-transport-agent.');
+    const r = dpkgRefusal(out);
+    expect(r).toBe('bsd-mailx depends on default-mta | mail-transport-agent; cron-daemon-common:amd64 depends on default-mta | mail-transport-agent');
     expect(dependentsIn(r)).toEqual(['bsd-mailx', 'cron-daemon-common']);
   });
   it('falls back to its first line', () => {
