@@ -39,8 +39,9 @@ function queueNote(queued: number | undefined, frozen = 0): string {
   if (queued === undefined) return 'queued mail and logs';
   if (queued === 0) return 'logs; the queue is empty';
   const one = queued === 1;
-  const frozenNote = frozen ? ` (${frozen === queued ? (one ? 'it is frozen' : 'all frozen') : `${frozen} frozen`}: exim -Mt ID thaws one)` : '';
-  return `logs, and ${queued} queued message${one ? '' : 's'}: ${one ? 'it stays' : 'they stay'}, and a later labctl install delivers ${one ? 'it' : 'them'}${frozenNote}`;
+  const frozenCount = frozen ? (frozen === queued ? (one ? ', frozen' : ', all frozen') : `, ${frozen} frozen`) : '';
+  const thaw = frozen ? '; exim -Mt ID thaws a frozen one' : '';
+  return `logs, and ${queued} queued message${one ? '' : 's'}${frozenCount}: ${one ? 'it stays' : 'they stay'}, and a later labctl install delivers ${one ? 'it' : 'them'}${thaw}`;
 }
 
 export function keptItems(f: KeptFacts): KeptItem[] {

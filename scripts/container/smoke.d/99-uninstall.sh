@@ -49,7 +49,7 @@ ok "labctl-exim removed (dpkg -s: not installed), /usr/sbin/sendmail and /usr/li
 [ ! -e "$bin" ] && [ ! -e /var/lib/labctl/install.json ] || fail "programs or install.json left: $(ls "$bin" 2>&1 | head -n 3) $(ls /var/lib/labctl/install.json 2>&1)"
 [ -s /usr/exim/configure ] && [ -d "$spool/log" ] && [ -n "$(find "$spool/input" -name "$kept_id-H")" ] || fail "the configuration, the spool's logs or the queued message $kept_id are gone"
 n=$(queued_files)
-grep -q "/usr/exim/configure" "$work/uninstall.log" && grep -q "$spool (logs, and $n queued message" "$work/uninstall.log" && grep -q "frozen: exim -Mt ID thaws one" "$work/uninstall.log" || fail "labctl uninstall does not say it keeps /usr/exim/configure and $spool with its $n queued messages"
+grep -q "/usr/exim/configure" "$work/uninstall.log" && grep -q "$spool (logs, and $n queued message" "$work/uninstall.log" && grep -q "exim -Mt ID thaws a frozen one" "$work/uninstall.log" || fail "labctl uninstall does not say it keeps /usr/exim/configure and $spool with its $n queued messages"
 ok "kept and said so: /usr/exim/configure, $spool (logs, $n queued, $kept_id among them), $(grep -c '^  ' "$work/uninstall.log") kept paths listed"
 
 # Again: nothing to do.

@@ -54,8 +54,9 @@ describe('what uninstall keeps', () => {
     expect(formatKept(keptItems(all(1)))).toContain('1 queued message: it stays');
     expect(formatKept(keptItems(all(0)))).toContain('the queue is empty');
     expect(formatKept(keptItems(all()))).toContain('queued mail and logs');
-    expect(formatKept(keptItems({ ...all(3), frozen: 1 }))).toContain('3 queued messages: they stay, and a later labctl install delivers them (1 frozen: exim -Mt ID thaws one)');
-    expect(formatKept(keptItems({ ...all(1), frozen: 1 }))).toContain('(it is frozen: exim -Mt ID thaws one)');
+    expect(formatKept(keptItems({ ...all(3), frozen: 1 }))).toContain('3 queued messages, 1 frozen: they stay, and a later labctl install delivers them; exim -Mt ID thaws a frozen one)');
+    expect(formatKept(keptItems({ ...all(1), frozen: 1 }))).toContain('1 queued message, frozen: it stays');
+    expect(formatKept(keptItems({ ...all(2), frozen: 2 }))).toContain('2 queued messages, all frozen: they stay');
   });
 
   it('lists only what is there', () => {
