@@ -1,8 +1,8 @@
 /**
  * What `labctl uninstall` keeps, on purpose, and says so with the paths: the configuration, the
  * spool (queued mail and logs: no mail is lost), the mailboxes, labctl's state and evidence, the
- * download cache and the build tree. A later `labctl install` reuses them, and its daemon delivers
- * what is still queued.
+ * download cache (a later `labctl install` reuses the verified release) and the build tree. The
+ * daemon of a later `labctl install` delivers what is still queued.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -52,7 +52,7 @@ export function keptItems(f: KeptFacts): KeptItem[] {
     { what: 'mailboxes', path: MAIL_SPOOL },
     { what: 'labctl state', path: paths.stateDir, note: "configure's settings and the evidence for the report" },
     { what: 'download cache', path: paths.cacheDir, note: 'a reinstall reuses the verified release' },
-    { what: 'build tree', path: paths.buildRoot, note: 'a reinstall of the same release builds nothing' },
+    { what: 'build tree', path: paths.buildRoot, note: 'the extracted source and its build log' },
   ];
   return all.filter((k) => f.present.has(k.path));
 }
@@ -60,7 +60,7 @@ export function keptItems(f: KeptFacts): KeptItem[] {
 export function formatKept(items: readonly KeptItem[]): string {
   if (!items.length) return 'Kept: nothing of labctl is left on this machine.';
   const width = Math.max(...items.map((k) => k.what.length));
-  return ['Kept (no mail is lost; a later labctl install reuses them):', ...items.map((k) => `  ${k.what.padEnd(width)}  ${k.path}${k.note ? ` (${k.note})` : ''}`)].join('\n');
+  return ['Kept (no mail is lost):', ...items.map((k) => `  ${k.what.padEnd(width)}  ${k.path}${k.note ? ` (${k.note})` : ''}`)].join('\n');
 }
 
 async function queueIn(dir: string): Promise<{ queued?: number; frozen?: number }> {
