@@ -3,7 +3,7 @@
 # running; then it removes the unit (stopped, disabled, gone from systemd), the labctl-exim
 # package (and with it the sendmail links, and apt's MTA), the programs and install.json, and keeps
 # the configuration, the spool with a queued message, and says so; a second run changes nothing.
-# Then labctl install finds no labctl Exim, installs it again from the kept cache and build tree,
+# Then labctl install finds no labctl Exim, installs it again (the release from the kept cache),
 # and the kept message is delivered: no mail was lost.
 bin=/usr/exim/bin
 spool=/var/spool/exim
