@@ -11,10 +11,17 @@ queued_files() { find "$spool/input" -name '*-H' | wc -l; }
 mta_planned() { apt-get install -s -q bsd-mailx 2>/dev/null | grep -E '^Inst (exim4-daemon|postfix|sendmail-bin|opensmtpd|nullmailer|dma|msmtp-mta|courier-mta|ssmtp)' | head -n 1; }
 
 # A message that stays in the queue: queued without delivery and frozen, so no queue run takes it.
-printf 'Subject: kept by uninstall\n\nqueued before labctl uninstall\n' | "$bin/exim" -odq "$USER_BOX@$DOMAIN"
-kept_id=$("$bin/exiqgrep" -i -r "^$USER_BOX@$DOMAIN\$" | tail -n 1)
-[ -n "$kept_id" ] || fail "no queued message for $USER_BOX@$DOMAIN to keep"
-"$bin/exim" -Mf "$kept_id" >/dev/null
+# The daemon was just started, and its first queue run may deliver a message queued at that
+# moment: queue one again (up to 5 times, 2 s apart) until it is still there to freeze.
+kept_id=
+for _ in 1 2 3 4 5; do
+  printf 'Subject: kept by uninstall\n\nqueued before labctl uninstall\n' | "$bin/exim" -odq "$USER_BOX@$DOMAIN"
+  kept_id=$("$bin/exiqgrep" -i -r "^$USER_BOX@$DOMAIN\$" | tail -n 1)
+  [ -n "$kept_id" ] && "$bin/exim" -Mf "$kept_id" >/dev/null 2>&1 && [ -n "$("$bin/exiqgrep" -i -z -r "^$USER_BOX@$DOMAIN\$")" ] && break
+  kept_id=
+  sleep 2
+done
+[ -n "$kept_id" ] || fail "no queued message for $USER_BOX@$DOMAIN to keep (each was delivered before it could be frozen)"
 
 # The plan: every step would run, and nothing changes.
 labctl uninstall --dry-run --json >"$work/uninstall-plan.json" || fail "labctl uninstall --dry-run exited non-zero"
