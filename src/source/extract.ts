@@ -44,20 +44,6 @@ export function compressionOf(b: Uint8Array): Compression | undefined {
   return undefined;
 }
 
-/** Detects the compression from the first bytes of the file. */
-export async function detectCompression(file: string): Promise<Compression> {
-  const fh = await fs.open(file, 'r');
-  try {
-    const head = Buffer.alloc(512);
-    const { bytesRead } = await fh.read(head, 0, 512, 0);
-    const found = compressionOf(head.subarray(0, bytesRead));
-    if (found) return found;
-  } finally {
-    await fh.close();
-  }
-  throw new LabError(`${file}: not a tar archive compressed with xz, bzip2 or gzip`);
-}
-
 /** Why an entry would land outside the target, or undefined when it stays inside. */
 export function escapeReason(entryPath: string, type: string, linkpath?: string): string | undefined {
   const p = entryPath.replace(/\\/g, '/');

@@ -21,42 +21,42 @@ export async function readIfExists(p: string): Promise<string | undefined> {
   }
 }
 
-/**
- * Opens `file` once, without following a symlink at its last component (O_NOFOLLOW: ELOOP), lets
- * `judge` look at that descriptor's fstat (it throws to refuse), and reads from the same
- * descriptor: what was judged is what is read, whatever happens to the path meanwhile. Undefined
- * when there is no such file.
- */
-export async function readJudged(file: string, judge: (st: Stats) => void | Promise<void>): Promise<string | undefined> {
-  let fh: fs.FileHandle;
+/** `use` on one descriptor of `file`, opened without following a symlink at its last component (O_NOFOLLOW: ELOOP). */
+async function withNoFollow<T>(file: string, use: (fh: fs.FileHandle) => Promise<T>): Promise<T> {
+  const fh = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
-    fh = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  try {
-    await judge(await fh.stat());
-    return await fh.readFile('utf8');
+    return await use(fh);
   } finally {
     await fh.close();
   }
 }
 
 /**
- * A regular file's bytes, read from one descriptor opened without following a symlink at its last
- * component: the bytes a caller checks (a signature, a digest) are the bytes it then uses, not
- * whatever the path names a moment later.
+ * Opens `file` once, lets `judge` look at that descriptor's fstat (it throws to refuse), and reads
+ * from the same descriptor: what was judged is what is read, whatever happens to the path
+ * meanwhile. Undefined when there is no such file.
  */
-export async function readRegularFile(file: string): Promise<Buffer> {
-  const fh = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+export async function readJudged(file: string, judge: (st: Stats) => void | Promise<void>): Promise<string | undefined> {
   try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw new Error(`${file} is not a regular file`);
-    return await fh.readFile();
-  } finally {
-    await fh.close();
+    return await withNoFollow(file, async (fh) => {
+      await judge(await fh.stat());
+      return fh.readFile('utf8');
+    });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
   }
+}
+
+/**
+ * A regular file's bytes, read from one descriptor: the bytes a caller checks (a signature, a
+ * digest) are the bytes it then uses, not whatever the path names a moment later.
+ */
+export function readRegularFile(file: string): Promise<Buffer> {
+  return withNoFollow(file, async (fh) => {
+    if (!(await fh.stat()).isFile()) throw new Error(`${file} is not a regular file`);
+    return fh.readFile();
+  });
 }
 
 /** lstat of a directory and each directory above it, up to /, after resolving symlinks. */
