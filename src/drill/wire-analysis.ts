@@ -15,6 +15,12 @@ import { AGGREGATOR, FRAME_FIELDS, findMarker, parseFrames, proveStream, serverH
 export const PORTS = 'tcp port 25 or tcp port 465';
 export type WireMarkers = { tls: string; plain: string; smtps: string };
 export const marker = (what: string) => `LABCTL-WIRE-${what}-${randomBytes(6).toString('hex').toUpperCase()}`;
+/**
+ * The EHLO name that carries the control marker when the partner refuses plaintext mail: the
+ * marker as it is, since the analysis looks for it byte for byte (EHLO names are not case-folded
+ * on the wire).
+ */
+export const plainControlHelo = (plainMarker: string) => `${plainMarker}.invalid`;
 
 /**
  * tshark reads a file and touches no interface: inside the capturing lab host's namespace, or on

@@ -11,7 +11,7 @@
 import path from 'node:path';
 import { LabError } from '../errors.js';
 import type { WireDrill } from '../evidence/payloads.js';
-import { analyseWire, marker, recordWire, type WireMarkers } from './wire-analysis.js';
+import { analyseWire, marker, plainControlHelo, recordWire, type WireMarkers } from './wire-analysis.js';
 import { paths } from '../paths.js';
 import { ensureDir } from '../system/files.js';
 import { sleep, waitUntil } from '../system/procs.js';
@@ -76,7 +76,7 @@ export async function machineWireDrill(pair: MachinePair, o: { log?: (l: string)
       control = 'ehlo';
       notes.push(`note ${pair.partner.mailHost} refuses plaintext mail (${plain.error?.response ?? plain.error?.message ?? '?'}): the control marker was sent in a plaintext EHLO instead`);
       log(notes[0]!);
-      await smtpSession({ host: pair.partner.address, port: 25, helo: `${markers.plain.toLowerCase()}.invalid`, timeoutMs: 15_000, startTls: 'never' });
+      await smtpSession({ host: pair.partner.address, port: 25, helo: plainControlHelo(markers.plain), timeoutMs: 15_000, startTls: 'never' });
     }
     await sleep(1000);
   } finally {

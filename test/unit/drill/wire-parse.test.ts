@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findMarker, parseFrames, proveStream, serverHello, streamsTo, tlsRecordWalk } from '../../../src/drill/wire-parse.js';
+import { marker, plainControlHelo } from '../../../src/drill/wire-analysis.js';
+import type { Frame } from '../../../src/drill/wire-parse.js';
 
 const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, '../../../fixtures/wire', name), 'utf8');
 const good = parseFrames(fixture('frames.tsv'));
@@ -59,5 +61,13 @@ describe('the wire drill reads a capture', () => {
     expect(tlsRecordWalk(after).notTls).toEqual([]);
     const forged = [{ ...after[0]!, payload: Buffer.from('MAIL FROM:<x@y>\r\n') }];
     expect(tlsRecordWalk(forged).notTls).toEqual([after[0]!.number]);
+  });
+});
+
+describe('the control marker in a plaintext EHLO (a partner that refuses plaintext mail)', () => {
+  it('is sent as the analysis searches for it, byte for byte', () => {
+    const m = marker('PLAIN');
+    const frame = { number: 7, payload: Buffer.from(`EHLO ${plainControlHelo(m)}\r\n`, 'latin1') } as Frame;
+    expect(findMarker([frame], m)).toEqual({ packet: 7, offset: 5 });
   });
 });
