@@ -27,7 +27,7 @@ const norm = (h: string) => h.toLowerCase().replace(/\.$/, '');
 export async function machinePair(partnerFlag?: string): Promise<MachinePair> {
   const state = await loadConfigureState();
   if (!state) throw new LabError('this host is not configured yet: the drill needs its domain and users', 'run labctl configure --domain DOMAIN --backup-mx PARTNER first');
-  const m = state.model as typeof state.model & { partner?: string };
+  const m = state.model;
   const partnerHost = partnerFlag ?? m.partner ?? m.backupMx[0];
   if (!partnerHost) {
     throw new LabError(`no partner is known for ${m.domain}: the drill needs the host that is its backup MX`, 'give --partner HOST, or run labctl configure --backup-mx HOST');

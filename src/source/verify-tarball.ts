@@ -9,6 +9,7 @@ import path from 'node:path';
 import { describeGpgv, runGpgv, type GpgvRecord } from './gpgv.js';
 import { gpgvKeys, verifyRelease, type ReleaseKeys } from './release-keys.js';
 import { SignatureError, type SignatureRecord } from './signature-error.js';
+import { testHookSet } from '../system/test-hooks.js';
 
 export interface TarballToVerify {
   tarballPath: string;
@@ -32,7 +33,7 @@ export async function verifyTarball(t: TarballToVerify): Promise<{ signature: Si
   // gpgv's keyring (LABCTL_TEST_HOOK=gpgv-without-signer) to make the two disagree.
   const keysForGpgv = await gpgvKeys(t.trust);
   const secondOpinion = (signer?: string) =>
-    runGpgv({ tarballPath: t.tarballPath, ascPath: t.ascPath, keys: keysForGpgv, leaveOut: signer && process.env.LABCTL_TEST_HOOK === 'gpgv-without-signer' ? [signer] : undefined });
+    runGpgv({ tarballPath: t.tarballPath, ascPath: t.ascPath, keys: keysForGpgv, leaveOut: signer && testHookSet('gpgv-without-signer') ? [signer] : undefined });
   let signature: SignatureRecord;
   try {
     signature = await verifyRelease(t.trust, {

@@ -77,11 +77,6 @@ export async function installMtaPackage(spec: MtaPackageSpec): Promise<string> {
   }
 }
 
-/** Where a link points now (one level), or undefined when nothing is there. */
-export async function linkTarget(p: string): Promise<string | undefined> {
-  return fs.readlink(p).catch(() => undefined);
-}
-
 /** Whether a path exists at all (a dangling link counts). */
 export async function pathPresent(p: string): Promise<boolean> {
   return fs.lstat(p).then(() => true, () => false);

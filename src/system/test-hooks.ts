@@ -10,6 +10,17 @@
  */
 export type CrashPoint = 'kill-before-reload' | 'kill-before-restart';
 
+/**
+ * The hooks that change what a step does rather than crash it. Points in use:
+ * - `gpgv-without-signer`: install leaves the signer's key out of gpgv's keyring, so gpgv and
+ *   OpenPGP.js disagree (src/source/verify-tarball.ts; e2e 01-install proves the install stops).
+ */
+export type TestHook = 'gpgv-without-signer';
+
+export function testHookSet(hook: TestHook): boolean {
+  return process.env.LABCTL_TEST_HOOK === hook;
+}
+
 export function crashPointForTests(point: CrashPoint): void {
   if (process.env.LABCTL_TEST_HOOK === point) process.kill(process.pid, 'SIGKILL');
 }

@@ -21,8 +21,8 @@ export interface VerifyTarget {
   /** Domains this host is backup MX for (5a). */
   partnerDomains: string[];
   /**
-   * The partner's mail host in a pair (`--partner HOST`, else the model's partner, else its first
-   * backup MX): the partner-* checks ask it over DNS and SMTP. Undefined: they skip.
+   * The partner's mail host in a pair (`--partner HOST`, else the model's partner; a backup MX
+   * alone does not make one): the partner-* checks ask it over DNS and SMTP. Undefined: they skip.
    */
   partner?: string;
   /** A domain that is neither local nor a partner's, for the open-relay test. */

@@ -7,7 +7,8 @@
  */
 import { LabError } from '../../errors.js';
 import type { Step } from '../../steps/types.js';
-import { installedMtaPackage, installMtaPackage, linkTarget, MTA_PACKAGE, mtaPackageFiles, mtaPackageVersion, pathPresent, SENDMAIL_LINKS } from '../../system/mta-package.js';
+import { installedMtaPackage, installMtaPackage, MTA_PACKAGE, mtaPackageFiles, mtaPackageVersion, pathPresent, SENDMAIL_LINKS } from '../../system/mta-package.js';
+import { readLinkIfAny } from '../../system/files.js';
 import type { InstallContext } from '../context.js';
 
 /** The links the package may own: those absent, or already pointing at labctl's Exim. */
@@ -16,7 +17,7 @@ async function plan(ctx: InstallContext): Promise<{ links: string[]; foreign: st
   const foreign: string[] = [];
   for (const l of SENDMAIL_LINKS) {
     const present = await pathPresent(l);
-    const target = await linkTarget(l);
+    const target = await readLinkIfAny(l);
     if (!present || target === ctx.binary) links.push(l);
     else foreign.push(`${l}${target ? ` -> ${target}` : ''}`);
   }
@@ -31,7 +32,7 @@ export const sendmail: Step<InstallContext> = {
     const p = await plan(ctx);
     const installed = await installedMtaPackage();
     const owned = await mtaPackageFiles();
-    const done = installed === p.version && p.links.every((l) => owned.includes(l)) && (await Promise.all(p.links.map(linkTarget))).every((t) => t === ctx.binary);
+    const done = installed === p.version && p.links.every((l) => owned.includes(l)) && (await Promise.all(p.links.map(readLinkIfAny))).every((t) => t === ctx.binary);
     const what = `${p.links.join(', ')} -> ${ctx.binary}, package ${MTA_PACKAGE} ${p.version} (Provides: mail-transport-agent)`;
     return { done, detail: done ? what : `dpkg-deb --build and dpkg -i: ${what}${p.foreign.length ? `; left alone: ${p.foreign.join(', ')}` : ''}` };
   },
