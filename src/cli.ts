@@ -77,9 +77,14 @@ export async function main(argv: string[]): Promise<void> {
   installInterruptHandlers();
   restrictUmask();
   // A drill killed with -9 while this machine's daemon was down: start it again, and say so.
+  // Only root can start it; anyone else is told how.
   if (daemonLeftDown()) {
-    const restored = (await import('./system/daemon-guard.js')).restoreLeftDown();
-    if (restored) console.error(`labctl: ${restored}`);
+    if (process.getuid?.() === 0) {
+      const restored = (await import('./system/daemon-guard.js')).restoreLeftDown();
+      if (restored) console.error(`labctl: ${restored}`);
+    } else {
+      console.error('labctl: the Exim daemon was left stopped by an interrupted labctl drill; run any labctl command as root (e.g. sudo labctl service start) to start it');
+    }
   }
   const program = buildProgram();
   const debug = argv.includes('--debug');
