@@ -29,9 +29,11 @@ export const isMessageId = (s: string): boolean => MESSAGE_ID.test(s);
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 
-export function ageSeconds(age: string): number {
-  const m = /^(\d+)([smhdw])$/.exec(age);
-  return m ? Number(m[1]) * UNIT_SECONDS[m[2]] : 0;
+/** Exim's times: an age in `exim -bp` ("25m", "2d"), a queue interval ("1m", "1h30m"); 0 when it cannot be read. */
+export function intervalSeconds(s: string): number {
+  let total = 0;
+  for (const m of s.matchAll(/(\d+)([smhdw])/g)) total += Number(m[1]) * UNIT_SECONDS[m[2]!]!;
+  return total;
 }
 
 /** `exim -bp`: a head line per message (age, size, id, <sender>, maybe *** frozen ***), then its recipients. */
@@ -44,7 +46,7 @@ export function parseQueueList(text: string): QueuedMessage[] {
       current = {
         id: head[3],
         age: head[1],
-        ageSeconds: ageSeconds(head[1]),
+        ageSeconds: intervalSeconds(head[1]),
         size: head[2],
         sender: head[4],
         frozen: /\*\*\* frozen \*\*\*/.test(head[5]),

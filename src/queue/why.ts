@@ -1,4 +1,4 @@
-import { describeRetryRules, parseHintTime } from './parse.js';
+import { describeRetryRules, intervalSeconds, parseHintTime } from './parse.js';
 import type { QueueEntry } from './read.js';
 
 /**
@@ -12,15 +12,6 @@ export interface WhyAnswer {
   /** When the next attempt can come: the retry time, then the first queue run after it (ISO); undefined when frozen. */
   nextAttempt?: string;
   frozen: boolean;
-}
-
-const INTERVAL_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
-
-/** Exim's "1m", "30m", "1h30m" in seconds (0 when it cannot be read). */
-export function intervalSeconds(s: string): number {
-  let total = 0;
-  for (const m of s.matchAll(/(\d+)([smhdw])/g)) total += Number(m[1]) * INTERVAL_SECONDS[m[2]];
-  return total;
 }
 
 function inWords(ms: number): string {

@@ -1,7 +1,7 @@
 /** The queue readers against text Exim 4.98.2 printed on this machine (a message held by a refusing host). */
 import { describe, expect, it } from 'vitest';
-import { describeRetryRules, failureReason, isMessageId, lastAttempt, parseExinext, parseHintTime, parseQueueList, parseRetryRule } from '../../../src/queue/parse.js';
-import { explainWhy, intervalSeconds } from '../../../src/queue/why.js';
+import { describeRetryRules, failureReason, isMessageId, lastAttempt, intervalSeconds, parseExinext, parseHintTime, parseQueueList, parseRetryRule } from '../../../src/queue/parse.js';
+import { explainWhy } from '../../../src/queue/why.js';
 import type { QueueEntry } from '../../../src/queue/read.js';
 
 const BP = [
