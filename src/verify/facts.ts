@@ -6,8 +6,6 @@ import type { RunResult } from '../system/run.js';
 import type { EvidenceItem } from '../evidence/store.js';
 import type { VerifyTarget } from './host.js';
 
-export { parseOptions };
-
 /**
  * What several checks ask Exim about the host, asked once per run: `exim -bV`, the main
  * options (`exim -bP`) and the transports (`exim -bP transports`). Each answer is cached as a

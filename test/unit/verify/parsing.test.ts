@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findByMessageId, headerValue, splitMbox } from '../../../src/verify/mailbox.js';
-import { parseDriverBlocks, parseOptions, parsePortList } from '../../../src/verify/facts.js';
+import { parseDriverBlocks, parsePortList } from '../../../src/verify/facts.js';
+import { parseOptions } from '../../../src/exim-options.js';
 import { expectedRecordsResolver } from '../../../src/verify/resolver.js';
 
 const MBOX = `From a@x Fri Nov 27 20:45:31 2026
