@@ -44,3 +44,12 @@ export const QUEUE_INTERVAL = { daemon: '30m', lab: '1m' } as const;
 
 /** Ports the lab's Exim listens on: SMTP, SMTPS (TLS on connect) and submission. */
 export const PORTS = { smtp: 25, smtps: 465, submission: 587 } as const;
+
+/**
+ * The utilities Exim's scripts/exim_install puts beside the exim binary in BIN_DIRECTORY (eximon
+ * only where it was built): --from-build copies these from a built tree, uninstall removes them.
+ */
+export const EXIM_UTILITIES = [
+  'exim_dumpdb', 'exim_fixdb', 'exim_tidydb', 'exinext', 'exiwhat', 'exim_dbmbuild', 'exicyclog',
+  'exigrep', 'eximstats', 'exipick', 'exiqgrep', 'exiqsumm', 'exim_lock', 'exim_checkaccess', 'exim_msgdate', 'exim_id_update',
+] as const;

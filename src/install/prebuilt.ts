@@ -24,6 +24,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { LabError, usageError } from '../errors.js';
+import { EXIM_UTILITIES } from '../paths.js';
 import { copyFile, ensureDir, exists, makeTempDir, removePath, removePathSync, sha256File } from '../system/files.js';
 import { extractTarball } from '../source/extract.js';
 import { machineKind } from '../system/machine.js';
@@ -38,7 +39,7 @@ export const MANIFEST = 'build.json';
 export const SHA256 = /^[0-9a-f]{64}$/;
 
 /** What Exim's scripts/exim_install installs by default (4.96 to 4.98), without the X11 monitor. */
-export const INSTALLED_PROGRAMS = ['exim', 'exim_dumpdb', 'exim_fixdb', 'exim_tidydb', 'exinext', 'exiwhat', 'exim_dbmbuild', 'exicyclog', 'exigrep', 'eximstats', 'exipick', 'exiqgrep', 'exiqsumm', 'exim_lock', 'exim_checkaccess', 'exim_msgdate', 'exim_id_update'];
+export const INSTALLED_PROGRAMS = ['exim', ...EXIM_UTILITIES];
 /** Exim's build directory, build-<os>-<arch>. */
 const BUILD_DIR = /^build-[A-Za-z0-9_.+-]+$/;
 const isString = (v: unknown): v is string => typeof v === 'string';

@@ -1,16 +1,13 @@
 /**
  * Which files of a BIN_DIRECTORY `make install` put there, by name: Exim's scripts/exim_install
- * installs the versioned binary exim-<version>-<n> with the `exim` link to it, and these
- * utilities (the list of 4.98; 4.96 has all but the last two; eximon only with the monitor
+ * installs the versioned binary exim-<version>-<n> with the `exim` link to it, and its
+ * utilities (EXIM_UTILITIES in paths.ts: 4.98's; 4.96 has all but the last two; eximon only with the monitor
  * built), and keeps a replaced utility as <name>.O. Anything else in the directory is not
  * labctl's and is left alone.
  */
-export const EXIM_UTILITIES = [
-  'eximon', 'eximon.bin', 'exim_dumpdb', 'exim_fixdb', 'exim_tidydb', 'exinext', 'exiwhat', 'exim_dbmbuild', 'exicyclog',
-  'exigrep', 'eximstats', 'exipick', 'exiqgrep', 'exiqsumm', 'exim_lock', 'exim_checkaccess', 'exim_msgdate', 'exim_id_update',
-] as const;
+import { EXIM_UTILITIES } from '../paths.js';
 
-const UTILITIES = new Set<string>(EXIM_UTILITIES);
+const UTILITIES = new Set<string>(['eximon', 'eximon.bin', ...EXIM_UTILITIES]);
 const VERSIONED_BINARY = /^exim-\d+\.\d+[\w.]*-\d+$/;
 
 export function isMakeInstallProgram(name: string): boolean {
