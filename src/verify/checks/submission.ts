@@ -96,6 +96,13 @@ export const submissionAuthTls: CheckDef = {
   },
 };
 
+/**
+ * The throwaway login's password: hex, so it never starts with "-" (base64url did one time in 64,
+ * and swaks then read `--auth-password -...` as an option and exited 1: the check failed now
+ * and then for no fault of Exim's).
+ */
+export const throwawayPassword = () => randomBytes(16).toString('hex');
+
 export const submissionLogin: CheckDef = {
   id: 'submission-login',
   title: 'submission (587, 465): a wrong password refused; the right one accepted and may relay',
@@ -103,7 +110,7 @@ export const submissionLogin: CheckDef = {
     const pre = await precondition(ctx);
     if (pre) return pre;
     const name = `labctl-verify-${randomBytes(4).toString('hex')}`;
-    const password = randomBytes(12).toString('base64url');
+    const password = throwawayPassword();
     const wrong = `${password}-wrong`;
     const to = `labctl-verify@${ctx.target.thirdPartyDomain}`;
     const { tlsOnConnect } = await ctx.facts.ports();

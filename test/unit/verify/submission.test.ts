@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lastEhloAuth, redactAuth } from '../../../src/verify/checks/submission.js';
+import { lastEhloAuth, redactAuth, throwawayPassword } from '../../../src/verify/checks/submission.js';
 import { checkLoginName, checkPassword, parsePasswd, removeLogin, setPassword } from '../../../src/config/passwd.js';
 
 const LOGIN = readFileSync(path.join(import.meta.dirname, 'swaks-auth-login.txt'), 'utf8');
@@ -55,5 +55,14 @@ describe('the password file', () => {
     expect(checkLoginName('exim-test@st14.sne24.ru')).toBe('exim-test@st14.sne24.ru');
     expect(() => checkPassword('short')).toThrow(/shorter than 8/);
     expect(() => checkPassword('long enough\nsecond line')).toThrow(/line break/);
+  });
+});
+
+describe("submission-login's throwaway password", () => {
+  it('never starts with "-", which swaks would take for an option (exit 1)', () => {
+    const samples = Array.from({ length: 2000 }, throwawayPassword);
+    expect(samples.filter((p) => p.startsWith('-'))).toEqual([]);
+    expect(new Set(samples).size).toBe(samples.length);
+    expect(samples.every((p) => p.length >= 16)).toBe(true);
   });
 });
