@@ -80,7 +80,7 @@ export async function main(argv: string[]): Promise<void> {
   // Only root can start it; anyone else is told how.
   if (daemonLeftDown()) {
     if (process.getuid?.() === 0) {
-      const restored = (await import('./system/daemon-guard.js')).restoreLeftDown();
+      const restored = await (await import('./system/daemon-guard.js')).restoreLeftDown();
       if (restored) console.error(`labctl: ${restored}`);
     } else {
       console.error('labctl: the Exim daemon was left stopped by an interrupted labctl drill; run any labctl command as root (e.g. sudo labctl service start) to start it');

@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { execaSync } from 'execa';
+import { errorMessage } from '../errors.js';
 import { daemonDownMarker } from './daemon-marker.js';
 import { removePath, removePathSync, writeJson } from './files.js';
 import { onInterrupt } from './interrupt.js';
@@ -25,11 +26,28 @@ export interface DaemonDownMarker {
 }
 
 
-function readMarker(): DaemonDownMarker | undefined {
+/** What the marker file holds: a marker, or why it cannot be one (a torn or hand-edited file). */
+type MarkerRead = { marker: DaemonDownMarker } | { malformed: string };
+
+function isMarker(m: unknown): m is DaemonDownMarker {
+  const o = m as Partial<DaemonDownMarker> | null;
+  return typeof o === 'object' && o !== null && Number.isInteger(o.pid) && (o.pid as number) > 0 && typeof o.by === 'string' && typeof o.at === 'string';
+}
+
+/** The marker, undefined when there is none (the common case: one failed read of a missing file). */
+function readMarker(): MarkerRead | undefined {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(daemonDownMarker(), 'utf8')) as DaemonDownMarker;
-  } catch {
-    return undefined;
+    text = readFileSync(daemonDownMarker(), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return { malformed: errorMessage(err) };
+  }
+  try {
+    const m: unknown = JSON.parse(text);
+    return isMarker(m) ? { marker: m } : { malformed: 'no pid, by and at' };
+  } catch (err) {
+    return { malformed: errorMessage(err) };
   }
 }
 
@@ -76,16 +94,23 @@ export async function stopDaemonGuarded(by: string): Promise<StoppedDaemon> {
 }
 
 /**
- * A marker whose run is gone (killed with -9, a power cut of the shell): start the daemon and
- * return the line to print. Returns undefined when there is nothing to do (the common case: one
- * failed read of a file that does not exist).
+ * A marker whose run is gone (killed with -9, a power cut of the shell): start the daemon as
+ * `labctl service start` would, from this machine's service settings (never a command read from
+ * the file), remove the marker and return the line to print. A marker that cannot be read as one
+ * was not written whole by a live labctl (it writes atomically), so it is treated as left over.
+ * Returns undefined when there is nothing to do.
  */
-export function restoreLeftDown(): string | undefined {
-  const m = readMarker();
-  if (!m || alive(m.pid)) return undefined;
-  const ok = startSync(m);
-  if (ok) removePathSync(daemonDownMarker());
-  return ok
-    ? `the Exim daemon was left stopped by an interrupted ${m.by} (at ${m.at}): started it again`
-    : `the Exim daemon was left stopped by an interrupted ${m.by} (at ${m.at}) and could not be started: run labctl service start`;
+export async function restoreLeftDown(): Promise<string | undefined> {
+  const read = readMarker();
+  if (!read) return undefined;
+  if ('marker' in read && alive(read.marker.pid)) return undefined;
+  const what = 'marker' in read ? `an interrupted ${read.marker.by} (at ${read.marker.at})` : `an interrupted labctl drill (its marker ${daemonDownMarker()} is unreadable: ${read.malformed})`;
+  try {
+    const settings = await loadServiceSettings();
+    if (!(await serviceStatus(settings)).running) await serviceControl('start', settings);
+    await removePath(daemonDownMarker());
+    return `the Exim daemon was left stopped by ${what}: started it again`;
+  } catch (err) {
+    return `the Exim daemon was left stopped by ${what} and could not be started (${errorMessage(err)}): run labctl service start`;
+  }
 }

@@ -77,7 +77,9 @@ async function startDirect(s: ServiceSettings): Promise<ServiceStatus> {
   await fs.rm(s.pidFile, { force: true });
   // Without systemd, `exim -bd` detaches by itself and writes its pid to -oP.
   const r = await run(s.binary, ['-bd', `-q${s.queueInterval}`, '-oP', s.pidFile], { allowFailure: true, timeoutMs: 15000 });
-  const started = await waitUntil(async () => (await serviceStatus(s)).running, 5000);
+  // A start that failed in the foreground (a configuration it cannot read) exits non-zero at once;
+  // one that failed after detaching (port 25 taken) is seen by the wait.
+  const started = r.exitCode === 0 && (await waitUntil(async () => (await serviceStatus(s)).running, 5000));
   if (!started) {
     const why = (r.stderr || r.stdout).trim() || 'no pid file written';
     throw new LabError(`the Exim daemon did not start: ${why}`, `see ${EXIM_DEFAULTS.spoolDirectory}/log/paniclog and mainlog`);
