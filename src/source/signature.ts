@@ -5,7 +5,8 @@
  * any given with --trust. Fails closed with one clear line naming the reason.
  */
 import { promises as fs } from 'node:fs';
-import * as openpgp from 'openpgp';
+// OpenPGP.js is loaded by the first check that needs it, not when the install command is parsed.
+import type * as openpgp from 'openpgp';
 import { SignatureError } from './signature-error.js';
 import { normalizeFingerprint } from './pinned.js';
 import { indexKeyring, keysFor } from './keyring.js';
@@ -63,22 +64,22 @@ async function revocation(key: openpgp.Key, signingKey: openpgp.Key | openpgp.Su
   return undefined;
 }
 
-/**
- * RFC 4880 5.2.1: a release tarball is a binary document, signed by a binary (0x00) signature.
- * A canonical text signature (0x01) is refused too: it normalizes line endings, so it would
- * also pass a tarball whose bytes were changed (LF made CRLF).
- */
-const TARBALL_SIGNATURE_TYPE = openpgp.enums.signature.binary;
-
 /** `0x02 (standalone)`: the type's number as the RFC writes it, and OpenPGP.js's name for it. */
-function signatureTypeName(type: number | null | undefined): string {
+function signatureTypeName(type: number | null | undefined, names: typeof openpgp.enums.signature): string {
   if (type == null) return '(none)';
-  const name = (Object.entries(openpgp.enums.signature) as [string, number][]).find(([, v]) => v === type)?.[0];
+  const name = (Object.entries(names) as [string, number][]).find(([, v]) => v === type)?.[0];
   return `0x${type.toString(16).padStart(2, '0')}${name ? ` (${name})` : ''}`;
 }
 
 /** Verifies one detached signature; returns who signed and when, or throws a LabError. */
 export async function verifySignature(opts: VerifyOptions): Promise<SignatureRecord> {
+  const openpgp = await import('openpgp');
+  /**
+   * RFC 4880 5.2.1: a release tarball is a binary document, signed by a binary (0x00) signature.
+   * A canonical text signature (0x01) is refused too: it normalizes line endings, so it would
+   * also pass a tarball whose bytes were changed (LF made CRLF).
+   */
+  const TARBALL_SIGNATURE_TYPE = openpgp.enums.signature.binary;
   const now = opts.now ?? new Date();
   const sigName = opts.names?.signature ?? 'the signature';
   const dataName = opts.names?.data ?? (typeof opts.data === 'string' ? opts.data : 'the file');
@@ -136,7 +137,7 @@ export async function verifySignature(opts: VerifyOptions): Promise<SignatureRec
     // other type (text 0x01, a standalone 0x02, a key certification) made by a pinned key must
     // not pass, and must fail here by name rather than somewhere inside OpenPGP.js.
     if (packet.signatureType !== TARBALL_SIGNATURE_TYPE) {
-      throw new SignatureError('invalid', `signature ${sigName} is of type ${signatureTypeName(packet.signatureType)}; only a binary (0x00) signature signs a tarball`);
+      throw new SignatureError('invalid', `signature ${sigName} is of type ${signatureTypeName(packet.signatureType, openpgp.enums.signature)}; only a binary (0x00) signature signs a tarball`);
     }
     const created = packet.created;
     if (!created) throw new SignatureError('invalid', `signature ${sigName} has no creation time`);
@@ -199,6 +200,7 @@ export async function verifySignature(opts: VerifyOptions): Promise<SignatureRec
 
 /** Reads every key of a keyring, also when it is several armored blocks concatenated. */
 async function readKeyring(text: string): Promise<openpgp.Key[]> {
+  const openpgp = await import('openpgp');
   const blocks = text.match(/-----BEGIN PGP PUBLIC KEY BLOCK-----[\s\S]*?-----END PGP PUBLIC KEY BLOCK-----/g);
   if (!blocks || blocks.length < 2) return openpgp.readKeys({ armoredKeys: text });
   return (await Promise.all(blocks.map((armoredKeys) => openpgp.readKeys({ armoredKeys })))).flat();

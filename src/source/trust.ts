@@ -6,7 +6,8 @@
  * given with --trust: it may add a subkey or a newer self-signature to a shipped key, never
  * remove anything from it, and every other key in it is ignored.
  */
-import * as openpgp from 'openpgp';
+// OpenPGP.js is loaded by the first function that needs it, not when a command is parsed.
+import type * as openpgp from 'openpgp';
 import { errorMessage } from '../errors.js';
 import { normalizeFingerprint } from './pinned.js';
 import { SignatureError } from './signature-error.js';
@@ -26,6 +27,7 @@ const fingerprintsOf = (k: openpgp.Key) => [k.getFingerprint(), ...k.getSubkeys(
 async function readArmoredKeys(text: string, name: string): Promise<openpgp.PublicKey[]> {
   const blocks = text.match(/-----BEGIN PGP PUBLIC KEY BLOCK-----[\s\S]*?-----END PGP PUBLIC KEY BLOCK-----/g) ?? [];
   if (!blocks.length) throw new SignatureError('keyring', `keyring ${name} holds no armored public key block`);
+  const openpgp = await import('openpgp');
   try {
     return (await Promise.all(blocks.map((armoredKeys) => openpgp.readKeys({ armoredKeys })))).flat() as openpgp.PublicKey[];
   } catch (err) {
@@ -68,6 +70,7 @@ export interface SignatureInfo {
 
 export async function inspectSignature(armored: string, keys: readonly openpgp.Key[], name: string): Promise<SignatureInfo> {
   if (!armored.trim()) throw new SignatureError('missing', `signature ${name} is missing or empty`, 'every release tarball must have its .asc beside it');
+  const openpgp = await import('openpgp');
   let sig: openpgp.Signature;
   try {
     sig = await openpgp.readSignature({ armoredSignature: armored });

@@ -1,6 +1,6 @@
 import { format } from 'node:util';
 import { checkServerIdentity, type ConnectionOptions, type PeerCertificate, type TLSSocket } from 'node:tls';
-import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
+import type SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import { Transcript } from './transcript.js';
 
 /**
@@ -100,6 +100,9 @@ export function nameCheck(cert: PeerCertificate | undefined, hostname: string): 
   return err ? { nameMismatch: err.message } : {};
 }
 
+/** nodemailer's SMTP client, loaded by the first session, not when a command that may need none is parsed. */
+export const loadSmtpConnection = async () => (await import('nodemailer/lib/smtp-connection/index.js')).default;
+
 /** The id Exim puts in its reply to the final dot: "250 OK id=1tX2aB-000Abc-9Z". */
 export const eximIdFrom = (response: string | undefined) => /id=([\w-]+)/.exec(response ?? '')?.[1];
 
@@ -107,7 +110,8 @@ export const eximIdFrom = (response: string | undefined) => /id=([\w-]+)/.exec(r
  * Opens a session, optionally sends one message, says QUIT, and returns what happened. Never
  * throws: a refused connection or a rejected command is in `error`, with the transcript so far.
  */
-export function smtpSession(opts: SmtpSessionOptions, message?: OutgoingMessage): Promise<SmtpSessionResult> {
+export async function smtpSession(opts: SmtpSessionOptions, message?: OutgoingMessage): Promise<SmtpSessionResult> {
+  const SMTPConnection = await loadSmtpConnection();
   const transcript = new Transcript();
   const result: SmtpSessionResult = { transcript, connected: false };
   const startTls = opts.startTls ?? 'auto';

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { labctl } from '../helpers/cli.js';
 import { startHolder, type Holder } from '../helpers/lock-holder.js';
+import { HEAVY, runRecordingLoads } from '../helpers/loaded-packages.js';
 
 let dir: string;
 let env: Record<string, string>;
@@ -89,6 +90,18 @@ describe.concurrent('every command that changes the machine takes the lock alone
       expect(r.exitCode, r.all).toBe(75);
     },
   );
+
+  it.each([
+    ['verify', () => ['verify', '--no-store'], 'shared'],
+    ['lab drill dane', () => ['lab', 'drill', 'dane'], 'alone'],
+    ['install', () => ['install', '--mirror', none(), '--yes'], 'alone'],
+  ])('labctl %s refused by the lock loads none of the heavy libraries (OpenPGP.js, nodemailer, mailauth, playwright-core)', async (_name, args, how) => {
+    const r = await runRecordingLoads(args(), env);
+    expect(r.stderr).toContain(`this run wanted it ${how}`);
+    expect(r.exitCode, r.all).toBe(75);
+    expect(r.packages).toContain('commander');
+    expect(r.packages.filter((p) => HEAVY.includes(p))).toEqual([]);
+  });
 
   it('service status, a dry run and a diff only read: they share it', async () => {
     for (const args of [['service', 'status'], ['install', '--dry-run'], ['configure', '--domain', 'st14.sne24.ru', '--diff'], ['lab', 'up', '--dry-run'], ['uninstall', '--dry-run']]) {

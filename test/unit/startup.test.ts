@@ -2,10 +2,15 @@
  * What `labctl --version` and `--help` load: src/cli.ts and everything it imports statically.
  * Each command's action is imported only when it runs (src/commands/lazy.ts), so that closure
  * holds the command definitions and light constants, and no library but commander.
+ * And what a command loads before it parses its flags and takes the lock: its action module's
+ * static closure, with none of the heavy libraries (OpenPGP.js, nodemailer, mailauth,
+ * playwright-core), which the code that needs them imports when it runs. A usage error or a
+ * refusal by the lock answers without loading them.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { HEAVY, runRecordingLoads } from '../helpers/loaded-packages.js';
 
 const SRC = path.resolve(import.meta.dirname, '../../src');
 
@@ -53,5 +58,28 @@ describe('startup loads only the command definitions', () => {
     const got = startupClosure('/x/src/cli.ts', (f) => texts[f]!);
     expect(got.packages).toEqual(['@scope/pkg', 'chalk', 'commander']);
     expect(got.files.map((f) => path.basename(f))).toEqual(['a.ts', 'b.ts', 'cli.ts']);
+  });
+});
+
+describe('a command loads its heavy libraries only when it uses them', () => {
+  const actions = readdirSync(path.join(SRC, 'commands/actions')).filter((f) => f.endsWith('.ts'));
+
+  it.each(actions)('commands/actions/%s imports none of them statically', (file) => {
+    const closure = startupClosure(path.join(SRC, 'commands/actions', file));
+    expect(closure.packages.filter((p) => HEAVY.includes(p))).toEqual([]);
+  });
+
+  // The real runs: every module they load is recorded by a module hook (test/helpers/loaded-packages.ts).
+  it.each([
+    [['lab', 'drill', 'backup-mx', '--messages', 'lots'], '--messages: "lots"'],
+    [['verify', '--timeout', 'soon'], '--timeout soon'],
+    [['install', '--version', 'x.y'], '--version "x.y" is not an Exim version'],
+  ])('labctl %j, a usage error, loads none of them', async (args, message) => {
+    const r = await runRecordingLoads(args);
+    expect(r.stderr).toContain(message);
+    expect(r.exitCode, r.all).toBe(2);
+    // The recorder saw the run: the CLI and commander at least.
+    expect(r.packages).toContain('commander');
+    expect(r.packages.filter((p) => HEAVY.includes(p))).toEqual([]);
   });
 });

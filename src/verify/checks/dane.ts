@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import { daneLogFacts, digQuery, spkiSha256, TLSA_PARAMS, tlsaName, type DigAnswer } from '../../config/tlsa.js';
 import { NO_ANSWER } from '../resolver.js';
+import { loadSmtpConnection } from '../smtp.js';
 import type { CheckContext, CheckDef, CheckVerdict } from '../types.js';
 import { HINT_DNS } from './published.js';
 
@@ -23,7 +23,8 @@ interface Served {
 }
 
 /** The certificate after STARTTLS, from nodemailer's SMTP client; nothing verified, only read. */
-function servedCertificate(ctx: CheckContext, servername: string): Promise<Served> {
+async function servedCertificate(ctx: CheckContext, servername: string): Promise<Served> {
+  const SMTPConnection = await loadSmtpConnection();
   const { target } = ctx;
   const timeout = Math.min(4000, ctx.remainingMs());
   const conn = new SMTPConnection({

@@ -1,4 +1,3 @@
-import { authenticate } from 'mailauth';
 import { headerValue } from '../mailbox.js';
 import { resolver } from '../expected.js';
 import type { CheckDef } from '../types.js';
@@ -28,6 +27,8 @@ export const dmarcResult: CheckDef = {
     const headers = d.message.split('\n\n')[0]!;
     ctx.evidence.push({ kind: 'text', label: `the message from ${d.partner}, as delivered (headers)`, text: headers });
     const dns = await resolver(ctx.facts);
+    // mailauth is loaded when a check needs it, not when the verify command is parsed.
+    const { authenticate } = await import('mailauth');
     const r = (await authenticate(d.message.replace(/\r?\n/g, '\r\n'), {
       ip: d.ip,
       helo: d.helo,

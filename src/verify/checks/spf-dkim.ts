@@ -1,6 +1,4 @@
 import path from 'node:path';
-import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
-import { spf } from 'mailauth/lib/spf/index.js';
 import { dkimRecordName } from '../../config/dns.js';
 import { commandEvidence } from '../facts.js';
 import { dkimSigning, expectedRecords, isNoAnswer, lookup, resolver, showRecords } from '../expected.js';
@@ -34,6 +32,8 @@ export const spfRecord: CheckDef = {
     const address = target.model?.address ?? (/^127\./.test(target.address) ? undefined : target.address);
     const evaluate = async (resolve: (name: string, rr: string) => Promise<string[][] | string[]>) => {
       if (!address) return undefined;
+      // mailauth is loaded when a check needs it, not when the verify command is parsed.
+      const { spf } = await import('mailauth/lib/spf/index.js');
       const r = await spf({ sender: `postmaster@${target.domain}`, ip: address, helo: target.model?.mailHost ?? target.domain, mta: 'labctl-verify', resolver: resolve });
       evidence.push({ kind: 'text', label: `SPF evaluation for ${address} (mailauth)`, text: r.header.trim() });
       return r.status.result;
@@ -130,6 +130,7 @@ export const dkimSignature: CheckDef = {
       const offline = !published.length && !got.ok && isNoAnswer(got) && !dns.explicit;
       if (!published.length && !offline) return { status: 'fail', summary: `no DKIM key published at ${name} (${dns.describe}${got.ok ? '' : `: ${got.code}`})` };
 
+      const { dkimVerify } = await import('mailauth/lib/dkim/verify.js');
       const result = await dkimVerify(message, { resolver: offline ? expectedRecordsResolver(expected) : dns.mailauth });
       const sig = result.results[0];
       evidence.push({ kind: 'text', label: 'mailauth dkimVerify', text: result.results.map((x) => x.info).join('\n') || '(no signature found)' });
