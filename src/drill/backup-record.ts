@@ -5,7 +5,8 @@
  * and the timeline are typed payloads; the summary is a sentence.
  */
 import { payloadItem, type BackupDrill } from '../evidence/payloads.js';
-import { saveEvidence, type EvidenceItem } from '../evidence/store.js';
+import { saveOutcome } from '../evidence/record.js';
+import type { EvidenceItem } from '../evidence/types.js';
 
 export const backupDrillId = (figures: BackupDrill['figures']) => (figures.forced ? 'backup-mx' : 'backup-mx-retry');
 
@@ -15,14 +16,12 @@ export function backupDrillSummary(f: BackupDrill['figures']): string {
 
 export async function saveBackupDrill(d: BackupDrill & { title: string; evidence: EvidenceItem[] }): Promise<void> {
   const f = d.figures;
-  await saveEvidence({
-    area: 'drill',
+  await saveOutcome('drill', {
     id: backupDrillId(f),
     title: d.title,
     status: f.lost === 0 && f.duplicates === 0 ? 'pass' : 'fail',
     summary: backupDrillSummary(f),
-    at: new Date(d.timeline.downAt).toISOString(),
     ms: Object.values(f.phases).reduce((a, b) => a + b, 0) * 1000,
     evidence: [...d.evidence, payloadItem('backupFigures', f), payloadItem('backupTimeline', d.timeline)],
-  });
+  }, new Date(d.timeline.downAt).toISOString());
 }

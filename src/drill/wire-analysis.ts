@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { LabError } from '../errors.js';
 import { payloadItem, type WireDrill } from '../evidence/payloads.js';
-import { saveEvidence, type EvidenceItem } from '../evidence/store.js';
+import { saveOutcome } from '../evidence/record.js';
+import type { EvidenceItem } from '../evidence/types.js';
 import { run } from '../system/run.js';
 import { AGGREGATOR, FRAME_FIELDS, findMarker, parseFrames, proveStream, serverHello, streamsTo, type Frame, type MarkerHit } from './wire-parse.js';
 
@@ -101,5 +102,11 @@ export async function recordWire(r: WireDrill, at: string, markers: Record<strin
     },
     { kind: 'file', label: 'capture (open in Wireshark)', text: r.pcap },
   ];
-  await saveEvidence({ area: 'drill', id, title: `Task 3 (7c) on the wire: tcpdump and tshark${id === 'wire-demo-plaintext' ? ' (demo: the STARTTLS message sent in plaintext)' : ''}${notes.length ? ', between two machines' : ''}`, status: r.ok ? 'pass' : 'fail', summary: `STARTTLS marker ${r.tls.markerFound ? 'found' : 'not found'}, control marker ${r.plain.markerFound ? 'found' : 'not found'}, SMTPS marker ${r.smtps.markerFound ? 'found' : 'not found'}`, at, evidence });
+  await saveOutcome('drill', {
+    id,
+    title: `Task 3 (7c) on the wire: tcpdump and tshark${id === 'wire-demo-plaintext' ? ' (demo: the STARTTLS message sent in plaintext)' : ''}${notes.length ? ', between two machines' : ''}`,
+    status: r.ok ? 'pass' : 'fail',
+    summary: `STARTTLS marker ${r.tls.markerFound ? 'found' : 'not found'}, control marker ${r.plain.markerFound ? 'found' : 'not found'}, SMTPS marker ${r.smtps.markerFound ? 'found' : 'not found'}`,
+    evidence,
+  }, at);
 }

@@ -257,6 +257,11 @@ const SHAPES: Record<PayloadName, Test> = {
   }),
 };
 
+/** Whether data has the shape of the named payload (what readPayload would accept). */
+export function payloadFits(name: PayloadName, data: unknown): boolean {
+  return SHAPES[name](data);
+}
+
 /** The data item a producer saves a payload as. */
 export function payloadItem<N extends PayloadName>(name: N, data: Payloads[N]): EvidenceItem {
   return { kind: 'data', label: PAYLOAD_SLOTS[name].label, data };
@@ -272,5 +277,5 @@ export function isPayloadSlot(record: EvidenceRecord, item: EvidenceItem, name: 
 export function readPayload<N extends PayloadName>(record: EvidenceRecord | undefined, name: N): Payloads[N] | undefined {
   if (!record) return undefined;
   const found = (record.evidence ?? []).find((i) => isPayloadSlot(record, i, name));
-  return found && SHAPES[name](found.data) ? (found.data as Payloads[N]) : undefined;
+  return found && payloadFits(name, found.data) ? (found.data as Payloads[N]) : undefined;
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { redact, saveEvidence } from '../evidence/store.js';
+import { saveOutcome } from '../evidence/record.js';
+import { redact } from '../evidence/store.js';
 import { ensureDir, writeAtomic } from '../system/files.js';
 import { renderCheckFile, toJson } from './render.js';
 import type { VerifyReport } from './types.js';
@@ -24,6 +25,6 @@ export async function writeEvidenceDir(dir: string, report: VerifyReport): Promi
 export async function storeReport(report: VerifyReport, host?: string): Promise<void> {
   const at = new Date().toISOString();
   for (const r of report.checks) {
-    await saveEvidence({ area: 'verify', id: r.id, title: r.title, status: r.status, summary: r.summary, host, at, ms: r.ms, evidence: r.evidence });
+    await saveOutcome('verify', { ...r, host }, at);
   }
 }

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { daneLogFacts, digQuery, tlsaName, tlsaValue } from '../../config/tlsa.js';
 import { LabError } from '../../errors.js';
 import { payloadItem, type DaneDrill } from '../../evidence/payloads.js';
-import { saveEvidence } from '../../evidence/store.js';
+import { saveOutcome } from '../../evidence/record.js';
 import { removePath } from '../../system/files.js';
 import { waitUntil } from '../../system/procs.js';
 import { run, type RunOptions } from '../../system/run.js';
@@ -96,18 +96,16 @@ export async function daneDrill(state: LabState, opts: { log?: (l: string) => vo
     ok: false,
   };
   result.ok = result.staleTlsa.stale && result.deferred.ok && result.republished.ok && result.delivered.ok && result.delivered.dane;
-  await saveEvidence({
-    area: 'drill',
+  await saveOutcome('drill', {
     id: 'dane',
     title: `DANE: ${primary.name}'s certificate swapped, ${peer.name} defers until the TLSA is republished`,
     status: result.ok ? 'pass' : 'fail',
     summary: `${result.deferred.ok ? `deferred after ${(result.deferred.afterMs / 1000).toFixed(1)} s` : 'NOT deferred'}; TLSA republished in ${(result.republished.afterMs / 1000).toFixed(1)} s; ${result.delivered.ok ? `delivered ${result.delivered.dane ? 'with CV=dane' : 'WITHOUT DANE'} ${(result.delivered.afterMs / 1000).toFixed(1)} s later` : 'NOT delivered'}`,
-    at: started,
     evidence: [
       payloadItem('daneDrill', result),
       { kind: 'text', label: 'TLSA from the validating resolver right after the swap (stale)', text: stale.text },
       { kind: 'text', label: `${peer.name}'s main log`, text: (await mainlogSince(peer, offset)).split('\n').filter((l) => / (==|=>|\*\*) /.test(l)).join('\n') },
     ],
-  });
+  }, started);
   return result;
 }

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { LabError } from '../../errors.js';
 import { payloadItem, type SpoofDrill } from '../../evidence/payloads.js';
-import { saveEvidence } from '../../evidence/store.js';
+import { saveOutcome } from '../../evidence/record.js';
 import { waitUntil } from '../../system/procs.js';
 import { run } from '../../system/run.js';
 import { headerValue } from '../../verify/mailbox.js';
@@ -103,15 +103,13 @@ export async function spoofDrill(state: LabState, opts: { enforce: boolean; log?
     ok: false,
   };
   result.ok = result.sent === 1 && result.spf === 'fail' && result.dkim === 'none' && result.dmarc === 'fail' && (opts.enforce ? result.refused === 1 && result.delivered === 0 : result.delivered === 1 && result.refused === 0);
-  await saveEvidence({
-    area: 'drill',
+  await saveOutcome('drill', {
     id: opts.enforce ? 'spoof' : 'spoof-monitor',
     title: `DMARC: a spoof of ${forged.domain} sent to ${primary.name} ${opts.enforce ? 'with enforcement' : 'without enforcement (recorded only)'}`,
     status: result.ok ? 'pass' : 'fail',
     summary: opts.enforce
       ? `${result.refused ? `refused at DATA: ${result.reason ?? '(reason not logged)'}` : 'NOT refused'}; spf=${result.spf} dkim=${result.dkim} dmarc=${result.dmarc}`
       : `${result.delivered ? 'delivered' : 'NOT delivered'} with Authentication-Results: spf=${result.spf} dkim=${result.dkim} dmarc=${result.dmarc}`,
-    at: started,
     evidence: [
       payloadItem(opts.enforce ? 'spoofDrill' : 'spoofMonitorDrill', result),
       { kind: 'text', label: 'SMTP transcript (swaks from the client)', text: transcript },
@@ -119,6 +117,6 @@ export async function spoofDrill(state: LabState, opts: { enforce: boolean; log?
       ...(header ? [{ kind: 'text' as const, label: 'Authentication-Results, as delivered', text: `Authentication-Results: ${header}` }] : []),
       await rejectlogItem(primary, rejectOffset),
     ],
-  });
+  }, started);
   return result;
 }

@@ -3,7 +3,7 @@ import type { HostModel } from '../../config/model.js';
 import { LabError, errorMessage } from '../../errors.js';
 import { payloadItem, type TlsDrill } from '../../evidence/payloads.js';
 import { rejectlogItem, rejectlogSize } from '../hosts/logs.js';
-import { saveEvidence } from '../../evidence/store.js';
+import { saveOutcome } from '../../evidence/record.js';
 import type { CheckStatus } from '../../evidence/types.js';
 import { alive, signal, sleep, waitUntil } from '../../system/procs.js';
 import { runChecks, summarize } from '../../verify/runner.js';
@@ -110,14 +110,12 @@ export async function tlsDrill(state: LabState, opts: { log?: (l: string) => voi
   });
 
   const drill: TlsDrill = { primary: primary.name, peer: peer.name, ...summarize([...open.checks, ...required.checks]) };
-  await saveEvidence({
-    area: 'drill',
+  await saveOutcome('drill', {
     id: 'tls',
     title: `TLS, DKIM and SPF drill between ${peer.name} and ${primary.name}`,
     status: drill.passed === drill.checks.length ? 'pass' : 'fail',
     summary: `${drill.passed}/${drill.checks.length} checks passed`,
-    at: started,
     evidence: [payloadItem('tlsDrill', drill), await rejectlogItem(primary, rejectOffset)],
-  });
+  }, started);
   return drill;
 }

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { errorMessage, EXIT, LabError } from '../../errors.js';
 import { payloadItem, type Topology } from '../../evidence/payloads.js';
-import { saveEvidence } from '../../evidence/store.js';
+import { saveOutcome } from '../../evidence/record.js';
 import { namespaceExists } from '../../system/netns.js';
 import { which } from '../../system/run.js';
 import { runSteps } from '../../steps/runner.js';
@@ -85,15 +85,13 @@ export async function labUp(spec: LabSpec, observer: StepObserver): Promise<UpRe
     };
     await saveState(newState);
     const topology: Topology = { spec, hosts: newState.hosts, namespaces: members(spec).map((m) => m.ns) };
-    await saveEvidence({
-      area: 'lab',
+    await saveOutcome('lab', {
       id: 'topology',
       title: 'lab topology',
       status: 'changed',
       summary: `${spec.hosts.map((h) => `${h.name} ${h.address}`).join(', ')}; dns ${spec.dnsAddress}; client ${spec.clientAddress}`,
-      at: newState.upAt,
       evidence: [payloadItem('topology', topology)],
-    });
+    }, newState.upAt);
     return { already: false, state: newState, hosts };
   } catch (err) {
     // Leave nothing half-made behind; the error names the host or part that failed.
