@@ -33,6 +33,7 @@ cat >"$stage/.npmignore" <<'IGNORE'
 /fixtures/
 /ansible/
 *.map
+*.tsbuildinfo
 IGNORE
 name=$(cd "$stage" && npm pack --silent --pack-destination "$stage" 2>/dev/null | tail -n 1)
 [ -s "$stage/$name" ] || { echo "pack.sh: npm pack made nothing" >&2; exit 1; }
