@@ -3,7 +3,7 @@ import { EXIM_BINARY, EXIM_DEFAULTS } from '../paths.js';
 import { saveConfigureState, loadConfigureState } from './state.js';
 import { loadInstallState } from '../state/install.js';
 import { checkCertificatePair } from '../system/openssl.js';
-import { loadServiceSettings, type ServiceSettings } from '../system/service.js';
+import { loadServiceSettings, type ServiceSettings } from '../state/service.js';
 import { saveStepEvidence } from '../steps/evidence.js';
 import { runSteps } from '../steps/runner.js';
 import type { Step, StepObserver, StepRecord } from '../steps/types.js';

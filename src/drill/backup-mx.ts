@@ -16,6 +16,7 @@ import type { BackupDrill } from '../evidence/payloads.js';
 import { MailboxFollower } from './mailbox-follower.js';
 import { runSender } from './send.js';
 import { MAIL_SPOOL } from '../paths.js';
+import { loadServiceSettings } from '../state/service.js';
 import { stopDaemonGuarded } from '../system/daemon-guard.js';
 import { readIfExists } from '../system/files.js';
 import { splitMbox } from '../verify/mailbox.js';
@@ -66,7 +67,7 @@ function machineWorld(pair: MachinePair, from: string, log: (line: string) => vo
       return evidence;
     },
     follow: (runId) => MailboxFollower.fromEndOf(mailbox, runId),
-    stopPrimary: () => stopDaemonGuarded('labctl drill backup-mx'),
+    stopPrimary: async () => stopDaemonGuarded('labctl drill backup-mx', await loadServiceSettings()),
     async send(runId, n) {
       const records = await runSender({
         from, to, count: n, idPrefix: runId, idDomain: pair.mailHost, helo: pair.mailHost,

@@ -13,7 +13,7 @@ import { daemonDownMarker } from './daemon-marker.js';
 import { removePath, removePathSync, writeJson } from './files.js';
 import { onInterrupt } from './interrupt.js';
 import { alive } from './procs.js';
-import { serviceControl, serviceStatus, systemdRunning, UNIT_NAME, loadServiceSettings } from './service.js';
+import { serviceControl, serviceStatus, systemdRunning, UNIT_NAME, type ServiceSettings } from './service.js';
 
 export interface DaemonDownMarker {
   /** The labctl process that stopped the daemon. */
@@ -62,9 +62,11 @@ export interface StoppedDaemon {
   restore(): Promise<void>;
 }
 
-/** Stops this machine's daemon for `by`, with the marker and the interrupt handler in place first. */
-export async function stopDaemonGuarded(by: string): Promise<StoppedDaemon> {
-  const settings = await loadServiceSettings();
+/**
+ * Stops this machine's daemon for `by`, run with `settings` (src/state/service.ts), with the marker
+ * and the interrupt handler in place first.
+ */
+export async function stopDaemonGuarded(by: string, settings: ServiceSettings): Promise<StoppedDaemon> {
   const start = (await systemdRunning())
     ? { file: 'systemctl', args: ['start', UNIT_NAME] }
     : { file: settings.binary, args: ['-bd', `-q${settings.queueInterval}`, '-oP', settings.pidFile] };

@@ -1,8 +1,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../errors.js';
-import { EXIM_DEFAULTS, paths } from '../paths.js';
-import { exists, readJson, writeAtomic, writeJson } from './files.js';
+import { EXIM_DEFAULTS } from '../paths.js';
+import { exists } from './files.js';
 import { waitForGreeting } from './smtp-probe.js';
 import { alive, readPidFile, sleep, terminate, waitUntil } from './procs.js';
 import { run } from './run.js';
@@ -11,7 +11,9 @@ import type { ServiceAction } from './service-actions.js';
 /**
  * Starts, stops and reloads the Exim daemon the same way whether systemd is PID 1 (systemctl on
  * the unit labctl installed) or not (containers, our CI machines: the daemon is started directly
- * and tracked through its pid file).
+ * and tracked through its pid file). It runs the daemon with the settings it is given: their
+ * file, service.json, and the unit's exim.env belong to src/state/service.ts, which callers go
+ * through (controlService).
  */
 export interface ServiceSettings {
   binary: string;
@@ -28,39 +30,13 @@ export interface ServiceStatus {
   manager: 'systemd' | 'pidfile';
 }
 
-const settingsFile = () => path.join(paths.stateDir, 'service.json');
-
-export const DEFAULT_SERVICE: ServiceSettings = {
-  binary: `${EXIM_DEFAULTS.binDirectory}/exim`,
-  queueInterval: '30m',
-  pidFile: '/run/exim.pid',
-};
-
-export async function loadServiceSettings(): Promise<ServiceSettings> {
-  return { ...DEFAULT_SERVICE, ...((await readJson<Partial<ServiceSettings>>(settingsFile())) ?? {}) };
-}
-
-/** The environment file the systemd unit reads (QUEUE_INTERVAL), so both managers use one setting. */
-export const envFile = () => path.join(paths.stateDir, 'exim.env');
-
-export async function saveServiceSettings(s: ServiceSettings): Promise<void> {
-  await writeJson(settingsFile(), s);
-  await writeEnvFile(s);
-}
-
-/** The unit reads QUEUE_INTERVAL when systemd starts the daemon, so it is written before every start. */
-async function writeEnvFile(s: ServiceSettings): Promise<void> {
-  await writeAtomic(envFile(), `# Written by labctl (labctl install --queue-interval, labctl configure); read by ${UNIT_NAME}\nQUEUE_INTERVAL=${s.queueInterval}\n`);
-}
-
 export async function systemdRunning(): Promise<boolean> {
   return exists('/run/systemd/system');
 }
 
 export const UNIT_NAME = 'exim.service';
 
-export async function serviceStatus(s?: ServiceSettings): Promise<ServiceStatus> {
-  const settings = s ?? (await loadServiceSettings());
+export async function serviceStatus(settings: ServiceSettings): Promise<ServiceStatus> {
   if (await systemdRunning()) {
     const r = await run('systemctl', ['show', '-p', 'MainPID', '--value', UNIT_NAME], { allowFailure: true });
     const pid = Number.parseInt(r.stdout.trim(), 10);
@@ -112,11 +88,8 @@ async function reloadDirect(s: ServiceSettings): Promise<ServiceStatus> {
   return after;
 }
 
-export async function serviceControl(action: ServiceAction, s?: ServiceSettings): Promise<ServiceStatus> {
-  const settings = s ?? (await loadServiceSettings());
+export async function serviceControl(action: ServiceAction, settings: ServiceSettings): Promise<ServiceStatus> {
   if (await systemdRunning()) {
-    // Without this a restart for a new interval (labctl configure) ran the daemon with the old one.
-    if (action === 'start' || action === 'restart') await writeEnvFile(settings);
     if (action !== 'status') await run('systemctl', [action, UNIT_NAME]);
     if (action === 'reload') {
       // systemctl returns once the unit's ExecReload has sent SIGHUP; as without systemd, the

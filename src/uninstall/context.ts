@@ -6,7 +6,8 @@
 import path from 'node:path';
 import { EXIM_DEFAULTS } from '../paths.js';
 import { loadInstallState, type InstallState } from '../state/install.js';
-import { loadServiceSettings, systemdRunning } from '../system/service.js';
+import { loadServiceSettings } from '../state/service.js';
+import { systemdRunning } from '../system/service.js';
 
 export interface UninstallContext {
   /** install.json as the last install left it; undefined once uninstall removed it (or never installed). */

@@ -4,7 +4,7 @@ import { usageError } from '../errors.js';
 import { paths } from '../paths.js';
 import { loadConfigureState } from '../config/state.js';
 import { rootView } from '../system/hostview.js';
-import { loadServiceSettings } from '../system/service.js';
+import { loadServiceSettings } from '../state/service.js';
 import type { VerifyTarget } from './types.js';
 
 /** Overrides from the command line; anything unset comes from labctl's state. */

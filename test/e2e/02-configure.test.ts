@@ -17,7 +17,7 @@ import { safeInstallConfigure } from '../../src/config/swap.js';
 import { confirmDaemonServing } from '../../src/config/apply.js';
 import { renderConfigure } from '../../src/config/render.js';
 import { validateModel } from '../../src/config/validate.js';
-import { serviceControl } from '../../src/system/service.js';
+import { controlService } from '../../src/state/service.js';
 import { isRoot, requireRoot } from '../helpers/root.js';
 
 requireRoot();
@@ -240,10 +240,10 @@ describe.runIf(isRoot)('labctl configure (e2e, real Exim)', () => {
           eximBinary: EXIM,
           testAddresses: [`postmaster@${DOMAIN}`, `exim-test@${DOMAIN}`],
           reload: async () => {
-            await serviceControl('reload');
+            await controlService('reload');
             await confirmDaemonServing();
           },
-          restart: async () => void (await serviceControl('restart')),
+          restart: async () => void (await controlService('restart')),
           inPlace: true,
         }),
       ).rejects.toThrow(/^the daemon did not survive the new configuration: .*socket bind\(\) to port 2626.*daemon abandoned.*the previous configuration was restored and the daemon was restarted on it$/);

@@ -4,7 +4,7 @@ import { findHost, mailHostName } from '../../lab/topology.js';
 import { EXIM_BIN, hostView } from '../../lab/hosts/view.js';
 import { safePath } from '../../safe-names.js';
 import { rootView, type EximHost } from '../../system/hostview.js';
-import { loadServiceSettings } from '../../system/service.js';
+import { loadServiceSettings } from '../../state/service.js';
 
 /**
  * Which Exim a reading command (queue, logs) looks at: the machine's, a lab host's through its

@@ -1,5 +1,5 @@
 import { SERVICE_ACTIONS, type ServiceAction } from '../../system/service-actions.js';
-import { serviceControl } from '../../system/service.js';
+import { controlService } from '../../state/service.js';
 import { usageError } from '../../errors.js';
 import { locked } from '../locked.js';
 
@@ -10,7 +10,7 @@ function parseAction(action: string): ServiceAction {
 
 /** `labctl service ACTION`: status shares the lock, the others change the daemon and hold it alone. */
 export const serviceAction = locked((action: string) => (action === 'status' ? 'shared' : 'exclusive'), parseAction, async (action) => {
-  const st = await serviceControl(action);
+  const st = await controlService(action);
   console.log(st.running ? `exim: running (pid ${st.pid}, via ${st.manager})` : `exim: not running (via ${st.manager})`);
   if (action === 'status' && !st.running) process.exitCode = 1;
 });

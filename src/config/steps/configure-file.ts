@@ -10,7 +10,8 @@
  */
 import { loadConfigureState, saveConfigureState, restoreConfigureState, type ConfigureState } from '../state.js';
 import { readIfExists } from '../../system/files.js';
-import { serviceControl, serviceStatus } from '../../system/service.js';
+import { controlService } from '../../state/service.js';
+import { serviceStatus } from '../../system/service.js';
 import type { EvidenceItem } from '../../evidence/types.js';
 import type { Step } from '../../steps/types.js';
 import { unifiedDiff } from '../../ui/diff.js';
@@ -55,7 +56,7 @@ export const configureFile: Step<ConfigureContext> = {
       c.daemonHandled = true;
       const live = (await serviceStatus(c.saved)).running;
       // A new -q interval needs a new daemon; otherwise a HUP re-reads the configuration.
-      await serviceControl(c.intervalChanged && live ? 'restart' : live ? 'reload' : 'start', c.wanted);
+      await controlService(c.intervalChanged && live ? 'restart' : live ? 'reload' : 'start', c.wanted);
       await confirmDaemonServing();
     };
     const previous: ConfigureState | undefined = await loadConfigureState().catch(() => undefined);
@@ -72,7 +73,7 @@ export const configureFile: Step<ConfigureContext> = {
         },
         reload,
         restart: async () => {
-          await serviceControl('restart', c.saved);
+          await controlService('restart', c.saved);
         },
       });
     } catch (err) {

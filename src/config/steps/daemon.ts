@@ -1,6 +1,7 @@
 /** The daemon runs, on this configuration and with the model's -q interval. */
 import { LabError } from '../../errors.js';
-import { saveServiceSettings, serviceControl, serviceStatus } from '../../system/service.js';
+import { controlService, saveServiceSettings } from '../../state/service.js';
+import { serviceStatus } from '../../system/service.js';
 import type { Step } from '../../steps/types.js';
 import type { ConfigureContext } from './context.js';
 
@@ -20,8 +21,8 @@ export const daemon: Step<ConfigureContext> = {
       return { detail: c.intervalChanged ? `restarted with -q${c.o.model.queueInterval}, pid ${st.pid}` : `reloaded, pid ${st.pid}` };
     }
     const st = await serviceStatus(c.wanted);
-    if (c.intervalChanged && st.running) return { detail: `restarted with -q${c.o.model.queueInterval}, pid ${(await serviceControl('restart', c.wanted)).pid}` };
-    if (!st.running) return { detail: `started, pid ${(await serviceControl('start', c.wanted)).pid}` };
+    if (c.intervalChanged && st.running) return { detail: `restarted with -q${c.o.model.queueInterval}, pid ${(await controlService('restart', c.wanted)).pid}` };
+    if (!st.running) return { detail: `started, pid ${(await controlService('start', c.wanted)).pid}` };
     return { status: 'ok', detail: `running, pid ${st.pid}` };
   },
 };

@@ -10,7 +10,8 @@ import { EXIM_DEFAULTS, PORTS, paths } from '../../paths.js';
 import { readIfExists, writeIfChanged } from '../../system/files.js';
 import { runsBinary } from '../../system/procs.js';
 import { run } from '../../system/run.js';
-import { DEFAULT_SERVICE, envFile, loadServiceSettings, saveServiceSettings, serviceControl, systemdRunning, UNIT_NAME, type ServiceSettings } from '../../system/service.js';
+import { controlService, DEFAULT_SERVICE, eximEnvFile, loadServiceSettings, saveServiceSettings, type ServiceSettings } from '../../state/service.js';
+import { systemdRunning, UNIT_NAME } from '../../system/service.js';
 import { waitForGreeting } from '../../system/smtp-probe.js';
 import { unknownOutcome, type Step } from '../../steps/types.js';
 import { renderUnit } from '../service-unit.js';
@@ -18,7 +19,7 @@ import { isUpToDate, withoutRelease, type InstallContext } from '../context.js';
 import { crashPointForTests } from '../../system/test-hooks.js';
 
 const unitText = (ctx: InstallContext) =>
-  renderUnit({ binary: ctx.binary, queueInterval: DEFAULT_SERVICE.queueInterval, envFile: envFile(), configureFile: ctx.o.configureFile, spoolDirectory: EXIM_DEFAULTS.spoolDirectory });
+  renderUnit({ binary: ctx.binary, queueInterval: DEFAULT_SERVICE.queueInterval, envFile: eximEnvFile(), configureFile: ctx.o.configureFile, spoolDirectory: EXIM_DEFAULTS.spoolDirectory });
 
 async function wanted(ctx: InstallContext): Promise<{ saved: ServiceSettings; service: ServiceSettings }> {
   const saved = await loadServiceSettings();
@@ -42,7 +43,7 @@ export const service: Step<InstallContext> = {
   async check(ctx) {
     const { saved, service: s } = await wanted(ctx);
     const unitSame = (await readIfExists(paths.unitFile)) === (await unitText(ctx));
-    const status = await serviceControl('status', s);
+    const status = await controlService('status', s);
     const rest = unitSame && status.running && !ctx.restartPending && saved.queueInterval === s.queueInterval;
     // A plan that could not resolve the release cannot tell whether the daemon is restarted for a rebuilt binary.
     const build = ctx.release ? undefined : withoutRelease(ctx);
@@ -52,7 +53,7 @@ export const service: Step<InstallContext> = {
     if (done) return { done, detail: `pid ${status.pid} via ${status.manager}` };
     if (ctx.restartPending && !rebuilt) return { done, detail: `restart: a run stopped after make install of Exim ${ctx.restartPending.version} (${ctx.restartPending.since}) and never restarted the daemon` };
     const start = (await systemdRunning()) ? `systemctl daemon-reload; systemctl enable ${UNIT_NAME}; start or restart` : `start ${ctx.binary} -bd -q${s.queueInterval} directly (no systemd here)`;
-    return { done, detail: `write ${paths.unitFile} (${envFile()}: QUEUE_INTERVAL=${s.queueInterval}); ${start}` };
+    return { done, detail: `write ${paths.unitFile} (${eximEnvFile()}: QUEUE_INTERVAL=${s.queueInterval}); ${start}` };
   },
   async apply(ctx) {
     const { saved, service: s } = await wanted(ctx);
@@ -67,7 +68,7 @@ export const service: Step<InstallContext> = {
     if (complaints.length) throw new LabError(`systemd-analyze verify rejects ${paths.unitFile}: ${complaints[0]}`);
     const intervalChanged = saved.queueInterval !== s.queueInterval;
     await saveServiceSettings(s);
-    let before = await serviceControl('status', s);
+    let before = await controlService('status', s);
     if (await systemdRunning()) {
       if (unitChanged) await run('systemctl', ['daemon-reload']);
       await run('systemctl', ['enable', UNIT_NAME]);
@@ -78,8 +79,8 @@ export const service: Step<InstallContext> = {
     const pending = !!ctx.restartPending;
     // Tests stand in for a crash here (kill -9 after make install, before the restart) with this hook.
     crashPointForTests('kill-before-restart');
-    if (before.running && (rebuilt || pending || intervalChanged)) before = await serviceControl('restart', s);
-    const st = before.running ? before : await serviceControl('start', s);
+    if (before.running && (rebuilt || pending || intervalChanged)) before = await controlService('restart', s);
+    const st = before.running ? before : await controlService('start', s);
     const banner = await waitForGreeting('127.0.0.1', PORTS.smtp, 5000);
     if (!banner?.includes('Exim')) throw new LabError(`nothing answers on port ${PORTS.smtp} with an Exim banner (${banner ?? 'no answer'})`, `see ${EXIM_DEFAULTS.spoolDirectory}/log/mainlog and paniclog`);
     await confirmNewBinary(ctx, st.pid, banner);

@@ -7,7 +7,8 @@
 import { paths } from '../../paths.js';
 import { exists, removePath } from '../../system/files.js';
 import { run } from '../../system/run.js';
-import { serviceControl, serviceStatus, UNIT_NAME } from '../../system/service.js';
+import { controlService, daemonStatus } from '../../state/service.js';
+import { UNIT_NAME } from '../../system/service.js';
 import type { Step } from '../../steps/types.js';
 import type { UninstallContext } from '../context.js';
 
@@ -35,7 +36,7 @@ async function leftovers(ctx: UninstallContext): Promise<string[]> {
     if (u.UnitFileState === 'enabled') left.push(`${UNIT_NAME} enabled`);
     if (u.LoadState && u.LoadState !== 'not-found') left.push(`systemd has ${UNIT_NAME} loaded (${u.LoadState})`);
   } else {
-    const st = await serviceStatus();
+    const st = await daemonStatus();
     if (st.running) left.push(`daemon pid ${st.pid} (pid file)`);
   }
   return left;
@@ -60,7 +61,7 @@ export const service: Step<UninstallContext> = {
       await run('systemctl', ['daemon-reload']);
       await run('systemctl', ['reset-failed', UNIT_NAME], { allowFailure: true });
     } else {
-      await serviceControl('stop');
+      await controlService('stop');
       await removePath(paths.unitFile);
     }
     const left = await leftovers(ctx);

@@ -14,7 +14,7 @@ import { certificate } from '../../../src/config/steps/certificate.js';
 import type { ConfigureContext } from '../../../src/config/steps/context.js';
 import { validateModel } from '../../../src/config/validate.js';
 import { groupId } from '../../../src/system/accounts.js';
-import { DEFAULT_SERVICE } from '../../../src/system/service.js';
+import { DEFAULT_SERVICE } from '../../../src/state/service.js';
 import type { StepObserver, StepRecord } from '../../../src/steps/types.js';
 
 let dir: string;
