@@ -12,9 +12,9 @@ import type { Origin, SourceChoice } from '../source/candidates.js';
 import type { FetchedSource } from '../source/fetch.js';
 import type { InstallState, RestartPending } from '../state/install.js';
 import type { MakefileOptions } from './makefile.js';
+import type { BuildManifest } from './build-manifest.js';
 import { unknownOutcome, type CheckOutcome } from '../steps/types.js';
 import type { ListingAge } from '../source/listing-cache.js';
-import type { MachineKind } from '../system/machine.js';
 
 export interface InstallOptions {
   source: SourceChoice;
@@ -142,22 +142,3 @@ export async function isUpToDate(ctx: InstallContext): Promise<boolean | undefin
   return ctx.upToDate;
 }
 
-/** build.json of an exported build (written and read by prebuilt.ts). */
-export interface BuildManifest {
-  schema: 1;
-  version: string;
-  /** The digest of the tarball and the Makefile settings (InstallState.inputsKey). */
-  inputsKey: string;
-  /** The Makefile settings it was built with; --from-build installs with these. */
-  make: MakefileOptions;
-  /** exim4/<name>, as a mirror lays it out, and its signature beside it. */
-  tarball: string;
-  tarballSha256: string;
-  /** The built tree, packed with node-tar (gzip). */
-  tree: string;
-  treeSha256: string;
-  /** Where it was built: a tree is used only on the same architecture and OS release. */
-  machine: MachineKind;
-  builtOn: string;
-  exportedAt: string;
-}

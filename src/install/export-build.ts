@@ -9,11 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { LabError, usageError } from '../errors.js';
 import { KEYRING_NAME } from '../source/mirror.js';
-import { copyFile, ensureDir, exists, movePath, movePathSync, packDirectory, removePath, removePathSync, setMode, sha256File, siblingTemp, writeAtomic } from '../system/files.js';
+import { copyFile, ensureDir, exists, movePath, movePathSync, packDirectory, removePath, removePathSync, setMode, sha256File, siblingTemp } from '../system/files.js';
 import { machineKind } from '../system/machine.js';
 import { onInterrupt } from '../system/interrupt.js';
-import { buildPaths, makefileOptions, type BuildManifest, type InstallContext } from './context.js';
-import { currentExport, MANIFEST, readManifest } from './prebuilt.js';
+import { buildPaths, makefileOptions, type InstallContext } from './context.js';
+import { BUILD_SCHEMA, MANIFEST, readManifest, writeManifest, type BuildManifest } from './build-manifest.js';
+import { currentExport } from './prebuilt.js';
 /** Only an earlier export (or nothing) is ever replaced: never a file, nor a directory of something else. */
 export async function checkExportTarget(dir: string): Promise<void> {
   if (await readManifest(dir).then(() => true, () => false)) return;
@@ -48,7 +49,7 @@ export async function exportBuild(ctx: InstallContext, dir: string, tarballPath:
     const tree = `exim-${version}-build.tar.gz`;
     await packDirectory(srcDir, path.join(tmp, tree));
     const manifest: BuildManifest = {
-      schema: 1,
+      schema: BUILD_SCHEMA,
       version,
       inputsKey: ctx.inputsKey!,
       make: makefileOptions(ctx.o),
@@ -60,7 +61,7 @@ export async function exportBuild(ctx: InstallContext, dir: string, tarballPath:
       builtOn: os.hostname(),
       exportedAt: new Date().toISOString(),
     };
-    await writeAtomic(path.join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o644 });
+    await writeManifest(tmp, manifest);
     await setMode(tmp, 0o755);
     if (await exists(dir)) await swapIn(tmp, dir);
     else {

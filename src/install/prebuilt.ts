@@ -20,7 +20,6 @@
  * and Exim's own scripts/exim_install from the verified tarball installs them, with the paths and
  * commands it would read from that Makefile given on its environment instead.
  */
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { LabError, usageError } from '../errors.js';
@@ -29,74 +28,16 @@ import { copyFile, ensureDir, exists, makeTempDir, removePath, removePathSync, s
 import { extractTarball } from '../source/extract.js';
 import { machineKind } from '../system/machine.js';
 import { onInterrupt } from '../system/interrupt.js';
-import type { BuildManifest, InstallContext, InstallOptions } from './context.js';
+import type { InstallContext, InstallOptions } from './context.js';
+import { MANIFEST, readManifest, SHA256, type BuildManifest } from './build-manifest.js';
 import { safePath, safeUserName } from '../safe-names.js';
 
-export type { BuildManifest };
-
-export const MANIFEST = 'build.json';
-
-export const SHA256 = /^[0-9a-f]{64}$/;
+export { MANIFEST, readManifest, SHA256, type BuildManifest };
 
 /** What Exim's scripts/exim_install installs by default (4.96 to 4.98), without the X11 monitor. */
 export const INSTALLED_PROGRAMS = ['exim', ...EXIM_UTILITIES];
 /** Exim's build directory, build-<os>-<arch>. */
 const BUILD_DIR = /^build-[A-Za-z0-9_.+-]+$/;
-const isString = (v: unknown): v is string => typeof v === 'string';
-/** A name inside DIR: relative, plain characters, no "..". */
-const isPlainName = (v: unknown) => isString(v) && /^[A-Za-z0-9._/-]+$/.test(v) && !v.startsWith('/') && !v.split('/').includes('..');
-
-/** Every field labctl reads from a manifest, with its type: a hand-edited file is refused, not a crash. */
-function isManifest(m: Partial<BuildManifest> | null): m is BuildManifest {
-  const make = m?.make;
-  return (
-    m?.schema === 1 &&
-    isString(m.version) &&
-    isString(m.inputsKey) &&
-    isPlainName(m.tarball) &&
-    isPlainName(m.tree) &&
-    SHA256.test(m.tarballSha256 ?? '') &&
-    SHA256.test(m.treeSha256 ?? '') &&
-    isString(m.machine?.arch) &&
-    isString(m.machine?.os) &&
-    isString(make?.binDirectory) &&
-    isString(make?.configureFile) &&
-    isString(make?.eximUser) &&
-    typeof make?.spf === 'boolean' &&
-    (make.dmarc === undefined || typeof make.dmarc === 'boolean')
-  );
-}
-
-/**
- * Reads DIR/build.json; any problem is one line naming the file and what to do. With `sha256`,
- * the bytes read are the bytes checked: a build.json whose digest differs is refused before it is
- * parsed.
- */
-export async function readManifest(dir: string, sha256?: string): Promise<BuildManifest> {
-  const hint = 'make it with labctl install --export-build DIR on the machine that built Exim';
-  const bytes = await fs.readFile(path.join(dir, MANIFEST)).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    throw usageError(`--from-build ${dir}: cannot read ${MANIFEST} there (${err.code ?? err.message})`, hint);
-  });
-  if (bytes === undefined) throw usageError(`--from-build ${dir}: no ${MANIFEST} there`, hint);
-  if (sha256 !== undefined) {
-    const actual = createHash('sha256').update(bytes).digest('hex');
-    if (actual !== sha256) {
-      throw new LabError(
-        `--from-build ${dir}: ${MANIFEST} has sha256 ${actual}, not the ${sha256} given with --sha256`,
-        'the export was changed after the controller took its digest: copy it again from the controller, and pass the digest the controller computed',
-      );
-    }
-  }
-  let m: Partial<BuildManifest> | null;
-  try {
-    m = JSON.parse(bytes.toString('utf8')) as Partial<BuildManifest> | null;
-  } catch {
-    throw usageError(`--from-build ${dir}: ${MANIFEST} is not valid JSON`, hint);
-  }
-  if (!isManifest(m)) throw usageError(`--from-build ${dir}: ${MANIFEST} is not a labctl build manifest`, hint);
-  return m;
-}
 
 /**
  * DIR's manifest when DIR already holds this build whole: the same inputs, and the tarball and

@@ -83,7 +83,7 @@ describe('--from-build DIR', () => {
     await expect(readManifest(dir)).rejects.toThrow(/build\.json is not valid JSON/);
     await manifest((m) => (m.tree = '../../etc/shadow'));
     await expect(readManifest(dir)).rejects.toThrow(/is not a labctl build manifest/);
-    await manifest((m) => ((m as { schema: number }).schema = 2));
+    await manifest((m) => ((m as { schema: unknown }).schema = '1'));
     await expect(readManifest(dir)).rejects.toThrow(/is not a labctl build manifest/);
     // A hand-edited file missing a field labctl reads: one line, not a TypeError.
     for (const field of ['treeSha256', 'tarballSha256', 'machine'] as const) {
