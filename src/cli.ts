@@ -80,7 +80,8 @@ export async function main(argv: string[]): Promise<void> {
   // Only root can start it; anyone else is told how.
   if (daemonLeftDown()) {
     if (process.getuid?.() === 0) {
-      const restored = await (await import('./system/daemon-guard.js')).restoreLeftDown();
+      const [{ restoreLeftDown }, { loadServiceSettings }] = await Promise.all([import('./system/daemon-guard.js'), import('./state/service.js')]);
+      const restored = await restoreLeftDown(loadServiceSettings);
       if (restored) console.error(`labctl: ${restored}`);
     } else {
       console.error('labctl: the Exim daemon was left stopped by an interrupted labctl drill; run any labctl command as root (e.g. sudo labctl service start) to start it');

@@ -97,18 +97,18 @@ export async function stopDaemonGuarded(by: string, settings: ServiceSettings): 
 
 /**
  * A marker whose run is gone (killed with -9, a power cut of the shell): start the daemon as
- * `labctl service start` would, from this machine's service settings (never a command read from
- * the file), remove the marker and return the line to print. A marker that cannot be read as one
+ * `labctl service start` would, from this machine's service settings (`loadSettings`, the owner's
+ * src/state/service.ts; never a command read from the file), remove the marker and return the line to print. A marker that cannot be read as one
  * was not written whole by a live labctl (it writes atomically), so it is treated as left over.
  * Returns undefined when there is nothing to do.
  */
-export async function restoreLeftDown(): Promise<string | undefined> {
+export async function restoreLeftDown(loadSettings: () => Promise<ServiceSettings>): Promise<string | undefined> {
   const read = readMarker();
   if (!read) return undefined;
   if ('marker' in read && alive(read.marker.pid)) return undefined;
   const what = 'marker' in read ? `an interrupted ${read.marker.by} (at ${read.marker.at})` : `an interrupted labctl drill (its marker ${daemonDownMarker()} is unreadable: ${read.malformed})`;
   try {
-    const settings = await loadServiceSettings();
+    const settings = await loadSettings();
     if (!(await serviceStatus(settings)).running) await serviceControl('start', settings);
     await removePath(daemonDownMarker());
     return `the Exim daemon was left stopped by ${what}: started it again`;
