@@ -5,6 +5,7 @@
  */
 import { isCheckStatus, type CheckStatus } from '../evidence/types.js';
 import { usageError } from '../errors.js';
+import { parseVerifyJson } from '../state/verify-json.js';
 import { mdCode, mdText } from '../report/md-text.js';
 
 /** One piece of a check's evidence, as verify --json prints it (see src/evidence/types.ts). */
@@ -35,15 +36,9 @@ export interface StudentChecks {
 
 export const SYMBOL: Record<CheckStatus, string> = { pass: '✓', fail: '✖', warn: '⚠', skip: '–' };
 
-/** One fetched report: exactly what `labctl verify --json` prints for one host, nothing guessed. */
+/** One fetched report: exactly what `labctl verify --json` prints for one host (src/state/verify-json.ts), nothing guessed. */
 export function parseVerifyReport(student: string, file: string, text: string): StudentChecks {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw usageError(`${file}: not JSON (${(err as Error).message})`, 'the playbook fetches what labctl verify --json printed; an empty file means verify did not run');
-  }
-  const checks = (data as { checks?: unknown })?.checks;
+  const { checks } = parseVerifyJson(file, text);
   if (!Array.isArray(checks)) throw usageError(`${file}: not a labctl verify --json report (no "checks" list)`);
   return {
     student,

@@ -1,11 +1,12 @@
 import path from 'node:path';
 import { saveOutcome } from '../evidence/record.js';
 import { redact } from '../evidence/store.js';
+import { verifyJsonFile } from '../state/verify-json.js';
 import { ensureDir, writeAtomic } from '../system/files.js';
 import { renderCheckFile, toJson } from './render.js';
 import type { VerifyReport } from './types.js';
 
-/** --evidence DIR: one text file per check plus verify.json; private keys never written. */
+/** --evidence DIR: one text file per check plus verify.json (src/state/verify-json.ts); private keys never written. */
 export async function writeEvidenceDir(dir: string, report: VerifyReport): Promise<string[]> {
   await ensureDir(dir);
   const safe = redact(report);
@@ -15,7 +16,7 @@ export async function writeEvidenceDir(dir: string, report: VerifyReport): Promi
     await writeAtomic(file, renderCheckFile(r));
     written.push(file);
   }
-  const json = path.join(dir, 'verify.json');
+  const json = verifyJsonFile(dir);
   await writeAtomic(json, toJson(safe) + '\n');
   written.push(json);
   return written;

@@ -1,5 +1,6 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { EvidenceItem } from '../evidence/store.js';
+import { verifyJsonText } from '../state/verify-json.js';
 import type { CheckResult, CheckStatus, VerifyReport } from './types.js';
 
 /**
@@ -87,7 +88,7 @@ export function toJson(report: VerifyReport): string {
     warned: report.warned,
     skipped: report.skipped,
   };
-  return JSON.stringify(shaped, null, 2);
+  return verifyJsonText(shaped);
 }
 
 /** One check as a plain-text evidence file. */

@@ -48,7 +48,7 @@ describe('class report', () => {
   });
 
   it('refuses what is not a verify report, naming the file, with exit 2', async () => {
-    expect(() => parseVerifyReport('x', 'x.json', '')).toThrow('x.json: not JSON');
+    expect(() => parseVerifyReport('x', 'x.json', '')).toThrow(/^x\.json is not valid JSON \(.*\)$/);
     expect(() => parseVerifyReport('x', 'x.json', '{"passed": 3}')).toThrow('no "checks" list');
     expect(() => parseVerifyReport('x', 'x.json', '{"checks": [{"id": "a", "title": "A", "status": "ok"}]}')).toThrow('check a has status "ok", not pass, fail, warn or skip');
     const dir = await mkdtemp(path.join(os.tmpdir(), 'labctl-class-report-'));

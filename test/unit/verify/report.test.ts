@@ -22,7 +22,8 @@ describe('the JSON report', () => {
   it('has exactly the shape of issue 4', () => {
     const report = summarize([result('a', 'pass'), result('b', 'fail'), result('c', 'warn'), result('d', 'skip'), result('e', 'pass')]);
     const parsed = JSON.parse(toJson(report));
-    expect(Object.keys(parsed)).toEqual(['checks', 'passed', 'failed', 'warned', 'skipped']);
+    expect(Object.keys(parsed)).toEqual(['schemaVersion', 'checks', 'passed', 'failed', 'warned', 'skipped']);
+    expect(parsed.schemaVersion).toBe(1);
     expect(parsed).toMatchObject({ passed: 2, failed: 1, warned: 1, skipped: 1 });
     for (const c of parsed.checks) expect(Object.keys(c)).toEqual(['id', 'title', 'status', 'summary', 'ms', 'evidence']);
     expect(parsed.checks[0].evidence[0]).toEqual({ kind: 'command', label: 'exim -bV', command: 'exim -bV', exitCode: 0, text: 'Exim version 4.96' });
