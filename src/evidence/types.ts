@@ -11,6 +11,8 @@ export type StepStatus = (typeof STEP_STATUSES)[number];
 /** A check: `pass`, `fail`, `warn` (works, but not as the lab asks), `skip` (does not apply here). */
 export const CHECK_STATUSES = ['pass', 'fail', 'warn', 'skip'] as const;
 export type CheckStatus = (typeof CHECK_STATUSES)[number];
+/** How a check's status is shown in a list of results. */
+export const CHECK_MARK: Record<CheckStatus, string> = { pass: 'pass', fail: 'FAIL', warn: 'warn', skip: 'skip' };
 
 /** What a record says: a step's status (install, configure, lab up) or a check's (verify, drills). */
 export type RecordStatus = StepStatus | CheckStatus;

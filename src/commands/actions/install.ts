@@ -1,4 +1,4 @@
-import { install, planInstall, showMakefile, type InstallOptions } from '../../install/index.js';
+import type { InstallOptions } from '../../install/index.js';
 import { safePath, safeUserName } from '../../safe-names.js';
 import { isQueueInterval } from '../../install/service-unit.js';
 import { usageError } from '../../errors.js';
@@ -105,6 +105,8 @@ function toOptions(f: InstallFlags): InstallOptions {
 
 /** `labctl install`: its flags checked, then the install, its plan or its Makefile, under the lock. */
 export const installAction = locked((f: InstallFlags) => (f.dryRun || f.showMakefile ? 'shared' : 'exclusive'), (flags: InstallFlags) => ({ flags, o: toOptions(flags) }), async ({ flags, o }) => {
+  // The install's steps, the source and signature code are imported here, after the flags and the lock.
+  const { install, planInstall, showMakefile } = await import('../../install/index.js');
   const lines = new StepLines(flags.dryRun ? 'check' : 'apply', !!flags.json);
   const steps = () => lines.records.map(({ id, title, status, detail, ms }) => ({ id, title, status, detail, ms: Math.round(ms) }));
   if (flags.showMakefile) {

@@ -1,12 +1,12 @@
-/** `labctl lab drill ...`: the scripted exercises, each run on the lab that is up. */
+/**
+ * `labctl lab drill ...`: the scripted exercises, each run on the lab that is up. Each drill's
+ * module (and the lab, the checks and the libraries behind it) is imported by its run, after
+ * the flags are checked and the lock is held: a bad flag or a refusal loads none of it.
+ */
 import chalk from 'chalk';
 import { EXIT } from '../../errors.js';
-import { backupMxDrill } from '../../lab/drills/backup-mx.js';
+import { CHECK_MARK } from '../../evidence/types.js';
 import { describeCeiling, describePhases } from '../../lab/drills/backup-phases.js';
-import { CHECK_MARK, tlsDrill } from '../../lab/drills/tls.js';
-import { wireDrill } from '../../lab/drills/wire.js';
-import { spoofDrill } from '../../lab/drills/spoof.js';
-import { daneDrill } from '../../lab/drills/dane.js';
 import type { LabState } from '../../lab/state.js';
 import { locked } from '../locked.js';
 import { positiveInt, requireState } from './lab-common.js';
@@ -37,7 +37,7 @@ function drillAction<O extends { json?: boolean }, R, P = O>(
 
 /** `labctl lab drill backup-mx`. */
 export const drillBackupMxAction = drillAction(
-  (state, p: { n: number; force: boolean; runners: number }, log) => backupMxDrill(state, { messages: p.n, force: p.force, runners: p.runners, log }),
+  async (state, p: { n: number; force: boolean; runners: number }, log) => (await import('../../lab/drills/backup-mx.js')).backupMxDrill(state, { messages: p.n, force: p.force, runners: p.runners, log }),
   {
     json: (r) => r.figures,
     text: (r) => {
@@ -58,7 +58,7 @@ export const drillBackupMxAction = drillAction(
 );
 
 /** `labctl lab drill wire`. */
-export const drillWireAction = drillAction((state, o: { demoPlaintext?: boolean; json?: boolean }, log) => wireDrill(state, { demoPlaintext: o.demoPlaintext, log }), {
+export const drillWireAction = drillAction(async (state, o: { demoPlaintext?: boolean; json?: boolean }, log) => (await import('../../lab/drills/wire.js')).wireDrill(state, { demoPlaintext: o.demoPlaintext, log }), {
   json: (r) => ({ tls: r.tls, plain: r.plain, smtps: r.smtps, pcap: r.pcap }),
   text: (r) => [
     ...r.summary.map((l) => chalk.dim(`  ${l}`)),
@@ -71,7 +71,7 @@ export const drillWireAction = drillAction((state, o: { demoPlaintext?: boolean;
 });
 
 /** `labctl lab drill spoof`. */
-export const drillSpoofAction = drillAction((state, o: { enforce: boolean; json?: boolean }, log) => spoofDrill(state, { enforce: o.enforce, log }), {
+export const drillSpoofAction = drillAction(async (state, o: { enforce: boolean; json?: boolean }, log) => (await import('../../lab/drills/spoof.js')).spoofDrill(state, { enforce: o.enforce, log }), {
   json: (r) => ({ sent: r.sent, refused: r.refused, delivered: r.delivered, spf: r.spf, dkim: r.dkim, dmarc: r.dmarc }),
   text: (r) => [
     `${mark(r.ok)}  spoof drill (${r.enforced ? 'DMARC enforced' : 'DMARC recorded only'}): sent ${r.sent}, refused ${r.refused}, delivered ${r.delivered}; spf=${r.spf} dkim=${r.dkim} dmarc=${r.dmarc}`,
@@ -81,7 +81,7 @@ export const drillSpoofAction = drillAction((state, o: { enforce: boolean; json?
 });
 
 /** `labctl lab drill dane`. */
-export const drillDaneAction = drillAction((state, _o: { json?: boolean }, log) => daneDrill(state, { log }), {
+export const drillDaneAction = drillAction(async (state, _o: { json?: boolean }, log) => (await import('../../lab/drills/dane.js')).daneDrill(state, { log }), {
   json: (r) => ({ staleTlsa: r.staleTlsa, deferred: r.deferred, republished: r.republished, delivered: r.delivered, ok: r.ok }),
   text: (r) => [
     `${mark(r.staleTlsa.stale)}  after the swap DNS serves ${r.staleTlsa.served.join(', ')}; the new key needs ${r.staleTlsa.wanted}`,
@@ -93,7 +93,7 @@ export const drillDaneAction = drillAction((state, _o: { json?: boolean }, log) 
 });
 
 /** `labctl lab drill tls`. */
-export const drillTlsAction = drillAction((state, _o: { json?: boolean }, log) => tlsDrill(state, { log }), {
+export const drillTlsAction = drillAction(async (state, _o: { json?: boolean }, log) => (await import('../../lab/drills/tls.js')).tlsDrill(state, { log }), {
   json: (r) => r,
   text: (r) => r.checks.map((c) => `${c.status === 'pass' ? chalk.green(CHECK_MARK.pass) : chalk.red(CHECK_MARK[c.status])}  ${c.id.padEnd(22)} ${c.summary}`),
   ok: (r) => r.passed === r.checks.length,

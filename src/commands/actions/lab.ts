@@ -1,20 +1,16 @@
 /** `labctl lab ...`: the two-host backup-MX lab with its own DNS server, on one machine. */
 import chalk from 'chalk';
 import { EXIT, usageError } from '../../errors.js';
-import { describeLeftovers, findLeftovers } from '../../lab/down/leftovers.js';
-import { labDown } from '../../lab/down/run.js';
-import { execInLab } from '../../lab/hosts/exec.js';
-import { labSend } from '../../lab/hosts/send.js';
 import { loadState } from '../../lab/state.js';
-import { labStatus, printStatus } from '../../lab/status.js';
 import { loadLabSpec } from '../../lab/topology.js';
-import { labUp, planLabUp } from '../../lab/up/run.js';
 import { StepLines, formatMs } from '../../ui/steps.js';
 import { locked } from '../locked.js';
 import { positiveInt, requireState } from './lab-common.js';
 
 /** `labctl lab up`: the lab built (or its plan, --dry-run) under the lock. */
 export const labUpAction = locked((o: { dryRun?: boolean }) => (o.dryRun ? 'shared' : 'exclusive'), async (o: { config?: string; dryRun?: boolean }) => ({ o, spec: await loadLabSpec(o.config) }), async ({ o, spec }) => {
+  // The lab's code is imported here, after the flags and the lock: a refused run loads none of it.
+  const { labUp, planLabUp } = await import('../../lab/up/run.js');
   if (o.dryRun) return planLabUp(spec, new StepLines('check'));
   const started = performance.now();
   const r = await labUp(spec, new StepLines());
@@ -24,6 +20,7 @@ export const labUpAction = locked((o: { dryRun?: boolean }) => (o.dryRun ? 'shar
 
 /** `labctl lab down`: everything the lab made removed, saying what each host's queue loses. */
 export const labDownAction = locked('exclusive', async (o: { keepSpool?: string }) => {
+  const { labDown } = await import('../../lab/down/run.js');
   const started = performance.now();
   const r = await labDown({
     keepSpool: o.keepSpool,
@@ -38,6 +35,7 @@ export const labDownAction = locked('exclusive', async (o: { keepSpool?: string 
 
 /** `labctl lab leftovers`: what a lab left behind; exit 1 if anything. */
 export const labLeftoversAction = async () => {
+  const { describeLeftovers, findLeftovers } = await import('../../lab/down/leftovers.js');
   const left = describeLeftovers(await findLeftovers());
   for (const l of left) console.log(l);
   if (left.length) process.exitCode = EXIT.failure;
@@ -53,6 +51,7 @@ export const labStatusAction = async (o: { json?: boolean }) => {
     process.exitCode = EXIT.failure;
     return;
   }
+  const { labStatus, printStatus } = await import('../../lab/status.js');
   const st = await labStatus(state);
   if (o.json) console.log(JSON.stringify(st, null, 2));
   else printStatus(st);
@@ -62,6 +61,7 @@ export const labStatusAction = async (o: { json?: boolean }) => {
 /** `labctl lab exec HOST [COMMAND...]`: a command in a lab host's view, its exit code passed on. */
 export const labExecAction = async (host: string, command: string[]) => {
   const state = await requireState();
+  const { execInLab } = await import('../../lab/hosts/exec.js');
   process.exitCode = await execInLab(state, host, command);
 };
 
@@ -71,6 +71,7 @@ export const labSendAction = locked('exclusive', (o: { from: string; to: string;
   return { o, count: positiveInt('--count', o.count) };
 }, async ({ o, count }) => {
   const state = await requireState();
+  const { labSend } = await import('../../lab/hosts/send.js');
   const r = await labSend(state, o.from, { to: o.to, count, from: o.sender });
   const ok = r.records.filter((x) => x.ok).length;
   if (o.json) for (const rec of r.records) console.log(JSON.stringify(rec));

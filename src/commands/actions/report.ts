@@ -2,10 +2,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { usageError } from '../../errors.js';
 import { paths } from '../../paths.js';
-import { writeReport } from '../../report/write.js';
 import { answersTemplate, parseAnswers, type Answers } from '../../report/answers-file.js';
 import { promises as fs } from 'node:fs';
-import { writeClassReport } from '../class-report.js';
 import { locked } from '../locked.js';
 
 export interface ReportFlags {
@@ -27,6 +25,7 @@ async function classReport(flags: ReportFlags, command: Command): Promise<void> 
   const html = flags.html === false ? undefined : given('html') ? flags.html : path.join(dir, 'class-report.html');
   const markdown = given('out') ? flags.out : undefined;
   if (!html && !markdown) throw usageError('--class with --no-html writes nothing', 'add --out FILE for the Markdown table');
+  const { writeClassReport } = await import('../class-report.js');
   const { students, written } = await writeClassReport({ dir, inventory: flags.inventory, html, markdown });
   const log = markdown === '-' ? console.error : console.log;
   for (const f of written) log(`wrote ${f}`);
@@ -60,6 +59,8 @@ async function readAnswers(file: string): Promise<Answers> {
 }
 
 const evidenceReport = locked('shared', checkFlags, async ({ flags, answers }) => {
+  // The report's code (templates, evidence, pictures) is imported here, after the flags and the lock.
+  const { writeReport } = await import('../../report/write.js');
   const { report, markdown, written } = await writeReport({
     answers,
     out: flags.out,

@@ -1,11 +1,7 @@
 import { EXIT, usageError } from '../../errors.js';
 import { checkDnsName } from '../../config/validate.js';
-import { storeReport, writeEvidenceDir } from '../../verify/evidence.js';
-import { makeChalk, renderChecklist, toJson } from '../../verify/render.js';
 import { DEFAULT_TIMEOUT_MS } from '../../verify/help.js';
-import { runChecks } from '../../verify/runner.js';
-import { inClientNamespace, labTargets, rerunInClient } from '../../lab/verify.js';
-import { localTarget, type TargetOverrides } from '../../verify/target.js';
+import type { TargetOverrides } from '../../verify/target.js';
 import type { VerifyReport, VerifyTarget } from '../../verify/types.js';
 import path from 'node:path';
 import { locked } from '../locked.js';
@@ -56,8 +52,19 @@ function parseFlags(flags: VerifyFlags) {
   return { flags, timeout, overrides };
 }
 
-/** `labctl verify`: the checks against this machine's Exim, or each lab host's (--lab), under the shared lock. */
+/**
+ * `labctl verify`: the checks against this machine's Exim, or each lab host's (--lab), under the
+ * shared lock. The checks, the lab and their libraries are imported once the flags are checked
+ * and the lock is held: a bad flag or a refusal loads none of them.
+ */
 export const verifyAction = locked('shared', parseFlags, async ({ flags, timeout, overrides }) => {
+  const [{ storeReport, writeEvidenceDir }, { makeChalk, renderChecklist, toJson }, { runChecks }, { inClientNamespace, labTargets, rerunInClient }, { localTarget }] = await Promise.all([
+    import('../../verify/evidence.js'),
+    import('../../verify/render.js'),
+    import('../../verify/runner.js'),
+    import('../../lab/verify.js'),
+    import('../../verify/target.js'),
+  ]);
   let targets: VerifyTarget[];
   if (flags.lab) {
     // The checks connect from this process: it must live in the lab client's namespace.

@@ -4,7 +4,7 @@ import { LabError, errorMessage } from '../../errors.js';
 import { payloadItem, type TlsDrill } from '../../evidence/payloads.js';
 import { rejectlogItem, rejectlogSize } from '../hosts/logs.js';
 import { saveOutcome } from '../../evidence/record.js';
-import type { CheckStatus } from '../../evidence/types.js';
+import { CHECK_MARK } from '../../evidence/types.js';
 import { alive, signal, sleep, waitUntil } from '../../system/procs.js';
 import { runChecks, summarize } from '../../verify/runner.js';
 import type { CheckDef } from '../../verify/types.js';
@@ -30,8 +30,6 @@ import { EXIM_BIN } from '../hosts/view.js';
 
 /** Each check may send a message and wait for its delivery, or wait for swaks' own timeouts. */
 const CHECK_TIMEOUT_MS = 60_000;
-
-export const CHECK_MARK: Record<CheckStatus, string> = { pass: 'pass', fail: 'FAIL', warn: 'warn', skip: 'skip' };
 
 /**
  * Switches a host's TLS mode: the same model with another `tls`, rendered by the same template,
