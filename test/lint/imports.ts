@@ -14,8 +14,19 @@ export function sourceFiles(dir: string): string[] {
   });
 }
 
+/**
+ * Parsed files, kept for the run: the lints (structure, seam, evidence owner) read the same
+ * sources, and the unit files share a worker's modules. Kept by path and used only while the
+ * text is the same, so a changed file is read afresh.
+ */
+const parsed = new Map<string, ts.SourceFile>();
+
 export function parse(file: string, text = readFileSync(file, 'utf8')): ts.SourceFile {
-  return ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  const known = parsed.get(file);
+  if (known && known.text === text) return known;
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  parsed.set(file, sf);
+  return sf;
 }
 
 /** Every module specifier a file names, with how it names it. */
