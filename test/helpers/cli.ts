@@ -6,8 +6,8 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const labctlBin = path.join(repoRoot, 'bin/labctl');
 
 /** Runs the built CLI (npm test builds it first) and never throws on a non-zero exit. */
-export async function labctl(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; input?: string } = {}) {
-  const r = await execa('node', [labctlBin, ...args], {
+export async function labctl(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; input?: string; onSpawn?: (pid: number) => void } = {}) {
+  const child = execa('node', [labctlBin, ...args], {
     cwd: repoRoot,
     env: { NO_COLOR: '1', ...opts.env },
     reject: false,
@@ -15,6 +15,8 @@ export async function labctl(args: string[], opts: { env?: Record<string, string
     input: opts.input,
     stdin: opts.input === undefined ? 'ignore' : undefined,
   });
+  if (child.pid !== undefined) opts.onSpawn?.(child.pid);
+  const r = await child;
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), all: `${r.stdout}\n${r.stderr}` };
 }
 

@@ -25,7 +25,23 @@ const holder = async (mode: 'shared' | 'exclusive', command: string) => {
 };
 
 /** A report run: it takes the shared lock and needs neither root nor an installed Exim. */
-const report = (...before: string[]) => labctl([...before, 'report', '--out', '-', '--no-html'], { env, timeoutMs: 30_000 });
+const report = (...before: string[]) => reportSpawned(() => {}, ...before);
+const reportSpawned = (onSpawn: (pid: number) => void, ...before: string[]) => labctl([...before, 'report', '--out', '-', '--no-html'], { env, timeoutMs: 30_000, onSpawn });
+
+/** The command line of the flock(1) that the labctl run `pid` started, once it has started it (read from /proc). */
+async function flockOf(pid: number, done: Promise<unknown>): Promise<string> {
+  let over = false;
+  void done.finally(() => (over = true));
+  while (!over) {
+    const children = (await fs.readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).split(/\s+/).filter(Boolean);
+    for (const child of children) {
+      const argv = (await fs.readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '')).split('\0').filter(Boolean);
+      if (argv[0] === 'flock') return argv.join(' ');
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`labctl (pid ${pid}) ended without waiting in flock(1)`);
+}
 
 async function refusal(p: Promise<unknown>): Promise<LabError> {
   const err = await p.then(() => undefined, (e: unknown) => e);
@@ -63,11 +79,19 @@ describe('labctl lock (flock on LABCTL_LOCK_DIR/lock)', () => {
   it('--wait: the second run waits, and goes ahead when the holder lets go in time', async () => {
     const h = await holder('exclusive', 'labctl lab up');
     const started = Date.now();
-    setTimeout(() => void h.release(), 1500);
-    const r = await report('--wait', '10');
+    let pid = 0;
+    const run = reportSpawned((p) => (pid = p), '--wait', '10');
+    // Let go once the run is seen waiting for the lock (its flock(1) blocked with --timeout), not after a fixed sleep.
+    const waiting = await flockOf(pid, run);
+    expect(waiting).toMatch(/^flock --shared --timeout 10 /);
+    const waitedMs = Date.now() - started;
+    // The run is still waiting: the holder has not let go yet.
+    expect(await Promise.race([run.then(() => 'ended'), new Promise((r) => setTimeout(() => r('waiting'), 200))])).toBe('waiting');
+    await h.release();
+    const r = await run;
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout).toContain('evidence records');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
+    console.log(`--wait: the run was waiting in flock after ${waitedMs} ms, and went ahead ${Date.now() - started} ms after it started`);
   });
 
   it('--wait: a holder that stays past the wait still fails the run with 75, after the wait', async () => {
