@@ -15,6 +15,7 @@ export function registerLab(program: Command): void {
     .command('down')
     .description('remove every namespace, bridge, mount, process and file the lab made (safe to run twice); says how many queued messages each host discards')
     .option('--keep-spool <dir>', "first copy each host's spool (queue, message logs, hints, logs) to DIR/<host>")
+    .option('--dry-run', 'print what lab down would stop and remove (each step\'s check); change nothing')
     .action(lazy(() => import('./actions/lab.js'), 'labDownAction'));
 
   lab

@@ -2,6 +2,7 @@ import { EXIT, LabError } from '../errors.js';
 import { EXIM_BINARY, EXIM_DEFAULTS } from '../paths.js';
 import { saveConfigureState, loadConfigureState } from './state.js';
 import { loadInstallState } from '../state/install.js';
+import { machineAccounts } from '../system/accounts.js';
 import { checkCertificatePair } from '../system/openssl.js';
 import { loadServiceSettings, type ServiceSettings } from '../state/service.js';
 import { saveStepEvidence } from '../steps/evidence.js';
@@ -12,7 +13,7 @@ import { hostFiles } from './layout.js';
 import { DEFAULT_ALIASES_FILE, renderConfigure, type ConfigureFiles } from './render.js';
 import { aliases } from './steps/aliases.js';
 import { certificate } from './steps/certificate.js';
-import type { ConfigureContext, ConfigureOptions } from './steps/context.js';
+import type { ConfigureContext, ConfigureOptions, HostPrepContext } from './steps/context.js';
 import { configureFile } from './steps/configure-file.js';
 import { daemon } from './steps/daemon.js';
 import { dkim } from './steps/dkim.js';
@@ -66,8 +67,14 @@ export function plannedFiles(o: ConfigureOptions): ConfigureFiles {
   return files;
 }
 
+/**
+ * The host preparation configure begins with: local users, mail spool, postmaster alias. `lab up`
+ * prepares each lab host with these same step objects, in the host's view (src/lab/hosts/prepare.ts).
+ */
+export const HOST_PREPARATION_STEPS: readonly Step<HostPrepContext>[] = [users, spool, aliases];
+
 /** The steps of `labctl configure`, in order; --dry-run, --diff and --json plans run their checks. */
-export const CONFIGURE_STEPS: readonly Step<ConfigureContext>[] = [users, spool, aliases, certificate, dkim, configureFile, daemon];
+export const CONFIGURE_STEPS: readonly Step<ConfigureContext>[] = [...HOST_PREPARATION_STEPS, certificate, dkim, configureFile, daemon];
 
 async function context(o: ConfigureOptions): Promise<ConfigureContext> {
   const files = plannedFiles(o);
@@ -76,6 +83,7 @@ async function context(o: ConfigureOptions): Promise<ConfigureContext> {
   return {
     o,
     files,
+    accounts: machineAccounts,
     layout: hostFiles(o.model, o.configureFile),
     rendered: await renderConfigure(o.model, files),
     saved,

@@ -100,6 +100,18 @@ export async function ensureMailSpool(dir: string): Promise<boolean> {
   return changed;
 }
 
+/**
+ * Where the local users that receive mail live: the machine's own accounts (machineAccounts), or
+ * a lab host's view (src/lab/hosts/accounts.ts). configure's users step works on either.
+ */
+export interface LocalAccounts {
+  /** Read-only: whether `name` exists with a home directory (what ensure would leave alone). */
+  ready(name: string): Promise<boolean>;
+  ensure(name: string): Promise<UserChange>;
+  /** How ensure makes a user, for a plan's text: "useradd", or the file it writes. */
+  how: string;
+}
+
 /** Read-only: whether `name` exists with a home directory (what ensureUser would leave alone). */
 export async function userReady(name: string): Promise<boolean> {
   const u = await lookupUser(name);
@@ -112,3 +124,6 @@ export async function mailSpoolReady(dir: string): Promise<boolean> {
   const mailGid = await requireGroupId('mail').catch(() => undefined);
   return !!st && st.isDirectory() && st.uid === 0 && st.gid === mailGid && (st.mode & 0o7777) === 0o2775;
 }
+
+/** The machine's own accounts (getent, useradd). */
+export const machineAccounts: LocalAccounts = { ready: userReady, ensure: ensureUser, how: 'useradd' };

@@ -32,6 +32,16 @@ export async function deleteNamespace(name: string): Promise<void> {
   await run('ip', ['netns', 'delete', name], { allowFailure: true });
 }
 
+/**
+ * Whether a link (a bridge, a veth end) exists in a namespace: undefined when ip cannot look
+ * (entering a namespace needs root).
+ */
+export async function linkExists(ns: string, link: string): Promise<boolean | undefined> {
+  const r = await run('ip', ['-n', ns, 'link', 'show', 'dev', link], { allowFailure: true });
+  if (r.exitCode === 0) return true;
+  return /does not exist/.test(r.stderr) ? false : undefined;
+}
+
 export async function addBridge(ns: string, bridge: string): Promise<void> {
   await run('ip', ['-n', ns, 'link', 'add', bridge, 'type', 'bridge']);
   await run('ip', ['-n', ns, 'link', 'set', bridge, 'up']);
@@ -79,6 +89,14 @@ export async function writeNamespaceEtc(ns: string, files: Record<string, string
   for (const [name, content] of Object.entries(files)) {
     await fs.writeFile(path.join(dir, name), content, { mode: 0o644 });
   }
+}
+
+/** One file `ip netns exec` overlays on /etc for this namespace; undefined when there is none. */
+export async function readNamespaceEtc(ns: string, name: string): Promise<string | undefined> {
+  return fs.readFile(path.join(NETNS_ETC, ns, name), 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
 }
 
 export async function removeNamespaceEtc(ns: string): Promise<boolean> {

@@ -97,7 +97,7 @@ export async function certificateNames(cert: string): Promise<string[]> {
  * The lab CA in `dir`: ca.pem (public) and ca.key (root only). Made once; kept while it is a
  * valid CA certificate matching its key.
  */
-const caFiles = (dir: string) => ({ certificate: path.join(dir, 'ca.pem'), privateKey: path.join(dir, 'ca.key') });
+export const caFiles = (dir: string) => ({ certificate: path.join(dir, 'ca.pem'), privateKey: path.join(dir, 'ca.key') });
 
 /** The CA ensureLabCa keeps: both files there, not expiring, the certificate matching its key. */
 async function caUsable(certificate: string, privateKey: string): Promise<boolean> {
@@ -168,7 +168,8 @@ function hostCertificateNames(opts: HostCertificateOptions): string[] {
   return names;
 }
 
-const hostCertificateFiles = (opts: HostCertificateOptions) => ({
+/** Where ensureHostCertificate keeps the certificate and key (whether or not they exist yet). */
+export const hostCertificateFiles = (opts: Pick<HostCertificateOptions, 'hostName' | 'outDir'>) => ({
   certificate: path.join(opts.outDir, `${opts.hostName}.pem`),
   privateKey: path.join(opts.outDir, `${opts.hostName}.key`),
 });

@@ -35,6 +35,18 @@ async function leftovers(): Promise<string[]> {
   return out;
 }
 
+/** The step lines of a dry run (every line but the closing `lab:` ones). */
+const stepLines = (stdout: string) => stdout.split('\n').filter((l) => l.trim() && !l.startsWith('lab:') && !l.startsWith('  '));
+
+/** What a run could change, each file by its bytes and modification time: the state, the hosts' files, the daemons' pid files. */
+async function labFiles(): Promise<Record<string, string>> {
+  const files = ['state.json', 'dns/named.pid', ...['st14', 'st18'].flatMap((h) => [`hosts/${h}/configure`, `hosts/${h}/aliases`, `hosts/${h}/exim-daemon.pid`])].map((f) => path.join(labDir, f));
+  files.push('/etc/netns/labctl-st14/passwd', '/etc/netns/labctl-st18/passwd');
+  const out: Record<string, string> = {};
+  for (const f of files) out[f] = `${(await fs.stat(f)).mtimeMs} ${await fs.readFile(f, 'utf8')}`;
+  return out;
+}
+
 describe.runIf(isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
   beforeAll(async () => {
     await labctl(['lab', 'down']);
@@ -56,6 +68,27 @@ describe.runIf(isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
     expect(status.healthy).toBe(true);
     const st14 = status.members.find((m) => m.name === 'st14')!;
     expect(st14.daemon!.ports).toEqual(expect.arrayContaining([25, 465, 587]));
+  }, 60_000);
+
+  it('lab up --dry-run on the lab just built: every step already done, read from the machine, and nothing changed', async () => {
+    const before = await labFiles();
+    const r = await labctl(['lab', 'up', '--dry-run']);
+    expect(r.exitCode, r.all).toBe(0);
+    const steps = stepLines(r.stdout);
+    expect(steps, r.stdout).toHaveLength(9);
+    for (const l of steps) expect(l, r.stdout).toMatch(/ already done /);
+    // The hosts' checks compared their files with what configure renders, and the daemons' pids are read.
+    expect(r.stdout).toMatch(/st14: configure .* already done .*users, spool, aliases, keys and configure as configure renders them/);
+    expect(r.stdout).toMatch(/st18: Exim daemon +already done .* pid \d+/);
+    expect(r.stdout).toMatch(/^lab: up with this topology, every step already done: lab up would change nothing$/m);
+    // lab down --dry-run lists what it would remove, and removes nothing.
+    const down = await labctl(['lab', 'down', '--dry-run']);
+    expect(down.exitCode, down.all).toBe(0);
+    expect(down.stdout).toMatch(/^lab: lab down would remove \d+ things:$/m);
+    expect(down.stdout).toContain('  network namespace labctl-st14');
+    expect(down.stdout).toMatch(/network namespaces +would run .*labctl-st18/);
+    expect(await labFiles()).toEqual(before);
+    expect((await labctl(['lab', 'status'])).exitCode).toBe(0);
   }, 60_000);
 
   it('the lab DNS server publishes MX 10 own host, MX 20 partner (asked inside the lab)', async () => {
@@ -153,6 +186,22 @@ describe.runIf(isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
     expect(again.exitCode, again.all).toBe(0);
     const check = await labctl(['lab', 'leftovers']);
     expect(check.exitCode, check.all).toBe(0);
+  }, 60_000);
+
+  it('with the lab down: lab down --dry-run has nothing to do, and lab up --dry-run shows every step that would run, making nothing', async () => {
+    expect((await labctl(['lab', 'down'])).exitCode).toBe(0);
+    const down = await labctl(['lab', 'down', '--dry-run']);
+    expect(down.exitCode, down.all).toBe(0);
+    expect(down.stdout).toMatch(/^lab: nothing to do: the lab is down and nothing of it is left$/m);
+    for (const l of stepLines(down.stdout)) expect(l, down.stdout).toMatch(/ already done /);
+    const up = await labctl(['lab', 'up', '--dry-run']);
+    expect(up.exitCode, up.all).toBe(0);
+    const steps = stepLines(up.stdout);
+    expect(steps, up.stdout).toHaveLength(9);
+    for (const l of steps) expect(l, up.stdout).toMatch(/ would run /);
+    expect(up.stdout).toMatch(/st14: configure .* would run .*would make local users, mail spool, postmaster alias, .*Exim configuration/);
+    expect(up.stdout).toMatch(/^lab: lab up would run 9 of 9 steps$/m);
+    expect(await leftovers()).toEqual([]);
   }, 60_000);
 
   it('lab down says how many queued messages each host discards, and --keep-spool copies the spools out first', async () => {

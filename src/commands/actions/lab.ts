@@ -3,6 +3,7 @@ import chalk from 'chalk';
 import { EXIT, usageError } from '../../errors.js';
 import { loadState } from '../../lab/state.js';
 import { loadLabSpec } from '../../lab/topology.js';
+import type { UpPlan } from '../../lab/up/plan.js';
 import { StepLines, formatMs } from '../../ui/steps.js';
 import { locked } from '../locked.js';
 import { positiveInt, requireState } from './lab-common.js';
@@ -10,16 +11,44 @@ import { positiveInt, requireState } from './lab-common.js';
 /** `labctl lab up`: the lab built (or its plan, --dry-run) under the lock. */
 export const labUpAction = locked((o: { dryRun?: boolean }) => (o.dryRun ? 'shared' : 'exclusive'), async (o: { config?: string; dryRun?: boolean }) => ({ o, spec: await loadLabSpec(o.config) }), async ({ o, spec }) => {
   // The lab's code is imported here, after the flags and the lock: a refused run loads none of it.
-  const { labUp, planLabUp } = await import('../../lab/up/run.js');
-  if (o.dryRun) return planLabUp(spec, new StepLines('check'));
+  if (o.dryRun) {
+    const { planLabUp } = await import('../../lab/up/plan.js');
+    return printUpPlan(await planLabUp(spec, new StepLines('check')));
+  }
+  const { labUp } = await import('../../lab/up/run.js');
   const started = performance.now();
   const r = await labUp(spec, new StepLines());
   if (r.already) console.log('lab: already up with this topology, nothing to do (labctl lab status shows it)');
   else console.log(`lab: up in ${formatMs(performance.now() - started)}`);
 });
 
+/** The last line of `lab up --dry-run`: what lab up would do as a whole; exit 1 when it would refuse. */
+function printUpPlan({ records, verdict }: UpPlan): void {
+  const changed = records.filter((r) => r.status === 'changed').length;
+  const unknown = records.filter((r) => r.status === 'unknown').length;
+  const pending = changed + unknown;
+  if (verdict.kind === 'refuse') {
+    console.log(`lab: lab up would refuse: ${verdict.error.message}${verdict.error.hint ? ` (${verdict.error.hint})` : ''}`);
+    process.exitCode = EXIT.failure;
+  } else if (verdict.kind === 'already') {
+    const counts = [changed ? `${changed} of ${records.length} steps differ from what lab up builds` : '', unknown ? `${unknown} cannot tell (run as root)` : ''].filter(Boolean).join(', ');
+    console.log(pending ? `lab: up with this topology (${counts}); lab up leaves a running lab as it is (labctl lab down, then labctl lab up, rebuilds it)` : 'lab: up with this topology, every step already done: lab up would change nothing');
+  } else {
+    console.log(`lab: lab up would run ${pending} of ${records.length} steps`);
+  }
+}
+
+/** `labctl lab down --dry-run`: what lab down would stop and remove, or that there is nothing to do. */
+async function planDown(o: { keepSpool?: string }): Promise<void> {
+  const { planLabDown } = await import('../../lab/down/run.js');
+  const { leftovers } = await planLabDown(o, new StepLines('check'));
+  if (!leftovers.length) console.log('lab: nothing to do: the lab is down and nothing of it is left');
+  else console.log(`lab: lab down would remove ${leftovers.length} things:\n${leftovers.map((l) => `  ${l}`).join('\n')}`);
+}
+
 /** `labctl lab down`: everything the lab made removed, saying what each host's queue loses. */
-export const labDownAction = locked('exclusive', async (o: { keepSpool?: string }) => {
+export const labDownAction = locked((o: { dryRun?: boolean }) => (o.dryRun ? 'shared' : 'exclusive'), async (o: { keepSpool?: string; dryRun?: boolean }) => {
+  if (o.dryRun) return planDown(o);
   const { labDown } = await import('../../lab/down/run.js');
   const started = performance.now();
   const r = await labDown({

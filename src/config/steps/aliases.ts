@@ -2,11 +2,11 @@
 import { ownership, readIfExists, removePath, writeAtomic } from '../../system/files.js';
 import type { Step } from '../../steps/types.js';
 import { ensurePostmasterAlias, withPostmaster } from '../aliases.js';
-import type { ConfigureContext } from './context.js';
+import type { HostPrepContext } from './context.js';
 
-const what = (c: ConfigureContext) => `postmaster: ${c.o.model.postmaster} in ${c.files.aliasesFile}`;
+const what = (c: HostPrepContext) => `postmaster: ${c.o.model.postmaster} in ${c.files.aliasesFile}`;
 
-export const aliases: Step<ConfigureContext> = {
+export const aliases: Step<HostPrepContext> = {
   id: 'aliases',
   title: 'postmaster alias',
   async check(c) {

@@ -6,6 +6,7 @@
 import type { SafeInstallResult } from '../swap.js';
 import type { HostFiles } from '../layout.js';
 import type { ConfigureFiles } from '../render.js';
+import type { LocalAccounts } from '../../system/accounts.js';
 import type { ServiceSettings } from '../../system/service.js';
 import type { HostModel } from '../model.js';
 
@@ -21,7 +22,18 @@ export interface ConfigureOptions {
   mailSpool?: string;
 }
 
-export interface ConfigureContext {
+/**
+ * What the host-preparation steps (users, mail spool, aliases) read. configure gives them the
+ * machine; `lab up` gives them a lab host's view (its accounts, spool and aliases file), so a lab
+ * host is prepared by the very steps configure runs (src/lab/hosts/prepare.ts).
+ */
+export interface HostPrepContext {
+  o: Pick<ConfigureOptions, 'model' | 'mailSpool'>;
+  files: Pick<ConfigureFiles, 'aliasesFile'>;
+  accounts: LocalAccounts;
+}
+
+export interface ConfigureContext extends HostPrepContext {
   o: ConfigureOptions;
   files: ConfigureFiles;
   layout: HostFiles;

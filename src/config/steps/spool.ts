@@ -2,11 +2,11 @@
 import { MAIL_SPOOL } from '../../paths.js';
 import { ensureMailSpool, mailSpoolReady } from '../../system/accounts.js';
 import type { Step } from '../../steps/types.js';
-import type { ConfigureContext } from './context.js';
+import type { HostPrepContext } from './context.js';
 
-const dir = (c: ConfigureContext) => c.o.mailSpool ?? MAIL_SPOOL;
+const dir = (c: HostPrepContext) => c.o.mailSpool ?? MAIL_SPOOL;
 
-export const spool: Step<ConfigureContext> = {
+export const spool: Step<HostPrepContext> = {
   id: 'mail-spool',
   title: 'mail spool',
   async check(c) {

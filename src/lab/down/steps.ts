@@ -35,7 +35,8 @@ export const labDownSteps: readonly Step<DownContext>[] = [
     id: 'processes',
     title: 'stop every process of the lab',
     async check(ctx) {
-      return { done: ctx.before.processes.length === 0 };
+      const p = ctx.before.processes;
+      return p.length ? { done: false, detail: `stop ${p.length}: ${p.map((x) => `${x.pid} ${path.basename(x.command.split(' ')[0]!).replace(/:$/, '')}`).join(', ')}` } : { done: true };
     },
     async apply(ctx) {
       ctx.report.killed = (await terminate(ctx.before.processes.map((p) => p.pid), 2000)).length;
@@ -45,8 +46,11 @@ export const labDownSteps: readonly Step<DownContext>[] = [
   {
     id: 'spools',
     title: "each host's queue: counted, kept with --keep-spool",
-    async check() {
-      return { done: (await hostsOnDisk()).length === 0 };
+    async check(ctx) {
+      const hosts = await hostsOnDisk();
+      if (!hosts.length) return { done: true };
+      const counts = await Promise.all(hosts.map(async (h) => `${h}: ${await countQueued(labPaths.host(h).spool)} queued`));
+      return { done: false, detail: `${counts.join(', ')}${ctx.keepSpool ? `; spools copied to ${ctx.keepSpool}` : ' (discarded)'}` };
     },
     async apply(ctx) {
       for (const host of await hostsOnDisk()) {
@@ -66,7 +70,7 @@ export const labDownSteps: readonly Step<DownContext>[] = [
     id: 'namespaces',
     title: 'network namespaces',
     async check(ctx) {
-      return { done: ctx.before.namespaces.length === 0 };
+      return ctx.before.namespaces.length ? { done: false, detail: `delete ${ctx.before.namespaces.join(' ')}` } : { done: true };
     },
     async apply(ctx) {
       const order = [...ctx.before.namespaces].sort((a, b) => Number(a === names.switchNs) - Number(b === names.switchNs));
@@ -79,7 +83,8 @@ export const labDownSteps: readonly Step<DownContext>[] = [
     id: 'netns-etc',
     title: '/etc/netns of the lab',
     async check() {
-      return { done: (await listNamespaceEtc()).filter(isLab).length === 0 };
+      const etc = (await listNamespaceEtc()).filter(isLab);
+      return etc.length ? { done: false, detail: `remove ${etc.map((n) => `/etc/netns/${n}`).join(' ')}` } : { done: true };
     },
     async apply(ctx) {
       for (const ns of (await listNamespaceEtc()).filter(isLab)) if (await removeNamespaceEtc(ns)) ctx.report.removedEtc.push(ns);
@@ -90,7 +95,8 @@ export const labDownSteps: readonly Step<DownContext>[] = [
     id: 'mounts',
     title: 'mounts of the lab',
     async check() {
-      return { done: (await labMounts()).length === 0 };
+      const mounts = await labMounts();
+      return mounts.length ? { done: false, detail: `unmount ${mounts.join(' ')}` } : { done: true };
     },
     async apply() {
       const mounts = await labMounts();
@@ -102,7 +108,7 @@ export const labDownSteps: readonly Step<DownContext>[] = [
     id: 'directory',
     title: 'the lab directory',
     async check() {
-      return { done: !(await exists(labPaths.root)) };
+      return (await exists(labPaths.root)) ? { done: false, detail: `remove ${labPaths.root}` } : { done: true };
     },
     async apply(ctx) {
       await removePath(labPaths.root);

@@ -1,15 +1,13 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { HostModel } from '../../config/model.js';
 import { validateModel } from '../../config/validate.js';
 import { renderConfigure, type RenderOptions } from '../../config/render.js';
-import { withPostmaster } from '../../config/aliases.js';
 import { LabError, errorMessage } from '../../errors.js';
 import { checkConfigureFile } from '../../config/swap.js';
-import { testAddresses } from '../../config/apply.js';
+import { HOST_PREPARATION_STEPS, testAddresses } from '../../config/apply.js';
+import type { HostPrepContext } from '../../config/steps/context.js';
 import type { EximRunner } from '../../system/exim-check.js';
 import { ensureDir, exists, removePath, setMode, writeAtomic, writeInPlace } from '../../system/files.js';
-import { ensureMailSpool } from '../../system/accounts.js';
 import { requireGroupId, requireUser } from '../../system/accounts.js';
 import { EXIM_DEFAULTS } from '../../paths.js';
 import { writeNamespaceEtc } from '../../system/netns.js';
@@ -17,6 +15,9 @@ import { parentZone } from '../services/dnssec.js';
 import { hostKeys, type HostKeyFiles } from '../services/keys.js';
 import { resolvConf } from '../services/unbound.js';
 import { backupTargets, labPaths, mailHostName, names, type LabMailHostSpec, type LabSpec } from '../topology.js';
+import { runSteps } from '../../steps/runner.js';
+import type { StepObserver, StepRecord } from '../../steps/types.js';
+import { labAccounts, labUsers, type LabUser } from './accounts.js';
 import { EXIM_BIN, eximInView } from './view.js';
 
 /**
@@ -29,20 +30,8 @@ export interface PreparedHost {
   model: HostModel;
   keys: HostKeyFiles;
   users: LabUser[];
-}
-
-export interface LabUser {
-  name: string;
-  uid: number;
-  gid: number;
-}
-
-/** First uid/gid of lab users; each host gets a block of ten, far from system and login ids. */
-const LAB_UID_BASE = 41400;
-
-export function labUsers(spec: LabSpec, host: LabMailHostSpec): LabUser[] {
-  const index = spec.hosts.findIndex((h) => h.name === host.name);
-  return host.users.map((name, j) => ({ name, uid: LAB_UID_BASE + index * 10 + j, gid: LAB_UID_BASE + index * 10 + j }));
+  /** The records of configure's host-preparation steps, run in the host's view. */
+  prepared?: StepRecord[];
 }
 
 /** The model of a lab host: partners, addresses and lab timing filled in from the topology. */
@@ -84,25 +73,11 @@ export async function renderLabConfigure(model: HostModel, host: LabMailHostSpec
   }, { mailboxLock: 'fcntl', ...opts });
 }
 
-/** The /etc files the host's namespace overlays: the machine's own, plus the host's lab users. */
-async function etcFiles(spec: LabSpec, host: LabMailHostSpec, users: LabUser[]): Promise<Record<string, string>> {
-  const passwd = await fs.readFile('/etc/passwd', 'utf8');
-  const group = await fs.readFile('/etc/group', 'utf8');
-  const taken = (text: string, name: string) => text.split('\n').some((l) => l.split(':')[0] === name);
-  const strip = (s: string) => s.replace(/\n*$/, '\n');
-  const userLines = users
-    .filter((u) => !taken(passwd, u.name))
-    .map((u) => `${u.name}:x:${u.uid}:${u.gid}:labctl lab user:/home/${u.name}:/bin/sh\n`)
-    .join('');
-  const groupLines = users
-    .filter((u) => !taken(group, u.name))
-    .map((u) => `${u.name}:x:${u.gid}:\n`)
-    .join('');
+/** The /etc files of the host's view besides its accounts (configure's users step writes passwd and group). */
+export function viewEtcFiles(spec: LabSpec, host: LabMailHostSpec): Record<string, string> {
   return {
     'resolv.conf': resolvConf(spec),
     hosts: `127.0.0.1\tlocalhost\n${host.address}\t${mailHostName(host)} ${host.name}\n`,
-    passwd: strip(passwd) + userLines,
-    group: strip(group) + groupLines,
   };
 }
 
@@ -120,18 +95,28 @@ export function labPublicSuffixes(spec: Pick<LabSpec, 'hosts'>): string | undefi
   return `// labctl lab: the public suffix list of the lab's DNS (parent zone ${parent})\n${suffix}\n`;
 }
 
-/** The host's /etc/aliases: the usual role addresses, and postmaster set as labctl configure sets it. */
-function aliasesText(model: HostModel): string {
-  const roles = ['# labctl lab: aliases of this lab host (write-up 3c)', 'mailer-daemon: postmaster', 'root: postmaster', 'abuse: postmaster', 'hostmaster: postmaster', ''].join('\n');
-  return withPostmaster(roles, model.postmaster);
+/**
+ * The host's /etc/aliases before configure's aliases step, as Debian ships it: the role
+ * addresses go to postmaster (write-up 3c); the step then adds postmaster itself.
+ */
+const ROLE_ALIASES = ['# labctl lab: aliases of this lab host (write-up 3c)', 'mailer-daemon: postmaster', 'root: postmaster', 'abuse: postmaster', 'hostmaster: postmaster', ''].join('\n');
+
+/** What configure's host-preparation steps work on for a lab host: its accounts, its mail spool, its aliases file. */
+export function hostPrepContext(spec: LabSpec, host: LabMailHostSpec, model: HostModel): HostPrepContext {
+  const p = labPaths.host(host.name);
+  return { o: { model, mailSpool: p.mail }, files: { aliasesFile: p.aliases }, accounts: labAccounts(spec, host) };
 }
 
-/** Creates the host's directories and files and renders its configure file. */
+const quiet: StepObserver = { record() {}, note() {} };
+
+/**
+ * Creates the host's directories and view, prepares it with configure's own steps (users, mail
+ * spool, postmaster alias) and renders its configure file.
+ */
 export async function prepareHost(spec: LabSpec, host: LabMailHostSpec): Promise<PreparedHost> {
   const p = labPaths.host(host.name);
   const eximUid = (await requireUser(EXIM_DEFAULTS.user)).uid;
   const eximGid = await requireGroupId(EXIM_DEFAULTS.group);
-  const users = labUsers(spec, host);
   const model = labModel(spec, host);
 
   await ensureDir(p.root, 0o755);
@@ -139,17 +124,10 @@ export async function prepareHost(spec: LabSpec, host: LabMailHostSpec): Promise
     await ensureDir(dir, 0o750);
     await setMode(dir, 0o750, { uid: eximUid, gid: eximGid });
   }
-  // /var/mail as Debian has it (root:mail 2775): delivery as the user with group mail makes lock files.
-  await ensureMailSpool(p.mail);
   await ensureDir(p.home, 0o755);
-  for (const u of users) {
-    // A local user needs a home directory in the host's view, or routing defers.
-    const home = path.join(p.home, u.name);
-    await ensureDir(home, 0o750);
-    await setMode(home, 0o750, { uid: u.uid, gid: u.gid });
-  }
-  await writeNamespaceEtc(names.hostNs(host.name), await etcFiles(spec, host, users));
-  await writeAtomic(p.aliases, aliasesText(model));
+  await writeNamespaceEtc(names.hostNs(host.name), viewEtcFiles(spec, host));
+  if (!(await exists(p.aliases))) await writeAtomic(p.aliases, ROLE_ALIASES);
+  const prepared = await runSteps(HOST_PREPARATION_STEPS, hostPrepContext(spec, host, model), 'apply', quiet);
   const suffixes = labPublicSuffixes(spec);
   if (suffixes) await writeAtomic(p.publicSuffixes, suffixes);
   else await removePath(p.publicSuffixes);
@@ -158,7 +136,7 @@ export async function prepareHost(spec: LabSpec, host: LabMailHostSpec): Promise
   const text = await renderLabConfigure(model, host, keys);
   await writeInPlace(p.configure, text);
   await checkHostConfigure(host, model);
-  return { spec: host, model, keys, users };
+  return { spec: host, model, keys, users: labUsers(spec, host), prepared };
 }
 
 /** Runs exim inside the host's view (its users, aliases and spool), for configure's checks. */

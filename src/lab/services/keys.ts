@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { HostModel } from '../../config/model.js';
-import { dkimPublicKey, ensureDkimKey, ensureHostCertificate, ensureLabCa } from '../../system/openssl.js';
+import { caFiles, dkimPublicKey, ensureDkimKey, ensureHostCertificate, ensureLabCa, hostCertificateReady, hostCertificateFiles, type HostCertificateOptions } from '../../system/openssl.js';
+import { exists } from '../../system/files.js';
 import { labPaths, mailHostName, type LabMailHostSpec, type LabSpec } from '../topology.js';
 
 /**
@@ -16,12 +17,29 @@ export interface HostKeyFiles {
   dkimPrivateKey: string;
 }
 
+const certificateOptions = (host: LabMailHostSpec, model: HostModel): HostCertificateOptions => ({
+  caDir: labPaths.ca,
+  hostName: mailHostName(host),
+  outDir: labPaths.host(host.name).tls,
+  altNames: [model.domain, `mta-sts.${model.domain}`],
+});
+
+/** Where hostKeys keeps a host's files, made or not (what a dry run renders the configure with). */
+export function hostKeyPaths(host: LabMailHostSpec, model: HostModel): HostKeyFiles {
+  const cert = hostCertificateFiles(certificateOptions(host, model));
+  return { caCertificate: caFiles(labPaths.ca).certificate, ...cert, dkimPrivateKey: path.join(labPaths.host(host.name).dkim, `${model.dkimSelector}.key`) };
+}
+
 export async function hostKeys(_spec: LabSpec, host: LabMailHostSpec, model: HostModel): Promise<HostKeyFiles> {
   const ca = await ensureLabCa(labPaths.ca);
-  const p = labPaths.host(host.name);
-  const cert = await ensureHostCertificate({ caDir: labPaths.ca, hostName: mailHostName(host), outDir: p.tls, altNames: [model.domain, `mta-sts.${model.domain}`] });
-  const dkim = await ensureDkimKey(path.join(p.dkim, `${model.dkimSelector}.key`));
+  const cert = await ensureHostCertificate(certificateOptions(host, model));
+  const dkim = await ensureDkimKey(hostKeyPaths(host, model).dkimPrivateKey);
   return { caCertificate: ca.certificate, certificate: cert.certificate, privateKey: cert.privateKey, dkimPrivateKey: dkim.privateKey };
+}
+
+/** Read-only: whether hostKeys would leave the host's CA, certificate and DKIM key as they are. Throws when they cannot be read (not root). */
+export async function hostKeysReady(host: LabMailHostSpec, model: HostModel): Promise<boolean> {
+  return (await hostCertificateReady(certificateOptions(host, model))) && (await exists(hostKeyPaths(host, model).dkimPrivateKey));
 }
 
 export async function dkimPublicKeyPem(keys: HostKeyFiles): Promise<string | undefined> {

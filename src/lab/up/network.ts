@@ -1,5 +1,5 @@
-import { addBridge, addNamespace, connectToBridge, inNamespace, namespaceExists, writeNamespaceEtc } from '../../system/netns.js';
-import type { Step } from '../../steps/types.js';
+import { addBridge, addNamespace, connectToBridge, inNamespace, linkExists, namespaceExists, writeNamespaceEtc } from '../../system/netns.js';
+import { unknownOutcome, type Step } from '../../steps/types.js';
 import { resolvConf } from '../services/unbound.js';
 import { members, names, prefixLength, type LabSpec } from '../topology.js';
 import type { UpContext } from './context.js';
@@ -11,8 +11,14 @@ export function networkStep(spec: LabSpec): Step<UpContext> {
     id: 'network',
     title: 'namespaces, bridge, addresses',
     async check() {
-      const present = await Promise.all(members(spec).map((m) => namespaceExists(m.ns)));
-      return { done: present.every(Boolean), detail };
+      const missing = [];
+      for (const m of [{ ns: names.switchNs }, ...members(spec)]) if (!(await namespaceExists(m.ns))) missing.push(`namespace ${m.ns}`);
+      if (!missing.includes(`namespace ${names.switchNs}`)) {
+        const bridge = await linkExists(names.switchNs, names.bridge);
+        if (bridge === undefined) return unknownOutcome(`cannot look into ${names.switchNs} for the bridge ${names.bridge} (entering a namespace needs root)`);
+        if (!bridge) missing.push(`bridge ${names.bridge}`);
+      }
+      return missing.length ? { done: false, detail: `${detail}: would make ${missing.join(', ')}` } : { done: true, detail };
     },
     async apply() {
       await buildNetwork(spec);

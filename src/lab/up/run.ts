@@ -2,21 +2,16 @@ import { promises as fs } from 'node:fs';
 import { errorMessage, EXIT, LabError } from '../../errors.js';
 import { payloadItem, type Topology } from '../../evidence/payloads.js';
 import { saveOutcome } from '../../evidence/record.js';
-import { namespaceExists } from '../../system/netns.js';
 import { which } from '../../system/run.js';
 import { runSteps } from '../../steps/runner.js';
 import type { StepObserver } from '../../steps/types.js';
-import { describeLeftovers, findLeftovers } from '../down/leftovers.js';
 import { labDown } from '../down/run.js';
-import { daemonPid } from '../hosts/daemon.js';
 import type { PreparedHost } from '../hosts/prepare.js';
 import { EXIM_BIN } from '../hosts/view.js';
-import { dnsServerPid } from '../services/bind.js';
-import { webServerPid } from '../services/nginx.js';
-import { resolverPid } from '../services/unbound.js';
-import { loadState, saveState, type LabState } from '../state.js';
+import { saveState, type LabState } from '../state.js';
 import { members, type LabSpec } from '../topology.js';
 import type { UpContext } from './context.js';
+import { upGate } from './plan.js';
 import { labUpSteps } from './steps.js';
 
 /**
@@ -36,37 +31,11 @@ async function preflight(): Promise<void> {
   if (missing.length) throw new LabError(`missing for the lab: ${missing.join(', ')}`, 'apt-get install bind9 bind9-dnsutils unbound nginx-light (scripts/setup.sh does), and run labctl install', EXIT.preflight);
 }
 
-/** Whether the lab described by the state file is fully running. */
-export async function labHealthy(state: LabState): Promise<string[]> {
-  const problems: string[] = [];
-  for (const m of members(state.spec)) if (!(await namespaceExists(m.ns))) problems.push(`namespace ${m.ns} missing`);
-  if (!(await dnsServerPid())) problems.push('named is not running');
-  if (!(await resolverPid())) problems.push('the validating resolver (unbound) is not running');
-  for (const h of state.spec.hosts) if (!(await webServerPid(h))) problems.push(`${h.name}: the MTA-STS web server (nginx) is not running`);
-  for (const h of state.spec.hosts) if (!(await daemonPid(h))) problems.push(`${h.name}: Exim daemon not running`);
-  return problems;
-}
-
-function sameTopology(a: LabSpec, b: LabSpec): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-/** What `lab up --dry-run` shows: each step's check, nothing made. */
-export async function planLabUp(spec: LabSpec, observer: StepObserver): Promise<void> {
-  await runSteps(labUpSteps(spec), { spec, hosts: [] }, 'check', observer);
-}
-
 export async function labUp(spec: LabSpec, observer: StepObserver): Promise<UpResult> {
   await preflight();
-  const state = await loadState();
-  if (state) {
-    const problems = await labHealthy(state);
-    if (problems.length === 0 && sameTopology(state.spec, spec)) return { already: true, state };
-    if (problems.length === 0) throw new LabError('a lab with a different topology is already up', 'run labctl lab down first');
-    throw new LabError(`the lab is partly up (${problems.join('; ')})`, 'run labctl lab down, then labctl lab up');
-  }
-  const left = describeLeftovers(await findLeftovers());
-  if (left.length) throw new LabError(`remains of an earlier lab are still there: ${left.slice(0, 3).join('; ')}${left.length > 3 ? ' ...' : ''}`, 'run labctl lab down first');
+  const verdict = await upGate(spec);
+  if (verdict.kind === 'already') return { already: true, state: verdict.state };
+  if (verdict.kind === 'refuse') throw verdict.error;
 
   try {
     const ctx: UpContext = { spec, hosts: [] };
