@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fetchVerifiedSource } from '../source/fetch.js';
+import { sameAgreement } from '../source/gpgv-agreement.js';
 import { extractTarball } from '../source/extract.js';
 import { loadInstallState, saveInstallState, type InstallState } from '../state/install.js';
 import { eximVersion } from '../system/exim.js';
@@ -70,6 +71,8 @@ export async function install(o: InstallOptions, observer: StepObserver): Promis
   // The daemon greets on the installed binary (the service step saw to it): no restart pending.
   const state = installRecord(ctx);
   if (!ctx.upToDate || ctx.restartPending) await saveInstallState(state);
+  // Nothing built, but gpgv ran on files or keys install.json has no verdict for: keep it.
+  else if (ctx.previous && state.gpgvAgreed && !sameAgreement(ctx.previous.gpgvAgreed, state.gpgvAgreed)) await saveInstallState({ ...ctx.previous, gpgvAgreed: state.gpgvAgreed });
   await saveStepEvidence('install', records);
   return state;
 }

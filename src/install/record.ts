@@ -25,6 +25,7 @@ export function installRecord(ctx: InstallContext): InstallState {
     inputsKey: ctx.inputsKey!,
     tarballUrl: r.tarballUrl,
     signature: r.signature,
+    ...(r.gpgvAgreement ? { gpgvAgreed: r.gpgvAgreement } : {}),
     settings: labSettings(makefileOptions(ctx.o)).map(({ name, op, value }) => ({ name, op, value })),
     binary: ctx.binary,
     configureFile: ctx.o.configureFile,

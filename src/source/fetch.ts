@@ -28,6 +28,7 @@ import { KEYRING_NAME, ListingError, mirrorOrigin, parseMirror, type Listing } f
 import { progressBar } from './progress.js';
 import { SignatureError, type SignatureRecord } from './signature-error.js';
 import type { GpgvRecord } from './gpgv.js';
+import type { GpgvAgreement } from './gpgv-agreement.js';
 import { shippedKeyring } from './pinned-keys.js';
 import { inspectRelease, releaseKeys, type ReleaseKeys } from './release-keys.js';
 import { verifyTarball } from './verify-tarball.js';
@@ -55,6 +56,8 @@ export interface SourceOptions {
   now?: Date;
   /** The keys labctl ships (tests replace them). */
   shippedKeys?: string;
+  /** gpgv's kept verdict (install.json): reused on exactly the files, keys and gpgv it was for. */
+  gpgvAgreed?: GpgvAgreement;
   /**
    * A dry run's selection (src/install/steps/source.ts): the cache is only read. A `.asc` it lacks
    * is fetched into this scratch directory (the caller removes it), the maintainers' keyring is
@@ -100,6 +103,9 @@ export interface FetchedSource {
   signature: SignatureRecord;
   /** gpgv's second opinion with the same keys (agreeing, or the install stopped); undefined where gpgv is not installed. */
   gpgv?: GpgvRecord;
+  /** What gpgv agreed to, for install.json (./gpgv-agreement.ts); `gpgvReused` when its kept verdict on exactly these files and keys stood for a run. */
+  gpgvAgreement?: GpgvAgreement;
+  gpgvReused?: boolean;
   verifyMs: number;
   /** What was downloaded this time (URLs), for the step's evidence. */
   downloaded: string[];
@@ -223,7 +229,7 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
           throw new SignatureError('digest', `${path.basename(ascPath)} does not match the SHA-256 in ${origin.label}'s signed index (got ${sha.slice(0, 16)}…, expected ${c.expectedAsc.sha256.slice(0, 16)}…)`);
         }
       }
-      const ascText = await fs.readFile(ascPath, 'utf8');
+      const ascBytes = await fs.readFile(ascPath), ascText = ascBytes.toString('utf8');
       const info = await inspectRelease(trust, ascText, ascName);
       if (info.created && info.created.getTime() > now.getTime()) {
         throw new SignatureError('future', `signature ${ascName} is dated ${info.created.toISOString()}, in the future`, "check this machine's clock; a release cannot have been signed in the future");
@@ -259,7 +265,7 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
           throw new SignatureError('digest', `${path.basename(tarballPath)} does not match the SHA-256 in ${origin.label}'s signed index (got ${sha.slice(0, 16)}…, expected ${c.expected.sha256.slice(0, 16)}…)`);
         }
       }
-      const { signature, gpgv, verifyMs } = await verifyTarball({ tarballPath, tarballBytes, ascPath, ascText, ascName, trust, trusted: opts.trusted, now, log });
+      const { signature, gpgv, gpgvAgreement, gpgvReused, verifyMs } = await verifyTarball({ tarballPath, tarballBytes, tarballSha256, ascPath, ascText, ascBytes, ascName, trust, trusted: opts.trusted, now, log, gpgvAgreed: opts.gpgvAgreed });
       return {
         origin: origin.kind,
         originLabel: origin.label,
@@ -276,6 +282,7 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
         skipped,
         signature,
         ...(gpgv ? { gpgv } : {}),
+        ...(gpgvAgreement ? { gpgvAgreement } : {}), ...(gpgvReused ? { gpgvReused } : {}),
         verifyMs,
         downloaded,
       };

@@ -5,6 +5,7 @@
  * write-up's 1c showed with `gpg --verify`; when its verdict differs from OpenPGP.js's, the
  * install stops (src/source/fetch.ts).
  */
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type * as openpgp from 'openpgp';
 import { makeTempDir, removePath, writeAtomic } from '../system/files.js';
@@ -42,19 +43,33 @@ export function gpgvVerdict(statusText: string): Pick<GpgvRecord, 'status' | 've
   return { status, verdict: 'bad', reason: bad ?? (status.length ? status.join('; ') : 'no status lines') };
 }
 
+/** gpgv's keyring: the keys' bytes one after another, without those `leaveOut` names by primary fingerprint. */
+export function gpgvKeyring(keys: readonly GpgvKey[], leaveOut?: readonly string[]): Buffer {
+  return Buffer.concat(keys.filter((k) => !leaveOut?.includes(fingerprintOf(k))).map((k) => Buffer.from(bytesOf(k))));
+}
+
+/** Where gpgv is installed, and which one it is (its real path, size and modification time); undefined where it is not. */
+export async function findGpgv(): Promise<{ file: string; identity: string } | undefined> {
+  const file = await which('gpgv');
+  if (!file) return undefined;
+  const real = await fs.realpath(file);
+  const st = await fs.stat(real);
+  return { file, identity: `${real}:${st.size}:${Math.trunc(st.mtimeMs)}` };
+}
+
 /**
  * Runs gpgv on a detached signature with these keys; undefined where gpgv is not installed.
  * `leaveOut` drops keys by primary fingerprint from gpgv's keyring (tests: a keyring where gpgv
- * lacks the signer, to see the install stop when the two disagree).
+ * lacks the signer, to see the install stop when the two disagree). `gpgv`: the program, as
+ * findGpgv found it (default: looked up on PATH).
  */
-export async function runGpgv(opts: { tarballPath: string; ascPath: string; keys: readonly GpgvKey[]; leaveOut?: readonly string[] }): Promise<GpgvRecord | undefined> {
-  const gpgv = await which('gpgv');
+export async function runGpgv(opts: { tarballPath: string; ascPath: string; keys: readonly GpgvKey[]; leaveOut?: readonly string[]; gpgv?: string }): Promise<GpgvRecord | undefined> {
+  const gpgv = opts.gpgv ?? (await which('gpgv'));
   if (!gpgv) return undefined;
   const home = await makeTempDir('labctl-gpgv-');
   try {
     const keyring = path.join(home, 'exim-maintainers.gpg');
-    const kept = opts.keys.filter((k) => !opts.leaveOut?.includes(fingerprintOf(k)));
-    await writeAtomic(keyring, Buffer.concat(kept.map((k) => Buffer.from(bytesOf(k)))), { mode: 0o600 });
+    await writeAtomic(keyring, gpgvKeyring(opts.keys, opts.leaveOut), { mode: 0o600 });
     const r = await run(gpgv, ['--homedir', home, '--status-fd', '1', '--keyring', keyring, opts.ascPath, opts.tarballPath], { allowFailure: true, timeoutMs: 60_000 });
     return { command: r.command, exitCode: r.exitCode, transcript: r.stderr.trim(), ...gpgvVerdict(r.stdout) };
   } finally {

@@ -4,7 +4,8 @@
  */
 import path from 'node:path';
 import { paths } from '../paths.js';
-import type { SignatureRecord } from '../source/signature.js';
+import type { GpgvAgreement } from '../source/gpgv-agreement.js';
+import type { SignatureRecord } from '../source/signature-error.js';
 import { loadState, saveState } from './file.js';
 
 export interface InstallState {
@@ -13,6 +14,11 @@ export interface InstallState {
   inputsKey: string;
   tarballUrl: string;
   signature: SignatureRecord;
+  /**
+   * gpgv's good verdict on the release last verified, by the digests of what it read: a run on
+   * exactly those files, keys and gpgv reuses it instead of running gpgv again.
+   */
+  gpgvAgreed?: GpgvAgreement;
   settings: { name: string; op: string; value: string }[];
   binary: string;
   configureFile: string;

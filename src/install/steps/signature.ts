@@ -5,7 +5,9 @@ import type { FetchedSource } from '../../source/fetch.js';
 import { unknownOutcome, type Step } from '../../steps/types.js';
 import { releaseOf, type InstallContext } from '../context.js';
 
-const described = ({ signature: s, gpgv }: FetchedSource) => `good signature by ${s.signer}, ${s.primaryFingerprint}, made ${s.created}; ${gpgv ? 'gpgv agrees' : 'gpgv not installed'}`;
+const gpgvSaid = ({ gpgv, gpgvReused, gpgvAgreement }: FetchedSource) =>
+  !gpgv ? 'gpgv not installed' : gpgvReused && gpgvAgreement ? `gpgv agrees (its verdict of ${gpgvAgreement.at} on these same files and keys)` : 'gpgv agrees';
+const described = (r: FetchedSource) => `good signature by ${r.signature.signer}, ${r.signature.primaryFingerprint}, made ${r.signature.created}; ${gpgvSaid(r)}`;
 
 export const signature: Step<InstallContext> = {
   id: '1c-signature',
@@ -22,7 +24,7 @@ export const signature: Step<InstallContext> = {
     const s = r.signature;
     // gpgv's transcript, as the write-up's 1c showed gpg --verify's (the source step stopped if it disagreed).
     const gpgv: EvidenceItem = r.gpgv
-      ? { kind: 'command', label: 'gpgv, the second opinion (same pinned keys)', command: r.gpgv.command, exitCode: r.gpgv.exitCode, text: [r.gpgv.transcript, ...r.gpgv.status.map((l) => `[GNUPG:] ${l}`)].join('\n') }
+      ? { kind: 'command', label: `gpgv, the second opinion (same pinned keys)${r.gpgvReused && r.gpgvAgreement ? `, as run at ${r.gpgvAgreement.at} on these same files and keys` : ''}`, command: r.gpgv.command, exitCode: r.gpgv.exitCode, text: [r.gpgv.transcript, ...r.gpgv.status.map((l) => `[GNUPG:] ${l}`)].join('\n') }
       : { kind: 'text', label: 'gpgv, the second opinion', text: 'gpgv is not installed here: only OpenPGP.js checked the signature' };
     return {
       status: r.cached ? 'ok' : 'changed',

@@ -10,7 +10,7 @@ import { describeListing, keptOrigin } from '../../source/listing-cache.js';
 import { makeTempDir, removePath } from '../../system/files.js';
 import { unknownOutcome, type CheckOutcome, type Step } from '../../steps/types.js';
 import { errorMessage } from '../../errors.js';
-import { SignatureError } from '../../source/signature.js';
+import { SignatureError } from '../../source/signature-error.js';
 import type { InstallContext } from '../context.js';
 
 const selection = (ctx: InstallContext): SourceOptions => ({
@@ -22,6 +22,7 @@ const selection = (ctx: InstallContext): SourceOptions => ({
   trusted: ctx.o.trusted,
   installedVersion: ctx.installedBefore,
   allowDowngrade: ctx.o.allowDowngrade,
+  gpgvAgreed: ctx.previous?.gpgvAgreed,
   progress: !ctx.o.json,
   log: ctx.note,
 });
