@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { installedPackages, packageOwning } from './apt.js';
-import { run } from './run.js';
+import { tcpListeners } from './listeners.js';
 
 /** Debian packages that provide a mail transfer agent (write-up 1a). */
 export const MTA_PACKAGES = ['exim4*', 'postfix', 'sendmail*', 'opensmtpd', 'nullmailer', 'msmtp-mta'];
@@ -35,14 +35,13 @@ export async function scanForMta(ourBinary: string): Promise<MtaScan> {
     lines.push(`/usr/sbin/sendmail: ${target}${result.sendmail.owner ? ` (package ${result.sendmail.owner})` : ''}`);
   } else lines.push(`/usr/sbin/sendmail: ${target ? `labctl's exim` : 'absent'}`);
 
-  const ss = await run('ss', ['-H', '-ltnp', 'sport = :25'], { allowFailure: true });
-  const listeners = ss.stdout.split('\n').filter(Boolean);
+  // Every listener on port 25 (as `ss -ltnp sport = :25` lists them, read from /proc): one held
+  // by labctl's exim is ours; any other is named by its first holder.
+  const listeners = tcpListeners(25, isOurs);
   for (const l of listeners) {
-    const m = /users:\(\("([^"]+)",pid=(\d+)/.exec(l);
-    const pid = m ? Number(m[2]) : undefined;
-    const exe = pid ? (await fs.readlink(`/proc/${pid}/exe`).catch(() => undefined))?.replace(/ \(deleted\)$/, '') : undefined;
-    if (isOurs(exe)) continue;
-    result.listener = { process: m?.[1] ?? 'unknown process', pid, exe };
+    if (l.holders.some((h) => isOurs(h.exe))) continue;
+    const h = l.holders[0];
+    result.listener = { process: h?.comm ?? 'unknown process', pid: h?.pid, exe: h?.exe };
   }
   lines.push(`port 25: ${result.listener ? `${result.listener.process}${result.listener.pid ? ` (pid ${result.listener.pid})` : ''}` : listeners.length ? `labctl's exim` : 'nothing listening'}`);
   return { ...result, found: !!(result.packages.length || result.sendmail || result.listener), lines };
