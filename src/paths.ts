@@ -11,7 +11,10 @@ export const paths = {
   get evidenceDir() { return `${this.stateDir}/evidence`; },
   get labDir() { return env('LABCTL_LAB_DIR', '/var/lib/labctl/lab'); },
   get unitFile() { return env('LABCTL_UNIT_FILE', '/etc/systemd/system/exim.service'); },
-  /** Where the one-labctl-at-a-time lock lives (src/system/lock.ts): tmpfs, so it never outlives a boot. */
+  /**
+   * Where the one-labctl-at-a-time lock lives (src/system/lock.ts), and dpkg's package list kept
+   * for the next run (src/system/dpkg-status.ts): tmpfs, so neither outlives a boot.
+   */
   get lockDir() { return env('LABCTL_LOCK_DIR', '/run/labctl'); },
 };
 

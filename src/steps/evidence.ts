@@ -32,10 +32,21 @@ export function stepEvidence(area: StepArea, records: readonly StepRecord[], at:
   return stepOutcomes(records, earlier).map((o) => evidenceRecord(area, o, at));
 }
 
-/** Saves a run's step records as evidence (see stepOutcomes). */
+/**
+ * Saves a run's step records as evidence (see stepOutcomes). Each step's record lives in its own
+ * directory, so the steps are read and written side by side (their fsyncs overlap); outcomes of
+ * one id, should a run have two, are saved in their order.
+ */
 export async function saveStepEvidence(area: StepArea, records: readonly StepRecord[]): Promise<void> {
   const at = new Date().toISOString();
-  const earlier = new Map<string, EvidenceRecord | undefined>();
-  for (const r of records) earlier.set(r.id, await loadLatestEvidence(area, r.id));
-  for (const o of stepOutcomes(records, (id) => earlier.get(id))) await saveOutcome(area, o, at);
+  const ids = [...new Set(records.map((r) => r.id))];
+  const loaded = await Promise.all(ids.map((id) => loadLatestEvidence(area, id)));
+  const earlier = new Map(ids.map((id, i) => [id, loaded[i]]));
+  const byId = new Map<string, Outcome<StepStatus>[]>();
+  for (const o of stepOutcomes(records, (id) => earlier.get(id))) byId.set(o.id, [...(byId.get(o.id) ?? []), o]);
+  await Promise.all(
+    [...byId.values()].map(async (outcomes) => {
+      for (const o of outcomes) await saveOutcome(area, o, at);
+    }),
+  );
 }

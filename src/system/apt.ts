@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../errors.js';
 import { lookupUser } from './accounts.js';
-import { globMatches, packageStates, simplePatterns } from './dpkg-status.js';
+import { globPattern, packageStates, simplePatterns } from './dpkg-status.js';
 import { exists, readIfExists, writeAtomic } from './files.js';
 import { osRelease } from './machine.js';
 import { run } from './run.js';
@@ -27,7 +27,8 @@ export function installedIn(dpkgQueryOutput: string): string[] {
 export async function installedPackages(patterns: string[]): Promise<string[]> {
   if (simplePatterns(patterns)) {
     const states = await packageStates();
-    return [...states].filter(([name, st]) => st.status.startsWith('ii') && patterns.some((p) => globMatches(p, name))).map(([name]) => name);
+    const wanted = patterns.map(globPattern);
+    return [...states].filter(([name, st]) => st.status.startsWith('ii') && wanted.some((re) => re.test(name))).map(([name]) => name);
   }
   const r = await run('dpkg-query', packageQuery(patterns), { allowFailure: true });
   return installedIn(r.stdout);

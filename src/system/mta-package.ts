@@ -8,7 +8,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { packageStates } from './dpkg-status.js';
+import { installedPackageFiles, packageStates } from './dpkg-status.js';
 import { makeTempDir, removePath, writeAtomic } from './files.js';
 import { run } from './run.js';
 
@@ -52,8 +52,10 @@ export async function installedMtaPackage(): Promise<string | undefined> {
   return st?.status.startsWith('ii') ? st.version : undefined;
 }
 
-/** The files dpkg says the package owns. */
+/** The files dpkg says the package owns: its list, read as dpkg-query -L reads it, else dpkg-query -L. */
 export async function mtaPackageFiles(): Promise<string[]> {
+  const listed = await installedPackageFiles(MTA_PACKAGE);
+  if (listed) return listed;
   const r = await run('dpkg-query', ['-L', MTA_PACKAGE], { allowFailure: true });
   return r.exitCode === 0 ? r.stdout.split('\n').filter(Boolean) : [];
 }

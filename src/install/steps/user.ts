@@ -7,9 +7,9 @@ export const user: Step<InstallContext> = {
   id: 'exim-user',
   title: (ctx) => `system user and group ${ctx.o.eximUser}`,
   async check(ctx) {
-    const u = await lookupUser(ctx.o.eximUser);
+    // Both asked at once: two getent runs side by side.
+    const [u, gid] = await Promise.all([lookupUser(ctx.o.eximUser), groupId(ctx.o.eximUser)]);
     if (!u) return { done: false, detail: `create system user/group ${ctx.o.eximUser} (no login shell)` };
-    const gid = await groupId(ctx.o.eximUser);
     const text = `user ${u.name}: uid ${u.uid}, gid ${u.gid}, home ${u.home}, shell ${u.shell}\ngroup ${ctx.o.eximUser}: ${gid === undefined ? 'absent' : `gid ${gid}`}`;
     return { done: true, detail: `${u.name} exists (uid ${u.uid})`, evidence: [{ kind: 'text', label: 'the account as NSS sees it (getent)', text }] };
   },
