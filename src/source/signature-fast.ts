@@ -13,7 +13,7 @@
  * RSA (PKCS#1 v1.5) is verified over that hash by node:crypto's Verify; legacy EdDSA signs the
  * digest itself (RFC 4880bis 13.7), given to Ed25519 as the message.
  */
-import { createHash, createVerify, verify } from 'node:crypto';
+import { constants, createHash, createPublicKey, publicDecrypt, timingSafeEqual, verify, type JsonWebKeyInput } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { dearmor, packets, parseV4Signature, SUBPACKET, type V4Signature } from './packets.js';
 import { normalizeFingerprint } from './pinned.js';
@@ -66,6 +66,25 @@ function signatureBytes(sig: V4Signature, signer: PinnedSigner): Buffer | undefi
   return r && s ? Buffer.concat([r, s]) : undefined;
 }
 
+/** RFC 8017 9.2: the DER DigestInfo before the digest, for each hash this path accepts. */
+const DIGEST_INFO: Record<string, Buffer> = {
+  sha256: Buffer.from('3031300d060960864801650304020105000420', 'hex'),
+  sha384: Buffer.from('3041300d060960864801650304020205000430', 'hex'),
+  sha512: Buffer.from('3051300d060960864801650304020305000440', 'hex'),
+};
+
+/**
+ * An RSA PKCS#1 v1.5 signature checked against a digest already made (the data is hashed once,
+ * not again by createVerify): the signature opened with the public key must be exactly the
+ * DigestInfo of that digest. OpenSSL checks the type 1 padding (00 01 FF..FF 00); the whole
+ * remainder is compared byte for byte, never parsed.
+ */
+export function rsaSignatureOf(digest: Buffer, hashName: string, key: JsonWebKeyInput, signature: Buffer): boolean {
+  const expected = Buffer.concat([DIGEST_INFO[hashName]!, digest]);
+  const opened = publicDecrypt({ key: createPublicKey(key), padding: constants.RSA_PKCS1_PADDING }, signature);
+  return opened.length === expected.length && timingSafeEqual(opened, expected);
+}
+
 export interface FastVerifyOptions {
   /** The signed file's contents, or its path. */
   data: Uint8Array | string;
@@ -113,10 +132,7 @@ export async function verifyPinned(opts: FastVerifyOptions): Promise<SignatureRe
   const publicKey = { key: signer.jwk, format: 'jwk' } as const;
   let good: boolean;
   try {
-    good =
-      signer.algorithm === 'rsa'
-        ? createVerify(hashName).update(data).update(sig.hashedPart).update(trailer).verify(publicKey, signature)
-        : verify(null, digest, publicKey, signature);
+    good = signer.algorithm === 'rsa' ? rsaSignatureOf(digest, hashName, publicKey, signature) : verify(null, digest, publicKey, signature);
   } catch {
     return undefined;
   }

@@ -6,6 +6,7 @@
  * (OpenPGP.js): the same record when it accepts, and nothing (undefined) wherever OpenPGP.js
  * refuses, so the refusal stays OpenPGP.js's.
  */
+import { constants, createHash, createVerify, generateKeyPairSync, privateEncrypt, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as openpgp from 'openpgp';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +16,7 @@ import { pinnedTable, pinnedTrust, shippedKeyring, type PinnedTable } from '../.
 import { PINNED_FINGERPRINTS } from '../../../src/source/pinned.js';
 import { gpgvKeys, releaseKeys, verifyRelease } from '../../../src/source/release-keys.js';
 import { runGpgv } from '../../../src/source/gpgv.js';
-import { inspectPinned, verifyPinned } from '../../../src/source/signature-fast.js';
+import { inspectPinned, rsaSignatureOf, verifyPinned } from '../../../src/source/signature-fast.js';
 import { SignatureError, verifySignature } from '../../../src/source/signature.js';
 import { inspectSignature, trustedKeys } from '../../../src/source/trust.js';
 
@@ -212,5 +213,33 @@ describe('the keys and checks install uses (src/source/release-keys.ts)', () => 
     const err = await refusal(verifyRelease(shipped, { ...opts, trusted: PINNED_FINGERPRINTS }));
     expect(err.reason).toBe('unknown-key');
     expect(err.message).toContain(ED);
+  });
+});
+
+describe('RSA against a digest made once (rsaSignatureOf)', () => {
+  // A key of its own: signatures over any DigestInfo can be made with it (privateEncrypt, type 1 padding).
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = { key: publicKey.export({ format: 'jwk' }), format: 'jwk' } as const;
+  const message = Buffer.from('exim-4.98.2.tar.xz, or any bytes');
+  const prefix = (hash: string) => ({ sha256: '3031300d060960864801650304020105000420', sha384: '3041300d060960864801650304020205000430', sha512: '3051300d060960864801650304020305000440' })[hash]!;
+  const raw = (t: string | Buffer) => privateEncrypt({ key: privateKey, padding: constants.RSA_PKCS1_PADDING }, typeof t === 'string' ? Buffer.from(t, 'hex') : t);
+
+  it.each(['sha256', 'sha384', 'sha512'])('%s: the verdict createVerify gives on the data, for good and forged signatures', (hash) => {
+    const digest = createHash(hash).update(message).digest();
+    const other = hash === 'sha512' ? 'sha256' : 'sha512';
+    const cases: [string, Buffer, boolean][] = [
+      ['signed by crypto.sign', sign(hash, message, privateKey), true],
+      ['another message', sign(hash, Buffer.from('another'), privateKey), false],
+      ["the digest under another hash's DigestInfo", raw(prefix(other).slice(0, -4) + prefix(hash).slice(-4) + digest.toString('hex')), false],
+      ['the DigestInfo without its NULL parameter', raw(prefix(hash).replace('0500', '').replace(/^30(..)300d/, (_, n: string) => `30${(parseInt(n, 16) - 2).toString(16)}300b`) + digest.toString('hex')), false],
+      ['trailing bytes after the digest', raw(prefix(hash) + digest.toString('hex') + '00'), false],
+      ['the bare digest', raw(digest), false],
+    ];
+    for (const [what, signature, good] of cases) {
+      expect(createVerify(hash).update(message).verify(publicKey, signature), what).toBe(good);
+      expect(rsaSignatureOf(digest, hash, jwk, signature), what).toBe(good);
+    }
+    // A value that is no type 1 block at all: refused (thrown, which verifyPinned reads as "not decided").
+    expect(() => rsaSignatureOf(digest, hash, jwk, Buffer.alloc(256, 7))).toThrow();
   });
 });
