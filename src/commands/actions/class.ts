@@ -3,7 +3,6 @@ import { parse } from 'yaml';
 import { buildInventory, checkTemplate, parsePairing, parsePlaces, parseStudents, renderInventory } from '../../class/inventory.js';
 import { usageError } from '../../errors.js';
 import { writeAtomic } from '../../system/files.js';
-import { writeClassReport } from '../class-report.js';
 
 export interface InventoryFlags {
   students?: string;
@@ -58,6 +57,8 @@ export async function inventoryAction(flags: InventoryFlags) {
 
 /** `labctl class report DIR`: the class report as Markdown, and the HTML page with --html. */
 export async function classReportAction(dir: string, flags: ClassReportFlags) {
+  // The report's rendering (templates, the HTML page) is imported by the command that writes it, not by class inventory.
+  const { writeClassReport } = await import('../class-report.js');
   const { students, written } = await writeClassReport({ dir, inventory: flags.inventory, markdown: flags.out ?? '-', html: flags.html });
   for (const f of written) console.error(`wrote ${f}: ${students.length} students`);
 }
