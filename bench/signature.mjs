@@ -1,8 +1,9 @@
 // Where labctl's signature check spends its time, in a fresh process as in an install.
 // Usage: node bench/signature.mjs [--openpgp] TARBALL KEYRING     prints one JSON line (ms):
-//   first   the whole check as `labctl install` runs it (src/source/release-keys.ts): loading its
-//           modules, the keys (the shipped table, with KEYRING as the mirror's keyring), reading
-//           who signed, and verifying; its first call in this process;
+//   first   the whole check as `labctl install` runs it (src/source/release-keys.ts, imported as
+//           install imports it, from dist/source/release-check.js): loading its modules, the keys
+//           (the shipped table, with KEYRING as the mirror's keyring), reading who signed,
+//           and verifying; its first call in this process;
 //   load, keys, check   the parts of first: module loading, the keys, inspecting and verifying;
 //   second  the same check again in the same process, without the first call's set-up;
 //   firstCpu, secondCpu  the CPU time (all threads) of each, which a busy machine does not inflate;
@@ -45,9 +46,8 @@ if (openpgpOnly) {
     return verifySignature({ data: tarball, signatureArmored: asc, keyringArmored: trust.armored, trusted });
   };
 } else {
-  const { releaseKeys, inspectRelease, verifyRelease } = await import('../dist/source/release-keys.js');
-  const { shippedKeyring } = await import('../dist/source/pinned-keys.js');
-  const { trustedFingerprints } = await import('../dist/source/pinned.js');
+  // The one module src/source/fetch.ts imports them from (bundled by `npm run build`).
+  const { releaseKeys, inspectRelease, verifyRelease, shippedKeyring, trustedFingerprints } = await import('../dist/source/release-check.js');
   var load = since(t0);
   const t1 = now();
   const trusted = trustedFingerprints();

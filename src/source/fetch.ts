@@ -29,8 +29,7 @@ import { progressBar } from './progress.js';
 import { SignatureError, type SignatureRecord } from './signature-error.js';
 import type { GpgvRecord } from './gpgv.js';
 import type { GpgvAgreement } from './gpgv-agreement.js';
-import { shippedKeyring } from './pinned-keys.js';
-import { inspectRelease, releaseKeys, type ReleaseKeys } from './release-keys.js';
+import { inspectRelease, releaseKeys, shippedKeyring, type ReleaseKeys } from './release-check.js';
 import { verifyTarball } from './verify-tarball.js';
 import { compareVersions, tarballName, type TarballFormat } from './versions.js';
 

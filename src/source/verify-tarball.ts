@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { describeGpgv, findGpgv, gpgvKeyring, runGpgv, type GpgvRecord } from './gpgv.js';
 import { gpgvAgreed, sha256Hex, type GpgvAgreement, type GpgvInputs } from './gpgv-agreement.js';
-import { gpgvKeys, verifyRelease, type ReleaseKeys } from './release-keys.js';
+import { gpgvKeys, verifyRelease, type ReleaseKeys } from './release-check.js';
 import { SignatureError, type SignatureRecord } from './signature-error.js';
 import { testHookSet } from '../system/test-hooks.js';
 
