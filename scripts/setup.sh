@@ -79,7 +79,8 @@ else
   npm ci --no-audit --no-fund
   echo "$lock_sum" >node_modules/.labctl-lock.sha256
 fi
-if [ -f dist/cli.js ] && [ -z "$(find src tsconfig.json package-lock.json -newer dist/cli.js -print -quit)" ]; then
+# dist/source/release-check.js is what every build writes last (scripts/bundle.mjs, after tsc).
+if [ -f dist/source/release-check.js ] && [ -z "$(find src tsconfig.json package.json package-lock.json scripts/bundle.mjs -newer dist/source/release-check.js -print -quit)" ]; then
   echo "setup.sh: dist/ is up to date"
 else
   npm run build

@@ -14,12 +14,14 @@ out=${1:-$repo/build/class}
 ref=${2:-HEAD}
 git -C "$repo" rev-parse --verify --quiet "$ref^{commit}" >/dev/null || { echo "pack.sh: $ref is not a commit of $repo" >&2; exit 2; }
 mkdir -p "$out"
-[ -d "$repo/node_modules/typescript" ] || { echo "pack.sh: run npm ci (or scripts/setup.sh) first: the release is built with tsc" >&2; exit 2; }
+[ -d "$repo/node_modules/typescript" ] && [ -d "$repo/node_modules/esbuild" ] || { echo "pack.sh: run npm ci (or scripts/setup.sh) first: the release is built with tsc and esbuild (npm run build)" >&2; exit 2; }
 stage=$(mktemp -d "$out/stage.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 git -C "$repo" archive --format=tar "$ref" | tar -C "$stage" -xf -
 ln -s "$repo/node_modules" "$stage/node_modules"
-(cd "$stage" && node_modules/.bin/tsc -p tsconfig.json) >&2
+# The same build as `npm run build` (tsc, then the signature check bundled by scripts/bundle.mjs),
+# here on the controller: student machines install the built dist/ and run neither.
+(cd "$stage" && node_modules/.bin/tsc -p tsconfig.json && node scripts/bundle.mjs) >&2
 rm "$stage/node_modules"
 # What a machine that runs labctl needs: dist, templates, scripts, package files, README, and the
 # data files labctl reads from src/ (the maintainers' keyring, the advisories).
