@@ -454,7 +454,7 @@ cmp -s <(tar -xzOf "$repo/build/class/labctl.tgz" package/npm-shrinkwrap.json) <
   { log "the packed npm-shrinkwrap.json is not the commit's package-lock.json"; fail=1; }
 # Built as `npm run build` builds: the signature check bundled into one module (scripts/bundle.mjs),
 # not tsc's re-export of the modules one by one.
-tar -xzOf "$repo/build/class/labctl.tgz" package/dist/source/release-check.js | grep -q "release-keys.js" &&
+tar -xzOf "$repo/build/class/labctl.tgz" package/dist/source/release-check.js | grep -E "from ['\"]\./release-keys\.js" >/dev/null &&
   { log "the packed release's dist/source/release-check.js is not the bundle npm run build makes"; fail=1; }
 cp "$repo/scripts/class/check-lock.mjs" "$share/check-lock.mjs"
 on "$primary" 'node /mnt/labctl-ci/check-lock.mjs "$(dirname "$(dirname "$(readlink -f /usr/local/bin/labctl)")")"' || fail=1
