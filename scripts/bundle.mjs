@@ -2,8 +2,9 @@
 // and the modules it reaches (release-keys, pinned-keys, signature-fast, packets, keyring, pinned)
 // bundled, so an install loads the signature check's code in one read. The entry is read from
 // src/ and resolved against dist/source, which tsc has just written, so the bundle is never older
-// than the modules in it. OpenPGP.js's modules (trust, signature) and errors.js stay separate
-// (LabError must stay one class for instanceof).
+// than the modules in it. OpenPGP.js's modules (trust, signature), errors.js and
+// signature-error.js stay separate (LabError and SignatureError must stay one class each for
+// instanceof).
 import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -21,6 +22,6 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['../errors.js', './trust.js', './signature.js'],
+  external: ['../errors.js', './signature-error.js', './trust.js', './signature.js'],
   logLevel: 'warning',
 });

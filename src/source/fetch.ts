@@ -258,11 +258,8 @@ export async function selectRelease(origin: Origin, opts: SourceOptions): Promis
       // the extraction all see these bytes, whatever happens to the path meanwhile.
       const tarballBytes = await readRegularFile(tarballPath);
       const tarballSha256 = createHash('sha256').update(tarballBytes).digest('hex');
-      if (c.expected) {
-        const sha = tarballSha256;
-        if (sha !== c.expected.sha256) {
-          throw new SignatureError('digest', `${path.basename(tarballPath)} does not match the SHA-256 in ${origin.label}'s signed index (got ${sha.slice(0, 16)}…, expected ${c.expected.sha256.slice(0, 16)}…)`);
-        }
+      if (c.expected && tarballSha256 !== c.expected.sha256) {
+        throw new SignatureError('digest', `${path.basename(tarballPath)} does not match the SHA-256 in ${origin.label}'s signed index (got ${tarballSha256.slice(0, 16)}…, expected ${c.expected.sha256.slice(0, 16)}…)`);
       }
       const { signature, gpgv, gpgvAgreement, gpgvReused, verifyMs } = await verifyTarball({ tarballPath, tarballBytes, tarballSha256, ascPath, ascText, ascBytes, ascName, trust, trusted: opts.trusted, now, log, gpgvAgreed: opts.gpgvAgreed });
       return {

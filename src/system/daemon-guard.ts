@@ -98,9 +98,9 @@ export async function stopDaemonGuarded(by: string, settings: ServiceSettings): 
 /**
  * A marker whose run is gone (killed with -9, a power cut of the shell): start the daemon as
  * `labctl service start` would, from this machine's service settings (`loadSettings`, the owner's
- * src/state/service.ts; never a command read from the file), remove the marker and return the line to print. A marker that cannot be read as one
- * was not written whole by a live labctl (it writes atomically), so it is treated as left over.
- * Returns undefined when there is nothing to do.
+ * src/state/service.ts; never a command read from the file), remove the marker and return the
+ * line to print. A marker that cannot be read as one was not written whole by a live labctl (it
+ * writes atomically), so it is treated as left over. Returns undefined when there is nothing to do.
  */
 export async function restoreLeftDown(loadSettings: () => Promise<ServiceSettings>): Promise<string | undefined> {
   const read = readMarker();
