@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
@@ -14,10 +15,14 @@ class PathOrder extends BaseSequencer {
 }
 
 export default defineConfig({
+  // The lints' TypeScript compiler, required rather than imported (test/helpers/typescript-cjs.ts).
+  resolve: { alias: { typescript: fileURLToPath(new URL('./test/helpers/typescript-cjs.ts', import.meta.url)) } },
   test: {
     // The sequencer is the run's, not a project's (vitest ignores one set in a project): path
     // order for the e2e files, and for the unit files, which run in parallel anyway.
     sequence: { sequencer: PathOrder },
+    // The built CLI (test/helpers/cli.ts runs its main() in the test process) loads as node loads it.
+    server: { deps: { external: [/\/dist\//] } },
     testTimeout: 30_000,
     hookTimeout: 600_000,
     // Exim's repeated builds of the same source and settings (01-install) go through ccache

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -6,6 +7,8 @@ import { defineConfig } from 'vitest/config';
  * order) runs serially.
  */
 export default defineConfig({
+  // The lints' TypeScript compiler, required rather than imported (test/helpers/typescript-cjs.ts).
+  resolve: { alias: { typescript: fileURLToPath(new URL('./test/helpers/typescript-cjs.ts', import.meta.url)) } },
   test: {
     include: ['test/unit/**/*.test.ts'],
     fileParallelism: true,
@@ -16,6 +19,8 @@ export default defineConfig({
     maxWorkers: 2,
     minWorkers: 1,
     isolate: false,
+    // The built CLI (test/helpers/cli.ts runs its main() in the test process) loads as node loads it.
+    server: { deps: { external: [/\/dist\//] } },
     testTimeout: 30_000,
     hookTimeout: 600_000,
     reporters: ['default', './test/slowest-files.ts'],

@@ -1,8 +1,7 @@
 import { promises as fs } from 'node:fs';
-import { generateKeyPair, createPublicKey, randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { LabError, usageError } from '../errors.js';
 import { readIfExists, writeAtomic } from './files.js';
 import { run } from './run.js';
@@ -10,8 +9,10 @@ import { groupId, requireGroupId } from './accounts.js';
 
 /**
  * Keys and certificates for the lab: a small CA made once, host certificates it signs (so a
- * partner host can verify them with tls_verify_certificates), and DKIM keys. Each function
- * leaves files that are already right alone and says whether it changed anything.
+ * partner host can verify them with tls_verify_certificates). Each function
+ * leaves files that are already right alone and says whether it changed anything. openssl(1)
+ * makes keys and certificates; whether those on disk are still right is read with Node's own
+ * OpenSSL (node:crypto's X509Certificate), which answers without a process per question.
  */
 
 export interface LabCa {
@@ -23,12 +24,6 @@ export interface LabCa {
 export interface HostCertificate {
   certificate: string;
   privateKey: string;
-  changed: boolean;
-}
-
-export interface DkimKey {
-  privateKey: string;
-  publicKeyPem: string;
   changed: boolean;
 }
 
@@ -71,27 +66,37 @@ async function ownedAs(file: string, uid: number, gid: number, mode: number): Pr
   return st.uid === uid && st.gid === gid && (st.mode & 0o7777) === mode;
 }
 
-async function publicKeyOfCertificate(cert: string): Promise<string | undefined> {
-  const r = await openssl(['x509', '-in', cert, '-noout', '-pubkey']);
-  return r.exitCode === 0 ? r.stdout.trim() : undefined;
+/** What a PEM file holds, read by `parse`; undefined when there is no file or `parse` refuses it. */
+async function readPem<T>(file: string, parse: (pem: string) => T): Promise<T | undefined> {
+  const text = await readIfExists(file);
+  try {
+    return text === undefined ? undefined : parse(text);
+  } catch {
+    return undefined;
+  }
 }
+const readCertificate = (file: string) => readPem(file, (pem) => new X509Certificate(pem));
+/** An unencrypted private key: an encrypted one is refused as Exim would (it cannot ask for a passphrase). */
+const readPrivateKey = (file: string) => readPem(file, (pem) => createPrivateKey(pem));
 
-async function publicKeyOfKey(key: string): Promise<string | undefined> {
-  const r = await openssl(['pkey', '-in', key, '-pubout']);
-  return r.exitCode === 0 ? r.stdout.trim() : undefined;
-}
+/** Whether the private key is the one the certificate was made for (false for a key of another type). */
+const keyMatches = (cert: X509Certificate, key: KeyObject) => {
+  try {
+    return cert.checkPrivateKey(key);
+  } catch {
+    return false;
+  }
+};
 
-/** True when the certificate is valid for at least the renewal margin. */
-async function notExpiring(cert: string): Promise<boolean> {
-  return (await openssl(['x509', '-in', cert, '-noout', '-checkend', String(RENEW_BEFORE_SECONDS)])).exitCode === 0;
-}
+/** True when the certificate is valid for at least the renewal margin (openssl x509 -checkend). */
+const notExpiring = (cert: X509Certificate) => Date.parse(cert.validTo) - Date.now() > RENEW_BEFORE_SECONDS * 1000;
+const current = (cert: X509Certificate) => Date.parse(cert.validFrom) <= Date.now() && Date.now() <= Date.parse(cert.validTo);
 
-/** The DNS names in the certificate's subjectAltName. */
-export async function certificateNames(cert: string): Promise<string[]> {
-  const r = await openssl(['x509', '-in', cert, '-noout', '-ext', 'subjectAltName']);
-  if (r.exitCode !== 0) return [];
-  return [...r.stdout.matchAll(/DNS:([^,\s]+)/g)].map((m) => m[1]!.toLowerCase());
-}
+/** What openssl verify -CAfile ca asks of a certificate: issued and signed by that CA, and both within their dates. */
+const signedBy = (cert: X509Certificate, ca: X509Certificate) => ca.ca && cert.checkIssued(ca) && cert.verify(ca.publicKey) && current(cert) && current(ca);
+
+/** The DNS names in the certificate's subjectAltName, lower case. */
+const dnsNames = (cert: X509Certificate) => [...(cert.subjectAltName ?? '').matchAll(/DNS:([^,\s]+)/g)].map((m) => m[1]!.toLowerCase());
 
 /**
  * The lab CA in `dir`: ca.pem (public) and ca.key (root only). Made once; kept while it is a
@@ -101,10 +106,8 @@ export const caFiles = (dir: string) => ({ certificate: path.join(dir, 'ca.pem')
 
 /** The CA ensureLabCa keeps: both files there, not expiring, the certificate matching its key. */
 async function caUsable(certificate: string, privateKey: string): Promise<boolean> {
-  const haveBoth = (await readIfExists(certificate)) !== undefined && (await readIfExists(privateKey)) !== undefined;
-  if (!haveBoth || !(await notExpiring(certificate))) return false;
-  const [a, b] = await Promise.all([publicKeyOfCertificate(certificate), publicKeyOfKey(privateKey)]);
-  return !!a && a === b;
+  const [cert, key] = [await readCertificate(certificate), await readPrivateKey(privateKey)];
+  return !!cert && !!key && notExpiring(cert) && keyMatches(cert, key);
 }
 
 export async function ensureLabCa(dir: string): Promise<LabCa> {
@@ -176,11 +179,10 @@ export const hostCertificateFiles = (opts: Pick<HostCertificateOptions, 'hostNam
 
 /** The certificate ensureHostCertificate keeps: signed by the CA, matching its key, naming every name, not expiring. */
 async function hostCertificateUsable(caCertificate: string, certificate: string, privateKey: string, names: string[]): Promise<boolean> {
-  if ((await readIfExists(certificate)) === undefined || (await readIfExists(privateKey)) === undefined) return false;
-  const verified = (await openssl(['verify', '-CAfile', caCertificate, certificate])).exitCode === 0;
-  const present = await certificateNames(certificate);
-  const [a, b] = await Promise.all([publicKeyOfCertificate(certificate), publicKeyOfKey(privateKey)]);
-  return verified && !!a && a === b && names.every((n) => present.includes(n)) && (await notExpiring(certificate));
+  const [ca, cert, key] = [await readCertificate(caCertificate), await readCertificate(certificate), await readPrivateKey(privateKey)];
+  if (!ca || !cert || !key) return false;
+  const present = dnsNames(cert);
+  return signedBy(cert, ca) && keyMatches(cert, key) && names.every((n) => present.includes(n)) && notExpiring(cert);
 }
 
 /**
@@ -253,44 +255,9 @@ export async function checkCertificatePair(cert: string, key: string, flags = { 
     if (!st) throw usageError(`${flag}: ${file} does not exist`, `give an existing PEM file, or leave ${flag} out and labctl makes one`);
     if (!st.isFile()) throw usageError(`${flag}: ${file} is not a regular file`);
   }
-  const a = await publicKeyOfCertificate(cert);
+  const a = await readCertificate(cert);
   if (!a) throw usageError(`${flags.cert}: ${cert} is not a PEM certificate`, 'check it with openssl x509 -in FILE -noout -text');
-  const b = await publicKeyOfKey(key);
+  const b = await readPrivateKey(key);
   if (!b) throw usageError(`${flags.key}: ${key} is not a PEM private key (or it is encrypted)`, 'Exim needs an unencrypted PEM key');
-  if (a !== b) throw usageError(`${flags.key}: ${key} does not belong to the certificate ${cert}`, 'give the key the certificate was made for');
-}
-
-/**
- * A 2048-bit RSA DKIM signing key at `keyPath`, root:<group> 0640 (Exim signs as the exim
- * user). Kept when it exists and is an RSA key of at least 2048 bits.
- */
-export async function ensureDkimKey(keyPath: string, group = 'exim'): Promise<DkimKey> {
-  const gid = await requireGroupId(group);
-  const existing = await readIfExists(keyPath);
-  if (existing !== undefined) {
-    try {
-      const pub = createPublicKey(existing);
-      if (pub.asymmetricKeyType === 'rsa' && (pub.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048) {
-        const changed = await ensureOwnership(keyPath, 0, gid, 0o640);
-        return { privateKey: keyPath, publicKeyPem: pub.export({ type: 'spki', format: 'pem' }).toString(), changed };
-      }
-    } catch {
-      // Not a key we can use: make a new one below.
-    }
-  }
-  const { privateKey, publicKey } = await promisify(generateKeyPair)('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
-  await fs.mkdir(path.dirname(keyPath), { recursive: true, mode: 0o755 });
-  await writeAtomic(keyPath, privateKey, { mode: 0o640, uid: 0, gid });
-  return { privateKey: keyPath, publicKeyPem: publicKey, changed: true };
-}
-
-/** The public half of a DKIM key file, as PEM; undefined when the file does not exist. */
-export async function dkimPublicKey(keyPath: string): Promise<string | undefined> {
-  const text = await readIfExists(keyPath);
-  if (text === undefined) return undefined;
-  return createPublicKey(text).export({ type: 'spki', format: 'pem' }).toString();
+  if (!keyMatches(a, b)) throw usageError(`${flags.key}: ${key} does not belong to the certificate ${cert}`, 'give the key the certificate was made for');
 }

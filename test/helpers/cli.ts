@@ -1,12 +1,22 @@
 import { execa } from 'execa';
+import { Console } from 'node:console';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { Writable } from 'node:stream';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const labctlBin = path.join(repoRoot, 'bin/labctl');
 
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** stdout, a newline, stderr. */
+  all: string;
+}
+
 /** Runs the built CLI (npm test builds it first) and never throws on a non-zero exit. */
-export async function labctl(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; input?: string; onSpawn?: (pid: number) => void } = {}) {
+export async function labctl(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; input?: string; onSpawn?: (pid: number) => void } = {}): Promise<CliResult> {
   const child = execa('node', [labctlBin, ...args], {
     cwd: repoRoot,
     env: { NO_COLOR: '1', ...opts.env },
@@ -18,6 +28,84 @@ export async function labctl(args: string[], opts: { env?: Record<string, string
   if (child.pid !== undefined) opts.onSpawn?.(child.pid);
   const r = await child;
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), all: `${r.stdout}\n${r.stderr}` };
+}
+
+/**
+ * The same run as labctl() above, the built CLI's own main() with the same arguments and
+ * environment, but in this test process instead of a new node: a spawned run costs 0.2 s of CPU
+ * here, almost all of it node starting and loading modules, and the unit suite waits for CPU.
+ * For runs that end in this process's hands: usage errors, a lock refusal, a command that reads
+ * files and prints. A test about the process itself (its pid, a signal, what it loads, its exit
+ * through process.exit) spawns with labctl(). Runs here go one at a time (they share the
+ * process's console, environment, argv, umask and exit code, all put back after each run).
+ * Output as execa gives it: stdout and stderr each without their last newline.
+ */
+export function labctlHere(args: string[], opts: { env?: Record<string, string> } = {}): Promise<CliResult> {
+  const run = queue.then(() => runHere(args, opts.env ?? {}));
+  queue = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  return run;
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+// Node's own import, not the test runner's: dist/ is the built CLI, loaded as a spawned run loads it.
+const nativeImport = (url: string) => import(/* @vite-ignore */ url) as Promise<{ main(argv: string[]): Promise<void> }>;
+const SAVED_LISTENERS = ['SIGINT', 'SIGTERM', 'exit'] as const;
+
+async function runHere(args: string[], env: Record<string, string>): Promise<CliResult> {
+  const { main } = await nativeImport(pathToFileURL(path.join(repoRoot, 'dist/cli.js')).href);
+  const out: string[] = [];
+  const err: string[] = [];
+  const sink = (to: string[]) => new Writable({ write(chunk: Buffer | string, _enc, done) { to.push(String(chunk)); done(); } });
+  const collect = (to: string[]) => ((chunk: Buffer | string, ...rest: unknown[]) => {
+    to.push(String(chunk));
+    const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+    done?.();
+    return true;
+  }) as typeof process.stdout.write;
+
+  const saved = {
+    env: { ...process.env },
+    argv: process.argv,
+    cwd: process.cwd(),
+    exitCode: process.exitCode,
+    umask: process.umask(),
+    console: globalThis.console,
+    stdoutWrite: process.stdout.write,
+    stderrWrite: process.stderr.write,
+    listeners: SAVED_LISTENERS.map((s) => [s, process.listeners(s)] as const),
+  };
+  Object.assign(process.env, { NO_COLOR: '1' }, env);
+  process.argv = [process.execPath, labctlBin, ...args];
+  process.chdir(repoRoot);
+  process.exitCode = undefined;
+  globalThis.console = new Console({ stdout: sink(out), stderr: sink(err) });
+  process.stdout.write = collect(out);
+  process.stderr.write = collect(err);
+  let exitCode: number | string | null | undefined;
+  try {
+    await main([process.execPath, labctlBin, ...args]);
+  } finally {
+    exitCode = process.exitCode;
+    process.stdout.write = saved.stdoutWrite;
+    process.stderr.write = saved.stderrWrite;
+    globalThis.console = saved.console;
+    for (const [signal, listeners] of saved.listeners) {
+      process.removeAllListeners(signal);
+      for (const l of listeners) process.on(signal, l as () => void);
+    }
+    process.umask(saved.umask);
+    process.chdir(saved.cwd);
+    process.argv = saved.argv;
+    process.exitCode = saved.exitCode;
+    for (const k of Object.keys(process.env)) if (!(k in saved.env)) delete process.env[k];
+    Object.assign(process.env, saved.env);
+  }
+  const stdout = out.join('').replace(/\r?\n$/, '');
+  const stderr = err.join('').replace(/\r?\n$/, '');
+  return { exitCode: Number(exitCode ?? 0), stdout, stderr, all: `${stdout}\n${stderr}` };
 }
 
 /** The offline mirror made from Debian's exim4 source package (scripts/mirror-from-debian.sh), made once per run. */

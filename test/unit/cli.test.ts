@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli.js';
-import { labctl } from '../helpers/cli.js';
+import { labctl, labctlHere } from '../helpers/cli.js';
 import { scratchLockDir } from '../helpers/lock-dir.js';
 
 scratchLockDir();
@@ -26,25 +26,37 @@ const issueMentions = (helps: { path: string; text: string }[]) =>
   helps.flatMap((h) => h.text.split('\n').filter((l) => /\bissues?\s*#?\d+/i.test(l)).map((l) => `${h.path}: ${l.trim()}`));
 
 describe('labctl command line', () => {
+  // The unit tests run most labctl command lines in their own process (labctlHere): a spawned
+  // labctl must print the same, byte for byte, and exit the same, for help, a usage error found
+  // by commander, one found by an action, and an unknown command.
+  it.each([[['--help']], [['install', '--with', 'ldap', '--dry-run']], [['lab', 'drill', 'spoof', '--nosuch']], [['drill', 'nosuch', '--help']]])(
+    'labctl %j in this process is labctl %j spawned',
+    async (args) => {
+      const [spawned, here] = [await labctl(args), await labctlHere(args)];
+      expect(here).toEqual(spawned);
+      expect(spawned.all.trim()).not.toBe('');
+    },
+  );
+
   it('lists every subcommand with a description', async () => {
-    const r = await labctl(['--help']);
+    const r = await labctlHere(['--help']);
     expect(r.exitCode).toBe(0);
     for (const cmd of ['install', 'configure', 'dns', 'verify', 'lab', 'report', 'service', 'uninstall']) expect(r.stdout).toMatch(new RegExp(`^  ${cmd}\\b.*\\S`, 'm'));
   });
 
   it('hands --version after a subcommand to that subcommand', async () => {
-    const r = await labctl(['install', '--version', '4.x', '--dry-run']);
+    const r = await labctlHere(['install', '--version', '4.x', '--dry-run']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('--version "4.x" is not an Exim version');
-    const v = await labctl(['--version']);
+    const v = await labctlHere(['--version']);
     expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
   it('prints an expected failure as one or two lines, a stack only with --debug', async () => {
-    const r = await labctl(['install', '--with', 'ldap', '--dry-run']);
+    const r = await labctlHere(['install', '--with', 'ldap', '--dry-run']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual(['labctl: --with ldap: unknown feature', '  known: spf, dmarc']);
-    const d = await labctl(['install', '--with', 'ldap', '--dry-run', '--debug']);
+    const d = await labctlHere(['install', '--with', 'ldap', '--dry-run', '--debug']);
     expect(d.stderr).toMatch(/at toOptions/);
   });
 
@@ -58,17 +70,17 @@ describe('labctl command line', () => {
     [['drill', 'nosuch', '--help'], 'nosuch'],
     [['class', 'nosuch'], 'nosuch'],
   ])('labctl %j names the unknown command and exits 2', async (args, name) => {
-    const r = await labctl(args);
+    const r = await labctlHere(args);
     expect(r.stderr).toContain(`unknown command '${name}'`);
     expect(r.stdout).not.toContain('Usage:');
     expect(r.exitCode, r.all).toBe(2);
   });
 
   it('exits 2 on an unknown flag below the top level, 0 for --help there', async () => {
-    const r = await labctl(['lab', 'drill', 'spoof', '--nosuch']);
+    const r = await labctlHere(['lab', 'drill', 'spoof', '--nosuch']);
     expect(r.stderr).toContain("unknown option '--nosuch'");
     expect(r.exitCode).toBe(2);
-    const h = await labctl(['lab', 'drill', '--help']);
+    const h = await labctlHere(['lab', 'drill', '--help']);
     expect(h.stdout).toContain('Usage: labctl lab drill');
     expect(h.exitCode).toBe(0);
   });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { labctl } from '../helpers/cli.js';
+import { labctlHere } from '../helpers/cli.js';
 import { startHolder, type Holder } from '../helpers/lock-holder.js';
 import { HEAVY, runRecordingLoads } from '../helpers/loaded-packages.js';
 
@@ -34,9 +34,10 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-const run = (args: string[]) => labctl(args, { env, timeoutMs: 60_000 });
+const run = (args: string[]) => labctlHere(args, { env });
 
-// Each test is one labctl run against the same holder, independent of the others: they run concurrently.
+// Each test is one labctl run against the same holder, independent of the others, run in this
+// process (labctlHere: the built CLI's main(), one run at a time); the heavy-library checks spawn.
 describe.concurrent('a bad flag while another labctl holds the lock', () => {
   it.each([
     [['install', '--source', 'bogus', '--yes'], '--source bogus: unknown source'],

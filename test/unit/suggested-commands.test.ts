@@ -15,6 +15,7 @@ import { buildProgram } from '../../src/cli.js';
 import type { EvidenceRecord } from '../../src/evidence/types.js';
 import { buildReport } from '../../src/report/build.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
+import { parse } from '../lint/imports.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -169,7 +170,8 @@ function sourceFiles(dir: string): string[] {
  * strings a placeholder, a branch or a local constant is made of are read too.
  */
 export function errorHints(): { where: string; text: string }[] {
-  const files = sourceFiles(path.join(ROOT, 'src')).map((f) => ts.createSourceFile(f, readFileSync(f, 'utf8'), ts.ScriptTarget.ES2022, true));
+  // Parsed once per worker with the lints (test/lint/imports.ts keeps them).
+  const files = sourceFiles(path.join(ROOT, 'src')).map((f) => parse(f));
   const takers = new Map<string, Set<number>>();
   const hintIndex = (params: ts.NodeArray<ts.ParameterDeclaration>) => params.findIndex((p) => ts.isIdentifier(p.name) && p.name.text === 'hint');
   const take = (name: string | undefined, i: number) => {

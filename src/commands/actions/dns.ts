@@ -8,7 +8,7 @@ import { resolveModel } from '../../config/options.js';
 import { digQuery } from '../../config/tlsa.js';
 import { checkConfigPath } from '../../config/validate.js';
 import { EXIT, usageError } from '../../errors.js';
-import { dkimPublicKey } from '../../system/openssl.js';
+import { dkimPublicKey } from '../../system/dkim-key.js';
 import { readIfExists } from '../../system/files.js';
 import { run } from '../../system/run.js';
 import { lookup } from '../../verify/expected.js';

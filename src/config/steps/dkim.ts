@@ -1,7 +1,7 @@
 /** Task 7: the DKIM signing key (root:exim 0640); labctl dns prints its public half. */
 import { EXIM_DEFAULTS } from '../../paths.js';
 import { exists, removePath } from '../../system/files.js';
-import { ensureDkimKey } from '../../system/openssl.js';
+import { ensureDkimKey } from '../../system/dkim-key.js';
 import type { Step } from '../../steps/types.js';
 import type { ConfigureContext } from './context.js';
 

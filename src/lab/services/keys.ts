@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { HostModel } from '../../config/model.js';
-import { caFiles, dkimPublicKey, ensureDkimKey, ensureHostCertificate, ensureLabCa, hostCertificateReady, hostCertificateFiles, type HostCertificateOptions } from '../../system/openssl.js';
+import { dkimPublicKey, ensureDkimKey } from '../../system/dkim-key.js';
+import { caFiles, ensureHostCertificate, ensureLabCa, hostCertificateReady, hostCertificateFiles, type HostCertificateOptions } from '../../system/openssl.js';
 import { exists } from '../../system/files.js';
 import { labPaths, mailHostName, type LabMailHostSpec, type LabSpec } from '../topology.js';
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { backups, buildInventory, parsePlaces, parseStudents, renderInventory, type ClassInput } from '../../../src/class/inventory.js';
-import { labctl, repoRoot } from '../../helpers/cli.js';
+import { labctlHere, repoRoot } from '../../helpers/cli.js';
 
 const base: ClassInput = { students: [1, 2, 3, 4], domainTemplate: 'st{n}.sne24.ru', pairing: 'pairs', subnet: '10.77.0.0/24' };
 const partnerOf = (input: ClassInput) => Object.fromEntries(buildInventory(input).students.map((s) => [s.name, s.vars.labctl_partner_host]));
@@ -114,7 +114,7 @@ describe('class inventory: input', () => {
       [['--students', '2', '--domain', 'st{n}.sne24.ru', '--subnet', '10.0.0.0/30'], 'from /8 to /24'],
     ];
     for (const [args, message] of cases) {
-      const r = await labctl(['class', 'inventory', ...args]);
+      const r = await labctlHere(['class', 'inventory', ...args]);
       expect(r.exitCode, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n')[0]).toContain(message);
       expect(r.stdout).toBe('');
@@ -134,7 +134,7 @@ describe('class inventory: Ansible accepts it', () => {
     const file = path.join(dir, 'inventory.yml');
     const hosts = path.join(dir, 'hosts.yaml');
     await writeFile(hosts, 'dns: 192.0.2.53\n14: 192.0.2.14\n18: {host: vm18.lab.example.org, address: 192.0.2.18}\n19: 192.0.2.19\n');
-    const w = await labctl(['class', 'inventory', '--students', '14,18,19', '--domain', 'st{n}.sne24.ru', '--hosts', hosts, '--out', file]);
+    const w = await labctlHere(['class', 'inventory', '--students', '14,18,19', '--domain', 'st{n}.sne24.ru', '--hosts', hosts, '--out', file]);
     expect(w.exitCode, w.stderr).toBe(0);
     // Not skipped when missing: the test fails, naming the package (scripts/apt-packages-tests.txt).
     const r = await execa('ansible-inventory', ['-i', file, '--list'], { reject: false, cwd: repoRoot, env: { ANSIBLE_LOCAL_TEMP: dir, ANSIBLE_HOME: dir } }).catch((err: Error) => ({ exitCode: -1, stdout: '', stderr: err.message }));

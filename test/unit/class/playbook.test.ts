@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { labctl, repoRoot } from '../../helpers/cli.js';
+import { labctlHere, repoRoot } from '../../helpers/cli.js';
 
 describe('the class playbook (ansible/site.yml)', () => {
   const dirs: string[] = [];
@@ -15,7 +15,7 @@ describe('the class playbook (ansible/site.yml)', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'labctl-class-'));
     dirs.push(dir);
     const inventory = path.join(dir, 'class.yml');
-    const w = await labctl(['class', 'inventory', '--students', '3', '--domain', 'st{n}.sne24.ru', '--out', inventory]);
+    const w = await labctlHere(['class', 'inventory', '--students', '3', '--domain', 'st{n}.sne24.ru', '--out', inventory]);
     expect(w.exitCode, w.stderr).toBe(0);
     // Not skipped when missing: the test fails, naming the package (scripts/apt-packages-tests.txt).
     const r = await execa('ansible-playbook', ['-i', inventory, '--syntax-check', 'ansible/site.yml'], {
@@ -32,7 +32,7 @@ describe('the class playbook (ansible/site.yml)', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'labctl-class-'));
     dirs.push(dir);
     const inventory = path.join(dir, 'class.yml');
-    await labctl(['class', 'inventory', '--students', '2', '--domain', 'st{n}.sne24.ru', '--out', inventory]);
+    await labctlHere(['class', 'inventory', '--students', '2', '--domain', 'st{n}.sne24.ru', '--out', inventory]);
     const r = await execa('ansible-playbook', ['-i', inventory, '--list-tasks', 'ansible/site.yml'], { reject: false, cwd: repoRoot, env: { ANSIBLE_HOME: dir, ANSIBLE_LOCAL_TEMP: dir } });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const out = String(r.stdout);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseVerifyReport, type StudentChecks } from '../../../src/class/report.js';
 import { escapeHtml, fileHref, renderClassHtml } from '../../../src/class/report-html.js';
-import { labctl, repoRoot } from '../../helpers/cli.js';
+import { labctlHere, repoRoot } from '../../helpers/cli.js';
 // @ts-expect-error: a plain .mjs script without types
 import { checkClassReport } from '../../../scripts/class/check-report.mjs';
 
@@ -115,7 +115,7 @@ describe('class report, HTML', () => {
   it('labctl report --class DIR writes the page beside the reports; labctl class report --html the same page', async () => {
     const dir = await scratch();
     for (const f of ['st14.json', 'st18.json']) await writeFile(path.join(dir, f), await readFile(path.join(fixtures, 'reports', f), 'utf8'));
-    const r = await labctl(['report', '--class', dir, '--inventory', path.join(fixtures, 'inventory.yml')]);
+    const r = await labctlHere(['report', '--class', dir, '--inventory', path.join(fixtures, 'inventory.yml')]);
     expect(r.exitCode, r.all).toBe(0);
     const page = path.join(dir, 'class-report.html');
     expect(r.stdout).toBe(`wrote ${page}\n2 students: 9 pass, 1 fail, 1 warn, 1 skipped`);
@@ -124,13 +124,13 @@ describe('class report, HTML', () => {
     expect(html).toContain('<td class="domain">st18.sne24.ru</td>');
 
     const other = path.join(await scratch(), 'class.html');
-    const c = await labctl(['class', 'report', dir, '--inventory', path.join(fixtures, 'inventory.yml'), '--html', other, '--out', path.join(path.dirname(other), 'class.md')]);
+    const c = await labctlHere(['class', 'report', dir, '--inventory', path.join(fixtures, 'inventory.yml'), '--html', other, '--out', path.join(path.dirname(other), 'class.md')]);
     expect(c.exitCode, c.all).toBe(0);
     // One implementation: the same page but for the links, which are relative to where it is.
     expect((await readFile(other, 'utf8')).replaceAll(`href="${path.relative(path.dirname(other), dir)}/`, 'href="./')).toBe(html);
     expect(await readFile(path.join(path.dirname(other), 'class.md'), 'utf8')).toBe(await readFile(path.join(fixtures, 'report.md'), 'utf8'));
 
-    const wrong = await labctl(['report', '--inventory', 'x.yml']);
+    const wrong = await labctlHere(['report', '--inventory', 'x.yml']);
     expect(wrong.exitCode).toBe(2);
     expect(wrong.stderr).toContain('--inventory goes with --class DIR');
   }, 60_000);

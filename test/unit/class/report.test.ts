@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseVerifyReport, renderClassReport } from '../../../src/class/report.js';
-import { labctl, repoRoot } from '../../helpers/cli.js';
+import { labctlHere, repoRoot } from '../../helpers/cli.js';
 
 const fixtures = path.join(repoRoot, 'fixtures/class');
 const load = async (student: string) => parseVerifyReport(student, `${student}.json`, await readFile(path.join(fixtures, 'reports', `${student}.json`), 'utf8'));
@@ -41,7 +41,7 @@ describe('class report', () => {
   });
 
   it('labctl class report DIR --inventory prints the golden report', async () => {
-    const r = await labctl(['class', 'report', path.join(fixtures, 'reports'), '--inventory', path.join(fixtures, 'inventory.yml')]);
+    const r = await labctlHere(['class', 'report', path.join(fixtures, 'reports'), '--inventory', path.join(fixtures, 'inventory.yml')]);
     expect(r.exitCode, r.stderr).toBe(0);
     // execa drops the last newline of stdout
     expect(r.stdout).toBe((await readFile(path.join(fixtures, 'report.md'), 'utf8')).trimEnd());
@@ -53,14 +53,14 @@ describe('class report', () => {
     expect(() => parseVerifyReport('x', 'x.json', '{"checks": [{"id": "a", "title": "A", "status": "ok"}]}')).toThrow('check a has status "ok", not pass, fail, warn or skip');
     const dir = await mkdtemp(path.join(os.tmpdir(), 'labctl-class-report-'));
     dirs.push(dir);
-    const empty = await labctl(['class', 'report', dir]);
+    const empty = await labctlHere(['class', 'report', dir]);
     expect(empty.exitCode).toBe(2);
     expect(empty.stderr).toContain('no .json reports');
     await writeFile(path.join(dir, 'st1.json'), '{"checks": 1}');
-    const bad = await labctl(['class', 'report', dir]);
+    const bad = await labctlHere(['class', 'report', dir]);
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr.trim().split('\n')[0]).toBe(`labctl: ${path.join(dir, 'st1.json')}: not a labctl verify --json report (no "checks" list)`);
-    const missing = await labctl(['class', 'report', path.join(dir, 'nope')]);
+    const missing = await labctlHere(['class', 'report', path.join(dir, 'nope')]);
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toContain('no such directory');
   });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildFeatures } from '../../../src/commands/actions/install.js';
 import { labSettings } from '../../../src/install/makefile.js';
-import { labctl } from '../../helpers/cli.js';
+import { labctlHere } from '../../helpers/cli.js';
 import { scratchLockDir } from '../../helpers/lock-dir.js';
 
 scratchLockDir();
@@ -34,13 +34,13 @@ describe('install features', () => {
   });
 
   it('refuses an unknown feature and contradictions on the command line, in one line with a hint', async () => {
-    const unknown = await labctl(['install', '--without', 'ldap', '--dry-run']);
+    const unknown = await labctlHere(['install', '--without', 'ldap', '--dry-run']);
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr.trim().split('\n')).toEqual(['labctl: --without ldap: unknown feature', '  known: spf, dmarc']);
-    const both = await labctl(['install', '--with', 'spf', '--without', 'spf', '--dry-run']);
+    const both = await labctlHere(['install', '--with', 'spf', '--without', 'spf', '--dry-run']);
     expect(both.exitCode).toBe(2);
     expect(both.stderr.trim().split('\n')).toEqual(['labctl: --with spf and --without spf contradict each other', '  drop one of them']);
-    const dmarc = await labctl(['install', '--with', 'dmarc', '--without', 'spf', '--dry-run']);
+    const dmarc = await labctlHere(['install', '--with', 'dmarc', '--without', 'spf', '--dry-run']);
     expect(dmarc.exitCode).toBe(2);
     expect(dmarc.stderr).toContain('--with dmarc needs SPF, which --without spf drops');
   });
