@@ -12,18 +12,27 @@ import { chromium } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
-/** Returns the problems found (empty: all good) and what it saw. */
-export async function checkClassReport(htmlFile, { students, screenshot, viewport = { width: 1400, height: 1000 } }) {
+/** Headless Chromium as the checks open it. */
+export async function launchChromium() {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (scripts/apt-packages-tests.txt: scripts/setup.sh --tests)`);
-  const url = pathToFileURL(htmlFile).href;
-  const problems = [];
-  const browser = await chromium.launch({
+  return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
   });
+}
+
+/**
+ * Returns the problems found (empty: all good) and what it saw. Opens the page in `browser`, a
+ * launchChromium() of the caller's that it leaves open (the unit test checks two pages in one),
+ * or in a Chromium of its own, closed when done.
+ */
+export async function checkClassReport(htmlFile, { students, screenshot, viewport = { width: 1400, height: 1000 }, browser: given }) {
+  const url = pathToFileURL(htmlFile).href;
+  const problems = [];
+  const browser = given ?? (await launchChromium());
+  const page = await browser.newPage({ viewport });
   try {
-    const page = await browser.newPage({ viewport });
     const requests = [];
     const dialogs = [];
     const errors = [];
@@ -78,7 +87,8 @@ export async function checkClassReport(htmlFile, { students, screenshot, viewpor
 
     return { problems, checks, marks: links.length, rowNames };
   } finally {
-    await browser.close();
+    await page.close();
+    if (!given) await browser.close();
   }
 }
 

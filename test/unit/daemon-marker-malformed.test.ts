@@ -6,14 +6,13 @@
  * The "daemon" here is a stand-in program in a scratch state directory (service.json points at
  * it), so the machine's own Exim is never touched: what is under test is labctl's restore logic.
  */
-import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { labctlHere } from '../helpers/cli.js';
 
-const cli = path.resolve(import.meta.dirname, '../../bin/labctl');
 let state: string;
 
 beforeEach(async () => {
@@ -34,7 +33,8 @@ async function standIn(starts: boolean): Promise<void> {
 }
 
 const marker = () => path.join(state, 'daemon-stopped-by-drill.json');
-const version = () => execa(process.execPath, [cli, '--version'], { reject: false, all: true, env: { LABCTL_STATE_DIR: state } });
+// labctl --version: the restore runs in main() before any command, here in this process (labctlHere).
+const version = () => labctlHere(['--version'], { env: { LABCTL_STATE_DIR: state } });
 
 describe('a malformed daemon-down marker, seen by a run as root', () => {
   it('runs as root (only root restores the daemon)', () => {

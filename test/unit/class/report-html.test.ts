@@ -7,12 +7,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { parseVerifyReport, type StudentChecks } from '../../../src/class/report.js';
 import { escapeHtml, fileHref, renderClassHtml } from '../../../src/class/report-html.js';
 import { labctlHere, repoRoot } from '../../helpers/cli.js';
 // @ts-expect-error: a plain .mjs script without types
-import { checkClassReport } from '../../../scripts/class/check-report.mjs';
+import { checkClassReport, launchChromium } from '../../../scripts/class/check-report.mjs';
 
 const fixtures = path.join(repoRoot, 'fixtures/class');
 const load = async (student: string) => ({
@@ -98,7 +98,10 @@ describe('class report, HTML', () => {
     for (const s of [st14, st18]) await writeFile(path.join(dir, s.file), await readFile(path.join(fixtures, 'reports', s.file), 'utf8'));
     const css = (await Promise.all(['report.css', 'class.css'].map((f) => readFile(path.join(repoRoot, 'templates/report', f), 'utf8')))).join('\n');
     await writeFile(path.join(dir, 'class-report.html'), renderClassHtml([st14, st18], { css }));
-    const good = await checkClassReport(path.join(dir, 'class-report.html'), { students: ['st14', 'st18'], screenshot: path.join(dir, 'class.png') });
+    // One Chromium for both pages.
+    const browser = await launchChromium();
+    onTestFinished(() => browser.close());
+    const good = await checkClassReport(path.join(dir, 'class-report.html'), { students: ['st14', 'st18'], screenshot: path.join(dir, 'class.png'), browser });
     expect(good.problems).toEqual([]);
     expect(good.marks).toBe(12);
     expect(existsSync(path.join(dir, 'class.png'))).toBe(true);
@@ -106,7 +109,7 @@ describe('class report, HTML', () => {
     const evil = hostileStudent();
     await writeFile(path.join(dir, evil.file!), '{}');
     await writeFile(path.join(dir, 'evil.html'), renderClassHtml([evil], { css }));
-    const bad = await checkClassReport(path.join(dir, 'evil.html'), { students: [evil.student] });
+    const bad = await checkClassReport(path.join(dir, 'evil.html'), { students: [evil.student], browser });
     // No dialog, no script element, no error, nothing loaded: checkClassReport says so otherwise.
     expect(bad.problems).toEqual([]);
     expect(bad.rowNames).toEqual([evil.student]);
