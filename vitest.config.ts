@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
+import { testsUseTheBuild } from './test/use-the-build.js';
 
 /**
  * `npm test`: two groups, one after the other. First the end-to-end tests, which change the
@@ -15,13 +16,16 @@ class PathOrder extends BaseSequencer {
 }
 
 export default defineConfig({
+  // The tests' imports of src/ load the build in dist/, with node's own loader (test/use-the-build.ts).
+  plugins: [testsUseTheBuild()],
   // The lints' TypeScript compiler, required rather than imported (test/helpers/typescript-cjs.ts).
   resolve: { alias: { typescript: fileURLToPath(new URL('./test/helpers/typescript-cjs.ts', import.meta.url)) } },
   test: {
     // The sequencer is the run's, not a project's (vitest ignores one set in a project): path
     // order for the e2e files, and for the unit files, which run in parallel anyway.
     sequence: { sequencer: PathOrder },
-    // The built CLI (test/helpers/cli.ts runs its main() in the test process) loads as node loads it.
+    // dist/ loads as node loads it: the modules the tests import (test/use-the-build.ts) and the
+    // CLI whose main() test/helpers/cli.ts runs in the test process.
     server: { deps: { external: [/\/dist\//] } },
     testTimeout: 30_000,
     hookTimeout: 600_000,

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { testsUseTheBuild } from './test/use-the-build.js';
 
 /**
  * `npm run test:unit`: the unit tests alone, files in parallel (they touch nothing shared: no
@@ -7,6 +8,8 @@ import { defineConfig } from 'vitest/config';
  * order) runs serially.
  */
 export default defineConfig({
+  // The tests' imports of src/ load the build in dist/, with node's own loader (test/use-the-build.ts).
+  plugins: [testsUseTheBuild()],
   // The lints' TypeScript compiler, required rather than imported (test/helpers/typescript-cjs.ts).
   resolve: { alias: { typescript: fileURLToPath(new URL('./test/helpers/typescript-cjs.ts', import.meta.url)) } },
   test: {
@@ -19,7 +22,8 @@ export default defineConfig({
     maxWorkers: 2,
     minWorkers: 1,
     isolate: false,
-    // The built CLI (test/helpers/cli.ts runs its main() in the test process) loads as node loads it.
+    // dist/ loads as node loads it: the modules the tests import (test/use-the-build.ts) and the
+    // CLI whose main() test/helpers/cli.ts runs in the test process.
     server: { deps: { external: [/\/dist\//] } },
     testTimeout: 30_000,
     hookTimeout: 600_000,

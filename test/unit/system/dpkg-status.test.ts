@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { installedIn, installedPackages, packageQuery } from '../../../src/system/apt.js';
 import { globMatches, installedPackageFiles, keptSnapshotFor, keptSnapshotText, packageStates, parsePackageStates, simplePatterns } from '../../../src/system/dpkg-status.js';
 import { run } from '../../../src/system/run.js';
@@ -46,32 +46,35 @@ describe('the list kept between runs', () => {
     expect(keptSnapshotFor(JSON.stringify({ schemaVersion: 2, identity: 'A', states: [] }), 'A')).toBeUndefined();
   });
 
+  /** The module as a new labctl process loads it: a copy of its own, with its own module state. */
+  let copies = 0;
+  const freshPackageStates = async () => {
+    const copy = `../../../src/system/dpkg-status.js?copy=${++copies}`;
+    return (await (import(/* @vite-ignore */ copy) as Promise<typeof import('../../../src/system/dpkg-status.js')>)).packageStates();
+  };
+
   it('a fresh run finds dpkg as the last run left it and reads the kept list instead of running dpkg-query; another identity runs it again', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'labctl-dpkg-kept-'));
     const before = process.env.LABCTL_LOCK_DIR;
     process.env.LABCTL_LOCK_DIR = dir;
     try {
-      vi.resetModules();
-      const first = await (await import('../../../src/system/dpkg-status.js')).packageStates();
+      const first = await freshPackageStates();
       expect(first.get('dpkg')?.status).toMatch(/^ii/);
       const file = path.join(dir, 'dpkg-states.json');
       const kept = JSON.parse(await readFile(file, 'utf8')) as { identity: string; states: string[][] };
       expect(kept.states.length).toBe(first.size);
       // A planted row under the same identity: a fresh process answers from the kept list.
       await writeFile(file, JSON.stringify({ ...kept, states: [...kept.states, ['labctl-planted', 'ii ', '1']] }));
-      vi.resetModules();
-      const second = await (await import('../../../src/system/dpkg-status.js')).packageStates();
+      const second = await freshPackageStates();
       expect(second.get('labctl-planted')).toEqual({ status: 'ii ', version: '1' });
       // The same row under another identity (dpkg changed since): dpkg-query runs, the row is gone.
       await writeFile(file, JSON.stringify({ ...kept, identity: `${kept.identity}-other`, states: [...kept.states, ['labctl-planted', 'ii ', '1']] }));
-      vi.resetModules();
-      const third = await (await import('../../../src/system/dpkg-status.js')).packageStates();
+      const third = await freshPackageStates();
       expect(third.has('labctl-planted')).toBe(false);
       expect(third.get('dpkg')?.status).toMatch(/^ii/);
     } finally {
       if (before === undefined) delete process.env.LABCTL_LOCK_DIR;
       else process.env.LABCTL_LOCK_DIR = before;
-      vi.resetModules();
       await rm(dir, { recursive: true, force: true });
     }
   });
