@@ -36,9 +36,10 @@ export async function labctl(args: string[], opts: { env?: Record<string, string
  * here, almost all of it node starting and loading modules, and the unit suite waits for CPU.
  * For runs that end in this process's hands: usage errors, a lock refusal, a command that reads
  * files and prints. A test about the process itself (its pid, a signal, what it loads, its exit
- * through process.exit) spawns with labctl(). Runs here go one at a time (they share the
- * process's console, environment, argv, umask and exit code, all put back after each run).
- * Output as execa gives it: stdout and stderr each without their last newline.
+ * through process.exit) spawns with labctl(). Runs here go one at a time: each has the process's
+ * console, environment, argv, cwd, umask, signal and exit listeners and exit code to itself, all
+ * put back when it ends (a concurrent test of the same file that is not a run here sees them while
+ * it runs). Output as execa gives it: stdout and stderr each without their last newline.
  */
 export function labctlHere(args: string[], opts: { env?: Record<string, string> } = {}): Promise<CliResult> {
   const run = queue.then(() => runHere(args, opts.env ?? {}));
