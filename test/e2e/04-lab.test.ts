@@ -80,6 +80,7 @@ describe.runIf(isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
     // The hosts' checks compared their files with what configure renders, and the daemons' pids are read.
     expect(r.stdout).toMatch(/st14: configure .* already done .*users, spool, aliases, keys and configure as configure renders them/);
     expect(r.stdout).toMatch(/st18: Exim daemon +already done .* pid \d+/);
+    expect(r.stdout).toMatch(/^dns: BIND authoritative server +already done .*named pid \d+; its zones and named\.conf as lab up writes them$/m);
     expect(r.stdout).toMatch(/^lab: up with this topology, every step already done: lab up would change nothing$/m);
     // lab down --dry-run lists what it would remove, and removes nothing.
     const down = await labctl(['lab', 'down', '--dry-run']);
@@ -89,6 +90,46 @@ describe.runIf(isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
     expect(down.stdout).toMatch(/network namespaces +would run .*labctl-st18/);
     expect(await labFiles()).toEqual(before);
     expect((await labctl(['lab', 'status'])).exitCode).toBe(0);
+  }, 60_000);
+
+  it('a running lab whose zone, web server config and host configure were changed on disk: the dry run names those steps, lab up refuses naming them and changes nothing', async () => {
+    const zone = path.join(labDir, 'dns/st14.sne24.ru.zone');
+    const nginx = path.join(labDir, 'hosts/st18/web/nginx.conf');
+    const configure = path.join(labDir, 'hosts/st14/configure');
+    const changed = [zone, nginx, configure];
+    const originals = await Promise.all(changed.map((f) => fs.readFile(f, 'utf8')));
+    try {
+      await fs.appendFile(zone, 'changed IN TXT "by hand, not by lab up"\n');
+      await fs.appendFile(nginx, '# changed by hand\n');
+      await fs.appendFile(configure, '# changed by hand\n');
+      const before = await labFiles();
+      const edited = await Promise.all(changed.map((f) => fs.readFile(f, 'utf8')));
+      const dry = await labctl(['lab', 'up', '--dry-run']);
+      expect(dry.exitCode, dry.all).toBe(1);
+      expect(dry.stdout).toMatch(/^dns: BIND authoritative server +would run .*named pid \d+; not as lab up writes it: .*\/dns\/st14\.sne24\.ru\.zone$/m);
+      expect(dry.stdout).toMatch(/^st18: MTA-STS web server .* would run .*nginx pid \d+; not as lab up writes it: .*\/hosts\/st18\/web\/nginx\.conf$/m);
+      expect(dry.stdout).toMatch(/^st14: configure .* would run .*would make Exim configuration$/m);
+      // The steps nobody changed are still done: st18's zone is not named, st14's web server and the resolver are done.
+      expect(dry.stdout).not.toMatch(/st18\.sne24\.ru\.zone/);
+      expect(dry.stdout).toMatch(/^st14: MTA-STS web server .* already done .*nginx\.conf and MTA-STS policy as lab up writes them$/m);
+      expect(dry.stdout).toMatch(/^dns: validating resolver .* already done .*trust anchors and unbound\.conf as lab up writes them$/m);
+      const last = 'lab up would refuse: the running lab is not as lab up would make it: st14: configure (model + template); dns: BIND authoritative server; st18: MTA-STS web server (nginx, HTTPS) (run labctl lab down, then labctl lab up)';
+      expect(dry.stdout.trim().split('\n').at(-1)).toBe(`lab: ${last}`);
+      // lab up decides the same: it refuses in one line, names the same steps, and changes nothing.
+      const up = await labctl(['lab', 'up']);
+      expect(up.exitCode, up.all).not.toBe(0);
+      expect(up.stdout).not.toMatch(/already up/);
+      expect(up.stderr).toContain('labctl: the running lab is not as lab up would make it: st14: configure (model + template); dns: BIND authoritative server; st18: MTA-STS web server (nginx, HTTPS)\n  run labctl lab down, then labctl lab up');
+      expect(await labFiles()).toEqual(before);
+      expect(await Promise.all(changed.map((f) => fs.readFile(f, 'utf8')))).toEqual(edited);
+      expect((await labctl(['lab', 'status'])).exitCode).toBe(0);
+    } finally {
+      await Promise.all(changed.map((f, i) => fs.writeFile(f, originals[i]!)));
+    }
+    // Put back as lab up wrote them, the lab is as lab up makes it again.
+    const again = await labctl(['lab', 'up', '--dry-run']);
+    expect(again.exitCode, again.all).toBe(0);
+    expect(again.stdout).toMatch(/^lab: up with this topology, every step already done: lab up would change nothing$/m);
   }, 60_000);
 
   it('the lab DNS server publishes MX 10 own host, MX 20 partner (asked inside the lab)', async () => {

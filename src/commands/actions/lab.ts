@@ -24,15 +24,12 @@ export const labUpAction = locked((o: { dryRun?: boolean }) => (o.dryRun ? 'shar
 
 /** The last line of `lab up --dry-run`: what lab up would do as a whole; exit 1 when it would refuse. */
 function printUpPlan({ records, verdict }: UpPlan): void {
-  const changed = records.filter((r) => r.status === 'changed').length;
-  const unknown = records.filter((r) => r.status === 'unknown').length;
-  const pending = changed + unknown;
+  const pending = records.filter((r) => r.status === 'changed' || r.status === 'unknown').length;
   if (verdict.kind === 'refuse') {
     console.log(`lab: lab up would refuse: ${verdict.error.message}${verdict.error.hint ? ` (${verdict.error.hint})` : ''}`);
     process.exitCode = EXIT.failure;
   } else if (verdict.kind === 'already') {
-    const counts = [changed ? `${changed} of ${records.length} steps differ from what lab up builds` : '', unknown ? `${unknown} cannot tell (run as root)` : ''].filter(Boolean).join(', ');
-    console.log(pending ? `lab: up with this topology (${counts}); lab up leaves a running lab as it is (labctl lab down, then labctl lab up, rebuilds it)` : 'lab: up with this topology, every step already done: lab up would change nothing');
+    console.log('lab: up with this topology, every step already done: lab up would change nothing');
   } else {
     console.log(`lab: lab up would run ${pending} of ${records.length} steps`);
   }

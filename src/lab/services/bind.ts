@@ -49,10 +49,9 @@ export function reverseZoneBody(entries: { address: string; name: string }[]): s
 /** Serial: seconds since 2020, fits in 32 bits and grows each `lab up`. */
 export const serial = () => Math.floor((Date.now() - Date.UTC(2020, 0, 1)) / 1000);
 
-/** Writes one zone's file (the unsigned text; BIND keeps the signed copy beside it) and checks it. */
-export async function writeZone(spec: LabSpec, z: LabZone): Promise<void> {
-  const f = dnsFiles();
-  const text = await ejs.renderFile(path.join(labTemplatesDir, 'zone.ejs'), {
+/** The text of one zone's file (the unsigned zone; BIND keeps the signed copy beside it). */
+export function renderZone(spec: LabSpec, z: LabZone): Promise<string> {
+  return ejs.renderFile(path.join(labTemplatesDir, 'zone.ejs'), {
     origin: z.name,
     ns: z.ns,
     nsAddress: spec.dnsAddress,
@@ -60,6 +59,23 @@ export async function writeZone(spec: LabSpec, z: LabZone): Promise<void> {
     serial: z.serial ?? serial(),
     body: z.body,
   });
+}
+
+const SERIAL_LINE = /^(\s*)(\d+)( ; serial)$/m;
+
+/** The serial of a zone file renderZone wrote, or undefined. */
+export const zoneSerial = (text: string): number | undefined => {
+  const m = SERIAL_LINE.exec(text);
+  return m ? Number(m[2]) : undefined;
+};
+
+/** A zone file's text with its serial left out: two renderings of the same zone at different times are equal. */
+export const withoutSerial = (text: string) => text.replace(SERIAL_LINE, '$1<serial>$3');
+
+/** Writes one zone's file (the unsigned text; BIND keeps the signed copy beside it) and checks it. */
+export async function writeZone(spec: LabSpec, z: LabZone): Promise<void> {
+  const f = dnsFiles();
+  const text = await renderZone(spec, z);
   const candidate = `${f.zone(z.name)}.new`;
   await writeAtomic(candidate, text);
   const r = await inNamespace(names.dnsNs, 'named-checkzone', ['-q', z.name, candidate], { allowFailure: true });
@@ -79,18 +95,23 @@ export async function reloadDnsServer(): Promise<void> {
   signal(pid, 'SIGHUP');
 }
 
-export async function writeDnsServer(spec: LabSpec, zones: LabZone[]): Promise<void> {
+/** named.conf for these zones. */
+export function renderNamedConf(spec: LabSpec, zones: LabZone[]): Promise<string> {
   const f = dnsFiles();
-  await ensureDir(f.dir, 0o755);
-  await ensureDir(f.keys, 0o700);
-  for (const z of zones) await writeZone(spec, z);
-  const conf = await ejs.renderFile(path.join(labTemplatesDir, 'named.conf.ejs'), {
+  return ejs.renderFile(path.join(labTemplatesDir, 'named.conf.ejs'), {
     dir: f.dir,
     keys: f.keys,
     listen: spec.dnsAddress,
     zones: zones.map((z) => ({ name: z.name, file: f.zone(z.name), signed: z.signed })),
   });
-  await writeAtomic(f.conf, conf);
+}
+
+export async function writeDnsServer(spec: LabSpec, zones: LabZone[]): Promise<void> {
+  const f = dnsFiles();
+  await ensureDir(f.dir, 0o755);
+  await ensureDir(f.keys, 0o700);
+  for (const z of zones) await writeZone(spec, z);
+  await writeAtomic(f.conf, await renderNamedConf(spec, zones));
   // Check what we wrote with BIND's own tools, inside the lab (never the machine's resolver).
   const conf_ = await inNamespace(names.dnsNs, 'named-checkconf', [f.conf], { allowFailure: true });
   if (conf_.exitCode !== 0) throw new LabError(`dns: named-checkconf refused ${f.conf}: ${(conf_.stdout + conf_.stderr).trim()}`);

@@ -23,23 +23,28 @@ export const webFiles = (host: LabMailHostSpec) => {
 
 export const webServerPid = (host: LabMailHostSpec) => runningPid(webFiles(host).pid);
 
+/** What the web server's two files hold: its nginx.conf and the MTA-STS policy it serves. */
+export async function renderWebServer(host: LabMailHostSpec, model: HostModel, keys: HostKeyFiles): Promise<{ conf: string; policy: string }> {
+  const f = webFiles(host);
+  const conf = await ejs.renderFile(path.join(labTemplatesDir, 'nginx.conf.ejs'), {
+    dir: f.dir,
+    listen: host.address,
+    name: `mta-sts.${model.domain}`,
+    certificate: keys.certificate,
+    key: keys.privateKey,
+    policy: f.policy,
+  });
+  return { conf, policy: mtaStsFor(model).text };
+}
+
 export async function startWebServer(host: LabMailHostSpec, model: HostModel, keys: HostKeyFiles): Promise<number> {
   const f = webFiles(host);
   const already = await webServerPid(host);
   if (already) return already;
   await ensureDir(f.dir, 0o755);
-  await writeAtomic(f.policy, mtaStsFor(model).text, { mode: 0o644 });
-  await writeAtomic(
-    f.conf,
-    await ejs.renderFile(path.join(labTemplatesDir, 'nginx.conf.ejs'), {
-      dir: f.dir,
-      listen: host.address,
-      name: `mta-sts.${model.domain}`,
-      certificate: keys.certificate,
-      key: keys.privateKey,
-      policy: f.policy,
-    }),
-  );
+  const want = await renderWebServer(host, model, keys);
+  await writeAtomic(f.policy, want.policy, { mode: 0o644 });
+  await writeAtomic(f.conf, want.conf);
   const ns = names.hostNs(host.name);
   const test = await inNamespace(ns, 'nginx', ['-t', '-q', '-c', f.conf], { allowFailure: true });
   if (test.exitCode !== 0) throw new LabError(`${host.name}: nginx -t refused ${f.conf}: ${(test.stderr || test.stdout).trim()}`, 'apt-get install nginx-light');

@@ -38,13 +38,15 @@ function builtinReverseZone(subnet: string): string {
 
 export const resolverPid = () => runningPid(resolverFiles().pid);
 
-/** Writes the trust anchors and unbound.conf, checks it with unbound-checkconf, starts unbound, waits for a validated answer. */
-export async function startResolver(spec: LabSpec, o: { anchors: string[]; signedTops: string[]; stubs: string[] }): Promise<number> {
+export interface ResolverInputs {
+  anchors: string[];
+  signedTops: string[];
+  stubs: string[];
+}
+
+/** What the resolver's two files hold: its trust anchors and its unbound.conf. */
+export async function renderResolver(spec: LabSpec, o: ResolverInputs): Promise<{ anchors: string; conf: string }> {
   const f = resolverFiles();
-  const already = await resolverPid();
-  if (already) return already;
-  await writeAtomic(f.anchors, `; labctl lab: the DS of the lab's top signed zones (${o.signedTops.join(', ')})\n${o.anchors.join('\n')}\n`);
-  const reverse = reverseZoneName(spec.subnet);
   const conf = await ejs.renderFile(path.join(labTemplatesDir, 'unbound.conf.ejs'), {
     dir: dnsFiles().dir,
     listen: spec.resolverAddress,
@@ -52,10 +54,20 @@ export async function startResolver(spec: LabSpec, o: { anchors: string[]; signe
     anchors: f.anchors,
     dnsAddress: spec.dnsAddress,
     stubs: o.stubs,
-    insecure: [reverse],
+    insecure: [reverseZoneName(spec.subnet)],
     nodefault: builtinReverseZone(spec.subnet),
   });
-  await writeAtomic(f.conf, conf);
+  return { anchors: `; labctl lab: the DS of the lab's top signed zones (${o.signedTops.join(', ')})\n${o.anchors.join('\n')}\n`, conf };
+}
+
+/** Writes the trust anchors and unbound.conf, checks it with unbound-checkconf, starts unbound, waits for a validated answer. */
+export async function startResolver(spec: LabSpec, o: ResolverInputs): Promise<number> {
+  const f = resolverFiles();
+  const already = await resolverPid();
+  if (already) return already;
+  const want = await renderResolver(spec, o);
+  await writeAtomic(f.anchors, want.anchors);
+  await writeAtomic(f.conf, want.conf);
   const check = await run('unbound-checkconf', [f.conf], { allowFailure: true });
   if (check.exitCode !== 0) throw new LabError(`dns: unbound-checkconf refused ${f.conf}: ${(check.stderr || check.stdout).trim()}`, 'apt-get install unbound');
   await removePath(f.pid);

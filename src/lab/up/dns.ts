@@ -6,6 +6,7 @@ import { dsRecords, parentZone } from '../services/dnssec.js';
 import { labZones, parentLabZone } from '../services/zones.js';
 import { names, type LabSpec } from '../topology.js';
 import type { UpContext } from './context.js';
+import { dnsDrift, driftOutcome, trustAnchors } from './expected.js';
 
 /** BIND with every lab zone, signed; the trust anchors it leaves in the context are the resolver step's. */
 export function dnsStep(spec: LabSpec): Step<UpContext> {
@@ -14,7 +15,8 @@ export function dnsStep(spec: LabSpec): Step<UpContext> {
     title: 'dns: BIND authoritative server',
     async check() {
       const pid = await dnsServerPid();
-      return pid ? { done: true, detail: `named pid ${pid}` } : { done: false, detail: `named on ${spec.dnsAddress}: a zone per host with MX 10/20, SPF, DKIM, and the reverse zone` };
+      if (!pid) return { done: false, detail: `named on ${spec.dnsAddress}: a zone per host with MX 10/20, SPF, DKIM, and the reverse zone` };
+      return driftOutcome(`named pid ${pid}`, 'its zones and named.conf', () => dnsDrift(spec));
     },
     async apply(ctx) {
       const z = await labZones(spec, ctx.hosts);
@@ -33,10 +35,7 @@ export function dnsStep(spec: LabSpec): Step<UpContext> {
 async function secureDelegations(spec: LabSpec, z: LabZone[]): Promise<{ anchors: string[]; tops: string[] }> {
   const keys = dnsFiles().keys;
   const parent = parentZone(spec);
-  if (!parent) {
-    const tops = spec.hosts.map((h) => h.domain);
-    return { anchors: (await Promise.all(tops.map((d) => dsRecords(keys, d)))).flat(), tops };
-  }
+  if (!parent) return trustAnchors(spec, 10_000);
   const ds: Record<string, string[]> = {};
   for (const h of spec.hosts) ds[h.domain] = await dsRecords(keys, h.domain);
   const before = z.find((x) => x.name === parent)!;
@@ -46,5 +45,5 @@ async function secureDelegations(spec: LabSpec, z: LabZone[]): Promise<{ anchors
   if (!(await waitUntil(async () => (await query(spec, 'DS', first, names.dnsNs).catch(() => [])).length > 0, 10_000, 100))) {
     throw new LabError(`dns: the parent zone ${parent} does not serve the DS of ${first} after the reload`, `see ${dnsFiles().log}`);
   }
-  return { anchors: await dsRecords(keys, parent), tops: [parent] };
+  return trustAnchors(spec, 10_000);
 }

@@ -13,8 +13,10 @@ import { labUpSteps } from './steps.js';
 
 /**
  * What `lab up` does with the machine as it finds it, decided in one place for the run
- * (./run.ts) and its dry run: a lab up with this topology is left as it is; a lab up with
- * another, a lab partly up or remains of an earlier one make it refuse; else it builds the lab.
+ * (./run.ts) and its dry run: a lab up with this topology whose every step's check finds it as
+ * lab up would leave it is left as it is; one whose steps differ (a zone, a web server's or a
+ * host's configuration changed on disk), a lab up with another topology, a lab partly up or
+ * remains of an earlier one make it refuse; else it builds the lab.
  */
 export type UpVerdict = { kind: 'already'; state: LabState } | { kind: 'refuse'; error: LabError } | { kind: 'build' };
 
@@ -29,11 +31,21 @@ export async function labHealthy(state: LabState): Promise<string[]> {
   return problems;
 }
 
-/** The verdict from what was found: the state file, what of its lab is not running, and remains without a state file. Pure. */
-export function upVerdict(spec: LabSpec, state: LabState | undefined, problems: readonly string[], left: readonly string[]): UpVerdict {
+/** The steps whose check finds them not as lab up would leave them (or cannot tell), by title. */
+export function stepsNotDone(records: readonly StepRecord[]): string[] {
+  return records.filter((r) => r.status === 'changed' || r.status === 'unknown' || r.status === 'failed').map((r) => (r.status === 'unknown' ? `${r.title} (cannot tell)` : r.title));
+}
+
+/**
+ * The verdict from what was found: the state file, what of its lab is not running, remains
+ * without a state file, and (for a running lab of this topology) the steps whose checks find
+ * them not as lab up would leave them. Pure.
+ */
+export function upVerdict(spec: LabSpec, state: LabState | undefined, problems: readonly string[], left: readonly string[], differ: readonly string[] = []): UpVerdict {
   if (state) {
     const same = JSON.stringify(state.spec) === JSON.stringify(spec);
-    if (problems.length === 0 && same) return { kind: 'already', state };
+    if (problems.length === 0 && same && differ.length === 0) return { kind: 'already', state };
+    if (problems.length === 0 && same) return { kind: 'refuse', error: new LabError(`the running lab is not as lab up would make it: ${differ.join('; ')}`, 'run labctl lab down, then labctl lab up') };
     if (problems.length === 0) return { kind: 'refuse', error: new LabError('a lab with a different topology is already up', 'run labctl lab down first') };
     return { kind: 'refuse', error: new LabError(`the lab is partly up (${problems.join('; ')})`, 'run labctl lab down, then labctl lab up') };
   }
@@ -41,12 +53,19 @@ export function upVerdict(spec: LabSpec, state: LabState | undefined, problems: 
   return { kind: 'build' };
 }
 
-/** Reads the machine (the lab state file, the lab's daemons, what a lab left) for upVerdict. */
-export async function upGate(spec: LabSpec): Promise<UpVerdict> {
+const quiet: StepObserver = { record() {}, note() {} };
+
+/**
+ * Reads the machine (the lab state file, the lab's daemons, what a lab left) for upVerdict; for
+ * a running lab of this topology, each step's check too (`records`: those a dry run already made).
+ */
+export async function upGate(spec: LabSpec, records?: readonly StepRecord[]): Promise<UpVerdict> {
   const state = await loadState();
   const problems = state ? await labHealthy(state) : [];
   const left = state ? [] : describeLeftovers(await findLeftovers());
-  return upVerdict(spec, state, problems, left);
+  const checked = state && !problems.length && JSON.stringify(state.spec) === JSON.stringify(spec);
+  const differ = checked ? stepsNotDone(records ?? (await runSteps(labUpSteps(spec), { spec, hosts: [] }, 'check', quiet))) : [];
+  return upVerdict(spec, state, problems, left, differ);
 }
 
 export interface UpPlan {
@@ -57,5 +76,5 @@ export interface UpPlan {
 /** What `lab up --dry-run` shows: each step's check against the machine, nothing made, and what lab up would do as a whole. */
 export async function planLabUp(spec: LabSpec, observer: StepObserver): Promise<UpPlan> {
   const records = await runSteps(labUpSteps(spec), { spec, hosts: [] }, 'check', observer);
-  return { records, verdict: await upGate(spec) };
+  return { records, verdict: await upGate(spec, records) };
 }

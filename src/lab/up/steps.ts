@@ -19,7 +19,7 @@ export function labUpSteps(spec: LabSpec): Step<UpContext>[] {
     ...spec.hosts.map((h) => hostStep(spec, h)),
     dnsStep(spec),
     resolverStep(spec),
-    ...spec.hosts.map((h) => webStep(h)),
+    ...spec.hosts.map((h) => webStep(spec, h)),
     ...spec.hosts.map((h) => daemonStep(spec, h)),
   ];
 }

@@ -9,10 +9,12 @@ import { CONFIGURE_STEPS, HOST_PREPARATION_STEPS } from '../../../src/config/app
 import { users } from '../../../src/config/steps/users.js';
 import type { HostPrepContext } from '../../../src/config/steps/context.js';
 import { labModel } from '../../../src/lab/hosts/prepare.js';
+import { renderZone, withoutSerial, zoneSerial } from '../../../src/lab/services/bind.js';
 import { hostKeyPaths } from '../../../src/lab/services/keys.js';
 import type { LabState } from '../../../src/lab/state.js';
 import { DEFAULT_LAB, labPaths, type LabSpec } from '../../../src/lab/topology.js';
-import { upVerdict } from '../../../src/lab/up/plan.js';
+import { stepsNotDone, upVerdict } from '../../../src/lab/up/plan.js';
+import type { StepRecord } from '../../../src/steps/types.js';
 import type { LocalAccounts, UserChange } from '../../../src/system/accounts.js';
 
 const spec = (): LabSpec => structuredClone(DEFAULT_LAB);
@@ -33,6 +35,24 @@ describe('upVerdict: what lab up (and lab up --dry-run) does with what it finds'
     const v3 = upVerdict(spec(), undefined, [], ['network namespace labctl-st14', 'a', 'b', 'c']);
     expect(v3.kind === 'refuse' && v3.error.message).toBe('remains of an earlier lab are still there: network namespace labctl-st14; a; b ...');
     expect(v3.kind === 'refuse' && v3.error.hint).toBe('run labctl lab down first');
+  });
+
+  it('refuses a healthy lab of the same topology whose steps are not as lab up would leave them, naming them', () => {
+    const v = upVerdict(spec(), state(spec()), [], [], ['dns: BIND authoritative server', 'st18: MTA-STS web server (nginx, HTTPS)']);
+    expect(v.kind).toBe('refuse');
+    expect(v.kind === 'refuse' && v.error.message).toBe('the running lab is not as lab up would make it: dns: BIND authoritative server; st18: MTA-STS web server (nginx, HTTPS)');
+    expect(v.kind === 'refuse' && v.error.hint).toBe('run labctl lab down, then labctl lab up');
+    // Steps that differ say nothing about a lab of another topology or a lab partly up: those verdicts stand.
+    const other = spec();
+    other.queueInterval = '5m';
+    const v2 = upVerdict(spec(), state(other), [], [], ['dns: BIND authoritative server']);
+    expect(v2.kind === 'refuse' && v2.error.message).toBe('a lab with a different topology is already up');
+  });
+
+  it('stepsNotDone: the steps a check found would change or could not tell about, by title; done and skipped ones are not', () => {
+    const r = (title: string, status: StepRecord['status']): StepRecord => ({ id: title, title, status, ms: 1, evidence: [] });
+    expect(stepsNotDone([r('network', 'ok'), r('st14: configure', 'changed'), r('dns', 'unknown'), r('x', 'skipped')])).toEqual(['st14: configure', 'dns (cannot tell)']);
+    expect(stepsNotDone([r('network', 'ok'), r('x', 'skipped')])).toEqual([]);
   });
 
   it('builds the lab when there is neither a state file nor anything left', () => {
@@ -83,5 +103,19 @@ describe('hostKeyPaths: the files hostKeys makes, known without making them (the
       privateKey: path.join(p.tls, 'mail.st14.sne24.ru.key'),
       dkimPrivateKey: path.join(p.dkim, `${model.dkimSelector}.key`),
     });
+  });
+});
+
+describe('zone files compared without their serial (every write raises it)', () => {
+  it('withoutSerial masks only the SOA serial line renderZone writes; zoneSerial reads it', async () => {
+    const z = { name: 'st14.sne24.ru', ns: 'ns.st14.sne24.ru', nsInZone: true, signed: true, body: '@ IN MX 10 mail.st14.sne24.ru.\n' };
+    const a = await renderZone(spec(), { ...z, serial: 100 });
+    const b = await renderZone(spec(), { ...z, serial: 200 });
+    expect(zoneSerial(a)).toBe(100);
+    expect(zoneSerial(b)).toBe(200);
+    expect(a).not.toBe(b);
+    expect(withoutSerial(a)).toBe(withoutSerial(b));
+    const other = await renderZone(spec(), { ...z, serial: 100, body: '@ IN MX 10 mail.st18.sne24.ru.\n' });
+    expect(withoutSerial(other)).not.toBe(withoutSerial(a));
   });
 });
