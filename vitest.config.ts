@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
-import { testsUseTheBuild } from './test/use-the-build.js';
+import { DIST_MODULES, testsUseTheBuild } from './test/use-the-build.js';
 
 /**
  * `npm test`: two groups, one after the other. First the end-to-end tests, which change the
@@ -26,7 +26,7 @@ export default defineConfig({
     sequence: { sequencer: PathOrder },
     // dist/ loads as node loads it: the modules the tests import (test/use-the-build.ts) and the
     // CLI whose main() test/helpers/cli.ts runs in the test process.
-    server: { deps: { external: [/\/dist\//] } },
+    server: { deps: { external: [DIST_MODULES] } },
     testTimeout: 30_000,
     hookTimeout: 600_000,
     // Exim's repeated builds of the same source and settings (01-install) go through ccache

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
-import { testsUseTheBuild } from './test/use-the-build.js';
+import { DIST_MODULES, testsUseTheBuild } from './test/use-the-build.js';
 
 /**
  * `npm run test:unit`: the unit tests alone, files in parallel (they touch nothing shared: no
@@ -24,7 +24,7 @@ export default defineConfig({
     isolate: false,
     // dist/ loads as node loads it: the modules the tests import (test/use-the-build.ts) and the
     // CLI whose main() test/helpers/cli.ts runs in the test process.
-    server: { deps: { external: [/\/dist\//] } },
+    server: { deps: { external: [DIST_MODULES] } },
     testTimeout: 30_000,
     hookTimeout: 600_000,
     reporters: ['default', './test/slowest-files.ts'],

@@ -31,8 +31,9 @@ export async function checkClassReport(htmlFile, { students, screenshot, viewpor
   const url = pathToFileURL(htmlFile).href;
   const problems = [];
   const browser = given ?? (await launchChromium());
-  const page = await browser.newPage({ viewport });
+  let page;
   try {
+    page = await browser.newPage({ viewport });
     const requests = [];
     const dialogs = [];
     const errors = [];
@@ -87,7 +88,7 @@ export async function checkClassReport(htmlFile, { students, screenshot, viewpor
 
     return { problems, checks, marks: links.length, rowNames };
   } finally {
-    await page.close();
+    await page?.close();
     if (!given) await browser.close();
   }
 }

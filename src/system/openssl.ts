@@ -92,8 +92,13 @@ const keyMatches = (cert: X509Certificate, key: KeyObject) => {
 const notExpiring = (cert: X509Certificate) => Date.parse(cert.validTo) - Date.now() > RENEW_BEFORE_SECONDS * 1000;
 const current = (cert: X509Certificate) => Date.parse(cert.validFrom) <= Date.now() && Date.now() <= Date.parse(cert.validTo);
 
-/** What openssl verify -CAfile ca asks of a certificate: issued and signed by that CA, and both within their dates. */
-const signedBy = (cert: X509Certificate, ca: X509Certificate) => ca.ca && cert.checkIssued(ca) && cert.verify(ca.publicKey) && current(cert) && current(ca);
+/**
+ * What openssl verify -CAfile ca asks of the lab's own certificates: the CA a self-signed CA
+ * (CA:TRUE), the certificate issued and signed by it, both within their dates. Critical
+ * extensions labctl never writes are not looked at.
+ */
+const signedBy = (cert: X509Certificate, ca: X509Certificate) =>
+  ca.ca && ca.checkIssued(ca) && ca.verify(ca.publicKey) && cert.checkIssued(ca) && cert.verify(ca.publicKey) && current(cert) && current(ca);
 
 /** The DNS names in the certificate's subjectAltName, lower case. */
 const dnsNames = (cert: X509Certificate) => [...(cert.subjectAltName ?? '').matchAll(/DNS:([^,\s]+)/g)].map((m) => m[1]!.toLowerCase());

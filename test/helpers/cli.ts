@@ -52,11 +52,12 @@ export function labctlHere(args: string[], opts: { env?: Record<string, string> 
 
 let queue: Promise<unknown> = Promise.resolve();
 // Node's own import, not the test runner's: dist/ is the built CLI, loaded as a spawned run loads it.
-const nativeImport = (url: string) => import(/* @vite-ignore */ url) as Promise<{ main(argv: string[]): Promise<void> }>;
+const dist = (module: string) => import(/* @vite-ignore */ pathToFileURL(path.join(repoRoot, 'dist', module)).href);
 const SAVED_LISTENERS = ['SIGINT', 'SIGTERM', 'exit'] as const;
 
 async function runHere(args: string[], env: Record<string, string>): Promise<CliResult> {
-  const { main } = await nativeImport(pathToFileURL(path.join(repoRoot, 'dist/cli.js')).href);
+  const { main } = (await dist('cli.js')) as { main(argv: string[]): Promise<void> };
+  const { uninstallInterruptHandlers } = (await dist('system/interrupt.js')) as { uninstallInterruptHandlers(): void };
   const out: string[] = [];
   const err: string[] = [];
   const sink = (to: string[]) => new Writable({ write(chunk: Buffer | string, _enc, done) { to.push(String(chunk)); done(); } });
@@ -88,8 +89,14 @@ async function runHere(args: string[], env: Record<string, string>): Promise<Cli
   let exitCode: number | string | null | undefined;
   try {
     await main([process.execPath, labctlBin, ...args]);
-  } finally {
     exitCode = process.exitCode;
+  } catch (e) {
+    // What bin/labctl does with an error main() lets through: print it, exit 70.
+    console.error(e);
+    exitCode = 70;
+  } finally {
+    // main() installed its Ctrl-C handlers once; forget them, so the next run installs its own.
+    uninstallInterruptHandlers();
     process.stdout.write = saved.stdoutWrite;
     process.stderr.write = saved.stderrWrite;
     globalThis.console = saved.console;

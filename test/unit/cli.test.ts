@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli.js';
+import { installInterruptHandlers, uninstallInterruptHandlers } from '../../src/system/interrupt.js';
 import { labctl, labctlHere } from '../helpers/cli.js';
 import { scratchLockDir } from '../helpers/lock-dir.js';
 
@@ -29,6 +30,17 @@ describe('labctl command line', () => {
   // The unit tests run most labctl command lines in their own process (labctlHere): a spawned
   // labctl must print the same, byte for byte, and exit the same, for help, a usage error found
   // by commander, one found by an action, and an unknown command.
+  it('a run in this process leaves no Ctrl-C handler of its own behind, and none installed for good', async () => {
+    const before = process.listenerCount('SIGINT');
+    expect((await labctlHere(['--version'])).exitCode).toBe(0);
+    expect(process.listenerCount('SIGINT')).toBe(before);
+    // The CLI's own module (the tests import the build): it can install its handlers again.
+    installInterruptHandlers();
+    expect(process.listenerCount('SIGINT')).toBe(before + 1);
+    uninstallInterruptHandlers();
+    expect(process.listenerCount('SIGINT')).toBe(before);
+  });
+
   it.each([[['--help']], [['install', '--with', 'ldap', '--dry-run']], [['lab', 'drill', 'spoof', '--nosuch']], [['drill', 'nosuch', '--help']]])(
     'labctl %j in this process is labctl %j spawned',
     async (args) => {

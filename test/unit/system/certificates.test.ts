@@ -98,6 +98,71 @@ describe('host certificates signed by the lab CA', () => {
     expect(await hostCertificateReady(opts())).toBe(true);
   });
 
+  /**
+   * Signs with openssl ca, which can date a certificate (x509 -req cannot before OpenSSL 3.4):
+   * without `caCert` the CA signs itself (-selfsign). Returns openssl's exit code.
+   */
+  async function caSign(o: { csr: string; out: string; caCert?: string; caKey: string; start: string; end: string; ext: string }) {
+    const db = await mkdtemp(path.join(dir, 'ca-db-'));
+    await writeFile(path.join(db, 'index.txt'), '');
+    await writeFile(path.join(db, 'serial'), '1000\n');
+    const cnf = path.join(db, 'ca.cnf');
+    await writeFile(cnf, `[ca]\ndefault_ca = lab\n[lab]\ndatabase = ${db}/index.txt\nnew_certs_dir = ${db}\nserial = ${db}/serial\ndefault_md = sha256\npolicy = any\nunique_subject = no\npreserve = yes\n[any]\ncommonName = supplied\norganizationName = optional\n[ext]\n${o.ext}\n`);
+    const signer = o.caCert ? ['-cert', o.caCert] : ['-selfsign'];
+    return (await openssl('ca', '-batch', '-config', cnf, ...signer, '-keyfile', o.caKey, '-in', o.csr, '-out', o.out, '-startdate', o.start, '-enddate', o.end, '-extensions', 'ext', '-notext')).exitCode;
+  }
+
+  it('outside its dates, or signed by a CA that is not one, a certificate is not ready (openssl verify refuses each too)', async () => {
+    const ca = caFiles(opts().caDir);
+    const mine = hostCertificateFiles(opts());
+    const saved = { cert: await readFile(mine.certificate), ca: await readFile(ca.certificate) };
+    const csr = path.join(dir, 'dated.csr');
+    expect((await openssl('req', '-new', '-key', mine.privateKey, '-subj', '/CN=mail.st14.sne24.ru', '-out', csr)).exitCode).toBe(0);
+    const hostExt = 'basicConstraints = critical, CA:FALSE\nsubjectAltName = DNS:mail.st14.sne24.ru';
+    const verify = async () => (await openssl('verify', '-CAfile', ca.certificate, mine.certificate)).exitCode;
+    const sign = (o: { caCert?: string; caKey?: string; start: string; end: string }) => caSign({ csr, out: mine.certificate, caCert: o.caCert ?? ca.certificate, caKey: o.caKey ?? ca.privateKey, start: o.start, end: o.end, ext: hostExt });
+
+    // Not yet valid: it starts in 2035 (and has years left, so only its start says no).
+    expect(await sign({ start: '20350101000000Z', end: '20400101000000Z' })).toBe(0);
+    expect(await verify()).not.toBe(0);
+    expect(await hostCertificateReady(opts())).toBe(false);
+    // Ended in 2021.
+    expect(await sign({ start: '20200101000000Z', end: '20210101000000Z' })).toBe(0);
+    expect(await verify()).not.toBe(0);
+    expect(await hostCertificateReady(opts())).toBe(false);
+    // Valid now, signed by the same CA this way: ready.
+    expect(await sign({ start: '20200101000000Z', end: '20400101000000Z' })).toBe(0);
+    expect(await verify()).toBe(0);
+    expect(await hostCertificateReady(opts())).toBe(true);
+
+    // The CA's own dates: the CA (same key and name) made again to start in 2035 signs nothing valid today.
+    const caCsr = path.join(dir, 'ca.csr');
+    expect((await openssl('req', '-new', '-key', ca.privateKey, '-subj', '/CN=labctl lab CA/O=labctl', '-out', caCsr)).exitCode).toBe(0);
+    const caExt = 'basicConstraints = critical, CA:TRUE\nkeyUsage = critical, keyCertSign, cRLSign';
+    expect(await caSign({ csr: caCsr, out: ca.certificate, caKey: ca.privateKey, start: '20350101000000Z', end: '20450101000000Z', ext: caExt })).toBe(0);
+    expect(await verify()).not.toBe(0);
+    expect(await hostCertificateReady(opts())).toBe(false);
+
+    // A "CA" that says CA:FALSE, its own key, signing the host's certificate.
+    expect(await caSign({ csr: caCsr, out: ca.certificate, caKey: ca.privateKey, start: '20200101000000Z', end: '20450101000000Z', ext: 'basicConstraints = critical, CA:FALSE' })).toBe(0);
+    expect(await sign({ start: '20200101000000Z', end: '20400101000000Z' })).toBe(0);
+    expect(await verify()).not.toBe(0);
+    expect(await hostCertificateReady(opts())).toBe(false);
+
+    // An intermediate: a CA certificate that another CA issued is not the trust anchor openssl needs.
+    const rootKey = path.join(dir, 'root.key');
+    const rootCa = path.join(dir, 'root.pem');
+    expect((await openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', rootKey, '-out', rootCa, '-subj', '/CN=another root', '-days', '30')).exitCode).toBe(0);
+    expect(await caSign({ csr: caCsr, out: ca.certificate, caCert: rootCa, caKey: rootKey, start: '20200101000000Z', end: '20450101000000Z', ext: caExt })).toBe(0);
+    expect(await sign({ start: '20200101000000Z', end: '20400101000000Z' })).toBe(0);
+    expect(await verify()).not.toBe(0);
+    expect(await hostCertificateReady(opts())).toBe(false);
+
+    await writeFile(ca.certificate, saved.ca);
+    await writeFile(mine.certificate, saved.cert);
+    expect(await hostCertificateReady(opts())).toBe(true);
+  });
+
   it('a CA whose key was replaced is not usable: the host certificate is not ready, and ready again once the key is back', async () => {
     const ca = caFiles(opts().caDir);
     const saved = await readFile(ca.privateKey);
