@@ -76,7 +76,7 @@ export function renderTotals(report: VerifyReport, c: ChalkInstance, totalMs?: n
   ];
   const sum = report.checks.reduce((a, r) => a + r.ms, 0);
   const time = totalMs !== undefined ? ` in ${ms(totalMs)} (checks' own times add up to ${ms(sum)})` : '';
-  return `${report.checks.length} checks: ${parts.join(', ')}${time}`;
+  return `${report.checks.length} check${report.checks.length === 1 ? '' : 's'}: ${parts.join(', ')}${time}`;
 }
 
 /** Exactly the issue's shape: checks[{id,title,status,summary,ms,evidence}], passed, failed, warned, skipped. */

@@ -16,6 +16,16 @@ const SUBMISSION = 587;
 const ERROR_LINE = /^\s*<(?:\*\*|~\*)\s+/;
 const ERROR_5XX = /^\s*<(?:\*\*|~\*)\s+5\d\d/;
 
+/**
+ * The 5xx reply in a swaks transcript as one line: a multi-line reply ("550-Relaying ... needs
+ * a login:" then "550 use STARTTLS ...") joined, its code once; undefined when there is none.
+ */
+export function refusalText(transcript: string): string | undefined {
+  const lines = transcript.split('\n').filter((l) => ERROR_5XX.test(l)).map((l) => l.replace(ERROR_LINE, '').trim());
+  if (!lines.length) return undefined;
+  return lines.map((l, i) => (i === 0 ? l.replace(/^(\d{3})-/, '$1 ') : l.replace(/^\d{3}[- ]/, ''))).join(' ');
+}
+
 /** swaks' exit codes (its manual): 0 done, 24 no recipient accepted, 28 AUTH failed. */
 const SWAKS = { ok: 0, noRecipient: 24, authFailed: 28 } as const;
 
@@ -145,10 +155,10 @@ export const submissionRelayRefused: CheckDef = {
     if (pre) return pre;
     const to = `labctl-verify@${ctx.target.thirdPartyDomain}`;
     const r = await swaks(ctx, `${SUBMISSION}: STARTTLS, no AUTH, relay to ${to}`, ['--port', String(SUBMISSION), '--tls', '--to', to, '--quit-after', 'RCPT']);
-    const refusal = r.stdout.split('\n').find((l) => ERROR_5XX.test(l))?.trim();
+    const refusal = refusalText(r.stdout);
     if (r.exitCode === SWAKS.ok) return { status: 'fail', summary: `OPEN RELAY on ${SUBMISSION}: RCPT to ${to} accepted without a login` };
     if (r.exitCode !== SWAKS.noRecipient || !refusal) return { status: 'fail', summary: `no 5xx refusal of RCPT to ${to} (swaks exit ${r.exitCode})` };
     if (!/needs a login/.test(refusal)) return { status: 'fail', summary: `RCPT to ${to} refused, but not for want of a login: ${refusal}` };
-    return { status: 'pass', summary: `refused without a login: ${refusal.replace(ERROR_LINE, '')}` };
+    return { status: 'pass', summary: `refused without a login: ${refusal}` };
   },
 };

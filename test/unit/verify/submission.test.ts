@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lastEhloAuth, redactAuth, throwawayPassword } from '../../../src/verify/checks/submission.js';
+import { lastEhloAuth, redactAuth, refusalText, throwawayPassword } from '../../../src/verify/checks/submission.js';
 import { checkLoginName, checkPassword, parsePasswd, removeLogin, setPassword } from '../../../src/config/passwd.js';
 
 const LOGIN = readFileSync(path.join(import.meta.dirname, 'swaks-auth-login.txt'), 'utf8');
@@ -18,6 +18,13 @@ const PLAIN_EHLO = [
 ].join('\n');
 
 describe('submission transcripts', () => {
+  it('reads a multi-line 5xx refusal whole, its code once', () => {
+    const t = [' -> RCPT TO:<labctl-verify@example.org>', '<** 550-Relaying through port 587 needs a login:', '<** 550 use STARTTLS (587) or TLS (465), then AUTH PLAIN or LOGIN', ' -> QUIT'].join('\n');
+    expect(refusalText(t)).toBe('550 Relaying through port 587 needs a login: use STARTTLS (587) or TLS (465), then AUTH PLAIN or LOGIN');
+    expect(refusalText('<** 550 relay not permitted')).toBe('550 relay not permitted');
+    expect(refusalText('<-  250 OK')).toBeUndefined();
+  });
+
   it('finds AUTH in the last EHLO only: none before TLS, PLAIN and LOGIN after', () => {
     expect(lastEhloAuth(PLAIN_EHLO)).toEqual([]);
     expect(lastEhloAuth(LOGIN)).toEqual(['PLAIN', 'LOGIN']);
