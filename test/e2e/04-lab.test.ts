@@ -92,45 +92,68 @@ describe.runIf(isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
     expect((await labctl(['lab', 'status'])).exitCode).toBe(0);
   }, 60_000);
 
-  it('a running lab whose zone, web server config and host configure were changed on disk: the dry run names those steps, lab up refuses naming them and changes nothing', async () => {
+  it('a running lab whose zone, web server config and host configure were changed on disk: the dry run names those steps, lab up re-applies exactly them to the running daemons', async () => {
     const zone = path.join(labDir, 'dns/st14.sne24.ru.zone');
     const nginx = path.join(labDir, 'hosts/st18/web/nginx.conf');
     const configure = path.join(labDir, 'hosts/st14/configure');
     const changed = [zone, nginx, configure];
+    const untouched = [path.join(labDir, 'hosts/st18/configure'), path.join(labDir, 'hosts/st14/web/nginx.conf'), path.join(labDir, 'dns/unbound.conf')];
     const originals = await Promise.all(changed.map((f) => fs.readFile(f, 'utf8')));
-    try {
-      await fs.appendFile(zone, 'changed IN TXT "by hand, not by lab up"\n');
-      await fs.appendFile(nginx, '# changed by hand\n');
-      await fs.appendFile(configure, '# changed by hand\n');
-      const before = await labFiles();
-      const edited = await Promise.all(changed.map((f) => fs.readFile(f, 'utf8')));
-      const dry = await labctl(['lab', 'up', '--dry-run']);
-      expect(dry.exitCode, dry.all).toBe(1);
-      expect(dry.stdout).toMatch(/^dns: BIND authoritative server +would run .*named pid \d+; not as lab up writes it: .*\/dns\/st14\.sne24\.ru\.zone$/m);
-      expect(dry.stdout).toMatch(/^st18: MTA-STS web server .* would run .*nginx pid \d+; not as lab up writes it: .*\/hosts\/st18\/web\/nginx\.conf$/m);
-      expect(dry.stdout).toMatch(/^st14: configure .* would run .*would make Exim configuration$/m);
-      // The steps nobody changed are still done: st18's zone is not named, st14's web server and the resolver are done.
-      expect(dry.stdout).not.toMatch(/st18\.sne24\.ru\.zone/);
-      expect(dry.stdout).toMatch(/^st14: MTA-STS web server .* already done .*nginx\.conf and MTA-STS policy as lab up writes them$/m);
-      expect(dry.stdout).toMatch(/^dns: validating resolver .* already done .*trust anchors and unbound\.conf as lab up writes them$/m);
-      const last = 'lab up would refuse: the running lab is not as lab up would make it: st14: configure (model + template); dns: BIND authoritative server; st18: MTA-STS web server (nginx, HTTPS) (run labctl lab down, then labctl lab up)';
-      expect(dry.stdout.trim().split('\n').at(-1)).toBe(`lab: ${last}`);
-      // lab up decides the same: it refuses in one line, names the same steps, and changes nothing.
-      const up = await labctl(['lab', 'up']);
-      expect(up.exitCode, up.all).not.toBe(0);
-      expect(up.stdout).not.toMatch(/already up/);
-      expect(up.stderr).toContain('labctl: the running lab is not as lab up would make it: st14: configure (model + template); dns: BIND authoritative server; st18: MTA-STS web server (nginx, HTTPS)\n  run labctl lab down, then labctl lab up');
-      expect(await labFiles()).toEqual(before);
-      expect(await Promise.all(changed.map((f) => fs.readFile(f, 'utf8')))).toEqual(edited);
-      expect((await labctl(['lab', 'status'])).exitCode).toBe(0);
-    } finally {
-      await Promise.all(changed.map((f, i) => fs.writeFile(f, originals[i]!)));
-    }
-    // Put back as lab up wrote them, the lab is as lab up makes it again.
+    const stamp = async (files: string[]) => Promise.all(files.map(async (f) => `${(await fs.stat(f)).mtimeMs} ${await fs.readFile(f, 'utf8')}`));
+    const pids = async () => Promise.all(['dns/named.pid', 'dns/unbound.pid', 'hosts/st14/web/nginx.pid', 'hosts/st18/web/nginx.pid', 'hosts/st14/exim-daemon.pid', 'hosts/st18/exim-daemon.pid'].map((f) => pidOf(path.join(labDir, f))));
+    const untouchedBefore = await stamp(untouched);
+    const pidsBefore = await pids();
+    const serialOf = (text: string) => Number(/^\s*(\d+) ; serial$/m.exec(text)![1]);
+    const mainlog = path.join(labDir, 'hosts/st14/spool/log/mainlog');
+    const mainlogBefore = (await fs.readFile(mainlog, 'utf8')).length;
+    await fs.appendFile(zone, 'changed IN TXT "by hand, not by lab up"\n');
+    await fs.appendFile(nginx, '# changed by hand\n');
+    await fs.appendFile(configure, '# changed by hand\n');
+
+    // The dry run names the three steps, says what lab up would do, and changes nothing.
+    const before = await labFiles();
+    const dry = await labctl(['lab', 'up', '--dry-run']);
+    expect(dry.exitCode, dry.all).toBe(0);
+    expect(dry.stdout).toMatch(/^dns: BIND authoritative server +would run .*named pid \d+; not as lab up writes them: \S+\/dns\/st14\.sne24\.ru\.zone; lab up would rewrite them, raising the zones' serials, and reload named$/m);
+    expect(dry.stdout).toMatch(/^st18: MTA-STS web server .* would run .*nginx pid \d+; not as lab up writes them: \S+\/hosts\/st18\/web\/nginx\.conf; lab up would rewrite them and reload nginx$/m);
+    expect(dry.stdout).toMatch(/^st14: configure .* would run .*would make Exim configuration; lab up would tell its Exim daemon \(pid \d+\) to re-read it$/m);
+    // The steps nobody changed are still done: st18's zone is not named, st14's web server and the resolver are done.
+    expect(dry.stdout).not.toMatch(/st18\.sne24\.ru\.zone/);
+    expect(dry.stdout).toMatch(/^st14: MTA-STS web server .* already done .*nginx\.conf and MTA-STS policy as lab up writes them$/m);
+    expect(dry.stdout).toMatch(/^dns: validating resolver .* already done .*trust anchors and unbound\.conf as lab up writes them$/m);
+    const steps = 'st14: configure (model + template); dns: BIND authoritative server; st18: MTA-STS web server (nginx, HTTPS)';
+    expect(dry.stdout.trim().split('\n').at(-1)).toBe(`lab: lab up would re-apply 3 of 9 steps in the running lab: ${steps}; the rest as it is`);
+    expect(await labFiles()).toEqual(before);
+
+    // lab up decides the same, and does it: only those three steps run.
+    const up = await labctl(['lab', 'up'], { timeoutMs: 60_000 });
+    expect(up.exitCode, up.all).toBe(0);
+    expect(up.stdout).not.toMatch(/already up/);
+    expect(stepLines(up.stdout).map((l) => l.replace(/ +done .*$/, ''))).toEqual(steps.split('; '));
+    expect(up.stdout).toMatch(new RegExp(`^lab: re-applied in the running lab in .*: ${steps.replace(/[()+]/g, '\\$&')}; the rest as it was$`, 'm'));
+    // The files are back as lab up renders them; the zone with a higher serial, which named loaded.
+    const now = await Promise.all(changed.map((f) => fs.readFile(f, 'utf8')));
+    expect(now[1]).toBe(originals[1]);
+    expect(now[2]).toBe(originals[2]);
+    const serial = serialOf(now[0]!);
+    expect(serial).toBeGreaterThan(serialOf(originals[0]!));
+    expect(now[0]!.replace(/^\s*\d+ ; serial$/m, '')).toBe(originals[0]!.replace(/^\s*\d+ ; serial$/m, ''));
+    expect(await fs.readFile(path.join(labDir, 'dns/named.log'), 'utf8')).toContain(`zone st14.sne24.ru/IN (unsigned): loaded serial ${serial}`);
+    // st14's Exim re-executed itself on SIGHUP and reread its configure; every daemon runs with the pid it had.
+    const log = (await fs.readFile(mainlog, 'utf8')).slice(mainlogBefore);
+    expect(log).toMatch(/SIGHUP received: re-exec daemon/);
+    expect(log).toMatch(/daemon started: pid=/);
+    expect(await pids()).toEqual(pidsBefore);
+    for (const pid of pidsBefore) expect(() => process.kill(pid, 0)).not.toThrow();
+    // The rest untouched; the lab answers as before (the resolver validates st14's zone), and lab up now changes nothing.
+    expect(await stamp(untouched)).toEqual(untouchedBefore);
+    const ad = await inClient(['dig', '@10.203.14.54', '+dnssec', 'MX', 'st14.sne24.ru']);
+    expect(ad.stdout).toMatch(/;; flags:[^;]*\bad\b/);
+    expect(ad.stdout).toMatch(/MX\s+10 mail\.st14\.sne24\.ru\./);
     const again = await labctl(['lab', 'up', '--dry-run']);
     expect(again.exitCode, again.all).toBe(0);
     expect(again.stdout).toMatch(/^lab: up with this topology, every step already done: lab up would change nothing$/m);
-  }, 60_000);
+  }, 90_000);
 
   it('the lab DNS server publishes MX 10 own host, MX 20 partner (asked inside the lab)', async () => {
     const r = await inClient(['dig', '@10.203.14.53', '+short', 'MX', 'st14.sne24.ru']);

@@ -19,6 +19,7 @@ export const labUpAction = locked((o: { dryRun?: boolean }) => (o.dryRun ? 'shar
   const started = performance.now();
   const r = await labUp(spec, new StepLines());
   if (r.already) console.log('lab: already up with this topology, nothing to do (labctl lab status shows it)');
+  else if (r.reapplied) console.log(`lab: re-applied in the running lab in ${formatMs(performance.now() - started)}: ${r.reapplied.join('; ')}; the rest as it was`);
   else console.log(`lab: up in ${formatMs(performance.now() - started)}`);
 });
 
@@ -28,6 +29,8 @@ function printUpPlan({ records, verdict }: UpPlan): void {
   if (verdict.kind === 'refuse') {
     console.log(`lab: lab up would refuse: ${verdict.error.message}${verdict.error.hint ? ` (${verdict.error.hint})` : ''}`);
     process.exitCode = EXIT.failure;
+  } else if (verdict.kind === 'reapply') {
+    console.log(`lab: lab up would re-apply ${verdict.steps.length} of ${records.length} steps in the running lab: ${verdict.steps.map((s) => s.title).join('; ')}; the rest as it is`);
   } else if (verdict.kind === 'already') {
     console.log('lab: up with this topology, every step already done: lab up would change nothing');
   } else {

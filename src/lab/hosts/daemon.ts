@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { LabError } from '../../errors.js';
 import { removePath } from '../../system/files.js';
 import { inNamespace } from '../../system/netns.js';
-import { runningPid, terminate, waitUntil } from '../../system/procs.js';
+import { runningPid, signal, terminate, waitUntil } from '../../system/procs.js';
 import { labPaths, mailHostName, names, type LabMailHostSpec } from '../topology.js';
 import { eximInView } from './view.js';
 
@@ -38,6 +38,24 @@ export async function startDaemon(host: LabMailHostSpec, queueInterval: string):
     const panic = await fs.readFile(`${p.log}/paniclog`, 'utf8').catch(() => '');
     const why = (r.stderr || r.stdout || panic.trim().split('\n').slice(-2).join(' | ')).trim();
     throw new LabError(`${host.name}: the Exim daemon did not start: ${why || 'not listening on port 25'}`, `see ${p.log}/mainlog and paniclog`);
+  }
+  return (await daemonPid(host))!;
+}
+
+/**
+ * SIGHUP: the daemon re-executes itself (same pid) and rereads its configure file. Waits for it
+ * to log its start again in the host's mainlog and to listen on port 25; its pid.
+ */
+export async function reloadDaemon(host: LabMailHostSpec): Promise<number> {
+  const p = labPaths.host(host.name);
+  const pid = await daemonPid(host);
+  if (!pid) throw new LabError(`${host.name}: the Exim daemon is not running`, 'run labctl lab down, then labctl lab up');
+  const mainlog = p.mainlog;
+  const since = (await fs.readFile(mainlog).catch(() => Buffer.alloc(0))).length;
+  const restarted = async () => /daemon started: pid=/.test((await fs.readFile(mainlog).catch(() => Buffer.alloc(0))).subarray(since).toString());
+  signal(pid, 'SIGHUP');
+  if (!(await waitUntil(async () => (await restarted()) && (await daemonPid(host)) !== undefined && (await listeningPorts(host)).includes(25), 10_000, 50))) {
+    throw new LabError(`${host.name}: the Exim daemon (pid ${pid}) did not start again after SIGHUP`, `see ${p.log}/mainlog and paniclog`);
   }
   return (await daemonPid(host))!;
 }

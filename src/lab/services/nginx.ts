@@ -6,7 +6,7 @@ import type { HostModel } from '../../config/model.js';
 import { LabError } from '../../errors.js';
 import { ensureDir, removePath, writeAtomic } from '../../system/files.js';
 import { inNamespace } from '../../system/netns.js';
-import { runningPid, waitUntil } from '../../system/procs.js';
+import { runningPid, signal, waitUntil } from '../../system/procs.js';
 import type { HostKeyFiles } from './keys.js';
 import { labTemplatesDir } from './templates.js';
 import { labPaths, names, type LabMailHostSpec } from '../topology.js';
@@ -37,22 +37,36 @@ export async function renderWebServer(host: LabMailHostSpec, model: HostModel, k
   return { conf, policy: mtaStsFor(model).text };
 }
 
-export async function startWebServer(host: LabMailHostSpec, model: HostModel, keys: HostKeyFiles): Promise<number> {
+/** Writes the web server's policy and nginx.conf and checks them with nginx -t in the host's namespace. */
+async function writeWebServer(host: LabMailHostSpec, model: HostModel, keys: HostKeyFiles): Promise<void> {
   const f = webFiles(host);
-  const already = await webServerPid(host);
-  if (already) return already;
   await ensureDir(f.dir, 0o755);
   const want = await renderWebServer(host, model, keys);
   await writeAtomic(f.policy, want.policy, { mode: 0o644 });
   await writeAtomic(f.conf, want.conf);
-  const ns = names.hostNs(host.name);
-  const test = await inNamespace(ns, 'nginx', ['-t', '-q', '-c', f.conf], { allowFailure: true });
+  const test = await inNamespace(names.hostNs(host.name), 'nginx', ['-t', '-q', '-c', f.conf], { allowFailure: true });
   if (test.exitCode !== 0) throw new LabError(`${host.name}: nginx -t refused ${f.conf}: ${(test.stderr || test.stdout).trim()}`, 'apt-get install nginx-light');
+}
+
+export async function startWebServer(host: LabMailHostSpec, model: HostModel, keys: HostKeyFiles): Promise<number> {
+  const f = webFiles(host);
+  const already = await webServerPid(host);
+  if (already) return already;
+  await writeWebServer(host, model, keys);
   await removePath(f.pid);
-  const r = await inNamespace(ns, 'nginx', ['-c', f.conf], { allowFailure: true, timeoutMs: 10_000 });
+  const r = await inNamespace(names.hostNs(host.name), 'nginx', ['-c', f.conf], { allowFailure: true, timeoutMs: 10_000 });
   if (!(await waitUntil(async () => (await webServerPid(host)) !== undefined, 5000, 50))) {
     const log = await fs.readFile(f.log, 'utf8').catch(() => '');
     throw new LabError(`${host.name}: the MTA-STS web server did not start: ${(r.stderr || log).trim().split('\n').slice(-1)[0] || 'no pid file'}`, `see ${f.log}`);
   }
   return (await webServerPid(host))!;
+}
+
+/** The running nginx's files rewritten and checked (nginx -t), then SIGHUP: its master rereads them with new workers. */
+export async function reloadWebServer(host: LabMailHostSpec, model: HostModel, keys: HostKeyFiles): Promise<number> {
+  const pid = await webServerPid(host);
+  if (!pid) throw new LabError(`${host.name}: the MTA-STS web server is not running`, 'run labctl lab down, then labctl lab up');
+  await writeWebServer(host, model, keys);
+  signal(pid, 'SIGHUP');
+  return pid;
 }

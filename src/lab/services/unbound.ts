@@ -4,7 +4,7 @@ import ejs from 'ejs';
 import { LabError } from '../../errors.js';
 import { removePath, writeAtomic } from '../../system/files.js';
 import { inNamespace } from '../../system/netns.js';
-import { runningPid, waitUntil } from '../../system/procs.js';
+import { runningPid, signal, waitUntil } from '../../system/procs.js';
 import { run } from '../../system/run.js';
 import { dnsFiles, reverseZoneName } from './bind.js';
 import { labTemplatesDir } from './templates.js';
@@ -60,25 +60,44 @@ export async function renderResolver(spec: LabSpec, o: ResolverInputs): Promise<
   return { anchors: `; labctl lab: the DS of the lab's top signed zones (${o.signedTops.join(', ')})\n${o.anchors.join('\n')}\n`, conf };
 }
 
-/** Writes the trust anchors and unbound.conf, checks it with unbound-checkconf, starts unbound, waits for a validated answer. */
-export async function startResolver(spec: LabSpec, o: ResolverInputs): Promise<number> {
+/** Writes the trust anchors and unbound.conf and checks them with unbound-checkconf. */
+async function writeResolver(spec: LabSpec, o: ResolverInputs): Promise<void> {
   const f = resolverFiles();
-  const already = await resolverPid();
-  if (already) return already;
   const want = await renderResolver(spec, o);
   await writeAtomic(f.anchors, want.anchors);
   await writeAtomic(f.conf, want.conf);
   const check = await run('unbound-checkconf', [f.conf], { allowFailure: true });
   if (check.exitCode !== 0) throw new LabError(`dns: unbound-checkconf refused ${f.conf}: ${(check.stderr || check.stdout).trim()}`, 'apt-get install unbound');
-  await removePath(f.pid);
-  const r = await inNamespace(names.dnsNs, 'unbound', ['-c', f.conf], { allowFailure: true, timeoutMs: 15_000 });
+}
+
+/** Waits for unbound to run and give a validated answer for the first top zone; its pid. */
+async function validatedPid(spec: LabSpec, o: ResolverInputs, stderr = ''): Promise<number> {
   const top = o.signedTops[0]!;
   const ok = await waitUntil(async () => (await resolverPid()) !== undefined && (await validates(spec, top)), 10_000, 100);
   if (!ok) {
-    const log = await fs.readFile(f.log, 'utf8').catch(() => '');
-    throw new LabError(`dns: the validating resolver gives no validated (AD) answer for ${top}: ${(r.stderr || log.split('\n').slice(-4).join(' | ')).trim() || 'no answer'}`, `see ${f.log}`);
+    const log = await fs.readFile(resolverFiles().log, 'utf8').catch(() => '');
+    throw new LabError(`dns: the validating resolver gives no validated (AD) answer for ${top}: ${(stderr || log.split('\n').slice(-4).join(' | ')).trim() || 'no answer'}`, `see ${resolverFiles().log}`);
   }
   return (await resolverPid())!;
+}
+
+/** Writes the trust anchors and unbound.conf, checks it with unbound-checkconf, starts unbound, waits for a validated answer. */
+export async function startResolver(spec: LabSpec, o: ResolverInputs): Promise<number> {
+  const already = await resolverPid();
+  if (already) return already;
+  await writeResolver(spec, o);
+  await removePath(resolverFiles().pid);
+  const r = await inNamespace(names.dnsNs, 'unbound', ['-c', resolverFiles().conf], { allowFailure: true, timeoutMs: 15_000 });
+  return validatedPid(spec, o, r.stderr);
+}
+
+/** The running unbound's files rewritten and checked, then SIGHUP (unbound rereads them, its cache dropped); waits for a validated answer. */
+export async function reloadResolver(spec: LabSpec, o: ResolverInputs): Promise<number> {
+  const pid = await resolverPid();
+  if (!pid) throw new LabError(`dns: the validating resolver is not running in ${names.dnsNs}`, 'run labctl lab down, then labctl lab up');
+  await writeResolver(spec, o);
+  signal(pid, 'SIGHUP');
+  return validatedPid(spec, o);
 }
 
 /** Whether the resolver answers SOA of the zone with the AD bit (asked from the client's namespace). */

@@ -16,7 +16,7 @@ export function dnsStep(spec: LabSpec): Step<UpContext> {
     async check() {
       const pid = await dnsServerPid();
       if (!pid) return { done: false, detail: `named on ${spec.dnsAddress}: a zone per host with MX 10/20, SPF, DKIM, and the reverse zone` };
-      return driftOutcome(`named pid ${pid}`, 'its zones and named.conf', () => dnsDrift(spec));
+      return driftOutcome(`named pid ${pid}`, 'its zones and named.conf', 'rewrite them, raising the zones\' serials, and reload named', () => dnsDrift(spec));
     },
     async apply(ctx) {
       const z = await labZones(spec, ctx.hosts);

@@ -3,7 +3,7 @@ import { unknownOutcome, type CheckOutcome } from '../../steps/types.js';
 import { exists, readIfExists } from '../../system/files.js';
 import { labUsers } from '../hosts/accounts.js';
 import { labModel, type PreparedHost } from '../hosts/prepare.js';
-import { dnsFiles, renderNamedConf, renderZone, reverseZoneName, withoutSerial } from '../services/bind.js';
+import { dnsFiles, renderNamedConf, renderZone, reverseZoneName, withoutSerial, type LabZone } from '../services/bind.js';
 import { dsRecords, parentZone } from '../services/dnssec.js';
 import { hostKeyPaths } from '../services/keys.js';
 import { renderWebServer, webFiles } from '../services/nginx.js';
@@ -53,17 +53,10 @@ async function differing(want: [string, string][], same = (a: string, b: string)
 }
 
 /**
- * The DNS step's files that differ from what it would write: each zone file (its serial aside,
- * which every write raises) and named.conf. The parent zone holds each domain's DS, read from
- * BIND's keys as the step reads them once BIND has signed.
+ * The zones as the DNS step leaves them once BIND has signed: the parent zone with each domain's
+ * DS, read from BIND's keys (throws when BIND has made none).
  */
-export async function dnsDrift(spec: LabSpec): Promise<string[]> {
-  const hosts = spec.hosts.map((h) => plannedHost(spec, h));
-  for (const h of hosts) {
-    for (const f of [h.keys.certificate, h.keys.dkimPrivateKey]) {
-      if (!(await exists(f))) throw new LabError(`${h.spec.name}'s ${f} is missing, which its zone's TLSA or DKIM record is made from`);
-    }
-  }
+export async function zonesAsLeft(spec: LabSpec, hosts: PreparedHost[]): Promise<LabZone[]> {
   const zones = await labZones(spec, hosts);
   const parent = parentZone(spec);
   if (parent) {
@@ -71,6 +64,18 @@ export async function dnsDrift(spec: LabSpec): Promise<string[]> {
     for (const h of spec.hosts) ds[h.domain] = await dsRecords(dnsFiles().keys, h.domain, 0);
     zones[0] = parentLabZone(spec, parent, ds);
   }
+  return zones;
+}
+
+/** The DNS step's files that differ from what it would write: each zone file (its serial aside, which every write raises) and named.conf. */
+export async function dnsDrift(spec: LabSpec): Promise<string[]> {
+  const hosts = spec.hosts.map((h) => plannedHost(spec, h));
+  for (const h of hosts) {
+    for (const f of [h.keys.certificate, h.keys.dkimPrivateKey]) {
+      if (!(await exists(f))) throw new LabError(`${h.spec.name}'s ${f} is missing, which its zone's TLSA or DKIM record is made from`);
+    }
+  }
+  const zones = await zonesAsLeft(spec, hosts);
   const want: [string, string][] = [];
   for (const z of zones) want.push([dnsFiles().zone(z.name), await renderZone(spec, z)]);
   const zonesDiffer = await differing(want, (a, b) => withoutSerial(a) === withoutSerial(b));
@@ -94,10 +99,11 @@ export async function webDrift(spec: LabSpec, h: LabMailHostSpec): Promise<strin
 
 /**
  * A running service step's check beyond its pid: done when none of its files differs from what
- * its apply would write (`drift` lists those that do); unknown when that cannot be rendered
- * without making something (keys lab up has not made) or read (not root).
+ * its apply would write (`drift` lists those that do), else what lab up would do about it
+ * (`then`); unknown when that cannot be rendered without making something (keys lab up has not
+ * made) or read (not root).
  */
-export async function driftOutcome(running: string, what: string, drift: () => Promise<string[]>): Promise<CheckOutcome> {
+export async function driftOutcome(running: string, what: string, then: string, drift: () => Promise<string[]>): Promise<CheckOutcome> {
   let differ: string[];
   try {
     differ = await drift();
@@ -105,5 +111,5 @@ export async function driftOutcome(running: string, what: string, drift: () => P
     return unknownOutcome(`${running}; cannot tell whether ${what} are as lab up writes them: ${errorMessage(err).split('\n')[0]}`);
   }
   if (!differ.length) return { done: true, detail: `${running}; ${what} as lab up writes them` };
-  return { done: false, detail: `${running}; not as lab up writes it: ${differ.join(', ')}` };
+  return { done: false, detail: `${running}; not as lab up writes them: ${differ.join(', ')}; lab up would ${then}` };
 }

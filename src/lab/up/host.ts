@@ -1,12 +1,13 @@
 import { errorMessage, EXIT, LabError } from '../../errors.js';
 import type { Step, StepRecord } from '../../steps/types.js';
 import { checkHost } from '../hosts/check.js';
+import { daemonPid } from '../hosts/daemon.js';
 import { prepareHost } from '../hosts/prepare.js';
 import { mailHostName, type LabMailHostSpec, type LabSpec } from '../topology.js';
 import type { UpContext } from './context.js';
 
 /** Runs `fn`; an error it throws names the host (a model the host's spec cannot make, a file it cannot write). */
-async function naming<T>(h: LabMailHostSpec, fn: () => Promise<T>): Promise<T> {
+export async function naming<T>(h: LabMailHostSpec, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -24,7 +25,12 @@ export function hostStep(spec: LabSpec, h: LabMailHostSpec): Step<UpContext> {
   return {
     id: `host-${h.name}`,
     title: `${h.name}: configure (model + template)`,
-    check: () => naming(h, () => checkHost(spec, h)),
+    async check() {
+      const c = await naming(h, () => checkHost(spec, h));
+      // On a running lab, lab up re-applies the step in place: the daemon is told to re-read its configure.
+      const pid = c.done || c.unknown ? undefined : await daemonPid(h);
+      return pid ? { ...c, detail: `${c.detail}; lab up would tell its Exim daemon (pid ${pid}) to re-read it` } : c;
+    },
     async apply(ctx) {
       const host = await naming(h, () => prepareHost(spec, h));
       ctx.hosts.push(host);

@@ -14,11 +14,20 @@ import { labUpSteps } from './steps.js';
 /**
  * What `lab up` does with the machine as it finds it, decided in one place for the run
  * (./run.ts) and its dry run: a lab up with this topology whose every step's check finds it as
- * lab up would leave it is left as it is; one whose steps differ (a zone, a web server's or a
- * host's configuration changed on disk), a lab up with another topology, a lab partly up or
+ * lab up would leave it is left as it is; one whose checks find steps that differ (a zone, a web
+ * server's or a host's configuration changed on disk) has exactly those re-applied in place
+ * (./repair.ts), unless one is a step that cannot be (the network, a daemon) or a check cannot
+ * tell, when it refuses naming them; a lab up with another topology, a lab partly up or
  * remains of an earlier one make it refuse; else it builds the lab.
  */
-export type UpVerdict = { kind: 'already'; state: LabState } | { kind: 'refuse'; error: LabError } | { kind: 'build' };
+export type UpVerdict =
+  | { kind: 'already'; state: LabState }
+  | { kind: 'reapply'; state: LabState; steps: { id: string; title: string }[] }
+  | { kind: 'refuse'; error: LabError }
+  | { kind: 'build' };
+
+/** The steps lab up can re-apply in a running lab, to the daemon that runs: a host's configure, the zones, the resolver's files, a web server's. */
+export const reappliable = (id: string) => id === 'dns' || id === 'resolver' || id.startsWith('host-') || id.startsWith('mta-sts-');
 
 /** Whether the lab described by the state file is fully running: what is missing, or []. */
 export async function labHealthy(state: LabState): Promise<string[]> {
@@ -31,21 +40,25 @@ export async function labHealthy(state: LabState): Promise<string[]> {
   return problems;
 }
 
-/** The steps whose check finds them not as lab up would leave them (or cannot tell), by title. */
-export function stepsNotDone(records: readonly StepRecord[]): string[] {
-  return records.filter((r) => r.status === 'changed' || r.status === 'unknown' || r.status === 'failed').map((r) => (r.status === 'unknown' ? `${r.title} (cannot tell)` : r.title));
-}
+type Checked = Pick<StepRecord, 'id' | 'title' | 'status'>;
+
+/** The steps whose check finds them not as lab up would leave them, or cannot tell. */
+const notDone = (checks: readonly Checked[]) => checks.filter((r) => r.status === 'changed' || r.status === 'unknown' || r.status === 'failed');
 
 /**
  * The verdict from what was found: the state file, what of its lab is not running, remains
- * without a state file, and (for a running lab of this topology) the steps whose checks find
- * them not as lab up would leave them. Pure.
+ * without a state file, and (for a running lab of this topology) each step's check. Pure.
  */
-export function upVerdict(spec: LabSpec, state: LabState | undefined, problems: readonly string[], left: readonly string[], differ: readonly string[] = []): UpVerdict {
+export function upVerdict(spec: LabSpec, state: LabState | undefined, problems: readonly string[], left: readonly string[], checks: readonly Checked[] = []): UpVerdict {
   if (state) {
     const same = JSON.stringify(state.spec) === JSON.stringify(spec);
-    if (problems.length === 0 && same && differ.length === 0) return { kind: 'already', state };
-    if (problems.length === 0 && same) return { kind: 'refuse', error: new LabError(`the running lab is not as lab up would make it: ${differ.join('; ')}`, 'run labctl lab down, then labctl lab up') };
+    const pending = notDone(checks);
+    if (problems.length === 0 && same && pending.length === 0) return { kind: 'already', state };
+    if (problems.length === 0 && same) {
+      if (pending.every((r) => r.status === 'changed' && reappliable(r.id))) return { kind: 'reapply', state, steps: pending.map(({ id, title }) => ({ id, title })) };
+      const named = pending.map((r) => `${r.title}${r.status === 'unknown' ? ' (cannot tell)' : reappliable(r.id) ? '' : ' (not in place)'}`);
+      return { kind: 'refuse', error: new LabError(`the running lab is not as lab up would make it: ${named.join('; ')}`, 'run labctl lab down, then labctl lab up') };
+    }
     if (problems.length === 0) return { kind: 'refuse', error: new LabError('a lab with a different topology is already up', 'run labctl lab down first') };
     return { kind: 'refuse', error: new LabError(`the lab is partly up (${problems.join('; ')})`, 'run labctl lab down, then labctl lab up') };
   }
@@ -64,8 +77,8 @@ export async function upGate(spec: LabSpec, records?: readonly StepRecord[]): Pr
   const problems = state ? await labHealthy(state) : [];
   const left = state ? [] : describeLeftovers(await findLeftovers());
   const checked = state && !problems.length && JSON.stringify(state.spec) === JSON.stringify(spec);
-  const differ = checked ? stepsNotDone(records ?? (await runSteps(labUpSteps(spec), { spec, hosts: [] }, 'check', quiet))) : [];
-  return upVerdict(spec, state, problems, left, differ);
+  const checks = checked ? (records ?? (await runSteps(labUpSteps(spec), { spec, hosts: [] }, 'check', quiet))) : [];
+  return upVerdict(spec, state, problems, left, checks);
 }
 
 export interface UpPlan {

@@ -13,7 +13,7 @@ export function resolverStep(spec: LabSpec): Step<UpContext> {
     async check() {
       const pid = await resolverPid();
       if (!pid) return { done: false, detail: `unbound on ${spec.resolverAddress}: the lab's zones from BIND, validated from the trust anchor, AD bit set` };
-      return driftOutcome(`unbound pid ${pid}`, 'its trust anchors and unbound.conf', () => resolverDrift(spec));
+      return driftOutcome(`unbound pid ${pid}`, 'its trust anchors and unbound.conf', 'rewrite them and reload unbound', () => resolverDrift(spec));
     },
     async apply(ctx) {
       if (!ctx.trust) throw new LabError('dns: no trust anchor: the DNS step did not run');

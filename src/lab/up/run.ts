@@ -12,14 +12,16 @@ import { saveState, type LabState } from '../state.js';
 import { members, type LabSpec } from '../topology.js';
 import type { UpContext } from './context.js';
 import { upGate } from './plan.js';
+import { reapplySteps } from './repair.js';
 import { labUpSteps } from './steps.js';
 
 /**
  * `labctl lab up`: the steps of ./steps.ts (namespaces and bridge, each mail host configured by
  * the configure model and template, the DNS server and resolver, the web servers, the daemons).
  * On any failure the host at fault is named and everything the lab made so far is removed again.
+ * On a running lab of this topology it re-applies only the steps whose checks differ (./repair.ts).
  */
-export type UpResult = { already: true; state: LabState } | { already: false; state: LabState; hosts: PreparedHost[] };
+export type UpResult = { already: true; state: LabState } | { already: false; state: LabState; hosts: PreparedHost[]; reapplied?: string[] };
 
 async function preflight(): Promise<void> {
   if (process.getuid?.() !== 0) throw new LabError('labctl lab needs root (namespaces, mounts, port 25)', 'run it with sudo', EXIT.preflight);
@@ -36,6 +38,11 @@ export async function labUp(spec: LabSpec, observer: StepObserver): Promise<UpRe
   const verdict = await upGate(spec);
   if (verdict.kind === 'already') return { already: true, state: verdict.state };
   if (verdict.kind === 'refuse') throw verdict.error;
+  // A running lab whose steps differ: exactly those re-applied in place, the lab left up either way.
+  if (verdict.kind === 'reapply') {
+    const hosts = await reapplySteps(spec, verdict.steps.map((s) => s.id), observer);
+    return { already: false, state: verdict.state, hosts, reapplied: verdict.steps.map((s) => s.title) };
+  }
 
   try {
     const ctx: UpContext = { spec, hosts: [] };

@@ -12,7 +12,7 @@ export function webStep(spec: LabSpec, h: LabMailHostSpec): Step<UpContext> {
     async check() {
       const pid = await webServerPid(h);
       if (!pid) return { done: false, detail: `https://mta-sts.${h.domain}/.well-known/mta-sts.txt on ${h.address}:443` };
-      return driftOutcome(`nginx pid ${pid}`, 'its nginx.conf and MTA-STS policy', () => webDrift(spec, h));
+      return driftOutcome(`nginx pid ${pid}`, 'its nginx.conf and MTA-STS policy', 'rewrite them and reload nginx', () => webDrift(spec, h));
     },
     async apply(ctx) {
       const p = ctx.hosts.find((x) => x.spec.name === h.name)!;

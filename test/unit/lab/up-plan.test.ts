@@ -13,7 +13,7 @@ import { renderZone, withoutSerial, zoneSerial } from '../../../src/lab/services
 import { hostKeyPaths } from '../../../src/lab/services/keys.js';
 import type { LabState } from '../../../src/lab/state.js';
 import { DEFAULT_LAB, labPaths, type LabSpec } from '../../../src/lab/topology.js';
-import { stepsNotDone, upVerdict } from '../../../src/lab/up/plan.js';
+import { upVerdict } from '../../../src/lab/up/plan.js';
 import type { StepRecord } from '../../../src/steps/types.js';
 import type { LocalAccounts, UserChange } from '../../../src/system/accounts.js';
 
@@ -37,22 +37,38 @@ describe('upVerdict: what lab up (and lab up --dry-run) does with what it finds'
     expect(v3.kind === 'refuse' && v3.error.hint).toBe('run labctl lab down first');
   });
 
-  it('refuses a healthy lab of the same topology whose steps are not as lab up would leave them, naming them', () => {
-    const v = upVerdict(spec(), state(spec()), [], [], ['dns: BIND authoritative server', 'st18: MTA-STS web server (nginx, HTTPS)']);
-    expect(v.kind).toBe('refuse');
-    expect(v.kind === 'refuse' && v.error.message).toBe('the running lab is not as lab up would make it: dns: BIND authoritative server; st18: MTA-STS web server (nginx, HTTPS)');
-    expect(v.kind === 'refuse' && v.error.hint).toBe('run labctl lab down, then labctl lab up');
-    // Steps that differ say nothing about a lab of another topology or a lab partly up: those verdicts stand.
-    const other = spec();
-    other.queueInterval = '5m';
-    const v2 = upVerdict(spec(), state(other), [], [], ['dns: BIND authoritative server']);
-    expect(v2.kind === 'refuse' && v2.error.message).toBe('a lab with a different topology is already up');
+  const r = (id: string, title: string, status: StepRecord['status']) => ({ id, title, status });
+  const allDone = [r('network', 'namespaces, bridge, addresses', 'ok'), r('host-st14', 'st14: configure (model + template)', 'ok'), r('dns', 'dns: BIND authoritative server', 'ok'), r('daemon-st14', 'st14: Exim daemon', 'ok')];
+
+  it('a healthy lab of the same topology whose checks all say done is left as it is', () => {
+    expect(upVerdict(spec(), state(spec()), [], [], allDone).kind).toBe('already');
   });
 
-  it('stepsNotDone: the steps a check found would change or could not tell about, by title; done and skipped ones are not', () => {
-    const r = (title: string, status: StepRecord['status']): StepRecord => ({ id: title, title, status, ms: 1, evidence: [] });
-    expect(stepsNotDone([r('network', 'ok'), r('st14: configure', 'changed'), r('dns', 'unknown'), r('x', 'skipped')])).toEqual(['st14: configure', 'dns (cannot tell)']);
-    expect(stepsNotDone([r('network', 'ok'), r('x', 'skipped')])).toEqual([]);
+  it('re-applies exactly the steps of a healthy lab whose checks find them changed: a host, the zones, the resolver, a web server', () => {
+    const checks = [...allDone, r('host-st18', 'st18: configure (model + template)', 'changed'), r('dns', 'dns: BIND authoritative server', 'changed'), r('resolver', 'dns: validating resolver (unbound, DNSSEC)', 'changed'), r('mta-sts-st18', 'st18: MTA-STS web server (nginx, HTTPS)', 'changed'), r('x', 'skipped one', 'skipped')];
+    const v = upVerdict(spec(), state(spec()), [], [], checks);
+    expect(v.kind).toBe('reapply');
+    expect(v.kind === 'reapply' && v.steps).toEqual([
+      { id: 'host-st18', title: 'st18: configure (model + template)' },
+      { id: 'dns', title: 'dns: BIND authoritative server' },
+      { id: 'resolver', title: 'dns: validating resolver (unbound, DNSSEC)' },
+      { id: 'mta-sts-st18', title: 'st18: MTA-STS web server (nginx, HTTPS)' },
+    ]);
+  });
+
+  it('refuses, naming every step that differs, when one cannot be re-applied in place or its check cannot tell', () => {
+    const v = upVerdict(spec(), state(spec()), [], [], [...allDone, r('network', 'namespaces, bridge, addresses', 'changed'), r('mta-sts-st18', 'st18: MTA-STS web server (nginx, HTTPS)', 'changed')]);
+    expect(v.kind === 'refuse' && v.error.message).toBe('the running lab is not as lab up would make it: namespaces, bridge, addresses (not in place); st18: MTA-STS web server (nginx, HTTPS)');
+    expect(v.kind === 'refuse' && v.error.hint).toBe('run labctl lab down, then labctl lab up');
+    const u = upVerdict(spec(), state(spec()), [], [], [...allDone, r('dns', 'dns: BIND authoritative server', 'unknown')]);
+    expect(u.kind === 'refuse' && u.error.message).toBe('the running lab is not as lab up would make it: dns: BIND authoritative server (cannot tell)');
+    // Checks say nothing about a lab of another topology or a lab partly up: those verdicts stand.
+    const other = spec();
+    other.queueInterval = '5m';
+    const v2 = upVerdict(spec(), state(other), [], [], [r('dns', 'dns: BIND authoritative server', 'changed')]);
+    expect(v2.kind === 'refuse' && v2.error.message).toBe('a lab with a different topology is already up');
+    const v3 = upVerdict(spec(), state(spec()), ['named is not running'], [], [r('dns', 'dns: BIND authoritative server', 'changed')]);
+    expect(v3.kind === 'refuse' && v3.error.message).toBe('the lab is partly up (named is not running)');
   });
 
   it('builds the lab when there is neither a state file nor anything left', () => {
