@@ -92,12 +92,13 @@ describe.runIf(isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
     expect((await labctl(['lab', 'status'])).exitCode).toBe(0);
   }, 60_000);
 
-  it('a running lab whose zone, web server config and host configure were changed on disk: the dry run names those steps, lab up re-applies exactly them to the running daemons', async () => {
+  it('a running lab whose zone, resolver and web server config and host configure were changed on disk: the dry run names those steps, lab up re-applies exactly them to the running daemons', async () => {
     const zone = path.join(labDir, 'dns/st14.sne24.ru.zone');
     const nginx = path.join(labDir, 'hosts/st18/web/nginx.conf');
     const configure = path.join(labDir, 'hosts/st14/configure');
-    const changed = [zone, nginx, configure];
-    const untouched = [path.join(labDir, 'hosts/st18/configure'), path.join(labDir, 'hosts/st14/web/nginx.conf'), path.join(labDir, 'dns/unbound.conf')];
+    const unbound = path.join(labDir, 'dns/unbound.conf');
+    const changed = [zone, nginx, configure, unbound];
+    const untouched = [path.join(labDir, 'hosts/st18/configure'), path.join(labDir, 'hosts/st14/web/nginx.conf'), path.join(labDir, 'hosts/st14/web/mta-sts.txt')];
     const originals = await Promise.all(changed.map((f) => fs.readFile(f, 'utf8')));
     const stamp = async (files: string[]) => Promise.all(files.map(async (f) => `${(await fs.stat(f)).mtimeMs} ${await fs.readFile(f, 'utf8')}`));
     const pids = async () => Promise.all(['dns/named.pid', 'dns/unbound.pid', 'hosts/st14/web/nginx.pid', 'hosts/st18/web/nginx.pid', 'hosts/st14/exim-daemon.pid', 'hosts/st18/exim-daemon.pid'].map((f) => pidOf(path.join(labDir, f))));
@@ -109,6 +110,7 @@ describe.runIf(isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
     await fs.appendFile(zone, 'changed IN TXT "by hand, not by lab up"\n');
     await fs.appendFile(nginx, '# changed by hand\n');
     await fs.appendFile(configure, '# changed by hand\n');
+    await fs.appendFile(unbound, '# changed by hand\n');
 
     // The dry run names the three steps, says what lab up would do, and changes nothing.
     const before = await labFiles();
@@ -117,12 +119,13 @@ describe.runIf(isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
     expect(dry.stdout).toMatch(/^dns: BIND authoritative server +would run .*named pid \d+; not as lab up writes them: \S+\/dns\/st14\.sne24\.ru\.zone; lab up would rewrite them, raising the zones' serials, and reload named$/m);
     expect(dry.stdout).toMatch(/^st18: MTA-STS web server .* would run .*nginx pid \d+; not as lab up writes them: \S+\/hosts\/st18\/web\/nginx\.conf; lab up would rewrite them and reload nginx$/m);
     expect(dry.stdout).toMatch(/^st14: configure .* would run .*would make Exim configuration; lab up would tell its Exim daemon \(pid \d+\) to re-read it$/m);
-    // The steps nobody changed are still done: st18's zone is not named, st14's web server and the resolver are done.
+    expect(dry.stdout).toMatch(/^dns: validating resolver .* would run .*unbound pid \d+; not as lab up writes them: \S+\/dns\/unbound\.conf; lab up would rewrite them and reload unbound$/m);
+    // The steps nobody changed are still done: st18's zone is not named, st14's web server and st18's host are done.
     expect(dry.stdout).not.toMatch(/st18\.sne24\.ru\.zone/);
     expect(dry.stdout).toMatch(/^st14: MTA-STS web server .* already done .*nginx\.conf and MTA-STS policy as lab up writes them$/m);
-    expect(dry.stdout).toMatch(/^dns: validating resolver .* already done .*trust anchors and unbound\.conf as lab up writes them$/m);
-    const steps = 'st14: configure (model + template); dns: BIND authoritative server; st18: MTA-STS web server (nginx, HTTPS)';
-    expect(dry.stdout.trim().split('\n').at(-1)).toBe(`lab: lab up would re-apply 3 of 9 steps in the running lab: ${steps}; the rest as it is`);
+    expect(dry.stdout).toMatch(/^st18: configure .* already done /m);
+    const steps = 'st14: configure (model + template); dns: BIND authoritative server; dns: validating resolver (unbound, DNSSEC); st18: MTA-STS web server (nginx, HTTPS)';
+    expect(dry.stdout.trim().split('\n').at(-1)).toBe(`lab: lab up would re-apply 4 of 9 steps in the running lab: ${steps}; the rest as it is`);
     expect(await labFiles()).toEqual(before);
 
     // lab up decides the same, and does it: only those three steps run.
@@ -135,6 +138,7 @@ describe.runIf(isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
     const now = await Promise.all(changed.map((f) => fs.readFile(f, 'utf8')));
     expect(now[1]).toBe(originals[1]);
     expect(now[2]).toBe(originals[2]);
+    expect(now[3]).toBe(originals[3]);
     const serial = serialOf(now[0]!);
     expect(serial).toBeGreaterThan(serialOf(originals[0]!));
     expect(now[0]!.replace(/^\s*\d+ ; serial$/m, '')).toBe(originals[0]!.replace(/^\s*\d+ ; serial$/m, ''));
@@ -145,7 +149,7 @@ describe.runIf(isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
     expect(log).toMatch(/daemon started: pid=/);
     expect(await pids()).toEqual(pidsBefore);
     for (const pid of pidsBefore) expect(() => process.kill(pid, 0)).not.toThrow();
-    // The rest untouched; the lab answers as before (the resolver validates st14's zone), and lab up now changes nothing.
+    // The rest untouched; the lab answers as before (the reloaded resolver validates st14's zone), and lab up now changes nothing.
     expect(await stamp(untouched)).toEqual(untouchedBefore);
     const ad = await inClient(['dig', '@10.203.14.54', '+dnssec', 'MX', 'st14.sne24.ru']);
     expect(ad.stdout).toMatch(/;; flags:[^;]*\bad\b/);
