@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { createHash, X509Certificate } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -156,6 +157,39 @@ describe.runIf(isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
     expect(ad.stdout).toMatch(/MX\s+10 mail\.st14\.sne24\.ru\./);
     const again = await labctl(['lab', 'up', '--dry-run']);
     expect(again.exitCode, again.all).toBe(0);
+    expect(again.stdout).toMatch(/^lab: up with this topology, every step already done: lab up would change nothing$/m);
+  }, 90_000);
+
+  it('a running lab whose host key was deleted: lab up makes the key and certificate again and re-applies the zones and that host\'s web server after it (the TLSA served and the certificate nginx serves are the new ones)', async () => {
+    const cert = path.join(labDir, 'hosts/st14/tls/mail.st14.sne24.ru.pem');
+    const oldCert = await fs.readFile(cert, 'utf8');
+    await fs.rm(path.join(labDir, 'hosts/st14/tls/mail.st14.sne24.ru.key'));
+    // The dry run names the host, and the zones and the web server made from its certificate.
+    const steps = 'st14: configure (model + template); dns: BIND authoritative server; st14: MTA-STS web server (nginx, HTTPS)';
+    const dry = await labctl(['lab', 'up', '--dry-run']);
+    expect(dry.exitCode, dry.all).toBe(0);
+    expect(dry.stdout).toMatch(/^dns: BIND authoritative server +would run .*not as lab up writes them: st14's TLS certificate and DKIM key \(its configure step would make them again\)/m);
+    expect(dry.stdout).toMatch(/^st14: MTA-STS web server .* would run .*st14's TLS certificate and DKIM key/m);
+    expect(dry.stdout.trim().split('\n').at(-1)).toBe(`lab: lab up would re-apply 3 of 9 steps in the running lab: ${steps}; the rest as it is`);
+    const up = await labctl(['lab', 'up'], { timeoutMs: 60_000 });
+    expect(up.exitCode, up.all).toBe(0);
+    expect(stepLines(up.stdout).map((l) => l.replace(/ +done .*$/, ''))).toEqual(steps.split('; '));
+    const newCert = await fs.readFile(cert, 'utf8');
+    expect(newCert).not.toBe(oldCert);
+    const spki = (pem: string) => createHash('sha256').update(new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+    const tlsa = (out: string) => out.replace(/\s+/g, '').toLowerCase();
+    // The TLSA named serves, and the one the resolver validates, are the new certificate's.
+    const served = await inClient(['dig', '@10.203.14.53', '+short', 'TLSA', '_25._tcp.mail.st14.sne24.ru']);
+    expect(tlsa(served.stdout)).toBe(`311${spki(newCert)}`);
+    const validated = await inClient(['dig', '@10.203.14.54', '+dnssec', '+noall', '+answer', '+comments', 'TLSA', '_25._tcp.mail.st14.sne24.ru']);
+    expect(validated.stdout).toMatch(/;; flags:[^;]*\bad\b/);
+    expect(validated.stdout).toContain(spki(newCert).toUpperCase().slice(0, 32));
+    // nginx serves the new certificate (reloaded), not the one it held.
+    const tls = await execa('ip', ['netns', 'exec', 'labctl-client', 'openssl', 's_client', '-connect', '10.203.14.14:443', '-servername', 'mta-sts.st14.sne24.ru'], { input: '', reject: false, timeout: 30_000, all: true });
+    const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(tls.stdout)?.[0];
+    expect(pem, tls.all).toBeDefined();
+    expect(spki(pem!)).toBe(spki(newCert));
+    const again = await labctl(['lab', 'up', '--dry-run']);
     expect(again.stdout).toMatch(/^lab: up with this topology, every step already done: lab up would change nothing$/m);
   }, 90_000);
 

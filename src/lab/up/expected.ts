@@ -5,7 +5,7 @@ import { labUsers } from '../hosts/accounts.js';
 import { labModel, type PreparedHost } from '../hosts/prepare.js';
 import { dnsFiles, renderNamedConf, renderZone, reverseZoneName, withoutSerial, type LabZone } from '../services/bind.js';
 import { dsRecords, parentZone } from '../services/dnssec.js';
-import { hostKeyPaths } from '../services/keys.js';
+import { hostKeyPaths, hostKeysReady } from '../services/keys.js';
 import { renderWebServer, webFiles } from '../services/nginx.js';
 import { renderResolver, resolverFiles, type ResolverInputs } from '../services/unbound.js';
 import { labZones, parentLabZone } from '../services/zones.js';
@@ -67,9 +67,23 @@ export async function zonesAsLeft(spec: LabSpec, hosts: PreparedHost[]): Promise
   return zones;
 }
 
+/**
+ * The hosts among `hosts` whose TLS certificate or DKIM key their configure step would make again
+ * (missing, not matching, expiring, or the lab CA is), each as what a step made from them must
+ * say: their zone's TLSA and DKIM records, and the certificate nginx holds, cannot be judged
+ * from the old files, so the dns and web steps re-apply after the host's (which comes first).
+ */
+export async function keysRemade(hosts: PreparedHost[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const h of hosts) if (!(await hostKeysReady(h.spec, h.model))) out.push(`${h.spec.name}'s TLS certificate and DKIM key (its configure step would make them again)`);
+  return out;
+}
+
 /** The DNS step's files that differ from what it would write: each zone file (its serial aside, which every write raises) and named.conf. */
 export async function dnsDrift(spec: LabSpec): Promise<string[]> {
   const hosts = spec.hosts.map((h) => plannedHost(spec, h));
+  const remade = await keysRemade(hosts);
+  if (remade.length) return remade;
   for (const h of hosts) {
     for (const f of [h.keys.certificate, h.keys.dkimPrivateKey]) {
       if (!(await exists(f))) throw new LabError(`${h.spec.name}'s ${f} is missing, which its zone's TLSA or DKIM record is made from`);
@@ -92,6 +106,8 @@ export async function resolverDrift(spec: LabSpec): Promise<string[]> {
 /** A web step's files (nginx.conf, the MTA-STS policy) that differ from what it would write. */
 export async function webDrift(spec: LabSpec, h: LabMailHostSpec): Promise<string[]> {
   const p = plannedHost(spec, h);
+  const remade = await keysRemade([p]);
+  if (remade.length) return remade;
   const want = await renderWebServer(h, p.model, p.keys);
   const f = webFiles(h);
   return differing([[f.conf, want.conf], [f.policy, want.policy]]);

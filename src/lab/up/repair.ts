@@ -69,9 +69,12 @@ function reapply(spec: LabSpec, id: string): Step<UpContext>['apply'] {
 
 /** Re-applies the steps `ids` of lab up in the running lab (see above); the hosts it prepared again. */
 export async function reapplySteps(spec: LabSpec, ids: readonly string[], observer: StepObserver): Promise<PreparedHost[]> {
+  // Each step the plan named is re-applied even if its check, run again here, finds its files
+  // as lab up writes them: a host re-applied before it may have made its keys again, which
+  // leaves nginx.conf the same while nginx still holds the old certificate.
   const steps = labUpSteps(spec)
     .filter((s) => ids.includes(s.id))
-    .map((s): Step<UpContext> => ({ ...s, apply: reapply(spec, s.id) }));
+    .map((s): Step<UpContext> => ({ ...s, check: async (ctx) => ({ ...(await s.check(ctx)), done: false }), apply: reapply(spec, s.id) }));
   const ctx: UpContext = { spec, hosts: [] };
   try {
     await runSteps(steps, ctx, 'apply', observer);
