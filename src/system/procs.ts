@@ -35,6 +35,18 @@ export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutM
   return cond();
 }
 
+/** The pids whose parent is `pid` now (read from /proc), sorted: a daemon's workers. */
+export async function childPids(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  for (const e of await fs.readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(e)) continue;
+    const stat = await fs.readFile(`/proc/${e}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === pid && alive(Number(e))) out.push(Number(e));
+  }
+  return out.sort((a, b) => a - b);
+}
+
 /** Sends a signal; a process that is already gone is not an error. */
 export function signal(pid: number, sig: NodeJS.Signals): void {
   try {

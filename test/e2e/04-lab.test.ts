@@ -108,6 +108,12 @@ describe.runIf(isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
     const serialOf = (text: string) => Number(/^\s*(\d+) ; serial$/m.exec(text)![1]);
     const mainlog = path.join(labDir, 'hosts/st14/spool/log/mainlog');
     const mainlogBefore = (await fs.readFile(mainlog, 'utf8')).length;
+    const unboundLog = path.join(labDir, 'dns/unbound.log');
+    const unboundLogBefore = (await fs.readFile(unboundLog)).length;
+    const workers = async (pidFile: string) => (await execa('ps', ['-o', 'pid=', '--ppid', String(await pidOf(path.join(labDir, pidFile)))], { reject: false })).stdout.split('\n').map((l) => l.trim()).filter(Boolean).sort();
+    const st18Workers = await workers('hosts/st18/web/nginx.pid');
+    const st14Workers = await workers('hosts/st14/web/nginx.pid');
+    expect(st18Workers.length).toBeGreaterThan(0);
     await fs.appendFile(zone, 'changed IN TXT "by hand, not by lab up"\n');
     await fs.appendFile(nginx, '# changed by hand\n');
     await fs.appendFile(configure, '# changed by hand\n');
@@ -144,6 +150,15 @@ describe.runIf(isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
     expect(serial).toBeGreaterThan(serialOf(originals[0]!));
     expect(now[0]!.replace(/^\s*\d+ ; serial$/m, '')).toBe(originals[0]!.replace(/^\s*\d+ ; serial$/m, ''));
     expect(await fs.readFile(path.join(labDir, 'dns/named.log'), 'utf8')).toContain(`zone st14.sne24.ru/IN (unsigned): loaded serial ${serial}`);
+    // named serves it: the SOA serial asked of it inside the lab is at least the one written.
+    const soa = await inClient(['dig', '@10.203.14.53', '+short', 'SOA', 'st14.sne24.ru']);
+    expect(Number(soa.stdout.trim().split(/\s+/)[2]), soa.stdout).toBeGreaterThanOrEqual(serial);
+    // The reloads were acted on: unbound logged a new start of service; st18's nginx has new workers, st14's (not reloaded) the same.
+    expect((await fs.readFile(unboundLog)).subarray(unboundLogBefore).toString()).toMatch(/start of service/);
+    const st18After = await workers('hosts/st18/web/nginx.pid');
+    expect(st18After.length).toBeGreaterThan(0);
+    expect(st18After.filter((w) => st18Workers.includes(w))).toEqual([]);
+    expect(await workers('hosts/st14/web/nginx.pid')).toEqual(st14Workers);
     // st14's Exim re-executed itself on SIGHUP and reread its configure; every daemon runs with the pid it had.
     const log = (await fs.readFile(mainlog, 'utf8')).slice(mainlogBefore);
     expect(log).toMatch(/SIGHUP received: re-exec daemon/);

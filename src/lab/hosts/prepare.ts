@@ -3,11 +3,11 @@ import type { HostModel } from '../../config/model.js';
 import { validateModel } from '../../config/validate.js';
 import { renderConfigure, type RenderOptions } from '../../config/render.js';
 import { LabError, errorMessage } from '../../errors.js';
-import { checkConfigureFile } from '../../config/swap.js';
+import { safeInstallConfigure } from '../../config/swap.js';
 import { HOST_PREPARATION_STEPS, testAddresses } from '../../config/apply.js';
 import type { HostPrepContext } from '../../config/steps/context.js';
 import type { EximRunner } from '../../system/exim-check.js';
-import { ensureDir, exists, removePath, setMode, writeAtomic, writeInPlace } from '../../system/files.js';
+import { ensureDir, exists, removePath, setMode, writeAtomic } from '../../system/files.js';
 import { requireGroupId, requireUser } from '../../system/accounts.js';
 import { EXIM_DEFAULTS } from '../../paths.js';
 import { writeNamespaceEtc } from '../../system/netns.js';
@@ -133,28 +133,26 @@ export async function prepareHost(spec: LabSpec, host: LabMailHostSpec): Promise
   else await removePath(p.publicSuffixes);
 
   const keys = await hostKeys(spec, host, model);
-  const text = await renderLabConfigure(model, host, keys);
-  await writeInPlace(p.configure, text);
-  await checkHostConfigure(host, model);
+  // The same safe install as labctl configure, in place (the daemon sees the file through a bind
+  // mount): written beside, that copy checked by Exim in the host's view, then installed; a
+  // configure Exim refuses leaves the installed one as it was. The caller tells the daemon.
+  try {
+    await safeInstallConfigure({
+      text: await renderLabConfigure(model, host, keys),
+      target: p.configure,
+      eximBinary: EXIM_BIN,
+      exim: eximRunnerFor(host),
+      testAddresses: testAddresses(model),
+      inPlace: true,
+      noReload: true,
+      reload: async () => {},
+    });
+  } catch (err) {
+    throw new LabError(`${host.name}: ${errorMessage(err)}`, err instanceof LabError ? err.hint : undefined);
+  }
   return { spec: host, model, keys, users: labUsers(spec, host), prepared };
 }
 
 /** Runs exim inside the host's view (its users, aliases and spool), for configure's checks. */
 export const eximRunnerFor = (host: LabMailHostSpec): EximRunner => (args) =>
   eximInView(host, mailHostName(host), args, { allowFailure: true, timeoutMs: 15000 });
-
-/**
- * Exim's own verdict on the host's configure, in the host's view, by the same checks
- * `labctl configure` makes: syntax, then postmaster and a local user routed to local_delivery.
- */
-export async function checkHostConfigure(host: LabMailHostSpec, model: HostModel): Promise<void> {
-  try {
-    await checkConfigureFile(labPaths.host(host.name).configure, {
-      eximBinary: EXIM_BIN,
-      exim: eximRunnerFor(host),
-      testAddresses: testAddresses(model),
-    });
-  } catch (err) {
-    throw new LabError(`${host.name}: ${errorMessage(err)}`);
-  }
-}

@@ -6,6 +6,7 @@ import { ensureDir, removePath, writeAtomic } from '../../system/files.js';
 import { inNamespace } from '../../system/netns.js';
 import { runningPid, signal, waitUntil } from '../../system/procs.js';
 import { run } from '../../system/run.js';
+import { installChecked } from './install.js';
 import { labTemplatesDir } from './templates.js';
 import { labPaths, names, type LabSpec } from '../topology.js';
 
@@ -115,6 +116,47 @@ export async function writeDnsServer(spec: LabSpec, zones: LabZone[]): Promise<v
   // Check what we wrote with BIND's own tools, inside the lab (never the machine's resolver).
   const conf_ = await inNamespace(names.dnsNs, 'named-checkconf', [f.conf], { allowFailure: true });
   if (conf_.exitCode !== 0) throw new LabError(`dns: named-checkconf refused ${f.conf}: ${(conf_.stdout + conf_.stderr).trim()}`);
+}
+
+/** The SOA serial the lab DNS server serves for `zone` now (asked from inside the lab), or undefined. */
+export async function servedSerial(spec: LabSpec, zone: string): Promise<number | undefined> {
+  const soa = (await query(spec, 'SOA', zone).catch(() => []))[0]?.split(/\s+/)[2];
+  return soa === undefined ? undefined : Number(soa);
+}
+
+/**
+ * The running named's zones and named.conf replaced (./install.ts: each staged beside its file,
+ * named-checkzone on each staged zone and named-checkconf on the staged named.conf, renamed into
+ * place), then SIGHUP, confirmed: the serial served for each zone is at least the one written.
+ * When that fails the old files go back and named is told again. How to put them back (lab up's take-back).
+ */
+export async function reloadDnsZones(spec: LabSpec, zones: LabZone[]): Promise<() => Promise<string>> {
+  const f = dnsFiles();
+  const files = [];
+  for (const z of zones) files.push({ path: f.zone(z.name), text: await renderZone(spec, z) });
+  files.push({ path: f.conf, text: await renderNamedConf(spec, zones) });
+  const done = await installChecked({
+    what: 'the zones and named.conf',
+    files,
+    async check(staged) {
+      for (const z of zones) {
+        const r = await inNamespace(names.dnsNs, 'named-checkzone', [z.name, staged[f.zone(z.name)]!], { allowFailure: true });
+        if (r.exitCode !== 0) throw new LabError(`dns: named-checkzone refused zone ${z.name}: ${(r.stdout + r.stderr).trim().split('\n').slice(-2).join(' ')}`);
+      }
+      const c = await inNamespace(names.dnsNs, 'named-checkconf', [staged[f.conf]!], { allowFailure: true });
+      if (c.exitCode !== 0) throw new LabError(`dns: named-checkconf refused ${f.conf}: ${(c.stdout + c.stderr).trim()}`);
+    },
+    async reload(restored) {
+      await reloadDnsServer();
+      const loaded = async () => {
+        for (const z of zones) if (((await servedSerial(spec, z.name)) ?? 0) < (z.serial ?? 0)) return false;
+        return true;
+      };
+      if (restored) return void (await waitUntil(() => answers(spec), 10_000, 100));
+      if (!(await waitUntil(loaded, 10_000, 100))) throw new LabError(`dns: named does not serve the new serials after the reload`, `see ${f.log}`);
+    },
+  });
+  return done.restore;
 }
 
 export const dnsServerPid = () => runningPid(dnsFiles().pid);

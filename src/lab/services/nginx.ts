@@ -4,9 +4,10 @@ import ejs from 'ejs';
 import { mtaStsFor } from '../../config/dns.js';
 import type { HostModel } from '../../config/model.js';
 import { LabError } from '../../errors.js';
-import { ensureDir, removePath, writeAtomic } from '../../system/files.js';
+import { ensureDir, fileSize, readFrom, removePath, writeAtomic } from '../../system/files.js';
 import { inNamespace } from '../../system/netns.js';
-import { runningPid, signal, waitUntil } from '../../system/procs.js';
+import { childPids, runningPid, signal, waitUntil } from '../../system/procs.js';
+import { installChecked } from './install.js';
 import type { HostKeyFiles } from './keys.js';
 import { labTemplatesDir } from './templates.js';
 import { labPaths, names, type LabMailHostSpec } from '../topology.js';
@@ -37,6 +38,12 @@ export async function renderWebServer(host: LabMailHostSpec, model: HostModel, k
   return { conf, policy: mtaStsFor(model).text };
 }
 
+/** nginx -t on `conf` in the host's namespace; throws with nginx's words. */
+async function testConf(host: LabMailHostSpec, conf: string): Promise<void> {
+  const test = await inNamespace(names.hostNs(host.name), 'nginx', ['-t', '-q', '-c', conf], { allowFailure: true });
+  if (test.exitCode !== 0) throw new LabError(`${host.name}: nginx -t refused ${conf}: ${(test.stderr || test.stdout).trim()}`, 'apt-get install nginx-light');
+}
+
 /** Writes the web server's policy and nginx.conf and checks them with nginx -t in the host's namespace. */
 async function writeWebServer(host: LabMailHostSpec, model: HostModel, keys: HostKeyFiles): Promise<void> {
   const f = webFiles(host);
@@ -44,8 +51,7 @@ async function writeWebServer(host: LabMailHostSpec, model: HostModel, keys: Hos
   const want = await renderWebServer(host, model, keys);
   await writeAtomic(f.policy, want.policy, { mode: 0o644 });
   await writeAtomic(f.conf, want.conf);
-  const test = await inNamespace(names.hostNs(host.name), 'nginx', ['-t', '-q', '-c', f.conf], { allowFailure: true });
-  if (test.exitCode !== 0) throw new LabError(`${host.name}: nginx -t refused ${f.conf}: ${(test.stderr || test.stdout).trim()}`, 'apt-get install nginx-light');
+  await testConf(host, f.conf);
 }
 
 export async function startWebServer(host: LabMailHostSpec, model: HostModel, keys: HostKeyFiles): Promise<number> {
@@ -62,11 +68,36 @@ export async function startWebServer(host: LabMailHostSpec, model: HostModel, ke
   return (await webServerPid(host))!;
 }
 
-/** The running nginx's files rewritten and checked (nginx -t), then SIGHUP: its master rereads them with new workers. */
-export async function reloadWebServer(host: LabMailHostSpec, model: HostModel, keys: HostKeyFiles): Promise<number> {
+/**
+ * SIGHUP to nginx's master `pid`, confirmed: it rereads nginx.conf and the certificate and starts
+ * new workers (a worker pid it did not have), and its error.log says nothing at emerg or alert.
+ */
+async function hupWebServer(host: LabMailHostSpec, pid: number): Promise<void> {
+  const f = webFiles(host);
+  const before = await childPids(pid);
+  const offset = await fileSize(f.log);
+  const complaint = async () => /\[(emerg|alert)\].*/.exec((await readFrom(f.log, offset)).toString())?.[0];
+  signal(pid, 'SIGHUP');
+  const ok = await waitUntil(async () => !!(await complaint()) || (await childPids(pid)).some((w) => !before.includes(w)), 5000, 50);
+  const why = await complaint();
+  if (!ok || why) throw new LabError(`${host.name}: nginx (pid ${pid}) did not take the reload: ${why ?? 'no new worker within 5 s'}`, `see ${f.log}`);
+}
+
+/**
+ * The running nginx's files replaced (./install.ts: staged, nginx -t on the staged nginx.conf,
+ * renamed into place), then SIGHUP, confirmed by new workers; the old files back if it fails.
+ * Its pid, and how to put the old files back (lab up's take-back).
+ */
+export async function reloadWebServer(host: LabMailHostSpec, model: HostModel, keys: HostKeyFiles): Promise<{ pid: number; restore: () => Promise<string> }> {
   const pid = await webServerPid(host);
   if (!pid) throw new LabError(`${host.name}: the MTA-STS web server is not running`, 'run labctl lab down, then labctl lab up');
-  await writeWebServer(host, model, keys);
-  signal(pid, 'SIGHUP');
-  return pid;
+  const f = webFiles(host);
+  const want = await renderWebServer(host, model, keys);
+  const done = await installChecked({
+    what: `${host.name}'s nginx.conf and MTA-STS policy`,
+    files: [{ path: f.policy, text: want.policy, mode: 0o644 }, { path: f.conf, text: want.conf }],
+    check: (staged) => testConf(host, staged[f.conf]!),
+    reload: () => hupWebServer(host, pid),
+  });
+  return { pid, restore: done.restore };
 }

@@ -2,11 +2,12 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
 import { LabError } from '../../errors.js';
-import { removePath, writeAtomic } from '../../system/files.js';
+import { fileSize, readFrom, removePath, writeAtomic } from '../../system/files.js';
 import { inNamespace } from '../../system/netns.js';
 import { runningPid, signal, waitUntil } from '../../system/procs.js';
 import { run } from '../../system/run.js';
 import { dnsFiles, reverseZoneName } from './bind.js';
+import { installChecked } from './install.js';
 import { labTemplatesDir } from './templates.js';
 import { names, type LabSpec } from '../topology.js';
 
@@ -66,8 +67,12 @@ async function writeResolver(spec: LabSpec, o: ResolverInputs): Promise<void> {
   const want = await renderResolver(spec, o);
   await writeAtomic(f.anchors, want.anchors);
   await writeAtomic(f.conf, want.conf);
-  const check = await run('unbound-checkconf', [f.conf], { allowFailure: true });
-  if (check.exitCode !== 0) throw new LabError(`dns: unbound-checkconf refused ${f.conf}: ${(check.stderr || check.stdout).trim()}`, 'apt-get install unbound');
+  await checkConf(f.conf);
+}
+
+async function checkConf(conf: string): Promise<void> {
+  const check = await run('unbound-checkconf', [conf], { allowFailure: true });
+  if (check.exitCode !== 0) throw new LabError(`dns: unbound-checkconf refused ${conf}: ${(check.stderr || check.stdout).trim()}`, 'apt-get install unbound');
 }
 
 /** Waits for unbound to run and give a validated answer for the first top zone; its pid. */
@@ -91,13 +96,30 @@ export async function startResolver(spec: LabSpec, o: ResolverInputs): Promise<n
   return validatedPid(spec, o, r.stderr);
 }
 
-/** The running unbound's files rewritten and checked, then SIGHUP (unbound rereads them, its cache dropped); waits for a validated answer. */
-export async function reloadResolver(spec: LabSpec, o: ResolverInputs): Promise<number> {
+/**
+ * The running unbound's files replaced (./install.ts: staged, unbound-checkconf on the staged
+ * unbound.conf, renamed into place), then SIGHUP, confirmed: its log shows a new start of service
+ * after what it held before, and it gives a validated answer; the old files back if not. Its pid,
+ * and how to put the old files back (lab up's take-back).
+ */
+export async function reloadResolver(spec: LabSpec, o: ResolverInputs): Promise<{ pid: number; restore: () => Promise<string> }> {
   const pid = await resolverPid();
   if (!pid) throw new LabError(`dns: the validating resolver is not running in ${names.dnsNs}`, 'run labctl lab down, then labctl lab up');
-  await writeResolver(spec, o);
-  signal(pid, 'SIGHUP');
-  return validatedPid(spec, o);
+  const f = resolverFiles();
+  const want = await renderResolver(spec, o);
+  const done = await installChecked({
+    what: "the resolver's trust anchors and unbound.conf",
+    files: [{ path: f.anchors, text: want.anchors }, { path: f.conf, text: want.conf }],
+    check: (staged) => checkConf(staged[f.conf]!),
+    reload: async () => {
+      const offset = await fileSize(f.log);
+      signal(pid, 'SIGHUP');
+      const restarted = async () => /start of service/.test((await readFrom(f.log, offset)).toString());
+      if (!(await waitUntil(restarted, 10_000, 50))) throw new LabError(`dns: unbound (pid ${pid}) logged no new start of service after SIGHUP`, `see ${f.log}`);
+      await validatedPid(spec, o);
+    },
+  });
+  return { pid, restore: done.restore };
 }
 
 /** Whether the resolver answers SOA of the zone with the AD bit (asked from the client's namespace). */
