@@ -136,6 +136,9 @@ export async function prepareHost(spec: LabSpec, host: LabMailHostSpec): Promise
   // The same safe install as labctl configure, in place (the daemon sees the file through a bind
   // mount): written beside, that copy checked by Exim in the host's view, then installed; a
   // configure Exim refuses leaves the installed one as it was. The caller tells the daemon.
+  // A new host's view needs the file to mount before its first configure is checked: empty.
+  const fresh = !(await exists(p.configure));
+  if (fresh) await writeAtomic(p.configure, '');
   try {
     await safeInstallConfigure({
       text: await renderLabConfigure(model, host, keys),
@@ -145,6 +148,7 @@ export async function prepareHost(spec: LabSpec, host: LabMailHostSpec): Promise
       testAddresses: testAddresses(model),
       inPlace: true,
       noReload: true,
+      ...(fresh ? { keepBackups: 0 } : {}),
       reload: async () => {},
     });
   } catch (err) {
