@@ -208,6 +208,35 @@ describe.runIf(isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
     expect(again.stdout).toMatch(/^lab: up with this topology, every step already done: lab up would change nothing$/m);
   }, 90_000);
 
+  it('a re-apply whose check refuses a file: lab up fails in one line naming the step, that file left as it was, and the step it re-applied before taken back', async () => {
+    const configure = path.join(labDir, 'hosts/st14/configure');
+    const nginx = path.join(labDir, 'hosts/st18/web/nginx.conf');
+    const errorLog = path.join(labDir, 'hosts/st18/web/error.log');
+    await fs.appendFile(configure, '# changed by hand\n');
+    await fs.appendFile(nginx, '# changed by hand\n');
+    const [confBefore, nginxBefore] = await Promise.all([fs.readFile(configure, 'utf8'), fs.readFile(nginx, 'utf8')]);
+    // nginx -t cannot open the error log nginx.conf names: a directory stands in its place.
+    await fs.rename(errorLog, `${errorLog}.aside`);
+    await fs.mkdir(errorLog);
+    try {
+      const up = await labctl(['lab', 'up'], { timeoutMs: 60_000 });
+      expect(up.exitCode, up.all).not.toBe(0);
+      expect(up.stderr.split('\n').find((l) => l.startsWith('labctl:')), up.all).toMatch(/^labctl: st18: nginx -t refused the new \S+\/hosts\/st18\/web\/nginx\.conf: .*error\.log/);
+      expect(up.stderr, up.all).toMatch(/undone: st14: configure \(model \+ template\): old configure put back, Exim daemon pid \d+ re-read it/);
+      // The refused file was never put in place, nothing staged is left, and st14's configure is back as it was.
+      expect(await fs.readFile(nginx, 'utf8')).toBe(nginxBefore);
+      expect((await fs.readdir(path.dirname(nginx))).filter((f) => f.startsWith('.'))).toEqual([]);
+      expect(await fs.readFile(configure, 'utf8')).toBe(confBefore);
+    } finally {
+      await fs.rmdir(errorLog);
+      await fs.rename(`${errorLog}.aside`, errorLog);
+    }
+    const again = await labctl(['lab', 'up'], { timeoutMs: 60_000 });
+    expect(again.exitCode, again.all).toBe(0);
+    const dry = await labctl(['lab', 'up', '--dry-run']);
+    expect(dry.stdout).toMatch(/^lab: up with this topology, every step already done: lab up would change nothing$/m);
+  }, 150_000);
+
   it('the lab DNS server publishes MX 10 own host, MX 20 partner (asked inside the lab)', async () => {
     const r = await inClient(['dig', '@10.203.14.53', '+short', 'MX', 'st14.sne24.ru']);
     expect(r.stdout.split('\n').sort()).toEqual(['10 mail.st14.sne24.ru.', '20 mail.st18.sne24.ru.']);

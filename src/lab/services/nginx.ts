@@ -39,9 +39,9 @@ export async function renderWebServer(host: LabMailHostSpec, model: HostModel, k
 }
 
 /** nginx -t on `conf` in the host's namespace; throws with nginx's words. */
-async function testConf(host: LabMailHostSpec, conf: string): Promise<void> {
+async function testConf(host: LabMailHostSpec, conf: string, shown = conf): Promise<void> {
   const test = await inNamespace(names.hostNs(host.name), 'nginx', ['-t', '-q', '-c', conf], { allowFailure: true });
-  if (test.exitCode !== 0) throw new LabError(`${host.name}: nginx -t refused ${conf}: ${(test.stderr || test.stdout).trim()}`, 'apt-get install nginx-light');
+  if (test.exitCode !== 0) throw new LabError(`${host.name}: nginx -t refused ${shown}: ${(test.stderr || test.stdout).trim().split('\n')[0]}`, `see ${webFiles(host).log}`);
 }
 
 /** Writes the web server's policy and nginx.conf and checks them with nginx -t in the host's namespace. */
@@ -96,7 +96,7 @@ export async function reloadWebServer(host: LabMailHostSpec, model: HostModel, k
   const done = await installChecked({
     what: `${host.name}'s nginx.conf and MTA-STS policy`,
     files: [{ path: f.policy, text: want.policy, mode: 0o644 }, { path: f.conf, text: want.conf }],
-    check: (staged) => testConf(host, staged[f.conf]!),
+    check: (staged) => testConf(host, staged[f.conf]!, `the new ${f.conf}`),
     reload: () => hupWebServer(host, pid),
   });
   return { pid, restore: done.restore };
