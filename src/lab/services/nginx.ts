@@ -81,6 +81,8 @@ async function hupWebServer(host: LabMailHostSpec, pid: number): Promise<void> {
   const ok = await waitUntil(async () => !!(await complaint()) || (await childPids(pid)).some((w) => !before.includes(w)), 5000, 50);
   const why = await complaint();
   if (!ok || why) throw new LabError(`${host.name}: nginx (pid ${pid}) did not take the reload: ${why ?? 'no new worker within 5 s'}`, `see ${f.log}`);
+  // The old workers finish what they serve and leave (at once when idle, as in the lab).
+  await waitUntil(async () => !(await childPids(pid)).some((w) => before.includes(w)), 2000, 50);
 }
 
 /**
