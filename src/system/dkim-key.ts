@@ -3,7 +3,7 @@ import { createPublicKey, generateKeyPair } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { requireGroupId } from './accounts.js';
-import { ownership, readIfExists, setMode, writeAtomic } from './files.js';
+import { ensureOwnership, readIfExists, writeAtomic } from './files.js';
 
 /** The lab's DKIM signing keys, made and read with node:crypto. */
 
@@ -11,14 +11,6 @@ export interface DkimKey {
   privateKey: string;
   publicKeyPem: string;
   changed: boolean;
-}
-
-/** Makes the key root:<gid> 0640 if it is not; returns whether it had to. */
-async function ownedByRoot(keyPath: string, gid: number): Promise<boolean> {
-  const o = await ownership(keyPath);
-  if (o && o.uid === 0 && o.gid === gid && o.mode === 0o640) return false;
-  await setMode(keyPath, 0o640, { uid: 0, gid });
-  return true;
 }
 
 /**
@@ -32,7 +24,7 @@ export async function ensureDkimKey(keyPath: string, group = 'exim'): Promise<Dk
     try {
       const pub = createPublicKey(existing);
       if (pub.asymmetricKeyType === 'rsa' && (pub.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048) {
-        const changed = await ownedByRoot(keyPath, gid);
+        const changed = await ensureOwnership(keyPath, 0, gid, 0o640);
         return { privateKey: keyPath, publicKeyPem: pub.export({ type: 'spki', format: 'pem' }).toString(), changed };
       }
     } catch {

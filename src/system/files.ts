@@ -242,6 +242,20 @@ export async function ownership(p: string): Promise<{ uid: number; gid: number; 
   return st && { uid: st.uid, gid: st.gid, mode: st.mode & 0o7777 };
 }
 
+/** Whether a path's owner, group and permission bits already are these. */
+export async function ownedAs(p: string, uid: number, gid: number, mode: number): Promise<boolean> {
+  const o = await ownership(p);
+  return !!o && o.uid === uid && o.gid === gid && o.mode === mode;
+}
+
+/** Makes a path's owner, group and permission bits these (owner first: chown clears set-id bits); whether it had to. */
+export async function ensureOwnership(p: string, uid: number, gid: number, mode: number): Promise<boolean> {
+  if (await ownedAs(p, uid, gid, mode)) return false;
+  await fs.chown(p, uid, gid);
+  await fs.chmod(p, mode);
+  return true;
+}
+
 /** Sets a path's permission bits (and owner, when given). */
 export async function setMode(p: string, mode: number, owner?: { uid: number; gid: number }): Promise<void> {
   await fs.chmod(p, mode);

@@ -3,7 +3,7 @@ import { createPrivateKey, randomBytes, X509Certificate, type KeyObject } from '
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LabError, usageError } from '../errors.js';
-import { readIfExists, writeAtomic } from './files.js';
+import { ensureOwnership, ownedAs, readIfExists, writeAtomic } from './files.js';
 import { run } from './run.js';
 import { groupId, requireGroupId } from './accounts.js';
 
@@ -43,27 +43,6 @@ async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
-}
-
-/** Makes owner, group and mode what they should be; returns whether it had to. */
-async function ensureOwnership(file: string, uid: number, gid: number, mode: number): Promise<boolean> {
-  const st = await fs.stat(file);
-  let changed = false;
-  if (st.uid !== uid || st.gid !== gid) {
-    await fs.chown(file, uid, gid);
-    changed = true;
-  }
-  if ((st.mode & 0o7777) !== mode) {
-    await fs.chmod(file, mode);
-    changed = true;
-  }
-  return changed;
-}
-
-/** Whether owner, group and mode already are as ensureOwnership would make them. */
-async function ownedAs(file: string, uid: number, gid: number, mode: number): Promise<boolean> {
-  const st = await fs.stat(file);
-  return st.uid === uid && st.gid === gid && (st.mode & 0o7777) === mode;
 }
 
 /** What a PEM file holds, read by `parse`; undefined when there is no file or `parse` refuses it. */
