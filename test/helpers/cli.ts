@@ -1,7 +1,6 @@
 import { execa } from 'execa';
 import { Console } from 'node:console';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -60,7 +59,6 @@ async function runHere(args: string[], env: Record<string, string>): Promise<Cli
   const { uninstallInterruptHandlers } = (await dist('system/interrupt.js')) as { uninstallInterruptHandlers(): void };
   const out: string[] = [];
   const err: string[] = [];
-  const sink = (to: string[]) => new Writable({ write(chunk: Buffer | string, _enc, done) { to.push(String(chunk)); done(); } });
   const collect = (to: string[]) => ((chunk: Buffer | string, ...rest: unknown[]) => {
     to.push(String(chunk));
     const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
@@ -83,9 +81,10 @@ async function runHere(args: string[], env: Record<string, string>): Promise<Cli
   process.argv = [process.execPath, labctlBin, ...args];
   process.chdir(repoRoot);
   process.exitCode = undefined;
-  globalThis.console = new Console({ stdout: sink(out), stderr: sink(err) });
   process.stdout.write = collect(out);
   process.stderr.write = collect(err);
+  // A console of the run's own on the two streams, whose writes are now collected.
+  globalThis.console = new Console({ stdout: process.stdout, stderr: process.stderr });
   let exitCode: number | string | null | undefined;
   try {
     await main([process.execPath, labctlBin, ...args]);
