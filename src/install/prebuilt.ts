@@ -32,8 +32,6 @@ import type { InstallContext, InstallOptions } from './context.js';
 import { MANIFEST, readManifest, SHA256, type BuildManifest } from './build-manifest.js';
 import { safePath, safeUserName } from '../safe-names.js';
 
-export { MANIFEST, readManifest, SHA256, type BuildManifest };
-
 /** What Exim's scripts/exim_install installs by default (4.96 to 4.98), without the X11 monitor. */
 export const INSTALLED_PROGRAMS = ['exim', ...EXIM_UTILITIES];
 /** Exim's build directory, build-<os>-<arch>. */

@@ -18,6 +18,9 @@ export interface RunOptions {
   takeBack?: boolean;
 }
 
+/** An observer that shows nothing: a run whose records the caller reads itself. */
+export const QUIET: StepObserver = { record() {}, note() {} };
+
 export async function runSteps<C>(steps: readonly Step<C>[], ctx: C, mode: RunMode, observer: StepObserver, opts: RunOptions = {}): Promise<StepRecord[]> {
   const records: StepRecord[] = [];
   const undos = new Map<StepRecord, () => Promise<string>>();

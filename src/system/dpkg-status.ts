@@ -57,9 +57,6 @@ export function globPattern(pattern: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-/** Whether a package name matches a dpkg-query pattern made of literal characters, `*` and `?`. */
-export const globMatches = (pattern: string, name: string) => globPattern(pattern).test(name);
-
 /** Patterns this module can match itself (dpkg's `[...]` classes are left to dpkg-query). */
 export const simplePatterns = (patterns: readonly string[]) => patterns.every((p) => !/[[\]]/.test(p));
 

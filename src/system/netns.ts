@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { run, type RunOptions, type RunResult } from './run.js';
+import { readIfExists } from './files.js';
 
 /**
  * Network namespaces, veth pairs and a bridge, through iproute2. Every call names its namespace
@@ -93,10 +94,7 @@ export async function writeNamespaceEtc(ns: string, files: Record<string, string
 
 /** One file `ip netns exec` overlays on /etc for this namespace; undefined when there is none. */
 export async function readNamespaceEtc(ns: string, name: string): Promise<string | undefined> {
-  return fs.readFile(path.join(NETNS_ETC, ns, name), 'utf8').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    throw err;
-  });
+  return readIfExists(path.join(NETNS_ETC, ns, name));
 }
 
 export async function removeNamespaceEtc(ns: string): Promise<boolean> {

@@ -339,6 +339,7 @@ describe.runIf(isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
     const down = await labctl(['lab', 'down', '--dry-run']);
     expect(down.exitCode, down.all).toBe(0);
     expect(down.stdout).toMatch(/^lab: nothing to do: the lab is down and nothing of it is left$/m);
+    expect(stepLines(down.stdout).length, down.stdout).toBeGreaterThan(0);
     for (const l of stepLines(down.stdout)) expect(l, down.stdout).toMatch(/ already done /);
     const up = await labctl(['lab', 'up', '--dry-run']);
     expect(up.exitCode, up.all).toBe(0);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { LabError } from '../../errors.js';
-import { runSteps } from '../../steps/runner.js';
+import { QUIET, runSteps } from '../../steps/runner.js';
 import type { StepObserver, StepRecord } from '../../steps/types.js';
 import { describeLeftovers, findLeftovers } from './leftovers.js';
 import { checkKeepSpool, type SpoolRecord } from './spools.js';
@@ -17,7 +17,6 @@ export interface DownOptions {
   observer?: StepObserver;
 }
 
-const quiet: StepObserver = { record() {}, note() {} };
 
 /** `labctl lab down`: the steps of ./steps.ts, then a search that must find nothing left behind. */
 export async function labDown(o: DownOptions = {}): Promise<DownReport> {
@@ -29,7 +28,7 @@ export async function labDown(o: DownOptions = {}): Promise<DownReport> {
     onSpool: o.onSpool,
     report: { killed: 0, namespaces: [], removedEtc: [], removedDir: false, spools: [] },
   };
-  await runSteps(labDownSteps, ctx, 'apply', o.observer ?? quiet);
+  await runSteps(labDownSteps, ctx, 'apply', o.observer ?? QUIET);
   const left = describeLeftovers(await findLeftovers());
   if (left.length) throw new LabError(`lab down left things behind: ${left.join('; ')}`, 'run labctl lab down again; report it if it persists');
   return ctx.report;

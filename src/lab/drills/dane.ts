@@ -14,7 +14,7 @@ import { removePath } from '../../system/files.js';
 import { waitUntil } from '../../system/procs.js';
 import { run, type RunOptions } from '../../system/run.js';
 import { serial, reloadDnsServer, writeZone } from '../services/bind.js';
-import { reloadHostDaemon } from './tls.js';
+import { reloadDaemon } from '../hosts/daemon.js';
 import { labModel } from '../hosts/prepare.js';
 import { hostKeys } from '../services/keys.js';
 import { attemptLine, logSize, mailboxMessage, mainlogSince } from '../hosts/logs.js';
@@ -52,7 +52,7 @@ export async function daneDrill(state: LabState, opts: { log?: (l: string) => vo
   const keys = await hostKeys(state.spec, primary, model);
   const cert = await readFile(keys.certificate, 'utf8');
   const wanted = tlsaValue(cert);
-  await reloadHostDaemon(primary, 'the new certificate');
+  await reloadDaemon(primary);
   const t0 = Date.now();
   const stale = await servedTlsa(state, primary);
   log(`${primary.name}: new key and certificate; DNS still says ${stale.records.join(', ')}, the new key needs ${wanted}`);

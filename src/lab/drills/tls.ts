@@ -5,10 +5,9 @@ import { payloadItem, type TlsDrill } from '../../evidence/payloads.js';
 import { rejectlogItem, rejectlogSize } from '../hosts/logs.js';
 import { saveOutcome } from '../../evidence/record.js';
 import { CHECK_MARK } from '../../evidence/types.js';
-import { alive, signal, sleep, waitUntil } from '../../system/procs.js';
 import { runChecks, summarize } from '../../verify/runner.js';
 import type { CheckDef } from '../../verify/types.js';
-import { daemonPid, listeningPorts } from '../hosts/daemon.js';
+import { daemonPid, reloadDaemon } from '../hosts/daemon.js';
 import { answers } from '../services/bind.js';
 import { openChecks, tlsRequiredChecks } from './tls-checks.js';
 import { tlsDrillScene } from './tls-scene.js';
@@ -67,21 +66,11 @@ export async function switchHost(state: LabState, host: LabMailHostSpec, change:
       testAddresses: testAddresses(model),
       inPlace: true,
       paniclog: path.join(p.log, 'paniclog'),
-      reload: () => reloadHostDaemon(host, describeSwitch(change)),
+      reload: async () => void (await reloadDaemon(host)),
     });
   } catch (err) {
     throw new LabError(`${host.name}: switching to ${describeSwitch(change)} failed: ${errorMessage(err)}`);
   }
-}
-
-/** HUP: the daemon re-execs itself under the same pid; wait until it listens again. */
-export async function reloadHostDaemon(host: LabMailHostSpec, mode: string): Promise<void> {
-  const pid = await daemonPid(host);
-  if (!pid) throw new LabError(`${host.name}: the Exim daemon is not running`);
-  signal(pid, 'SIGHUP');
-  await sleep(300);
-  const back = await waitUntil(async () => alive(pid) && (await listeningPorts(host)).includes(25), 5000, 100);
-  if (!back) throw new LabError(`${host.name}: the Exim daemon did not come back after the reload to ${mode}`);
 }
 
 export async function tlsDrill(state: LabState, opts: { log?: (l: string) => void } = {}): Promise<TlsDrill> {

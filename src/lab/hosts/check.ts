@@ -2,14 +2,13 @@ import { HOST_PREPARATION_STEPS } from '../../config/apply.js';
 import { errorMessage } from '../../errors.js';
 import { readIfExists } from '../../system/files.js';
 import { readNamespaceEtc } from '../../system/netns.js';
-import { runSteps } from '../../steps/runner.js';
-import { unknownOutcome, type CheckOutcome, type StepObserver } from '../../steps/types.js';
+import { QUIET, runSteps } from '../../steps/runner.js';
+import { unknownOutcome, type CheckOutcome } from '../../steps/types.js';
 import { unifiedDiff } from '../../ui/diff.js';
 import { hostKeyPaths, hostKeysReady } from '../services/keys.js';
 import { labPaths, mailHostName, names, type LabMailHostSpec, type LabSpec } from '../topology.js';
 import { hostPrepContext, labModel, labPublicSuffixes, renderLabConfigure, viewEtcFiles } from './prepare.js';
 
-const quiet: StepObserver = { record() {}, note() {} };
 
 /**
  * Read-only: what prepareHost (./prepare.ts) would change on this host. configure's own
@@ -24,7 +23,7 @@ export async function checkHost(spec: LabSpec, host: LabMailHostSpec): Promise<C
   const pending: string[] = [];
   let diff = '';
   try {
-    const prep = await runSteps(HOST_PREPARATION_STEPS, hostPrepContext(spec, host, model), 'check', quiet);
+    const prep = await runSteps(HOST_PREPARATION_STEPS, hostPrepContext(spec, host, model), 'check', QUIET);
     const unknown = prep.find((r) => r.status === 'unknown');
     if (unknown) return unknownOutcome(`${host.name}: ${unknown.title}: ${unknown.detail ?? 'cannot tell'}`);
     pending.push(...prep.filter((r) => r.status === 'changed').map((r) => r.title));

@@ -4,6 +4,7 @@ import { removePath } from '../../system/files.js';
 import { inNamespace } from '../../system/netns.js';
 import { runningPid, signal, terminate, waitUntil } from '../../system/procs.js';
 import { labPaths, mailHostName, names, type LabMailHostSpec } from '../topology.js';
+import { logSize, mainlogSince } from './logs.js';
 import { eximInView } from './view.js';
 
 /**
@@ -50,9 +51,8 @@ export async function reloadDaemon(host: LabMailHostSpec): Promise<number> {
   const p = labPaths.host(host.name);
   const pid = await daemonPid(host);
   if (!pid) throw new LabError(`${host.name}: the Exim daemon is not running`, 'run labctl lab down, then labctl lab up');
-  const mainlog = p.mainlog;
-  const since = (await fs.readFile(mainlog).catch(() => Buffer.alloc(0))).length;
-  const restarted = async () => /daemon started: pid=/.test((await fs.readFile(mainlog).catch(() => Buffer.alloc(0))).subarray(since).toString());
+  const since = await logSize(host);
+  const restarted = async () => /daemon started: pid=/.test(await mainlogSince(host, since));
   signal(pid, 'SIGHUP');
   if (!(await waitUntil(async () => (await restarted()) && (await daemonPid(host)) !== undefined && (await listeningPorts(host)).includes(25), 10_000, 50))) {
     throw new LabError(`${host.name}: the Exim daemon (pid ${pid}) did not start again after SIGHUP`, `see ${p.log}/mainlog and paniclog`);

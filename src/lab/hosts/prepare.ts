@@ -15,8 +15,8 @@ import { parentZone } from '../services/dnssec.js';
 import { hostKeys, type HostKeyFiles } from '../services/keys.js';
 import { resolvConf } from '../services/unbound.js';
 import { backupTargets, labPaths, mailHostName, names, type LabMailHostSpec, type LabSpec } from '../topology.js';
-import { runSteps } from '../../steps/runner.js';
-import type { StepObserver, StepRecord } from '../../steps/types.js';
+import { QUIET, runSteps } from '../../steps/runner.js';
+import type { StepRecord } from '../../steps/types.js';
 import { labAccounts, labUsers, type LabUser } from './accounts.js';
 import { EXIM_BIN, eximInView } from './view.js';
 
@@ -107,7 +107,6 @@ export function hostPrepContext(spec: LabSpec, host: LabMailHostSpec, model: Hos
   return { o: { model, mailSpool: p.mail }, files: { aliasesFile: p.aliases }, accounts: labAccounts(spec, host) };
 }
 
-const quiet: StepObserver = { record() {}, note() {} };
 
 /**
  * Creates the host's directories and view, prepares it with configure's own steps (users, mail
@@ -127,7 +126,7 @@ export async function prepareHost(spec: LabSpec, host: LabMailHostSpec): Promise
   await ensureDir(p.home, 0o755);
   await writeNamespaceEtc(names.hostNs(host.name), viewEtcFiles(spec, host));
   if (!(await exists(p.aliases))) await writeAtomic(p.aliases, ROLE_ALIASES);
-  const prepared = await runSteps(HOST_PREPARATION_STEPS, hostPrepContext(spec, host, model), 'apply', quiet);
+  const prepared = await runSteps(HOST_PREPARATION_STEPS, hostPrepContext(spec, host, model), 'apply', QUIET);
   const suffixes = labPublicSuffixes(spec);
   if (suffixes) await writeAtomic(p.publicSuffixes, suffixes);
   else await removePath(p.publicSuffixes);

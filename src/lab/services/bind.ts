@@ -119,7 +119,7 @@ export async function writeDnsServer(spec: LabSpec, zones: LabZone[]): Promise<v
 }
 
 /** The SOA serial the lab DNS server serves for `zone` now (asked from inside the lab), or undefined. */
-export async function servedSerial(spec: LabSpec, zone: string): Promise<number | undefined> {
+async function servedSerial(spec: LabSpec, zone: string): Promise<number | undefined> {
   const soa = (await query(spec, 'SOA', zone).catch(() => []))[0]?.split(/\s+/)[2];
   return soa === undefined ? undefined : Number(soa);
 }

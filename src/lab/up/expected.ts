@@ -1,6 +1,6 @@
-import { errorMessage, LabError } from '../../errors.js';
+import { errorMessage } from '../../errors.js';
 import { unknownOutcome, type CheckOutcome } from '../../steps/types.js';
-import { exists, readIfExists } from '../../system/files.js';
+import { readIfExists } from '../../system/files.js';
 import { labUsers } from '../hosts/accounts.js';
 import { labModel, type PreparedHost } from '../hosts/prepare.js';
 import { dnsFiles, renderNamedConf, renderZone, reverseZoneName, withoutSerial, type LabZone } from '../services/bind.js';
@@ -73,7 +73,7 @@ export async function zonesAsLeft(spec: LabSpec, hosts: PreparedHost[]): Promise
  * say: their zone's TLSA and DKIM records, and the certificate nginx holds, cannot be judged
  * from the old files, so the dns and web steps re-apply after the host's (which comes first).
  */
-export async function keysRemade(hosts: PreparedHost[]): Promise<string[]> {
+async function keysRemade(hosts: PreparedHost[]): Promise<string[]> {
   const out: string[] = [];
   for (const h of hosts) if (!(await hostKeysReady(h.spec, h.model))) out.push(`${h.spec.name}'s TLS certificate and DKIM key (its configure step would make them again)`);
   return out;
@@ -83,12 +83,8 @@ export async function keysRemade(hosts: PreparedHost[]): Promise<string[]> {
 export async function dnsDrift(spec: LabSpec): Promise<string[]> {
   const hosts = spec.hosts.map((h) => plannedHost(spec, h));
   const remade = await keysRemade(hosts);
+  // Keys ready (keysRemade read them) means the certificate and DKIM key the records are made from exist.
   if (remade.length) return remade;
-  for (const h of hosts) {
-    for (const f of [h.keys.certificate, h.keys.dkimPrivateKey]) {
-      if (!(await exists(f))) throw new LabError(`${h.spec.name}'s ${f} is missing, which its zone's TLSA or DKIM record is made from`);
-    }
-  }
   const zones = await zonesAsLeft(spec, hosts);
   const want: [string, string][] = [];
   for (const z of zones) want.push([dnsFiles().zone(z.name), await renderZone(spec, z)]);

@@ -1,6 +1,6 @@
 import { LabError } from '../../errors.js';
 import { namespaceExists } from '../../system/netns.js';
-import { runSteps } from '../../steps/runner.js';
+import { QUIET, runSteps } from '../../steps/runner.js';
 import type { StepObserver, StepRecord } from '../../steps/types.js';
 import { describeLeftovers, findLeftovers } from '../down/leftovers.js';
 import { daemonPid } from '../hosts/daemon.js';
@@ -30,7 +30,7 @@ export type UpVerdict =
 export const reappliable = (id: string) => id === 'dns' || id === 'resolver' || id.startsWith('host-') || id.startsWith('mta-sts-');
 
 /** Whether the lab described by the state file is fully running: what is missing, or []. */
-export async function labHealthy(state: LabState): Promise<string[]> {
+async function labHealthy(state: LabState): Promise<string[]> {
   const problems: string[] = [];
   for (const m of members(state.spec)) if (!(await namespaceExists(m.ns))) problems.push(`namespace ${m.ns} missing`);
   if (!(await dnsServerPid())) problems.push('named is not running');
@@ -66,7 +66,6 @@ export function upVerdict(spec: LabSpec, state: LabState | undefined, problems: 
   return { kind: 'build' };
 }
 
-const quiet: StepObserver = { record() {}, note() {} };
 
 /**
  * Reads the machine (the lab state file, the lab's daemons, what a lab left) for upVerdict; for
@@ -77,7 +76,7 @@ export async function upGate(spec: LabSpec, records?: readonly StepRecord[]): Pr
   const problems = state ? await labHealthy(state) : [];
   const left = state ? [] : describeLeftovers(await findLeftovers());
   const checked = state && !problems.length && JSON.stringify(state.spec) === JSON.stringify(spec);
-  const checks = checked ? (records ?? (await runSteps(labUpSteps(spec), { spec, hosts: [] }, 'check', quiet))) : [];
+  const checks = checked ? (records ?? (await runSteps(labUpSteps(spec), { spec, hosts: [] }, 'check', QUIET))) : [];
   return upVerdict(spec, state, problems, left, checks);
 }
 

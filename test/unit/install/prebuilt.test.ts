@@ -10,7 +10,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { InstallContext, InstallOptions } from '../../../src/install/context.js';
 import { checkExportTarget } from '../../../src/install/export-build.js';
-import { currentExport, eximInstallEnv, fromBuildOptions, readManifest, stagePrebuilt, type BuildManifest } from '../../../src/install/prebuilt.js';
+import { readManifest, type BuildManifest } from '../../../src/install/build-manifest.js';
+import { currentExport, eximInstallEnv, fromBuildOptions, stagePrebuilt } from '../../../src/install/prebuilt.js';
 import { packDirectory, sha256File } from '../../../src/system/files.js';
 import { machineKind } from '../../../src/system/machine.js';
 
