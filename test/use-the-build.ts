@@ -34,7 +34,8 @@ function files(p: string): string[] {
  * dist/source/release-check.js, the file every `npm run build` writes last (scripts/bundle.mjs,
  * after tsc); an input dated in the future, which no build can be newer than.
  */
-export function staleBuild(now = Date.now()): string | undefined {
+function staleBuild(): string | undefined {
+  const now = Date.now();
   const built = statSync(LAST_WRITTEN, { throwIfNoEntry: false })?.mtimeMs;
   if (built === undefined) return 'there is no build in dist/: run npm run build';
   const inputs = INPUTS.flatMap((i) => files(path.join(root, i))).map((f) => ({ f: path.relative(root, f), t: statSync(f).mtimeMs }));

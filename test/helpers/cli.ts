@@ -50,6 +50,8 @@ export function labctlHere(args: string[], opts: { env?: Record<string, string> 
 }
 
 let queue: Promise<unknown> = Promise.resolve();
+// Below the unit tests' 30 s test timeout, so the run's own test reports it.
+const RUN_TIMEOUT_MS = 20_000;
 // Node's own import, not the test runner's: dist/ is the built CLI, loaded as a spawned run loads it.
 const dist = (module: string) => import(/* @vite-ignore */ pathToFileURL(path.join(repoRoot, 'dist', module)).href);
 const SAVED_LISTENERS = ['SIGINT', 'SIGTERM', 'exit'] as const;
@@ -87,7 +89,12 @@ async function runHere(args: string[], env: Record<string, string>): Promise<Cli
   globalThis.console = new Console({ stdout: process.stdout, stderr: process.stderr });
   let exitCode: number | string | null | undefined;
   try {
-    await main([process.execPath, labctlBin, ...args]);
+    // As labctl() times a spawned run out: a run that hangs fails its own test, not every later one waiting in the queue.
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`labctl ${args.join(' ')}: no end after ${RUN_TIMEOUT_MS / 1000} s in this process`)), RUN_TIMEOUT_MS);
+    });
+    await Promise.race([main([process.execPath, labctlBin, ...args]), hung]).finally(() => clearTimeout(timer));
     exitCode = process.exitCode;
   } catch (e) {
     // What bin/labctl does with an error main() lets through: print it, exit 70.

@@ -8,8 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const cli = path.resolve(import.meta.dirname, '../../bin/labctl');
+import { labctlBin as cli } from '../helpers/cli.js';
 
 describe('a daemon left down by an interrupted drill, seen by a user who is not root', () => {
   it('names what to do and starts nothing', async () => {

@@ -6,7 +6,7 @@
  * (code blocks and `labctl ...` code spans). Each goes through the program as built (buildProgram), its actions
  * replaced by no-ops, and fails on an unknown command, flag or argument.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import ts from 'typescript';
@@ -15,7 +15,7 @@ import { buildProgram } from '../../src/cli.js';
 import type { EvidenceRecord } from '../../src/evidence/types.js';
 import { buildReport } from '../../src/report/build.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import { parse } from '../lint/imports.js';
+import { parse, sourceFiles } from '../lint/imports.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -154,13 +154,6 @@ function reportSuggestions(program: Command): Suggestion[] {
     ...strict.flatMap((s) => suggestionsIn(program, s.line, s.where, true)),
     ...texts.flatMap((t) => t.split('\n').flatMap((line) => suggestionsIn(program, line, 'report'))),
   ];
-}
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    return statSync(p).isDirectory() ? sourceFiles(p) : p.endsWith('.ts') ? [p] : [];
-  });
 }
 
 /**

@@ -58,7 +58,7 @@ export async function inventoryAction(flags: InventoryFlags) {
 /** `labctl class report DIR`: the class report as Markdown, and the HTML page with --html. */
 export async function classReportAction(dir: string, flags: ClassReportFlags) {
   // The report's rendering (templates, the HTML page) is imported by the command that writes it, not by class inventory.
-  const { writeClassReport } = await import('../class-report.js');
+  const { writeClassReport } = await import('../../class/write.js');
   const { students, written } = await writeClassReport({ dir, inventory: flags.inventory, markdown: flags.out ?? '-', html: flags.html });
   for (const f of written) console.error(`wrote ${f}: ${students.length} students`);
 }

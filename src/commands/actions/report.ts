@@ -25,7 +25,7 @@ async function classReport(flags: ReportFlags, command: Command): Promise<void> 
   const html = flags.html === false ? undefined : given('html') ? flags.html : path.join(dir, 'class-report.html');
   const markdown = given('out') ? flags.out : undefined;
   if (!html && !markdown) throw usageError('--class with --no-html writes nothing', 'add --out FILE for the Markdown table');
-  const { writeClassReport } = await import('../class-report.js');
+  const { writeClassReport } = await import('../../class/write.js');
   const { students, written } = await writeClassReport({ dir, inventory: flags.inventory, html, markdown });
   const log = markdown === '-' ? console.error : console.log;
   for (const f of written) log(`wrote ${f}`);

@@ -43,7 +43,7 @@ describe('class report', () => {
   it('labctl class report DIR --inventory prints the golden report', async () => {
     const r = await labctlHere(['class', 'report', path.join(fixtures, 'reports'), '--inventory', path.join(fixtures, 'inventory.yml')]);
     expect(r.exitCode, r.stderr).toBe(0);
-    // execa drops the last newline of stdout
+    // labctlHere, as execa, drops the last newline of stdout
     expect(r.stdout).toBe((await readFile(path.join(fixtures, 'report.md'), 'utf8')).trimEnd());
   });
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseVerifyReport } from '../../../src/class/report.js';
-import { readClassReports } from '../../../src/commands/class-report.js';
+import { readClassReports } from '../../../src/class/write.js';
 import { EXIT } from '../../../src/errors.js';
 import { verifyJsonFile } from '../../../src/state/verify-json.js';
 import { writeEvidenceDir } from '../../../src/verify/evidence.js';

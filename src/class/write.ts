@@ -6,8 +6,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { parseVerifyReport, renderClassReport, type StudentChecks } from '../class/report.js';
-import { renderClassHtml } from '../class/report-html.js';
+import { parseVerifyReport, renderClassReport, type StudentChecks } from './report.js';
+import { renderClassHtml } from './report-html.js';
 import { usageError } from '../errors.js';
 import { TEMPLATE_DIR } from '../report/html.js';
 import { writeAtomic } from '../system/files.js';
