@@ -22,6 +22,10 @@ if grep -qE '^session\s+required\s+pam_loginuid\.so' /etc/pam.d/cron; then
   echo "  (container: /etc/pam.d/cron's pam_loginuid made optional)"
 fi
 printf 'MAILTO=%s\n* * * * * root echo %s\n' "$USER_BOX" "$marker" >/etc/cron.d/labctl-smoke
+# cron notices a new file in /etc/cron.d by the directory's mtime, in whole seconds, once a minute:
+# a file written in the same second as cron's last look (cron was started by apt a moment ago) is
+# never seen. A restart reads /etc/cron.d afresh, so the job runs at the next minute either way.
+systemctl restart cron
 wait_until 130 grep -q "$marker" "/var/mail/$USER_BOX" ||
   { journalctl -u cron --no-pager | tail -n 15; tail -n 5 /var/spool/exim/log/mainlog; fail "cron's MAILTO=$USER_BOX: the job's output $marker did not reach /var/mail/$USER_BOX"; }
 rm -f /etc/cron.d/labctl-smoke
