@@ -46,8 +46,10 @@ if (openpgpOnly) {
     return verifySignature({ data: tarball, signatureArmored: asc, keyringArmored: trust.armored, trusted });
   };
 } else {
-  // The one module src/source/fetch.ts imports them from (bundled by `npm run build`).
-  const { releaseKeys, inspectRelease, verifyRelease, shippedKeyring, trustedFingerprints } = await import('../dist/source/release-check.js');
+  // The one module src/source/fetch.ts imports them from (bundled by `npm run build`), and the
+  // pinned fingerprints, which install's action reads from src/source/pinned.ts.
+  const { releaseKeys, inspectRelease, verifyRelease, shippedKeyring } = await import('../dist/source/release-check.js');
+  const { trustedFingerprints } = await import('../dist/source/pinned.js');
   var load = since(t0);
   const t1 = now();
   const trusted = trustedFingerprints();
