@@ -151,7 +151,7 @@ phase "drill backup-mx, retry" "$t0"
 # 8. a partner that does not allow ETRN (Exim's default without acl_smtp_etrn): one clear line, the
 # daemon never stopped, nothing held, nothing lost. Then st18 is put back.
 t0=$(now)
-on "$backup" "cp -p /usr/exim/configure /root/configure.pair && sed -i '/^acl_smtp_etrn/d' /usr/exim/configure && $exim -bV >/dev/null && systemctl reload exim"
+on "$backup" "cp -p /usr/exim/configure /root/configure.pair && sed -i '/^acl_smtp_etrn/d' /usr/exim/configure && $exim -bV >/dev/null && /root/labctl/bin/labctl service reload >/dev/null"
 delivered_before=$(on "$primary" "grep -c '^Message-ID: <lab' /var/mail/exim-test || true")
 set +e
 labctl_on "$primary" drill backup-mx --messages 3 >"$work/pair-drill-noetrn.out" 2>&1
@@ -165,7 +165,7 @@ grep -q 'refuses ETRN' <<<"$refusal" && grep -q -- '--wait-retry' "$work/pair-dr
 queue_empty_on_backup || pair_fail "after the refused ETRN $backup holds mail for $(dom "$primary")"
 [ "$(on "$primary" "grep -c '^Message-ID: <lab' /var/mail/exim-test || true")" = "$delivered_before" ] || pair_fail "the refused drill sent mail anyway"
 count_lines+=("backup-mx, ETRN refused by the partner: exit $noetrn_status, 0 sent, 0 lost")
-on "$backup" "mv /root/configure.pair /usr/exim/configure && systemctl reload exim"
+on "$backup" "mv /root/configure.pair /usr/exim/configure && /root/labctl/bin/labctl service reload >/dev/null"
 phase "drill backup-mx, ETRN refused" "$t0"
 
 # 9. the drill interrupted while st14's daemon is down: SIGTERM (the drill starts it again itself),
@@ -245,14 +245,14 @@ for c in 5a-backup-relay relay-refused; do
   log "pair: $backup in --tls required: $c $line"
   case "$line" in pass:*) ;; *) pair_fail "$backup in --tls required: $c does not pass ($line)" ;; esac
 done
-if on "$backup" "cp -p /usr/exim/configure /root/configure.relay && sed -i '/require message = relay not permitted/,+1d' /usr/exim/configure && $exim -bV >/dev/null && systemctl reload exim" >"$work/pair-relay-cut.log" 2>&1; then
+if on "$backup" "cp -p /usr/exim/configure /root/configure.relay && sed -i '/require message = relay not permitted/,+1d' /usr/exim/configure && $exim -bV >/dev/null && /root/labctl/bin/labctl service reload >/dev/null" >"$work/pair-relay-cut.log" 2>&1; then
   line=$(only_status "$backup" relay-refused || true)
   log "pair: $backup relaying for anyone (control): relay-refused $line"
   case "$line" in fail:*) ;; *) pair_fail "with the relay rule cut out, relay-refused did not fail ($line)" ;; esac
 else
   tail -n 10 "$work/pair-relay-cut.log"; pair_fail "$backup: could not cut the relay rule out for the control"
 fi
-on "$backup" "[ ! -e /root/configure.relay ] || mv /root/configure.relay /usr/exim/configure; systemctl reload exim" || pair_fail "$backup: could not put the relay rule back"
+on "$backup" "[ ! -e /root/configure.relay ] || mv /root/configure.relay /usr/exim/configure; /root/labctl/bin/labctl service reload >/dev/null" || pair_fail "$backup: could not put the relay rule back"
 labctl_on "$backup" configure --yes $(model_flags "$backup") >"$work/pair-back.log" 2>&1 || { tail -n 10 "$work/pair-back.log"; pair_fail "$backup: configure back to the default TLS mode failed"; }
 count_lines+=("--tls required on $backup: 5a-backup-relay and relay-refused pass over STARTTLS; relay-refused fails with the relay rule cut out")
 phase "tls required on the backup" "$t0"

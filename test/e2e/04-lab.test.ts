@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseStamp } from '../../src/lab/hosts/logs.js';
 import { labctl } from '../helpers/cli.js';
 import { isRoot, requireRoot } from '../helpers/root.js';
 
@@ -157,7 +158,8 @@ describe.runIf(isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
     expect((await fs.readFile(unboundLog)).subarray(unboundLogBefore).toString()).toMatch(/start of service/);
     const st18After = await workers('hosts/st18/web/nginx.pid');
     expect(st18After.length).toBeGreaterThan(0);
-    expect(st18After.filter((w) => st18Workers.includes(w))).toEqual([]);
+    // The old workers leave once idle; lab up waits up to 2 s for them, so look again until they have.
+    await expect.poll(async () => (await workers('hosts/st18/web/nginx.pid')).filter((w) => st18Workers.includes(w)), { timeout: 10_000 }).toEqual([]);
     expect(await workers('hosts/st14/web/nginx.pid')).toEqual(st14Workers);
     // st14's Exim re-executed itself on SIGHUP and reread its configure; every daemon runs with the pid it had.
     const log = (await fs.readFile(mainlog, 'utf8')).slice(mainlogBefore);
@@ -272,12 +274,35 @@ describe.runIf(isRoot)('labctl lab (two hosts, BIND, namespaces)', () => {
     expect(timeline.every((m: { sent?: number; held?: number; delivered?: number }) => m.sent && m.held && m.delivered)).toBe(true);
   }, 150_000);
 
-  it('backup-mx drill without --force: the retry rule and queue runner deliver within 65 s of the return', async () => {
+  it("backup-mx drill without --force: one of st18's own queue runs delivers all of it after the return (4c)", async () => {
     const r = await labctl(['lab', 'drill', 'backup-mx', '--messages', '10', '--json'], { timeoutMs: 180_000 });
     expect(r.exitCode, r.all).toBe(0);
     const f = JSON.parse(r.stdout);
     expect(f).toMatchObject({ sent: 10, heldOnBackup: 10, delivered: 10, lost: 0, duplicates: 0 });
-    expect(f.recoverySeconds).toBeLessThanOrEqual(65);
+    // Not a bound on the seconds (the return falls anywhere in the runner's minute): st18's sends to
+    // st14 all lie within one queue run the daemon started itself ("Start queue run: pid=N", no
+    // -qff or -R after it, as a run labctl or ETRN started would have).
+    const rec = JSON.parse(await fs.readFile('/var/lib/labctl/evidence/drill/backup-mx-retry/latest.json', 'utf8'));
+    const figures = rec.evidence.find((e: { label: string }) => e.label === 'figures').data;
+    const send = figures.logPhases.backupSend as { count: number; first: number; last: number };
+    expect(send.count).toBe(10);
+    const carrying = async () => {
+      const runs: { pid: string; flags: string; start: number; end?: number }[] = [];
+      for (const line of (await fs.readFile(path.join(labDir, 'hosts/st18/spool/log/mainlog'), 'utf8')).split('\n')) {
+        const m = /(Start|End) queue run: pid=(\d+)(.*)$/.exec(line);
+        const at = parseStamp(line);
+        if (!m || at === undefined) continue;
+        if (m[1] === 'Start') runs.push({ pid: m[2]!, flags: m[3]!.trim(), start: at });
+        else {
+          const open = [...runs].reverse().find((q) => q.pid === m[2] && q.end === undefined);
+          if (open) open.end = at;
+        }
+      }
+      return runs.filter((q) => q.start <= send.first && q.end !== undefined && q.end >= send.last);
+    };
+    await expect.poll(async () => (await carrying()).map((q) => q.flags), { timeout: 15_000 }).toEqual(['']);
+    const run = (await carrying())[0]!;
+    console.log(`4c: st14 back; st18's queue run pid=${run.pid} (started ${((send.first - run.start) / 1000).toFixed(1)} s before its first send) delivered all ${send.count}; ${f.recoverySeconds} s from the return`);
   }, 200_000);
 
   it('the 4c run (retry rule) and the 5c run (forced) are both kept: the later one does not hide the other', async () => {
