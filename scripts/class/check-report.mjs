@@ -27,7 +27,7 @@ export async function launchChromium() {
  * launchChromium() of the caller's that it leaves open (the unit test checks two pages in one),
  * or in a Chromium of its own, closed when done.
  */
-export async function checkClassReport(htmlFile, { students, screenshot, viewport = { width: 1400, height: 1000 }, browser: given }) {
+export async function checkClassReport(htmlFile, { students, screenshot, viewport = { width: 1800, height: 1000 }, browser: given }) {
   const url = pathToFileURL(htmlFile).href;
   const problems = [];
   const browser = given ?? (await launchChromium());
