@@ -38,5 +38,7 @@ export default defineConfig({
     ],
     // The default reporter, then the slowest files (test/slowest-files.ts).
     reporters: ['default', './test/slowest-files.ts'],
+    // The run leaves no labctl-* scratch directory in the temp directory (test/helpers/tmp-guard.ts).
+    globalSetup: ['./test/helpers/tmp-guard.ts'],
   },
 });

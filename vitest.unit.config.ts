@@ -28,5 +28,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 600_000,
     reporters: ['default', './test/slowest-files.ts'],
+    // The run leaves no labctl-* scratch directory in the temp directory (test/helpers/tmp-guard.ts).
+    globalSetup: ['./test/helpers/tmp-guard.ts'],
   },
 });

@@ -10,6 +10,13 @@ import { afterAll } from 'vitest';
  */
 export function scratchLockDir(): void {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'labctl-lock-'));
+  const before = process.env.LABCTL_LOCK_DIR;
   process.env.LABCTL_LOCK_DIR = dir;
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => {
+    // Put the variable back first: the next file in this worker (isolate: false) would otherwise
+    // run labctl with the removed directory, which writes it again (its dpkg-states.json).
+    if (before === undefined) delete process.env.LABCTL_LOCK_DIR;
+    else process.env.LABCTL_LOCK_DIR = before;
+    rmSync(dir, { recursive: true, force: true });
+  });
 }

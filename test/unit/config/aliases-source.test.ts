@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { withPostmaster } from '../../../src/config/aliases.js';
 import { loadConfigFile, mergeInputs, parseBackupFor } from '../../../src/config/source.js';
 import { parseRouteOutput } from '../../../src/system/exim-check.js';
@@ -28,6 +28,10 @@ describe('withPostmaster', () => {
 
 describe('config file and flags', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'labctl-cfg-test-'));
+  const empty = mkdtempSync(path.join(tmpdir(), 'labctl-cfg-test-'));
+  afterAll(() => {
+    for (const d of [dir, empty]) rmSync(d, { recursive: true, force: true });
+  });
 
   it('reads YAML, JSON and a configure: section; flags win', async () => {
     writeFileSync(path.join(dir, 'labctl.yaml'), 'domain: st14.sne24.ru\nusers: [ahmed]\ntls: required\n');
@@ -39,7 +43,6 @@ describe('config file and flags', () => {
   });
 
   it('has no default file without labctl.yaml, and refuses a missing or broken explicit one', async () => {
-    const empty = mkdtempSync(path.join(tmpdir(), 'labctl-cfg-test-'));
     expect(await loadConfigFile(undefined, empty)).toBeUndefined();
     await expect(loadConfigFile('nope.yaml', empty)).rejects.toThrow(/nope\.yaml: no such file/);
     writeFileSync(path.join(empty, 'bad.yaml'), 'domain: [unclosed\n');
