@@ -248,18 +248,17 @@ export async function ownedAs(p: string, uid: number, gid: number, mode: number)
   return !!o && o.uid === uid && o.gid === gid && o.mode === mode;
 }
 
-/** Makes a path's owner, group and permission bits these (owner first: chown clears set-id bits); whether it had to. */
+/** Makes a path's owner, group and permission bits these (setMode); whether it had to. */
 export async function ensureOwnership(p: string, uid: number, gid: number, mode: number): Promise<boolean> {
   if (await ownedAs(p, uid, gid, mode)) return false;
-  await fs.chown(p, uid, gid);
-  await fs.chmod(p, mode);
+  await setMode(p, mode, { uid, gid });
   return true;
 }
 
-/** Sets a path's permission bits (and owner, when given). */
+/** Sets a path's permission bits (and owner, when given, first: chown clears set-id bits). */
 export async function setMode(p: string, mode: number, owner?: { uid: number; gid: number }): Promise<void> {
-  await fs.chmod(p, mode);
   if (owner) await fs.chown(p, owner.uid, owner.gid);
+  await fs.chmod(p, mode);
 }
 
 /** A new version of a file written beside it, to be checked before it replaces the original. */

@@ -35,11 +35,9 @@ export async function trustAnchors(spec: LabSpec, timeoutMs = 0): Promise<{ anch
   return { anchors: (await Promise.all(tops.map((d) => dsRecords(keys, d, timeoutMs)))).flat(), tops };
 }
 
-/** What the resolver step gives unbound: the anchors, and a stub zone per top zone and the reverse zone. */
+/** What the resolver step gives unbound: the anchors, and a stub zone per top zone (trustAnchors') and the reverse zone. */
 export function resolverInputs(spec: LabSpec, trust: { anchors: string[]; tops: string[] }): ResolverInputs {
-  const parent = parentZone(spec);
-  const stubs = [...(parent ? [parent] : spec.hosts.map((h) => h.domain)), reverseZoneName(spec.subnet)];
-  return { anchors: trust.anchors, signedTops: trust.tops, stubs };
+  return { anchors: trust.anchors, signedTops: trust.tops, stubs: [...trust.tops, reverseZoneName(spec.subnet)] };
 }
 
 /** The files among `want` ([path, text]) whose content differs on disk (a missing file differs). */

@@ -9,6 +9,7 @@ import { webServerPid } from '../services/nginx.js';
 import { resolverPid } from '../services/unbound.js';
 import { loadState, type LabState } from '../state.js';
 import { members, type LabSpec } from '../topology.js';
+import { reappliable } from './repair.js';
 import { labUpSteps } from './steps.js';
 
 /**
@@ -26,8 +27,6 @@ export type UpVerdict =
   | { kind: 'refuse'; error: LabError }
   | { kind: 'build' };
 
-/** The steps lab up can re-apply in a running lab, to the daemon that runs: a host's configure, the zones, the resolver's files, a web server's. */
-export const reappliable = (id: string) => id === 'dns' || id === 'resolver' || id.startsWith('host-') || id.startsWith('mta-sts-');
 
 /** Whether the lab described by the state file is fully running: what is missing, or []. */
 async function labHealthy(state: LabState): Promise<string[]> {

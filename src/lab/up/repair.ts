@@ -62,7 +62,11 @@ async function reapplyHost(spec: LabSpec, h: LabMailHostSpec, ctx: UpContext): P
   };
 }
 
+/** The steps lab up can re-apply in a running lab, to the daemon that runs (./plan.ts asks): those `reapply` below knows. */
+export const reappliable = (id: string) => id === 'dns' || id === 'resolver' || id.startsWith('host-') || id.startsWith('mta-sts-');
+
 function reapply(spec: LabSpec, id: string): Step<UpContext>['apply'] {
+  if (!reappliable(id)) throw new Error(`lab up cannot re-apply step ${id} in a running lab`);
   if (id === 'dns') return (ctx) => reapplyDns(spec, ctx);
   if (id === 'resolver') {
     return async (ctx) => {
@@ -71,15 +75,13 @@ function reapply(spec: LabSpec, id: string): Step<UpContext>['apply'] {
     };
   }
   const h = spec.hosts.find((x) => id === `host-${x.name}` || id === `mta-sts-${x.name}`);
-  if (h && id.startsWith('host-')) return (ctx) => reapplyHost(spec, h, ctx);
-  if (h) {
-    return async (ctx) => {
-      const p = hostOf(ctx, spec, h);
-      const r = await reloadWebServer(h, p.model, p.keys);
-      return { detail: `nginx pid ${r.pid}: nginx.conf and MTA-STS policy rewritten, checked, reloaded (new workers)`, undo: r.restore };
-    };
-  }
-  throw new Error(`lab up cannot re-apply step ${id} in a running lab`);
+  if (!h) throw new Error(`lab up: no host for step ${id}`);
+  if (id.startsWith('host-')) return (ctx) => reapplyHost(spec, h, ctx);
+  return async (ctx) => {
+    const p = hostOf(ctx, spec, h);
+    const r = await reloadWebServer(h, p.model, p.keys);
+    return { detail: `nginx pid ${r.pid}: nginx.conf and MTA-STS policy rewritten, checked, reloaded (new workers)`, undo: r.restore };
+  };
 }
 
 /** Re-applies the steps `ids` of lab up in the running lab (see above); the hosts it prepared again. */
