@@ -32,10 +32,11 @@ const extra = { text: readFileSync(keyring, 'utf8'), name: keyring };
 const asc = readFileSync(`${tarball}.asc`, 'utf8');
 let check;
 const t0 = now();
+// The pinned fingerprints, as install's action reads them (src/source/pinned.ts), in both ways.
+const { trustedFingerprints } = await import('../dist/source/pinned.js');
 if (openpgpOnly) {
   const { trustedKeys, inspectSignature, shippedKeyring } = await import('../dist/source/trust.js');
   const { verifySignature } = await import('../dist/source/signature.js');
-  const { trustedFingerprints } = await import('../dist/source/pinned.js');
   var load = since(t0);
   const t1 = now();
   const trusted = trustedFingerprints();
@@ -46,10 +47,8 @@ if (openpgpOnly) {
     return verifySignature({ data: tarball, signatureArmored: asc, keyringArmored: trust.armored, trusted });
   };
 } else {
-  // The one module src/source/fetch.ts imports them from (bundled by `npm run build`), and the
-  // pinned fingerprints, which install's action reads from src/source/pinned.ts.
+  // The one module src/source/fetch.ts imports them from (bundled by `npm run build`).
   const { releaseKeys, inspectRelease, verifyRelease, shippedKeyring } = await import('../dist/source/release-check.js');
-  const { trustedFingerprints } = await import('../dist/source/pinned.js');
   var load = since(t0);
   const t1 = now();
   const trusted = trustedFingerprints();

@@ -52,11 +52,14 @@ export function labctlHere(args: string[], opts: { env?: Record<string, string> 
 let queue: Promise<unknown> = Promise.resolve();
 // Below the unit tests' 30 s test timeout, so the run's own test reports it.
 const RUN_TIMEOUT_MS = 20_000;
+/** A run that timed out is still going in this process: its writes and exit code would land in the next run's, so none starts. */
+let stillRunning: string | undefined;
 // Node's own import, not the test runner's: dist/ is the built CLI, loaded as a spawned run loads it.
 const dist = (module: string) => import(/* @vite-ignore */ pathToFileURL(path.join(repoRoot, 'dist', module)).href);
 const SAVED_LISTENERS = ['SIGINT', 'SIGTERM', 'exit'] as const;
 
 async function runHere(args: string[], env: Record<string, string>): Promise<CliResult> {
+  if (stillRunning) throw new Error(`labctl ${args.join(' ')}: not run, because labctl ${stillRunning} timed out and is still running in this process`);
   const { main } = (await dist('cli.js')) as { main(argv: string[]): Promise<void> };
   const { uninstallInterruptHandlers } = (await dist('system/interrupt.js')) as { uninstallInterruptHandlers(): void };
   const out: string[] = [];
@@ -88,18 +91,26 @@ async function runHere(args: string[], env: Record<string, string>): Promise<Cli
   // A console of the run's own on the two streams, whose writes are now collected.
   globalThis.console = new Console({ stdout: process.stdout, stderr: process.stderr });
   let exitCode: number | string | null | undefined;
+  // As labctl() times a spawned run out: a run that hangs fails its own test (this call rejects)
+  // and the runs queued after it (above), not with their own test's time-out.
+  const hang = new Error(`labctl ${args.join(' ')}: no end after ${RUN_TIMEOUT_MS / 1000} s in this process`);
+  let hung = false;
   try {
-    // As labctl() times a spawned run out: a run that hangs fails its own test, not every later one waiting in the queue.
     let timer: NodeJS.Timeout | undefined;
-    const hung = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`labctl ${args.join(' ')}: no end after ${RUN_TIMEOUT_MS / 1000} s in this process`)), RUN_TIMEOUT_MS);
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(hang), RUN_TIMEOUT_MS);
     });
-    await Promise.race([main([process.execPath, labctlBin, ...args]), hung]).finally(() => clearTimeout(timer));
+    await Promise.race([main([process.execPath, labctlBin, ...args]), timeout]).finally(() => clearTimeout(timer));
     exitCode = process.exitCode;
   } catch (e) {
-    // What bin/labctl does with an error main() lets through: print it, exit 70.
-    console.error(e);
-    exitCode = 70;
+    if (e === hang) {
+      hung = true;
+      stillRunning = args.join(' ');
+    } else {
+      // What bin/labctl does with an error main() lets through: print it, exit 70.
+      console.error(e);
+      exitCode = 70;
+    }
   } finally {
     // main() installed its Ctrl-C handlers once; forget them, so the next run installs its own.
     uninstallInterruptHandlers();
@@ -117,6 +128,7 @@ async function runHere(args: string[], env: Record<string, string>): Promise<Cli
     for (const k of Object.keys(process.env)) if (!(k in saved.env)) delete process.env[k];
     Object.assign(process.env, saved.env);
   }
+  if (hung) throw hang;
   const stdout = out.join('').replace(/\r?\n$/, '');
   const stderr = err.join('').replace(/\r?\n$/, '');
   return { exitCode: Number(exitCode ?? 0), stdout, stderr, all: `${stdout}\n${stderr}` };

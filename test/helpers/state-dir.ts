@@ -9,12 +9,16 @@ import { afterEach, beforeEach } from 'vitest';
  */
 export function scratchStateDir(prefix = 'labctl-state-'): () => string {
   let dir = '';
+  let before: string | undefined;
   beforeEach(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+    before = process.env.LABCTL_STATE_DIR;
     process.env.LABCTL_STATE_DIR = dir;
   });
   afterEach(async () => {
-    delete process.env.LABCTL_STATE_DIR;
+    // As it was before the test (isolate: false: later files in this worker see the variable).
+    if (before === undefined) delete process.env.LABCTL_STATE_DIR;
+    else process.env.LABCTL_STATE_DIR = before;
     await rm(dir, { recursive: true, force: true });
   });
   return () => dir;

@@ -27,7 +27,7 @@ interface Wanted {
 }
 
 /** Every import of a module under dist/ in `text`, with the names it takes. */
-export function distImports(text: string, file = 'x.mjs'): Wanted[] {
+function distImports(text: string, file = 'x.mjs'): Wanted[] {
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS);
   const out: Wanted[] = [];
   const line = (n: ts.Node) => sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1;

@@ -116,50 +116,53 @@ describe('host certificates signed by the lab CA', () => {
     const ca = caFiles(opts().caDir);
     const mine = hostCertificateFiles(opts());
     const saved = { cert: await readFile(mine.certificate), ca: await readFile(ca.certificate) };
-    const csr = path.join(dir, 'dated.csr');
-    expect((await openssl('req', '-new', '-key', mine.privateKey, '-subj', '/CN=mail.st14.sne24.ru', '-out', csr)).exitCode).toBe(0);
-    const hostExt = 'basicConstraints = critical, CA:FALSE\nsubjectAltName = DNS:mail.st14.sne24.ru';
-    const verify = async () => (await openssl('verify', '-CAfile', ca.certificate, mine.certificate)).exitCode;
-    const sign = (o: { caCert?: string; caKey?: string; start: string; end: string }) => caSign({ csr, out: mine.certificate, caCert: o.caCert ?? ca.certificate, caKey: o.caKey ?? ca.privateKey, start: o.start, end: o.end, ext: hostExt });
+    // Put back whatever happens: the later tests of this file use the lab CA and certificate.
+    try {
+      const csr = path.join(dir, 'dated.csr');
+      expect((await openssl('req', '-new', '-key', mine.privateKey, '-subj', '/CN=mail.st14.sne24.ru', '-out', csr)).exitCode).toBe(0);
+      const hostExt = 'basicConstraints = critical, CA:FALSE\nsubjectAltName = DNS:mail.st14.sne24.ru';
+      const verify = async () => (await openssl('verify', '-CAfile', ca.certificate, mine.certificate)).exitCode;
+      const sign = (o: { caCert?: string; caKey?: string; start: string; end: string }) => caSign({ csr, out: mine.certificate, caCert: o.caCert ?? ca.certificate, caKey: o.caKey ?? ca.privateKey, start: o.start, end: o.end, ext: hostExt });
 
-    // Not yet valid: it starts in 2035 (and has years left, so only its start says no).
-    expect(await sign({ start: '20350101000000Z', end: '20400101000000Z' })).toBe(0);
-    expect(await verify()).not.toBe(0);
-    expect(await hostCertificateReady(opts())).toBe(false);
-    // Ended in 2021.
-    expect(await sign({ start: '20200101000000Z', end: '20210101000000Z' })).toBe(0);
-    expect(await verify()).not.toBe(0);
-    expect(await hostCertificateReady(opts())).toBe(false);
-    // Valid now, signed by the same CA this way: ready.
-    expect(await sign({ start: '20200101000000Z', end: '20400101000000Z' })).toBe(0);
-    expect(await verify()).toBe(0);
-    expect(await hostCertificateReady(opts())).toBe(true);
+      // Not yet valid: it starts in 2035 (and has years left, so only its start says no).
+      expect(await sign({ start: '20350101000000Z', end: '20400101000000Z' })).toBe(0);
+      expect(await verify()).not.toBe(0);
+      expect(await hostCertificateReady(opts())).toBe(false);
+      // Ended in 2021.
+      expect(await sign({ start: '20200101000000Z', end: '20210101000000Z' })).toBe(0);
+      expect(await verify()).not.toBe(0);
+      expect(await hostCertificateReady(opts())).toBe(false);
+      // Valid now, signed by the same CA this way: ready.
+      expect(await sign({ start: '20200101000000Z', end: '20400101000000Z' })).toBe(0);
+      expect(await verify()).toBe(0);
+      expect(await hostCertificateReady(opts())).toBe(true);
 
-    // The CA's own dates: the CA (same key and name) made again to start in 2035 signs nothing valid today.
-    const caCsr = path.join(dir, 'ca.csr');
-    expect((await openssl('req', '-new', '-key', ca.privateKey, '-subj', '/CN=labctl lab CA/O=labctl', '-out', caCsr)).exitCode).toBe(0);
-    const caExt = 'basicConstraints = critical, CA:TRUE\nkeyUsage = critical, keyCertSign, cRLSign';
-    expect(await caSign({ csr: caCsr, out: ca.certificate, caKey: ca.privateKey, start: '20350101000000Z', end: '20450101000000Z', ext: caExt })).toBe(0);
-    expect(await verify()).not.toBe(0);
-    expect(await hostCertificateReady(opts())).toBe(false);
+      // The CA's own dates: the CA (same key and name) made again to start in 2035 signs nothing valid today.
+      const caCsr = path.join(dir, 'ca.csr');
+      expect((await openssl('req', '-new', '-key', ca.privateKey, '-subj', '/CN=labctl lab CA/O=labctl', '-out', caCsr)).exitCode).toBe(0);
+      const caExt = 'basicConstraints = critical, CA:TRUE\nkeyUsage = critical, keyCertSign, cRLSign';
+      expect(await caSign({ csr: caCsr, out: ca.certificate, caKey: ca.privateKey, start: '20350101000000Z', end: '20450101000000Z', ext: caExt })).toBe(0);
+      expect(await verify()).not.toBe(0);
+      expect(await hostCertificateReady(opts())).toBe(false);
 
-    // A "CA" that says CA:FALSE, its own key, signing the host's certificate.
-    expect(await caSign({ csr: caCsr, out: ca.certificate, caKey: ca.privateKey, start: '20200101000000Z', end: '20450101000000Z', ext: 'basicConstraints = critical, CA:FALSE' })).toBe(0);
-    expect(await sign({ start: '20200101000000Z', end: '20400101000000Z' })).toBe(0);
-    expect(await verify()).not.toBe(0);
-    expect(await hostCertificateReady(opts())).toBe(false);
+      // A "CA" that says CA:FALSE, its own key, signing the host's certificate.
+      expect(await caSign({ csr: caCsr, out: ca.certificate, caKey: ca.privateKey, start: '20200101000000Z', end: '20450101000000Z', ext: 'basicConstraints = critical, CA:FALSE' })).toBe(0);
+      expect(await sign({ start: '20200101000000Z', end: '20400101000000Z' })).toBe(0);
+      expect(await verify()).not.toBe(0);
+      expect(await hostCertificateReady(opts())).toBe(false);
 
-    // An intermediate: a CA certificate that another CA issued is not the trust anchor openssl needs.
-    const rootKey = path.join(dir, 'root.key');
-    const rootCa = path.join(dir, 'root.pem');
-    expect((await openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', rootKey, '-out', rootCa, '-subj', '/CN=another root', '-days', '30')).exitCode).toBe(0);
-    expect(await caSign({ csr: caCsr, out: ca.certificate, caCert: rootCa, caKey: rootKey, start: '20200101000000Z', end: '20450101000000Z', ext: caExt })).toBe(0);
-    expect(await sign({ start: '20200101000000Z', end: '20400101000000Z' })).toBe(0);
-    expect(await verify()).not.toBe(0);
-    expect(await hostCertificateReady(opts())).toBe(false);
-
-    await writeFile(ca.certificate, saved.ca);
-    await writeFile(mine.certificate, saved.cert);
+      // An intermediate: a CA certificate that another CA issued is not the trust anchor openssl needs.
+      const rootKey = path.join(dir, 'root.key');
+      const rootCa = path.join(dir, 'root.pem');
+      expect((await openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', rootKey, '-out', rootCa, '-subj', '/CN=another root', '-days', '30')).exitCode).toBe(0);
+      expect(await caSign({ csr: caCsr, out: ca.certificate, caCert: rootCa, caKey: rootKey, start: '20200101000000Z', end: '20450101000000Z', ext: caExt })).toBe(0);
+      expect(await sign({ start: '20200101000000Z', end: '20400101000000Z' })).toBe(0);
+      expect(await verify()).not.toBe(0);
+      expect(await hostCertificateReady(opts())).toBe(false);
+    } finally {
+      await writeFile(ca.certificate, saved.ca);
+      await writeFile(mine.certificate, saved.cert);
+    }
     expect(await hostCertificateReady(opts())).toBe(true);
   });
 
